@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -121,8 +122,11 @@ class _FileSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("STREAMPROC_CONFIG")
+        path = _explicit_config_file.get() or os.environ.get("STREAMPROC_CONFIG")
         return read_config_file(Path(path)) if path else {}
+
+
+_explicit_config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -140,6 +144,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings, optionally from an explicit file (which env variables still override)."""
-    if config_file is not None:
-        os.environ["STREAMPROC_CONFIG"] = str(config_file)
-    return Settings(**overrides)
+    token = _explicit_config_file.set(config_file)
+    try:
+        return Settings(**overrides)
+    finally:
+        _explicit_config_file.reset(token)

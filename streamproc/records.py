@@ -64,7 +64,9 @@ class NoteEvent(BaseModel):
     source: SourceRef
     message_format: MessageFormat
     message_type: str = Field(description="e.g. MDM^T02, ORU^R01, DocumentReference")
-    document_id: str | None = Field(None, description="Source document id (TXA-12, OBR-3, resource id)")
+    document_id: str | None = Field(
+        None, description="Source document id (TXA-12, OBR-3, resource id)"
+    )
     patient_ref: str | None = Field(None, description="Patient reference, e.g. Patient/123")
     encounter_ref: str | None = None
     note_type: Coding | None = Field(None, description="LOINC document type where known")
@@ -82,7 +84,9 @@ class DeadLetter(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    error_code: str = Field(description="Machine-readable reason, e.g. not_utf8, hl7_no_msh, too_large")
+    error_code: str = Field(
+        description="Machine-readable reason, e.g. not_utf8, hl7_no_msh, too_large"
+    )
     message: str = Field(description="Human-readable reason; never contains note text")
     stage: Literal["ingest", "deid", "nlp", "fhir", "publish"] = "ingest"
     source: SourceRef
