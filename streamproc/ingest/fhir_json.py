@@ -1,0 +1,313 @@
+"""FHIR R4 JSON reader: DocumentReference, DiagnosticReport.presentedForm and Bundles of them.
+
+Parsing is the stdlib ``json`` behind a linear depth pre-scan (a 100k-deep ``[[[...`` is refused
+before the recursive parser sees it); validation uses ``fhir.resources``' R4B models, which read
+R4 ``DocumentReference``/``DiagnosticReport`` unchanged. Resources of other types are valid input
+that carries no note: they are skipped without model validation (nothing downstream reads them).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pydantic
+
+from streamproc.config import Settings
+from streamproc.ingest.errors import IngestError
+from streamproc.ingest.text import check_text_size, html_to_text, normalize_newlines, stable_id
+from streamproc.records import Coding, NoteEvent, SourceRef, sha256_hex
+
+try:  # fhir.resources >= 7: top level is R5, R4B lives in a subpackage
+    from fhir.resources.R4B import get_fhir_model_class
+except ImportError:  # pragma: no cover - older releases are R4 at the top level
+    from fhir.resources import get_fhir_model_class
+
+log = logging.getLogger(__name__)
+
+NOTE_RESOURCES = frozenset({"DocumentReference", "DiagnosticReport"})
+LOINC = "http://loinc.org"
+# Preferred attachment types, best first; anything else (PDF, images) is not a text note.
+TEXT_CONTENT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+# ---- JSON ---------------------------------------------------------------------------------
+
+
+def check_depth(data: bytes, max_depth: int) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` without recursing (strings ignored)."""
+    depth = 0
+    for m in _BRACKET.finditer(_STRING.sub(b'""', data)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                raise IngestError(
+                    "json_too_deep", f"JSON nesting exceeds the limit of {max_depth} levels"
+                )
+        else:
+            depth -= 1
+
+
+def load_json(data: bytes, settings: Settings) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise IngestError(
+            "not_utf8", f"JSON is not valid UTF-8 (byte offset {err.start})"
+        ) from None
+    check_depth(data, settings.max_json_depth)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise IngestError(
+            "invalid_json", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
+    except (ValueError, RecursionError) as err:  # e.g. integers over the digit limit
+        raise IngestError("invalid_json", f"not valid JSON: {type(err).__name__}") from None
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+
+def _path(root: str, loc: tuple[int | str, ...]) -> str:
+    out = root
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{str(part)[:40]}"
+    return out
+
+
+def _validation_error(root: str, err: pydantic.ValidationError) -> IngestError:
+    """Field paths and error types only: pydantic's messages may quote input values."""
+    errors = err.errors(include_input=False, include_url=False, include_context=False)
+    if any(e["type"] == "base64_decode" for e in errors):
+        bad = next(e for e in errors if e["type"] == "base64_decode")
+        return IngestError("invalid_base64", f"{_path(root, bad['loc'])} is not valid base64")
+    shown = "; ".join(f"{_path(root, e['loc'])}: {e['type']}" for e in errors[:5])
+    more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+    return IngestError("fhir_invalid", f"{len(errors)} validation error(s): {shown}{more}")
+
+
+def _check_base64(resource: dict[str, Any], root: str) -> None:
+    """Strict base64 check of every attachment we may read (pydantic's decoder is lenient)."""
+    for path, att in _raw_attachments(resource, root):
+        data = att.get("data")
+        if not isinstance(data, str):
+            continue
+        try:
+            base64.b64decode(_WHITESPACE.sub("", data), validate=True)
+        except (binascii.Error, ValueError):
+            raise IngestError("invalid_base64", f"{path}.data is not valid base64") from None
+
+
+def _raw_attachments(resource: dict[str, Any], root: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if resource.get("resourceType") == "DocumentReference":
+        content = resource.get("content")
+        if isinstance(content, list):
+            for i, item in enumerate(content):
+                if isinstance(item, dict) and isinstance(item.get("attachment"), dict):
+                    yield f"{root}.content[{i}].attachment", item["attachment"]
+    elif resource.get("resourceType") == "DiagnosticReport":
+        forms = resource.get("presentedForm")
+        if isinstance(forms, list):
+            for i, att in enumerate(forms):
+                if isinstance(att, dict):
+                    yield f"{root}.presentedForm[{i}]", att
+
+
+def _validate(resource: dict[str, Any], root: str) -> Any:
+    _check_base64(resource, root)
+    model = get_fhir_model_class(resource["resourceType"])
+    try:
+        return model.model_validate(resource)
+    except pydantic.ValidationError as err:
+        raise _validation_error(root, err) from None
+
+
+# ---- notes --------------------------------------------------------------------------------
+
+
+def _media_type(content_type: str | None) -> tuple[str, str]:
+    """(media type, charset) of a MIME content type; plain UTF-8 text when absent."""
+    if not content_type:
+        return "text/plain", "utf-8"
+    media, _, params = content_type.partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"')
+    return media.strip().lower(), charset
+
+
+def _attachment_text(attachments: list[Any], path: str, settings: Settings) -> str | None:
+    """Text of the best textual attachment; None when there is no textual attachment."""
+    best: tuple[int, Any, str, str] | None = None
+    url_only = False
+    for att in attachments:
+        media, charset = _media_type(att.contentType)
+        if media not in TEXT_CONTENT_TYPES:
+            continue
+        if att.data is None:
+            url_only = url_only or bool(att.url)
+            continue
+        rank = TEXT_CONTENT_TYPES.index(media)
+        if best is None or rank < best[0]:
+            best = (rank, att, media, charset)
+    if best is None:
+        if url_only:
+            raise IngestError(
+                "attachment_url_unsupported",
+                f"{path}: text attachment is only referenced by url; fetching is not supported",
+            )
+        return None
+    _, att, media, charset = best
+    raw: bytes = att.data
+    try:
+        text = raw.decode(charset)
+    except LookupError:
+        raise IngestError(
+            "unsupported_charset", f"{path}: attachment charset {charset[:40]!r} is not supported"
+        ) from None
+    except UnicodeDecodeError as err:
+        code = (
+            "not_utf8"
+            if charset.lower().replace("_", "-") in ("utf-8", "utf8")
+            else "charset_mismatch"
+        )
+        raise IngestError(
+            code, f"{path}: attachment bytes at offset {err.start} are not valid {charset}"
+        ) from None
+    text = text.lstrip("\ufeff")
+    text = html_to_text(text) if media != "text/plain" else normalize_newlines(text)
+    return text
+
+
+def _coding(concept: Any) -> Coding | None:
+    codings = [c for c in (getattr(concept, "coding", None) or []) if c.code]
+    if not codings:
+        return None
+    best = next((c for c in codings if c.system == LOINC), codings[0])
+    return Coding(system=best.system or "", code=best.code, display=best.display)
+
+
+def _ref(reference: Any) -> str | None:
+    return getattr(reference, "reference", None) or None
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _note_from(
+    resource: Any,
+    rtype: str,
+    root: str,
+    full_url: str | None,
+    source: SourceRef,
+    settings: Settings,
+) -> NoteEvent | None:
+    if rtype == "DocumentReference":
+        attachments = [c.attachment for c in (resource.content or []) if c.attachment is not None]
+        encounters = resource.context.encounter if resource.context is not None else None
+        encounter = _ref(encounters[0]) if encounters else None
+        note_type = _coding(resource.type)
+        authored = _as_datetime(resource.date)
+        if authored is None and resource.context is not None and resource.context.period:
+            authored = _as_datetime(resource.context.period.start)
+    else:  # DiagnosticReport
+        attachments = list(resource.presentedForm or [])
+        encounter = _ref(resource.encounter)
+        note_type = _coding(resource.code)
+        authored = _as_datetime(resource.effectiveDateTime) or _as_datetime(resource.issued)
+    text = _attachment_text(attachments, root, settings)
+    if text is None or not text.strip():
+        log.info("fhir resource has no text attachment", extra={"resource_type": rtype})
+        return None
+    check_text_size(text, settings)
+    content_hash = sha256_hex(text)
+    version = resource.meta.versionId if resource.meta is not None else None
+    identity = resource.id or full_url
+    return NoteEvent(
+        event_id=stable_id("fhir", rtype, identity, version, None if identity else content_hash),
+        source=source,
+        message_format="fhir",
+        message_type=rtype,
+        document_id=resource.id or full_url,
+        patient_ref=_ref(resource.subject),
+        encounter_ref=encounter,
+        note_type=note_type,
+        authored=authored,
+        text=text,
+        content_hash=content_hash,
+    )
+
+
+def _resource_notes(
+    obj: Any, root: str, full_url: str | None, source: SourceRef, settings: Settings, depth: int
+) -> list[NoteEvent]:
+    if not isinstance(obj, dict):
+        raise IngestError("not_fhir_resource", f"{root} is not a JSON object")
+    rtype = obj.get("resourceType")
+    if not isinstance(rtype, str) or not rtype:
+        raise IngestError("not_fhir_resource", f"{root} has no resourceType")
+    try:
+        get_fhir_model_class(rtype)
+    except (ValueError, KeyError, AttributeError):
+        raise IngestError(
+            "not_fhir_resource", f"{root}: {rtype[:40]!r} is not an R4 resource type"
+        ) from None
+    if rtype == "Bundle":
+        return _bundle_notes(obj, root, source, settings, depth)
+    if rtype not in NOTE_RESOURCES:
+        log.info("fhir resource carries no note", extra={"resource_type": rtype})
+        return []
+    resource = _validate(obj, root)
+    note = _note_from(resource, rtype, root, full_url, source, settings)
+    return [note] if note is not None else []
+
+
+def _bundle_notes(
+    bundle: dict[str, Any], root: str, source: SourceRef, settings: Settings, depth: int
+) -> list[NoteEvent]:
+    """Entries are validated one by one, so an error names the entry that caused it."""
+    if depth > 2:
+        raise IngestError("fhir_invalid", f"{root}: Bundles nested more than two deep")
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        raise IngestError("fhir_invalid", f"{root}.entry: not a list")
+    notes: list[NoteEvent] = []
+    for i, entry in enumerate(entries):
+        path = f"{root}.entry[{i}]"
+        if not isinstance(entry, dict):
+            raise IngestError("fhir_invalid", f"{path}: not an object")
+        if "resource" not in entry:
+            continue  # e.g. a DELETE request entry
+        full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
+        notes.extend(
+            _resource_notes(
+                entry["resource"], f"{path}.resource", full_url, source, settings, depth + 1
+            )
+        )
+    return notes
+
+
+def parse_fhir(data: bytes, source: SourceRef, settings: Settings) -> list[NoteEvent]:
+    """One JSON value (an ndjson line or a file) -> notes; [] for resources without notes."""
+    obj = load_json(data, settings)
+    if isinstance(obj, list):
+        raise IngestError(
+            "not_fhir_resource", "top-level JSON value is an array, expected one FHIR resource"
+        )
+    rtype = obj.get("resourceType") if isinstance(obj, dict) else None
+    root = rtype[:40] if isinstance(rtype, str) and rtype else "$"
+    return _resource_notes(obj, root, None, source, settings, 0)
