@@ -1,0 +1,621 @@
+"""The training loop every task model is built with (token and sequence classification).
+
+A lean torch loop rather than HF ``Trainer``: we need a loss that understands partially
+annotated corpora (see ``annotated_labels`` below), dev scoring through the *inference* code
+path (windows merged by offsets, exactly what ships), and small-weight checkpoints. Seeds are
+fixed, the best dev epoch is checkpointed as soon as it is reached (so an interrupted run still
+leaves a shippable folder), training stops early after ``patience`` epochs without improvement,
+gradients accumulate over ``grad_accum`` batches, and mixed precision is used on GPU.
+
+Partial annotation: an Example may say which entity labels its corpus annotates in
+``meta["annotated_labels"]`` (comma separated). For such an example an ``O`` token may also be
+any label the corpus does not annotate (NCBI marks no chemicals), and the loss is the negative
+log of the summed probability of the allowed tags, so mixing corpora does not teach the model
+that unannotated drugs are ``O``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from streamproc.evaluate.metrics import entity_scores
+from streamproc.nlp.modeling import (
+    Recipe,
+    build_model,
+    default_base_path,
+    load_tokenizer,
+    prepare_trainable,
+    save_model,
+    trainable_state,
+    weights_size_mb,
+)
+from streamproc.nlp.token_classifier import (
+    DocTokens,
+    TokenClassifier,
+    Window,
+    batch_windows,
+    bio_tags,
+    plan_windows,
+    resolve_device,
+    token_tag_ids,
+    tokenize_docs,
+)
+from streamproc.train.examples import Example
+
+logger = logging.getLogger(__name__)
+
+EpochCallback = Callable[[int, float], None]
+
+
+class TrainConfig(BaseModel):
+    """Training recipe. Stored in every model's meta.json and card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lr: float = Field(5e-4, gt=0)
+    head_lr: float | None = None  # default: lr
+    epochs: int = Field(3, ge=1)
+    batch_size: int = Field(16, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    weight_decay: float = Field(0.01, ge=0)
+    max_grad_norm: float = 1.0
+    seed: int = 13
+    max_length: int = Field(128, ge=8, le=512)  # tokens per training window incl. [CLS]/[SEP]
+    stride: int = Field(32, ge=0)  # overlap between windows of long documents
+    eval_max_length: int = Field(256, ge=8, le=512)
+    patience: int = Field(2, ge=1)  # early stopping on dev F1
+    trainable: Literal["lora", "top_layers", "full"] = "lora"
+    lora_rank: int = Field(16, ge=1)
+    lora_alpha: float = 32.0
+    top_layers: int = Field(0, ge=0)  # fully trained top encoder layers (also with lora)
+    threads: int = Field(1, ge=1)
+    max_train_examples: int | None = None
+    max_dev_examples: int | None = None
+    label_all_subtokens: bool = False  # False: only the first sub-token of a word is labelled
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"  # auto: bf16 on GPU only
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    added_tokens: list[str] = Field(default_factory=list)  # marker tokens (sequence tasks)
+    negative_label: str | None = None  # sequence tasks: excluded from the dev F1 it selects on
+    log_every: int = Field(50, ge=1)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def _autocast_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
+    mp = cfg.mixed_precision
+    if mp == "auto":
+        mp = "bf16" if device.type == "cuda" else "no"
+    if mp == "no":
+        return None
+    return torch.bfloat16 if mp == "bf16" else torch.float16
+
+
+def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    emb = model.get_input_embeddings()  # type: ignore[operator]
+    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = defaultdict(list)
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        no_decay = p.ndim < 2 or "LayerNorm" in name or p is emb.weight
+        lr = cfg.head_lr if (cfg.head_lr and name.startswith("classifier")) else cfg.lr
+        groups[(lr, 0.0 if no_decay else cfg.weight_decay)].append(p)
+    return torch.optim.AdamW(
+        [{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()]
+    )
+
+
+def _schedule(
+    opt: torch.optim.Optimizer, warmup: int, total: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, f)
+
+
+def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Length-bucketed shuffled batches: little padding, still random order."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    pool = batch_size * 50
+    out: list[list[int]] = []
+    for p in range(0, len(idx), pool):
+        chunk = sorted(idx[p : p + pool], key=lambda i: lengths[i])
+        out += [chunk[b : b + batch_size] for b in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def _subsample(examples: Sequence[Example], n: int | None, seed: int) -> list[Example]:
+    ex = list(examples)
+    if n is None or n >= len(ex):
+        return ex
+    rng = random.Random(seed)
+    return rng.sample(ex, n)
+
+
+def _data_summary(train: Sequence[Example], dev: Sequence[Example]) -> dict[str, Any]:
+    def corpora(exs: Sequence[Example]) -> dict[str, int]:
+        c: dict[str, int] = defaultdict(int)
+        for e in exs:
+            c[e.meta.get("corpus", "")] += 1
+        return dict(sorted(c.items()))
+
+    return {
+        "train_examples": len(train),
+        "dev_examples": len(dev),
+        "train_corpora": corpora(train),
+        "dev_corpora": corpora(dev),
+    }
+
+
+# --------------------------------------------------------------------------- token classification
+
+
+def _allowed_o_tags(ex: Example, labels: Sequence[str], tags: Sequence[str]) -> np.ndarray:
+    """Bool per tag: which tags an ``O`` of this example may really be (partial annotation)."""
+    allowed = np.zeros(len(tags), dtype=bool)
+    allowed[0] = True
+    ann = ex.meta.get("annotated_labels")
+    if ann:
+        annotated = {a.strip() for a in ann.split(",") if a.strip()}
+        for i, t in enumerate(tags):
+            if t != "O" and t[2:] not in annotated:
+                allowed[i] = True
+    return allowed
+
+
+def _token_train_windows(
+    examples: Sequence[Example],
+    tokenizer: Any,
+    tags: Sequence[str],
+    labels: Sequence[str],
+    cfg: TrainConfig,
+) -> tuple[list[DocTokens], list[Window], list[np.ndarray], np.ndarray]:
+    tag_index = {t: i for i, t in enumerate(tags)}
+    docs = tokenize_docs(tokenizer, [e.text for e in examples])
+    targets = []
+    for e, d in zip(examples, docs, strict=True):
+        spans = [s for s in e.spans if s.label in labels and s.end > s.start]
+        t = token_tag_ids(d, len(e.text), spans, tag_index)
+        if not cfg.label_all_subtokens:
+            t = np.where(d.word_start, t, -100)
+        targets.append(t)
+    wins = [
+        w
+        for i, d in enumerate(docs)
+        for w in plan_windows(i, len(d.ids), cfg.max_length - 2, cfg.stride)
+        if w.end > w.start
+    ]
+    o_allowed = (
+        np.stack([_allowed_o_tags(e, labels, tags) for e in examples])
+        if examples
+        else np.zeros((0, len(tags)), bool)
+    )
+    return docs, wins, targets, o_allowed
+
+
+def partial_label_loss(
+    logits: torch.Tensor, target: torch.Tensor, o_allowed: torch.Tensor
+) -> torch.Tensor:
+    """Mean over labelled tokens of -log P(allowed tags); equals cross-entropy when every
+    label is annotated. ``target`` uses -100 for ignored positions, tag 0 is ``O``."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    valid = target != -100
+    safe = target.clamp(min=0)
+    allowed = torch.nn.functional.one_hot(safe, logits.shape[-1]).bool()
+    is_o = (safe == 0) & valid
+    allowed = allowed | (is_o.unsqueeze(-1) & o_allowed.unsqueeze(1))
+    lp = torch.logsumexp(logp.masked_fill(~allowed, float("-inf")), dim=-1)
+    n = valid.sum().clamp(min=1)
+    return -(lp * valid).sum() / n
+
+
+def evaluate_token_model(
+    clf: TokenClassifier, dev: Sequence[Example], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Strict/relaxed entity scores on dev, overall and per corpus (``meta['corpus']``), each
+    corpus scored only on the labels it annotates."""
+    preds = clf.predict([e.text for e in dev])
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(dev):
+        groups[e.meta.get("corpus", "all")].append(i)
+    out: dict[str, Any] = {}
+    for name, idx in sorted(groups.items()):
+        ann = dev[idx[0]].meta.get("annotated_labels")
+        labs = [lab for lab in labels if not ann or lab in ann.split(",")]
+        out[name] = entity_scores([dev[i].spans for i in idx], [preds[i] for i in idx], labs)
+    if len(groups) > 1:
+        f1s = [out[g]["strict"]["micro"]["f1"] for g in groups]
+        out["mean_corpus_f1"] = sum(f1s) / len(f1s)
+    return out
+
+
+def _selection_f1(scores: dict[str, Any]) -> float:
+    if "mean_corpus_f1" in scores:
+        return float(scores["mean_corpus_f1"])
+    (only,) = [v for v in scores.values() if isinstance(v, dict)]
+    return float(only["strict"]["micro"]["f1"])
+
+
+def _summary(scores: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v["strict"]["micro"] for k, v in scores.items() if isinstance(v, dict) and "strict" in v
+    }
+
+
+def train_token_classifier(
+    train: Sequence[Example],
+    dev: Sequence[Example],
+    labels: Sequence[str],
+    cfg: TrainConfig,
+    out_dir: Path | str,
+    task: str,
+    base: Path | str | None = None,
+    *,
+    rebuild_command: str = "",
+    on_epoch: EpochCallback | None = None,
+) -> dict[str, Any]:
+    """Fine-tune a BIO tagger over character spans; checkpoint the best dev epoch to ``out_dir``.
+
+    Returns ``{"best_epoch", "best_f1", "history", "dev", "version", "out_dir"}``.
+    """
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    out_dir = Path(out_dir)
+    base_path = Path(base) if base is not None else default_base_path()
+    device = resolve_device(cfg.device)
+    ac_dtype = _autocast_dtype(cfg, device)
+    tags = bio_tags(labels)
+    train = _subsample(train, cfg.max_train_examples, cfg.seed)
+    dev = _subsample(dev, cfg.max_dev_examples, cfg.seed + 1)
+    tokenizer = load_tokenizer(base_path)
+    model = build_model(base_path, "token", tags)
+    recipe = Recipe(cfg.trainable, cfg.lora_rank, cfg.lora_alpha, cfg.top_layers)
+    prepare_trainable(model, recipe)
+    model.to(device)
+    docs, wins, targets, o_allowed = _token_train_windows(train, tokenizer, tags, labels, cfg)
+    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info(
+        "training token classifier",
+        extra={
+            "task": task,
+            "windows": len(wins),
+            "examples": len(train),
+            "trainable_params": n_params,
+            "device": str(device),
+        },
+    )
+    lengths = [w.end - w.start for w in wins]
+    steps_per_epoch = math.ceil(math.ceil(len(wins) / cfg.batch_size) / cfg.grad_accum)
+    total = steps_per_epoch * cfg.epochs
+    opt = _optimizer(model, cfg)
+    sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
+    rng = random.Random(cfg.seed)
+    clf = TokenClassifier(
+        model,
+        tokenizer,
+        tags,
+        max_tokens=cfg.eval_max_length,
+        stride=cfg.stride,
+        batch_size=32,
+        device=str(device),
+        bf16=ac_dtype == torch.bfloat16,
+        first_subtoken=not cfg.label_all_subtokens,
+    )
+    tok = tokenizer
+    history: list[dict[str, Any]] = []
+    best_f1, best_epoch, bad, version = -1.0, 0, 0, ""
+    best_scores: dict[str, Any] = {}
+    o_allowed_t = torch.from_numpy(o_allowed)
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        t0, seen_tokens, loss_sum, n_batches = time.time(), 0, 0.0, 0
+        batches = _batches(lengths, cfg.batch_size, rng)
+        for b, bidx in enumerate(batches):
+            chunk = [wins[i] for i in bidx]
+            ids, mask = batch_windows(
+                docs, chunk, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0
+            )
+            target = torch.full(ids.shape, -100, dtype=torch.long)
+            for r, w in enumerate(chunk):
+                target[r, 1 : 1 + w.end - w.start] = torch.from_numpy(
+                    targets[w.doc][w.start : w.end]
+                )
+            oa = o_allowed_t[[w.doc for w in chunk]]
+            ids, mask, target, oa = (
+                ids.to(device),
+                mask.to(device),
+                target.to(device),
+                oa.to(device),
+            )
+            with torch.autocast(
+                device.type, dtype=ac_dtype or torch.float32, enabled=ac_dtype is not None
+            ):
+                logits = model(input_ids=ids, attention_mask=mask).logits
+            loss = partial_label_loss(logits, target, oa) / cfg.grad_accum
+            loss.backward()
+            if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches):
+                torch.nn.utils.clip_grad_norm_(
+                    [p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm
+                )
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+            seen_tokens += int(mask.sum())
+            loss_sum += float(loss.detach()) * cfg.grad_accum
+            n_batches += 1
+            if (b + 1) % cfg.log_every == 0:
+                el = time.time() - t0
+                logger.info(
+                    f"epoch {epoch} batch {b + 1}/{len(batches)} loss {loss_sum / n_batches:.4f} "
+                    f"{seen_tokens / max(el, 1e-9):.0f} tok/s",
+                    extra={"epoch": epoch, "batch": b + 1, "loss": loss_sum / n_batches},
+                )
+        train_s = time.time() - t0
+        scores = evaluate_token_model(clf, dev, labels) if dev else {}
+        f1 = _selection_f1(scores) if scores else 0.0
+        row = {
+            "epoch": epoch,
+            "loss": round(loss_sum / max(1, n_batches), 5),
+            "train_s": round(train_s, 1),
+            "eval_s": round(time.time() - t0 - train_s, 1),
+            "dev_f1": round(f1, 5),
+            "dev": _summary(scores),
+        }
+        history.append(row)
+        logger.info(
+            f"epoch {epoch} done: dev F1 {f1:.4f} {json.dumps(row['dev'])}",
+            extra={"epoch": epoch, "dev_f1": f1},
+        )
+        if f1 > best_f1 or not dev:
+            best_f1, best_epoch, bad, best_scores = f1, epoch, 0, scores
+            version = save_model(
+                model,
+                tokenizer,
+                out_dir,
+                task=task,
+                kind="token",
+                labels=tags,
+                recipe=recipe,
+                base=base,
+                config=cfg.model_dump(),
+                metrics={
+                    "best_epoch": epoch,
+                    "selection_f1": f1,
+                    "summary": _summary(scores),
+                    "dev": scores,
+                    "history": history,
+                },
+                data=_data_summary(train, dev),
+                rebuild_command=rebuild_command,
+            )
+        else:
+            bad += 1
+        if on_epoch is not None:
+            on_epoch(epoch, f1)
+        if bad >= cfg.patience:
+            logger.info("early stop", extra={"epoch": epoch})
+            break
+    size = weights_size_mb(trainable_state(model, recipe))
+    return {
+        "best_epoch": best_epoch,
+        "best_f1": best_f1,
+        "history": history,
+        "dev": best_scores,
+        "version": version,
+        "out_dir": str(out_dir),
+        "weights_mb": round(size, 3),
+    }
+
+
+# ------------------------------------------------------------------------ sequence classification
+
+
+def sequence_scores(
+    gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], negative: str | None
+) -> dict[str, Any]:
+    """Accuracy, per-label P/R/F1, macro F1, and the F1 used for model selection."""
+    from streamproc.evaluate.metrics import prf
+
+    per = {}
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p != lab)
+        per[lab] = prf(tp, fp, fn)
+    pos = [lab for lab in labels if lab != negative]
+    tp = sum(int(per[lab]["tp"]) for lab in pos)
+    fp = sum(int(per[lab]["fp"]) for lab in pos)
+    fn = sum(int(per[lab]["fn"]) for lab in pos)
+    micro = prf(tp, fp, fn)
+    macro = sum(float(per[lab]["f1"]) for lab in labels) / max(1, len(labels))
+    acc = sum(1 for g, p in zip(gold, pred, strict=True) if g == p) / max(1, len(gold))
+    confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for g, p in zip(gold, pred, strict=True):
+        confusion[g][p] += 1
+    return {
+        "accuracy": round(acc, 6),
+        "per_label": per,
+        "micro": micro,
+        "macro_f1": round(macro, 6),
+        "selection_f1": micro["f1"] if negative else round(macro, 6),
+        "confusion": {g: dict(c) for g, c in confusion.items()},
+    }
+
+
+def train_sequence_classifier(
+    train: Sequence[Example],
+    dev: Sequence[Example],
+    labels: Sequence[str],
+    cfg: TrainConfig,
+    out_dir: Path | str,
+    task: str,
+    base: Path | str | None = None,
+    *,
+    rebuild_command: str = "",
+    on_epoch: EpochCallback | None = None,
+) -> dict[str, Any]:
+    """Fine-tune a text classifier on ``Example.label``. Marker tokens the caller inserted
+    (``cfg.added_tokens``) become special tokens whose new embedding rows train and ship."""
+    from streamproc.nlp.sequence_classifier import SequenceClassifier
+
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    out_dir = Path(out_dir)
+    base_path = Path(base) if base is not None else default_base_path()
+    device = resolve_device(cfg.device)
+    ac_dtype = _autocast_dtype(cfg, device)
+    labels = list(labels)
+    train = [e for e in _subsample(train, cfg.max_train_examples, cfg.seed) if e.label is not None]
+    dev = [e for e in _subsample(dev, cfg.max_dev_examples, cfg.seed + 1) if e.label is not None]
+    unknown = {e.label for e in [*train, *dev]} - set(labels)
+    if unknown:
+        raise ValueError(
+            f"examples carry labels not in the label list: {sorted(map(str, unknown))}"
+        )
+    tokenizer = load_tokenizer(base_path)
+    base_vocab = len(tokenizer)
+    if cfg.added_tokens:
+        tokenizer.add_special_tokens({"additional_special_tokens": list(cfg.added_tokens)})
+    model = build_model(base_path, "sequence", labels)
+    if cfg.added_tokens:
+        model.resize_token_embeddings(len(tokenizer))  # type: ignore[operator]
+    recipe = Recipe(
+        cfg.trainable,
+        cfg.lora_rank,
+        cfg.lora_alpha,
+        cfg.top_layers,
+        list(cfg.added_tokens),
+        base_vocab,
+    )
+    prepare_trainable(model, recipe)
+    model.to(device)
+    lab_index = {lab: i for i, lab in enumerate(labels)}
+    enc = tokenizer([e.text for e in train], truncation=True, max_length=cfg.max_length)
+    ids_all = enc["input_ids"]
+    y_all = [lab_index[str(e.label)] for e in train]
+    steps_per_epoch = math.ceil(math.ceil(len(train) / cfg.batch_size) / cfg.grad_accum)
+    total = steps_per_epoch * cfg.epochs
+    opt = _optimizer(model, cfg)
+    sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
+    rng = random.Random(cfg.seed)
+    clf = SequenceClassifier(
+        model,
+        tokenizer,
+        labels,
+        max_tokens=cfg.max_length,
+        batch_size=32,
+        device=str(device),
+        bf16=ac_dtype == torch.bfloat16,
+    )
+    history: list[dict[str, Any]] = []
+    best_f1, best_epoch, bad, version = -1.0, 0, 0, ""
+    best_scores: dict[str, Any] = {}
+    pad = tokenizer.pad_token_id or 0
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        t0, loss_sum, n_batches = time.time(), 0.0, 0
+        batches = _batches([len(x) for x in ids_all], cfg.batch_size, rng)
+        for b, bidx in enumerate(batches):
+            width = max(len(ids_all[i]) for i in bidx)
+            ids = torch.full((len(bidx), width), pad, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for r, i in enumerate(bidx):
+                ids[r, : len(ids_all[i])] = torch.tensor(ids_all[i])
+                mask[r, : len(ids_all[i])] = 1
+            y = torch.tensor([y_all[i] for i in bidx])
+            ids, mask, y = ids.to(device), mask.to(device), y.to(device)
+            with torch.autocast(
+                device.type, dtype=ac_dtype or torch.float32, enabled=ac_dtype is not None
+            ):
+                logits = model(input_ids=ids, attention_mask=mask).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), y) / cfg.grad_accum
+            loss.backward()
+            if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches):
+                torch.nn.utils.clip_grad_norm_(
+                    [p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm
+                )
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+            loss_sum += float(loss.detach()) * cfg.grad_accum
+            n_batches += 1
+            if (b + 1) % cfg.log_every == 0:
+                logger.info(
+                    f"epoch {epoch} batch {b + 1}/{len(batches)} loss {loss_sum / n_batches:.4f}",
+                    extra={"epoch": epoch, "batch": b + 1},
+                )
+        scores: dict[str, Any] = {}
+        f1 = 0.0
+        if dev:
+            probs = clf.predict_proba([e.text for e in dev])
+            pred = [labels[int(np.argmax(p))] for p in probs]
+            scores = sequence_scores([str(e.label) for e in dev], pred, labels, cfg.negative_label)
+            f1 = float(scores["selection_f1"])
+        row = {
+            "epoch": epoch,
+            "loss": round(loss_sum / max(1, n_batches), 5),
+            "dev_f1": round(f1, 5),
+            "train_s": round(time.time() - t0, 1),
+        }
+        history.append(row)
+        logger.info(f"epoch {epoch} done: dev F1 {f1:.4f}", extra={"epoch": epoch, "dev_f1": f1})
+        if f1 > best_f1 or not dev:
+            best_f1, best_epoch, bad, best_scores = f1, epoch, 0, scores
+            summary = {"dev": scores.get("micro", {})} if scores else {}
+            version = save_model(
+                model,
+                tokenizer,
+                out_dir,
+                task=task,
+                kind="sequence",
+                labels=labels,
+                recipe=recipe,
+                base=base,
+                config=cfg.model_dump(),
+                metrics={
+                    "best_epoch": epoch,
+                    "selection_f1": f1,
+                    "summary": summary,
+                    "dev": scores,
+                    "history": history,
+                },
+                data=_data_summary(train, dev),
+                rebuild_command=rebuild_command,
+            )
+        else:
+            bad += 1
+        if on_epoch is not None:
+            on_epoch(epoch, f1)
+        if bad >= cfg.patience:
+            break
+    return {
+        "best_epoch": best_epoch,
+        "best_f1": best_f1,
+        "history": history,
+        "dev": best_scores,
+        "version": version,
+        "out_dir": str(out_dir),
+    }
