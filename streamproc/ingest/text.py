@@ -12,18 +12,19 @@ from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
 from streamproc.records import sha256_hex
 
-# Tags after which a line break keeps the document's visual structure.
-_BLOCK_TAGS = frozenset(
+# Block elements: paragraph-like ones leave a blank line, the others a line break.
+_PARAGRAPH_TAGS = frozenset(
     {
-        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset",
-        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-        "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot",
-        "th", "thead", "tr", "ul",
+        "article", "aside", "blockquote", "dl", "figure", "footer", "h1", "h2", "h3", "h4",
+        "h5", "h6", "header", "hr", "main", "nav", "ol", "p", "pre", "section", "table", "ul",
     }
 )  # fmt: skip
+_LINE_TAGS = frozenset(
+    {"address", "caption", "dd", "div", "dt", "fieldset", "figcaption", "form", "li", "tr"}
+)
+_CELL_TAGS = frozenset({"td", "th"})
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript"})
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class _TextExtractor(HTMLParser):
@@ -33,31 +34,58 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip_depth = 0
+        self._pending = 0  # line breaks owed before the next text
+        self._cell = False
+
+    def _block(self, tag: str) -> None:
+        if tag in _PARAGRAPH_TAGS:
+            self._pending = max(self._pending, 2)
+        elif tag in _LINE_TAGS:
+            self._pending = max(self._pending, 1)
+        elif tag in _CELL_TAGS:
+            self._cell = True
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
             self._skip_depth += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        if tag == "li" and not self._skip_depth:
-            self.parts.append("- ")
+        elif tag == "br":
+            self._pending = min(self._pending + 1, 2)
+        else:
+            self._block(tag)
+            if tag == "li":
+                self._emit("- ")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+        if tag == "br":
+            self._pending = min(self._pending + 1, 2)
+        else:
+            self._block(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        elif tag in ("td", "th"):
-            self.parts.append(" ")
+        else:
+            self._block(tag)
 
     def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
-            # Source line breaks inside a paragraph are layout, not content.
-            self.parts.append(data.replace("\r", " ").replace("\n", " "))
+        if self._skip_depth:
+            return
+        # Source line breaks inside a paragraph are layout, not content.
+        data = _SPACES.sub(" ", data.replace("\r", " ").replace("\n", " "))
+        if data.strip():
+            self._emit(data)
+        elif self.parts and not self._pending:
+            self.parts.append(" ")
+
+    def _emit(self, text: str) -> None:
+        if self.parts:
+            if self._pending:
+                self.parts.append("\n" * self._pending)
+            elif self._cell:
+                self.parts.append(" ")
+        self._pending = 0
+        self._cell = False
+        self.parts.append(text)
 
 
 def html_to_text(html: str) -> str:
@@ -66,7 +94,7 @@ def html_to_text(html: str) -> str:
     parser.feed(html)
     parser.close()
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parser.parts).split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return "\n".join(lines).strip()
 
 
 def normalize_newlines(text: str) -> str:
