@@ -1,0 +1,187 @@
+"""The clinical analyzer: sentences -> entities -> assertion -> ICD coding -> ADE relations.
+
+One :meth:`ClinicalAnalyzer.analyze_batch` call looks every note up in the inference cache, runs
+the NER model once over all misses (the token classifier windows and length-sorts them itself),
+then does the cheap per-note work in Python: sentence and section splitting, ConText assertion
+for every entity, ICD-10-CM coding of problems (memoised per mention string) and the ADE stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from streamproc.nlp.assertion import ContextAssertion
+from streamproc.nlp.cache import InferenceCache
+from streamproc.nlp.icd import IcdCoder
+from streamproc.nlp.sections import SectionIndex
+from streamproc.nlp.sentences import Sentence, split_sentences
+from streamproc.nlp.types import AdeRelation, Entity, EntityLabel, NoteAnalysis
+from streamproc.records import NoteEvent
+from streamproc.state import StateStore
+
+log = logging.getLogger(__name__)
+
+ANALYZER_VERSION = "analyzer-1"
+
+# Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
+# names let a plain Hugging Face checkpoint (BC5CDR, NCBI, Chia-style labels) be dropped in.
+LABEL_MAP: dict[str, EntityLabel] = {
+    "problem": "problem",
+    "disease": "problem",
+    "condition": "problem",
+    "test": "test",
+    "measurement": "test",
+    "treatment": "treatment",
+    "procedure": "treatment",
+    "drug": "drug",
+    "chemical": "drug",
+}
+_EDGE_JUNK = " \t\r\n,;:.-*#()[]"
+_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)\s*$", re.I)
+
+
+class ScoredSpanLike(Protocol):
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+class EntitySource(Protocol):
+    """What the analyzer needs from an NER model (``TokenClassifier`` satisfies it)."""
+
+    version: str
+
+    def predict(self, texts: Sequence[str]) -> Sequence[Sequence[Any]]: ...
+
+
+class RelationExtractor(Protocol):
+    version: str
+
+    def extract(
+        self, text: str, sentences: Sequence[tuple[int, int]], entities: Sequence[Entity]
+    ) -> list[AdeRelation]: ...
+
+
+class Analyzer:
+    """Implements :class:`streamproc.pipeline.ClinicalAnalyzer`."""
+
+    def __init__(
+        self,
+        entities: EntitySource,
+        assertion: ContextAssertion | None = None,
+        coder: IcdCoder | None = None,
+        relations: RelationExtractor | None = None,
+        store: StateStore | None = None,
+        cache_ttl_s: int = 30 * 24 * 3600,
+        min_entity_score: float = 0.0,
+    ) -> None:
+        self.entities = entities
+        self.assertion = assertion or ContextAssertion()
+        self.coder = coder or IcdCoder()
+        self.relations = relations
+        self.min_entity_score = min_entity_score
+        self.model_versions = {
+            "analyzer": ANALYZER_VERSION,
+            "ner": str(getattr(entities, "version", "unknown")),
+            "assertion": self.assertion.version,
+            "icd": self.coder.version,
+        }
+        if relations is not None:
+            self.model_versions["ade"] = str(getattr(relations, "version", "unknown"))
+        self.cache = InferenceCache(store, self.model_versions, cache_ttl_s) if store else None
+
+    # ---- ClinicalAnalyzer ----------------------------------------------------------------------
+    def analyze_batch(self, notes: Sequence[NoteEvent]) -> list[NoteAnalysis]:
+        texts = [n.text for n in notes]
+        cached = self.cache.get_many(texts) if self.cache else [None] * len(texts)
+        miss_idx = [i for i, hit in enumerate(cached) if hit is None]
+        results: list[NoteAnalysis | None] = list(cached)
+        if miss_idx:
+            started = time.perf_counter()
+            spans = self.entities.predict([texts[i] for i in miss_idx])
+            ner_ms = (time.perf_counter() - started) * 1e3 / len(miss_idx)
+            for i, note_spans in zip(miss_idx, spans, strict=True):
+                t0 = time.perf_counter()
+                analysis = self.analyze_text(texts[i], note_spans, ner_ms)
+                analysis = analysis.model_copy(
+                    update={"elapsed_ms": round(analysis.elapsed_ms + (time.perf_counter() - t0) * 1e3, 2)}
+                )
+                results[i] = analysis
+                if self.cache:
+                    self.cache.put(texts[i], analysis)
+        log.debug(
+            "analyzer batch",
+            extra={"notes": len(notes), "cache_hits": len(notes) - len(miss_idx)},
+        )
+        return [r for r in results if r is not None]
+
+    # ---- one note ------------------------------------------------------------------------------
+    def analyze_text(
+        self, text: str, spans: Sequence[Any], ner_ms: float = 0.0
+    ) -> NoteAnalysis:
+        """Everything after NER for one note (public so evaluation can feed gold spans)."""
+        sentences = split_sentences(text)
+        sections = SectionIndex.of(text)
+        raw = self._to_entities(text, spans)
+        results = self.assertion.assert_spans(
+            text, [(e.start, e.end) for e in raw], sentences, sections
+        )
+        entities: list[Entity] = []
+        for ent, res in zip(raw, results, strict=True):
+            update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
+            if ent.label == "problem":
+                update["codes"] = self.coder.code(ent.text)
+            entities.append(ent.model_copy(update=update))
+        relations = self._relations(text, sentences, entities)
+        return NoteAnalysis(
+            entities=tuple(entities),
+            relations=tuple(relations),
+            model_versions=dict(self.model_versions),
+            elapsed_ms=round(ner_ms, 2),
+        )
+
+    def _to_entities(self, text: str, spans: Sequence[Any]) -> list[Entity]:
+        out: list[Entity] = []
+        for span in spans:
+            label = LABEL_MAP.get(str(span.label).lower())
+            if label is None or float(span.score) < self.min_entity_score:
+                continue
+            start, end = int(span.start), int(span.end)
+            # Trim list markers, punctuation and SNOMED-style semantic tags off the edges.
+            while start < end and text[start] in _EDGE_JUNK:
+                start += 1
+            m = _SEMANTIC_TAG.search(text, start, end)
+            if m and m.end() == end:
+                end = m.start()
+            while end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end]):
+                end -= 1
+            if end - start < 2:
+                continue
+            out.append(
+                Entity(
+                    label=label,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    score=round(float(span.score), 4),
+                )
+            )
+        return out
+
+    def _relations(
+        self, text: str, sentences: list[Sentence], entities: list[Entity]
+    ) -> list[AdeRelation]:
+        # ---- ADE seam: streamproc.nlp.ade.AdeExtractor (injected by build_analyzer) ----
+        if self.relations is None:
+            return []
+        return self.relations.extract(text, [(s.start, s.end) for s in sentences], entities)
+
+
+def _balanced(span: str) -> bool:
+    """True when the span ends with a closing bracket that closes one inside it."""
+    return span.endswith(")") and span.count("(") == span.count(")") and "(" in span

@@ -1,0 +1,226 @@
+"""The ConText algorithm over character offsets.
+
+For each sentence: find trigger terms (one compiled regex, longest literal first, so a pseudo
+trigger such as "no increase" or "gram negative" consumes its words and blocks the shorter "no"),
+give each modifier a scope (forward, backward or both) that stops at the sentence edge, a
+terminator term ("but", ";"), another modifier of a different category, or ``max_scope`` words,
+then assign each entity the highest-priority category whose scope overlaps it. A problem in the
+family-history section is ``family`` whatever its sentence says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from streamproc.nlp.sections import SectionIndex
+from streamproc.nlp.sentences import Sentence, sentence_index, split_sentences
+from streamproc.nlp.types import Assertion
+
+Category = Literal[
+    "absent", "possible", "hypothetical", "conditional", "family", "terminate", "pseudo"
+]
+Direction = Literal["forward", "backward", "bidirectional", "none"]
+_MODIFIERS = ("absent", "possible", "hypothetical", "conditional", "family")
+# When scopes overlap, the first listed wins: a negated finding is not asserted even if it is
+# also hedged, and a relative's problem is never the patient's.
+PRIORITY: tuple[Assertion, ...] = ("absent", "family", "hypothetical", "conditional", "possible")
+_WORD = re.compile(r"\S+")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    literal: str
+    category: Category
+    direction: Direction = "none"
+    max_scope: int | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionResult:
+    assertion: Assertion
+    cue: str | None = None  # the trigger text that decided it (or "section:<name>")
+
+
+@dataclass(frozen=True, slots=True)
+class _Modifier:
+    rule: ContextRule
+    start: int
+    end: int
+    scope_start: int
+    scope_end: int
+
+
+def load_rules(path: Path | str | None = None) -> tuple[str, list[ContextRule]]:
+    """Rules from a JSON file, or the packaged default; returns (version, rules)."""
+    if path is None:
+        raw = resources.files("streamproc.nlp.assertion").joinpath("rules.json").read_text("utf-8")
+    else:
+        raw = Path(path).read_text(encoding="utf-8")
+    data = json.loads(raw)
+    default_scope = data.get("defaults", {}).get("max_scope")
+    rules = []
+    for item in data["rules"]:
+        category = item["category"]
+        if category not in (*_MODIFIERS, "terminate", "pseudo"):
+            raise ValueError(f"unknown ConText category {category!r} for {item['literal']!r}")
+        direction = item.get("direction", "none")
+        if direction not in ("forward", "backward", "bidirectional", "none"):
+            raise ValueError(f"unknown direction {direction!r} for {item['literal']!r}")
+        rules.append(
+            ContextRule(
+                literal=item["literal"].lower(),
+                category=category,
+                direction=direction if category in _MODIFIERS else "none",
+                max_scope=item.get("max_scope", default_scope),
+                pattern=item.get("pattern"),
+            )
+        )
+    return str(data.get("version", "context-rules")), rules
+
+
+class ContextAssertion:
+    """Assigns an :data:`Assertion` to entity spans of a note."""
+
+    def __init__(self, rules: Sequence[ContextRule] | None = None, version: str | None = None):
+        if rules is None:
+            version, rules = load_rules()
+        self.version = version or "context-rules-custom"
+        # Index the rules by their first token: per sentence we scan tokens once and try only
+        # the few rules that can start there (one big alternation was ~5 ms per sentence).
+        self._by_first: dict[str, list[tuple[re.Pattern[str], ContextRule]]] = {}
+        for rule in rules:
+            if rule.pattern is not None:
+                body = rule.pattern
+                first = rule.literal
+            else:
+                body = r"\s+".join(re.escape(w) for w in rule.literal.split())
+                body = rf"{body}(?![\w])" if rule.literal[-1:].isalnum() else body
+                first = _TOKEN.findall(rule.literal)[0]
+            self._by_first.setdefault(first, []).append((re.compile(body, re.IGNORECASE), rule))
+        for candidates in self._by_first.values():
+            candidates.sort(key=lambda item: -len(item[1].literal))  # longest first: pseudo wins
+
+    # ---- public API --------------------------------------------------------------------------
+    def assert_spans(
+        self,
+        text: str,
+        spans: Sequence[tuple[int, int]],
+        sentences: Sequence[Sentence] | None = None,
+        sections: SectionIndex | None = None,
+    ) -> list[AssertionResult]:
+        """One result per ``(start, end)`` span, in order."""
+        if not spans:
+            return []
+        sents = list(sentences) if sentences is not None else split_sentences(text)
+        sections = sections if sections is not None else SectionIndex.of(text)
+        cache: dict[int, list[_Modifier]] = {}
+        out = []
+        for start, end in spans:
+            if sections.section_at(start) == "family_history":
+                out.append(AssertionResult("family", "section:family_history"))
+                continue
+            idx = sentence_index(sents, start)
+            if idx < 0 or sents[idx].end <= start:
+                out.append(AssertionResult("present"))
+                continue
+            if idx not in cache:
+                cache[idx] = self._modifiers(text, sents[idx])
+            out.append(self._decide(text, cache[idx], start, end))
+        return out
+
+    def assert_text(self, sentence: str, start: int, end: int) -> AssertionResult:
+        """Convenience for one span in a one-sentence text (tests, evaluation)."""
+        return self.assert_spans(sentence, [(start, end)], [Sentence(0, len(sentence))])[0]
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _decide(
+        self, text: str, modifiers: list[_Modifier], start: int, end: int
+    ) -> AssertionResult:
+        best: tuple[int, _Modifier] | None = None
+        for mod in modifiers:
+            # The trigger itself is never in its own scope ("no" is not the negated entity).
+            if mod.start < end and start < mod.end:
+                continue
+            if mod.scope_start < end and start < mod.scope_end:
+                rank = PRIORITY.index(mod.rule.category)  # type: ignore[arg-type]
+                if best is None or rank < best[0]:
+                    best = (rank, mod)
+        if best is None:
+            return AssertionResult("present")
+        mod = best[1]
+        return AssertionResult(mod.rule.category, text[mod.start : mod.end])  # type: ignore[arg-type]
+
+    def _modifiers(self, text: str, sent: Sentence) -> list[_Modifier]:
+        hits: list[tuple[int, int, ContextRule]] = []
+        consumed = sent.start
+        for tok in _TOKEN.finditer(text, sent.start, sent.end):
+            if tok.start() < consumed:
+                continue
+            candidates = self._by_first.get(tok.group().lower())
+            if not candidates:
+                continue
+            # a literal must start on a word boundary ("no" must not match inside "kno-")
+            if tok.start() > 0 and text[tok.start() - 1].isalnum() and tok.group().isalnum():
+                continue
+            for regex, rule in candidates:
+                m = regex.match(text, tok.start(), sent.end)
+                if m:
+                    hits.append((m.start(), m.end(), rule))
+                    consumed = m.end()
+                    break
+        if not hits:
+            return []
+        boundaries = [(s, e, r) for s, e, r in hits if r.category in (*_MODIFIERS, "terminate")]
+        mods = []
+        for s, e, rule in hits:
+            if rule.category not in _MODIFIERS:
+                continue
+            scope_start, scope_end = s, e
+            if rule.direction in ("forward", "bidirectional"):
+                scope_end = self._limit(text, e, sent.end, rule, boundaries, forward=True)
+            if rule.direction in ("backward", "bidirectional"):
+                scope_start = self._limit(text, sent.start, s, rule, boundaries, forward=False)
+            mods.append(_Modifier(rule, s, e, scope_start, scope_end))
+        return mods
+
+    @staticmethod
+    def _limit(
+        text: str,
+        lo: int,
+        hi: int,
+        rule: ContextRule,
+        boundaries: list[tuple[int, int, ContextRule]],
+        forward: bool,
+    ) -> int:
+        """Scope edge between ``lo`` and ``hi`` (trigger end / sentence end, or the reverse)."""
+        if forward:
+            edge = hi
+            for s, _e, other in boundaries:
+                if lo <= s < edge and (
+                    other.category == "terminate" or other.category != rule.category
+                ):
+                    edge = s
+            if rule.max_scope is not None:
+                words = list(_WORD.finditer(text, lo, edge))
+                if len(words) > rule.max_scope:
+                    edge = words[rule.max_scope - 1].end()
+            return edge
+        edge = lo
+        for _s, e, other in boundaries:
+            if edge < e <= hi and (
+                other.category == "terminate" or other.category != rule.category
+            ):
+                edge = e
+        if rule.max_scope is not None:
+            words = list(_WORD.finditer(text, edge, hi))
+            if len(words) > rule.max_scope:
+                edge = words[-rule.max_scope].start()
+        return edge

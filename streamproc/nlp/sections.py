@@ -1,0 +1,105 @@
+"""Section detection: which clinical section (``family_history``, ``allergies``...) an offset is in.
+
+Why: the section changes what a mention means. A problem under "Family history:" belongs to a
+relative, and a mention under "Allergies" is not a diagnosis. Headers are markdown (``# Plan``),
+``Title:`` at the start of a line (optionally followed by text) or an upper-case line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+# canonical section -> header variants (lower-case, matched after stripping '#', ':' and spaces)
+_SECTION_NAMES: dict[str, tuple[str, ...]] = {
+    "chief_complaint": ("chief complaint", "cc", "reason for visit", "presenting complaint"),
+    "history_present_illness": ("history of present illness", "hpi", "present illness"),
+    "past_medical_history": (
+        "past medical history",
+        "pmh",
+        "medical history",
+        "past history",
+        "problem list",
+        "past medical/surgical history",
+        "history",
+    ),
+    "past_surgical_history": ("past surgical history", "psh", "surgical history"),
+    "family_history": ("family history", "fh", "fhx", "family hx", "family medical history"),
+    "social_history": ("social history", "sh", "social hx"),
+    "allergies": ("allergies", "allergy", "drug allergies", "adverse reactions"),
+    "medications": (
+        "medications",
+        "current medications",
+        "meds",
+        "home medications",
+        "discharge medications",
+        "admission medications",
+    ),
+    "review_of_systems": ("review of systems", "ros"),
+    "physical_exam": ("physical exam", "physical examination", "exam", "pe", "vital signs"),
+    "labs": ("labs", "laboratory", "laboratory data", "results", "studies", "imaging"),
+    "assessment_plan": (
+        "assessment and plan",
+        "assessment & plan",
+        "assessment/plan",
+        "a/p",
+        "assessment",
+        "impression",
+        "plan",
+        "diagnosis",
+        "diagnoses",
+        "discharge diagnosis",
+        "discharge diagnoses",
+        "hospital course",
+    ),
+}
+_LOOKUP = {variant: name for name, variants in _SECTION_NAMES.items() for variant in variants}
+_HEADER = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]*(?P<md>[^\n]+?)[ \t]*$"
+    r"|(?P<colon>[A-Za-z][A-Za-z /&()-]{1,40}?)[ \t]*:"
+    r"|(?P<caps>[A-Z][A-Z /&()-]{2,40})[ \t]*$)",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str  # canonical name, or "unknown" for an unrecognised markdown header
+    start: int  # offset of the header
+    end: int  # offset where the next section starts (or the text ends)
+
+
+def find_sections(text: str) -> list[Section]:
+    """Sections in order; text before the first header is not in any section."""
+    heads: list[tuple[int, str]] = []
+    for m in _HEADER.finditer(text):
+        raw = m.group("md") or m.group("colon") or m.group("caps") or ""
+        key = re.sub(r"\s+", " ", raw.strip(" #:").lower())
+        name = _LOOKUP.get(key)
+        if name is None and m.group("md"):
+            name = "unknown"  # a markdown header always ends the previous section
+        if name is not None:
+            heads.append((m.start(), name))
+    return [
+        Section(name, start, heads[i + 1][0] if i + 1 < len(heads) else len(text))
+        for i, (start, name) in enumerate(heads)
+    ]
+
+
+class SectionIndex:
+    """Fast offset -> section lookup for one note."""
+
+    def __init__(self, sections: list[Section]) -> None:
+        self._sections = sections
+        self._starts = [s.start for s in sections]
+
+    @classmethod
+    def of(cls, text: str) -> SectionIndex:
+        return cls(find_sections(text))
+
+    def section_at(self, offset: int) -> str | None:
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0 or offset >= self._sections[i].end:
+            return None
+        return self._sections[i].name

@@ -1,0 +1,147 @@
+"""Rule-based sentence splitting with character offsets, aware of clinical note layout.
+
+Why rules: the NER model windows and ConText scopes only need sensible boundaries, and a regex
+pass over a note costs microseconds. Clinical notes break lines inside sentences (``Name\\n is a
+60 year-old``) but also use one line per list item or header, so a newline is a boundary only
+when the next line starts a list item or header, the line itself is a header, or a blank line
+separates them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A half-open character span ``[start, end)`` of the note text."""
+
+    start: int
+    end: int
+
+    def text(self, note: str) -> str:
+        return note[self.start : self.end]
+
+
+# Abbreviations whose trailing period does not end a sentence (lower-cased, without the dot).
+_ABBREVIATIONS = frozenset(
+    """dr mr mrs ms prof st vs e.g i.e etc approx appt dept no nos pt pts hx dx tx rx sx fx
+    b.i.d t.i.d q.i.d p.o p.r q.d q.h h.s a.m p.m mg mcg ml kg cm mm min max wk wks yr yrs
+    fig al jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022+]|\d{1,2}[.)]|[a-z][.)])[ \t]+", re.IGNORECASE)
+_HEADER_LINE = re.compile(
+    r"[ \t]*(?:#{1,6}[ \t]*\S.*|[A-Z][A-Za-z /&()-]{1,40}:[ \t]*|[A-Z][A-Z /&()-]{2,40}:?[ \t]*)$"
+)
+_INLINE_HEADER = re.compile(r"[ \t]*[A-Z][A-Za-z /&()-]{1,40}:[ \t]+\S")
+_LIST_MARKER_ONLY = re.compile(r"\s*(?:\d{1,2}|[A-Za-z])[.)]\s*$")
+_SENT_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+
+
+def _is_header(line: str) -> bool:
+    return bool(_HEADER_LINE.match(line))
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.rstrip("\r\n")
+        spans.append((pos, pos + len(stripped)))
+        pos += len(line)
+    return spans
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Group lines into blocks that a sentence may span (newline-level boundaries)."""
+    blocks: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    prev_header = False
+    in_list = False
+    for start, end in _line_spans(text):
+        line = text[start:end]
+        if not line.strip():
+            if current is not None:
+                blocks.append(current)
+            current, prev_header, in_list = None, False, False
+            continue
+        header = _is_header(line)
+        list_item = bool(_LIST_ITEM.match(line))
+        starts_new = (
+            current is None
+            or prev_header
+            or header
+            or list_item
+            or bool(_INLINE_HEADER.match(line))
+            or (in_list and line[:1].isupper())
+        )
+        if starts_new:
+            if current is not None:
+                blocks.append(current)
+            current = (start, end)
+        else:
+            assert current is not None
+            current = (current[0], end)
+        prev_header = header
+        if starts_new:
+            in_list = list_item
+    if current is not None:
+        blocks.append(current)
+    return blocks
+
+
+def _ends_sentence(text: str, dot_start: int) -> bool:
+    """False for abbreviations (``Dr.``), initials and decimals."""
+    if text[dot_start] != ".":
+        return True
+    word = re.search(r"([A-Za-z.]+)$", text[max(0, dot_start - 12) : dot_start])
+    if word is None:
+        return True
+    token = word.group(1).lower().strip(".")
+    if token in _ABBREVIATIONS:
+        return False
+    return not (len(token) == 1 and token.isalpha() and text[dot_start - 1].isupper())
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences with offsets; whitespace at the edges is trimmed."""
+    out: list[Sentence] = []
+    for b_start, b_end in _blocks(text):
+        cursor = b_start
+        for m in _SENT_END.finditer(text, b_start, b_end):
+            nxt = m.end()
+            # Need whitespace then an upper-case letter, digit or list marker to split.
+            follow = re.match(r"\s+([A-Z0-9(\[\"'-])", text[nxt : min(b_end, nxt + 40)])
+            if follow is None or not _ends_sentence(text, m.start()):
+                continue
+            if _LIST_MARKER_ONLY.match(text[cursor:nxt]):
+                continue
+            _append(out, text, cursor, nxt)
+            cursor = nxt
+        _append(out, text, cursor, b_end)
+    return out
+
+
+def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(start, end))
+
+
+def sentence_index(sentences: list[Sentence], offset: int) -> int:
+    """Index of the sentence containing ``offset`` (or the nearest one before it); -1 if none."""
+    lo, hi = 0, len(sentences) - 1
+    found = -1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if sentences[mid].start <= offset:
+            found = mid
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return found
