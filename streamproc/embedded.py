@@ -86,7 +86,7 @@ class Child:
 
     def __init__(self, argv: list[str], name: str) -> None:
         self.name = name
-        self._err = tempfile.TemporaryFile(prefix=f"streamproc-{name}-")
+        self._err = tempfile.TemporaryFile(prefix=f"streamproc-{name}-")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -115,7 +115,9 @@ class Child:
             if port_open(host, port, timeout=0.2):
                 return time.monotonic() - started
             time.sleep(0.01)
-        raise EmbeddedError(f"{self.name} did not accept connections on {host}:{port} in {timeout_s}s")
+        raise EmbeddedError(
+            f"{self.name} did not accept connections on {host}:{port} in {timeout_s}s"
+        )
 
     def stop(self, grace_s: float = 3.0) -> None:
         """SIGTERM, wait ``grace_s``, then SIGKILL."""
@@ -146,8 +148,17 @@ class EmbeddedStack:
     ...     stack.kafka_brokers, stack.redis_url
     """
 
-    def __init__(self, host: str = "127.0.0.1", start_timeout_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        start_timeout_s: float = 15.0,
+        broker: bool = True,
+        redis: bool = True,
+    ) -> None:
         self.host = host
+        self.want_broker = broker
+        self.want_redis = redis
+        self.owner_pid = os.getpid()
         self.start_timeout_s = start_timeout_s
         self.broker_port = 0
         self.redis_port = 0
@@ -162,11 +173,14 @@ class EmbeddedStack:
     def redis_url(self) -> str:
         return f"redis://{self.host}:{self.redis_port}/0"
 
-    def addresses(self) -> EmbeddedAddresses:
-        if self._broker is None or self._redis is None:
-            raise EmbeddedError("embedded stack is not running")
+    def addresses(self, kafka_brokers: str = "", redis_url: str = "") -> EmbeddedAddresses:
+        """What we run (or the given external addresses for the parts we do not run)."""
         return EmbeddedAddresses(
-            self.kafka_brokers, self.redis_url, self._broker.pid, self._redis.pid, os.getpid()
+            kafka_brokers or self.kafka_brokers,
+            redis_url or self.redis_url,
+            self._broker.pid if self._broker else 0,
+            self._redis.pid if self._redis else 0,
+            self.owner_pid,
         )
 
     def pids(self) -> list[int]:
@@ -175,42 +189,46 @@ class EmbeddedStack:
     def start(self) -> EmbeddedStack:
         started = time.monotonic()
         try:
-            self.broker_port = free_port(self.host)
-            url = f"tcp://{self.host}:{self.broker_port}"
-            self._broker = Child(
-                [
-                    str(tansu_binary()),
-                    "broker",
-                    "--listener-url",
-                    url,
-                    "--advertised-listener-url",
-                    url,
-                    "--storage-engine",
-                    "memory://tansu/",
-                    "--cluster-id",
-                    "streamproc-dev",
-                ],
-                "tansu",
-            )
-            self.redis_port = free_port(self.host)
-            self._redis = Child(
-                [
-                    str(redis_server_binary()),
-                    "--port",
-                    str(self.redis_port),
-                    "--bind",
-                    self.host,
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--daemonize",
-                    "no",
-                ],
-                "redis",
-            )
-            self._broker.wait_for_port(self.host, self.broker_port, self.start_timeout_s)
-            self._redis.wait_for_port(self.host, self.redis_port, self.start_timeout_s)
+            if self.want_broker:
+                self.broker_port = free_port(self.host)
+                url = f"tcp://{self.host}:{self.broker_port}"
+                self._broker = Child(
+                    [
+                        str(tansu_binary()),
+                        "broker",
+                        "--listener-url",
+                        url,
+                        "--advertised-listener-url",
+                        url,
+                        "--storage-engine",
+                        "memory://tansu/",
+                        "--cluster-id",
+                        "streamproc-dev",
+                    ],
+                    "tansu",
+                )
+            if self.want_redis:
+                self.redis_port = free_port(self.host)
+                self._redis = Child(
+                    [
+                        str(redis_server_binary()),
+                        "--port",
+                        str(self.redis_port),
+                        "--bind",
+                        self.host,
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--daemonize",
+                        "no",
+                    ],
+                    "redis",
+                )
+            if self._broker is not None:
+                self._broker.wait_for_port(self.host, self.broker_port, self.start_timeout_s)
+            if self._redis is not None:
+                self._redis.wait_for_port(self.host, self.redis_port, self.start_timeout_s)
         except BaseException:
             self.stop()
             raise

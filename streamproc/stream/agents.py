@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,11 +28,14 @@ from streamproc.config import Settings
 from streamproc.metrics import Metrics
 from streamproc.pipeline import IngestOutcome, Pipeline
 from streamproc.records import DeadLetter, NoteEvent, OutMessage, SourceRef
+from streamproc.stream.ledger import DONE, Ledger, find_published
 from streamproc.stream.topics import LOGICAL_TOPICS, topic_name
 
 log = logging.getLogger(__name__)
 
+AGENTS = ("ingest", "analyze")
 PUBLISH_RETRY_S = (0.5, 1.0, 2.0, 5.0)
+LEDGER_SLACK_MS = 60_000  # clock skew between the worker that claimed and the one that resolves
 
 
 def encode_value(value: dict[str, Any]) -> bytes:
@@ -47,6 +50,8 @@ class StreamContext:
     pipeline: Pipeline
     metrics: Metrics
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
+    brokers: list[str] = field(default_factory=list)
+    ledger: Ledger | None = None
     ingest_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="ingest")
     )
@@ -146,6 +151,23 @@ def update_lag(ctx: StreamContext, app: faust.App, topic: str, partition: int, o
         )
 
 
+async def drop_already_published(
+    ctx: StreamContext, outputs: list[OutMessage], claimed_ms: int, source_topic: str
+) -> list[OutMessage]:
+    """Outputs of a crashed attempt that did not reach the broker (see ``ledger``)."""
+    named = [(topic_name(ctx.settings, o.topic), o) for o in outputs]
+    present = await find_published(ctx.brokers, named, claimed_ms - LEDGER_SLACK_MS)
+    if present:
+        ctx.metrics.messages_skipped.labels(topic=source_topic, reason="already_published").inc(
+            len(present)
+        )
+    log.info(
+        "resolved pending publication",
+        extra={"outputs": len(outputs), "count": len(present)},
+    )
+    return [o for i, o in enumerate(outputs) if i not in present]
+
+
 def internal_dead_letter(
     source: SourceRef, payload: bytes, err: BaseException, stage: str
 ) -> OutMessage:
@@ -153,8 +175,11 @@ def internal_dead_letter(
     return OutMessage(topic="dlq", key=source.dedup_key(), value=dead.model_dump(mode="json"))
 
 
-def install_agents(app: faust.App, ctx: StreamContext) -> None:
-    """Attach both agents to ``app``."""
+def install_agents(app: faust.App, ctx: StreamContext, agents: Collection[str] = AGENTS) -> None:
+    """Attach the selected agents (default both) to ``app``."""
+    unknown = set(agents) - set(AGENTS)
+    if unknown or not agents:
+        raise ValueError(f"agents must be a non-empty subset of {AGENTS}, got {sorted(agents)}")
     ctx.topics = declare_topics(app, ctx.settings)
     raw_topic = ctx.topics["raw"]
     deid_topic = ctx.topics["deid"]
@@ -167,6 +192,11 @@ def install_agents(app: faust.App, ctx: StreamContext) -> None:
             key = msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else None
             source = SourceRef(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=key)
             ctx.metrics.messages_in.labels(topic=msg.topic).inc()
+            state = ctx.ledger.state(source) if ctx.ledger is not None else None
+            if state is not None and state[0] == DONE:  # redelivered after a crash: all published
+                ctx.metrics.messages_skipped.labels(topic=msg.topic, reason="redelivered").inc()
+                update_lag(ctx, app, msg.topic, msg.partition, msg.offset)
+                continue
             started = time.perf_counter()
             try:
                 outcome: IngestOutcome = await loop.run_in_executor(
@@ -180,14 +210,23 @@ def install_agents(app: faust.App, ctx: StreamContext) -> None:
             ctx.metrics.latency.labels(stage="ingest").observe(time.perf_counter() - started)
             if outcome.skipped:
                 ctx.metrics.messages_skipped.labels(topic=msg.topic, reason=outcome.skipped).inc()
-            if outcome.outputs:
-                published = await publish_or_dead_letter(ctx, outcome.outputs, source, raw)
+            outputs = list(outcome.outputs)
+            if outputs and state is not None:  # the last attempt died mid-publish
+                outputs = await drop_already_published(ctx, outputs, state[1], msg.topic)
+            published = True
+            if outputs:
+                if ctx.ledger is not None:
+                    ctx.ledger.claim(source)
+                published = await publish_or_dead_letter(ctx, outputs, source, raw)
                 if published:
-                    count_outcome(ctx, msg.topic, outcome.outputs)
-                    try:
-                        ctx.pipeline.mark_done(outcome.dedup_keys)
-                    except Exception:  # Redis down: redelivery may duplicate, never lose
-                        log.exception("dedup mark failed", extra={"source": source.dedup_key()})
+                    count_outcome(ctx, msg.topic, outputs)
+            try:
+                if published:
+                    ctx.pipeline.mark_done(outcome.dedup_keys)
+                if ctx.ledger is not None:
+                    ctx.ledger.done(source)
+            except Exception:  # Redis down: redelivery may duplicate, never lose
+                log.exception("dedup mark failed", extra={"source": source.dedup_key()})
             update_lag(ctx, app, msg.topic, msg.partition, msg.offset)
 
     async def analyze(stream: faust.StreamT) -> None:
@@ -197,12 +236,19 @@ def install_agents(app: faust.App, ctx: StreamContext) -> None:
             notes: list[NoteEvent] = []
             bad: list[OutMessage] = []
             last: dict[tuple[str, int], int] = {}
+            sources: list[SourceRef] = []
             for event in events:
                 msg = event.message
                 ctx.metrics.messages_in.labels(topic=msg.topic).inc()
                 last[(msg.topic, msg.partition)] = msg.offset
                 payload = msg.value if isinstance(msg.value, bytes) else b""
                 source = SourceRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
+                # Redelivered after a crash: skip what is known done. (FHIR ids are
+                # deterministic, so a resource published twice is an idempotent upsert.)
+                if ctx.ledger is not None and ctx.ledger.state(source) == (DONE, 0):
+                    ctx.metrics.messages_skipped.labels(topic=msg.topic, reason="redelivered").inc()
+                    continue
+                sources.append(source)
                 try:
                     notes.append(NoteEvent.model_validate_json(payload))
                 except ValueError:
@@ -236,8 +282,16 @@ def install_agents(app: faust.App, ctx: StreamContext) -> None:
                 payload = encode_value({"batch_notes": [n.event_id for n in notes]})
                 if await publish_or_dead_letter(ctx, outputs, batch_source, payload):
                     count_outcome(ctx, deid_topic.get_topic_name(), outputs)
+            if ctx.ledger is not None:
+                try:
+                    for source in sources:
+                        ctx.ledger.done(source)
+                except Exception:
+                    log.exception("ledger mark failed", extra={"notes": len(sources)})
             for (topic, partition), offset in last.items():
                 update_lag(ctx, app, topic, partition, offset)
 
-    app.agent(raw_topic, name="streamproc.ingest")(ingest)
-    app.agent(deid_topic, name="streamproc.analyze")(analyze)
+    if "ingest" in agents:
+        app.agent(raw_topic, name="streamproc.ingest")(ingest)
+    if "analyze" in agents:
+        app.agent(deid_topic, name="streamproc.analyze")(analyze)

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import faust
@@ -21,7 +21,8 @@ from streamproc.config import Settings
 from streamproc.logging import logging_config
 from streamproc.metrics import Metrics, MetricsServer, redis_check, tcp_check
 from streamproc.state import RedisStore
-from streamproc.stream.agents import StreamContext, install_agents
+from streamproc.stream.agents import AGENTS, StreamContext, install_agents
+from streamproc.stream.ledger import Ledger
 from streamproc.stream.topics import bootstrap_servers, ensure_topics
 from streamproc.stream.wiring import build_pipeline
 
@@ -54,6 +55,7 @@ class WorkerHandle:
     app: faust.App
     ctx: StreamContext
     metrics_server: MetricsServer | None
+    on_ready: Callable[[], None]
 
 
 def build_worker(
@@ -62,33 +64,54 @@ def build_worker(
     redis_url: str,
     metrics: Metrics | None = None,
     on_ready: Callable[[float], None] | None = None,
+    metrics_host: str = "127.0.0.1",
+    agents: Collection[str] = AGENTS,
 ) -> WorkerHandle:
     """App + pipeline (Redis dedup store) + agents + metrics endpoint, ready to run."""
     metrics = metrics or Metrics()
     store = RedisStore(redis_url)
-    pipeline = build_pipeline(settings, store)
+    stages = {"deid"} if "ingest" in agents else set()
+    if "analyze" in agents:
+        stages |= {"nlp", "fhir"}
+    pipeline = build_pipeline(settings, store, stages=stages)
     app = build_app(settings, brokers)
-    ctx = StreamContext(settings=settings, pipeline=pipeline, metrics=metrics)
-    install_agents(app, ctx)
+    ctx = StreamContext(
+        settings=settings,
+        pipeline=pipeline,
+        metrics=metrics,
+        brokers=bootstrap_servers(brokers),
+        ledger=Ledger(store, namespace=settings.app_id, ttl_s=settings.dedup_ttl_s),
+    )
+    install_agents(app, ctx, agents)
     server = None
     if settings.metrics_port:
         server = MetricsServer(
             metrics,
             settings.metrics_port,
-            host=os.environ.get("STREAMPROC_METRICS_HOST", "127.0.0.1"),
+            host=metrics_host,
             checks={"broker": tcp_check(brokers), "redis": redis_check(redis_url)},
         )
     created = time.monotonic()
 
-    async def ready() -> None:
+    def ready() -> None:
         seconds = time.monotonic() - created
         metrics.up.set(1)
         log.info("worker ready", extra={"seconds": round(seconds, 2)})
         if on_ready is not None:
             on_ready(seconds)
 
-    app.on_startup_finished = ready  # type: ignore[assignment]
-    return WorkerHandle(app=app, ctx=ctx, metrics_server=server)
+    return WorkerHandle(app=app, ctx=ctx, metrics_server=server, on_ready=ready)
+
+
+class _Worker(faust.Worker):
+    """faust.Worker that reports readiness (the Worker owns ``app.on_startup_finished``)."""
+
+    ready_hook: Callable[[], None] | None = None
+
+    async def on_startup_finished(self) -> None:
+        await super().on_startup_finished()
+        if self.ready_hook is not None:
+            self.ready_hook()
 
 
 def run_worker(
@@ -97,19 +120,24 @@ def run_worker(
     redis_url: str,
     max_runtime_s: float | None = None,
     on_ready: Callable[[float], None] | None = None,
+    metrics_host: str = "127.0.0.1",
+    agents: Collection[str] = AGENTS,
 ) -> int:
     """Create topics, then run the worker in this process until SIGINT/SIGTERM (or max runtime)."""
     ensure_topics(settings, brokers)
-    handle = build_worker(settings, brokers, redis_url, on_ready=on_ready)
+    handle = build_worker(
+        settings, brokers, redis_url, on_ready=on_ready, metrics_host=metrics_host, agents=agents
+    )
     if handle.metrics_server is not None:
         handle.metrics_server.start()
-    worker = faust.Worker(
+    worker = _Worker(
         handle.app,
         loglevel=settings.log_level,
         logging_config=logging_config(settings.log_level, settings.log_format),
         quiet=True,
         redirect_stdouts=False,
     )
+    worker.ready_hook = handle.on_ready
     if max_runtime_s:
         worker.loop.call_later(max_runtime_s, os.kill, os.getpid(), signal.SIGTERM)
     try:

@@ -37,7 +37,6 @@ def _admin(brokers: str, timeout_s: float):  # noqa: ANN202 - kafka.admin.KafkaA
             bootstrap_servers=bootstrap_servers(brokers),
             client_id="streamproc-admin",
             request_timeout_ms=int(timeout_s * 1000),
-            api_version_auto_timeout_ms=int(timeout_s * 1000),
         )
     except (KafkaError, OSError, ValueError) as err:
         raise BrokerUnreachable(f"no Kafka broker at {brokers}: {type(err).__name__}") from err
@@ -81,7 +80,8 @@ def describe_topics(brokers: str, timeout_s: float = 10.0) -> dict[str, int]:
         names = [n for n in admin.list_topics() if not n.startswith("__")]
         out: dict[str, int] = {}
         for desc in admin.describe_topics(names):
-            out[desc["topic"]] = len(desc.get("partitions") or [])
+            name = desc.get("topic") or desc.get("name")  # key differs across kafka-python versions
+            out[str(name)] = len(desc.get("partitions") or [])
         return dict(sorted(out.items()))
     finally:
         admin.close()

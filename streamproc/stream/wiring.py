@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from streamproc.config import Settings
@@ -17,6 +17,12 @@ from streamproc.pipeline import Pipeline
 from streamproc.state import StateStore
 
 log = logging.getLogger(__name__)
+
+ALL_STAGES = ("deid", "nlp", "fhir")
+
+
+class StageUnavailable(RuntimeError):
+    """A stage's factory exists but could not build it (e.g. model folder missing)."""
 
 
 def _optional_factory(module: str, name: str) -> Callable[..., Any] | None:
@@ -29,16 +35,40 @@ def _optional_factory(module: str, name: str) -> Callable[..., Any] | None:
     return factory
 
 
-def build_pipeline(settings: Settings, store: StateStore, **hooks: Any) -> Pipeline:
-    """Construct the de-identifier, analyzer and FHIR builders their packages provide."""
-    make_deid = _optional_factory("streamproc.deid", "build_deidentifier")
-    make_nlp = _optional_factory("streamproc.nlp", "build_analyzer")
-    make_fhir = _optional_factory("streamproc.fhir", "build_resource_builders")
+def _build(stage: str, factory: Callable[..., Any], settings: Settings, store: StateStore) -> Any:
+    try:
+        return factory(settings, store)
+    except (FileNotFoundError, OSError, ValueError, ImportError) as err:
+        raise StageUnavailable(f"{stage} stage could not start: {err}") from err
+
+
+def build_pipeline(
+    settings: Settings,
+    store: StateStore,
+    stages: Collection[str] = ALL_STAGES,
+    **hooks: Any,
+) -> Pipeline:
+    """Construct the de-identifier, analyzer and FHIR builders their packages provide.
+
+    ``stages`` limits what is built: an ingest-only worker (``--agents ingest``) needs neither
+    the NLP models nor the FHIR builders, so it starts fast and scales apart from GPU workers.
+    """
+    deid = nlp = None
+    builders: tuple[Any, ...] = ()
+    if "deid" in stages:
+        make = _optional_factory("streamproc.deid", "build_deidentifier")
+        deid = _build("deid", make, settings, store) if make else None
+    if "nlp" in stages:
+        make = _optional_factory("streamproc.nlp", "build_analyzer")
+        nlp = _build("nlp", make, settings, store) if make else None
+    if "fhir" in stages:
+        make = _optional_factory("streamproc.fhir", "build_resource_builders")
+        builders = tuple(_build("fhir", make, settings, store)) if make else ()
     return Pipeline(
         settings=settings,
         store=store,
-        deidentifier=make_deid(settings, store) if make_deid else None,
-        analyzer=make_nlp(settings, store) if make_nlp else None,
-        builders=tuple(make_fhir(settings, store)) if make_fhir else (),
+        deidentifier=deid,
+        analyzer=nlp,
+        builders=builders,
         **hooks,
     )
