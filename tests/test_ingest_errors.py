@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -182,3 +183,21 @@ def test_deeply_nested_json(opener: bytes) -> None:
 def test_nesting_inside_strings_does_not_count() -> None:
     resource = {"resourceType": "Patient", "id": "p", "text_": "[" * 1000}
     assert parse_message(json.dumps(resource).encode(), SRC, SETTINGS) == []
+
+
+def test_depth_scan_is_linear_on_escaped_quotes() -> None:
+    # An unterminated string of escaped quotes made the string-skipping regex quadratic.
+    raw = b'{"a": "' + b'\\"' * 150_000
+    started = time.perf_counter()
+    assert err(raw).code == "invalid_json"
+    assert time.perf_counter() - started < 10
+
+
+def test_many_obr_groups_stay_fast() -> None:
+    groups = "\r".join(f"OBR|{i}||F{i}|X^Y^L\rOBX|1|TX|N^N^L|1|t{i}||||||F" for i in range(5000))
+    raw = f"MSH|^~\\&|A|F|R|RF|2024||ORU^R01|C|P|2.5\r{PID}\r{groups}".encode()
+    started = time.perf_counter()
+    notes = parse_message(raw, SRC, SETTINGS)
+    assert len(notes) == 5000
+    assert len({n.event_id for n in notes}) == 5000
+    assert time.perf_counter() - started < 20

@@ -158,3 +158,18 @@ def test_other_resource_types_are_skipped() -> None:
 def test_ndjson_line_with_trailing_newline_and_bom() -> None:
     raw = b"\xef\xbb\xbf" + json.dumps(doc_ref()).encode() + b"\n"
     assert len(parse_message(raw, SRC, SETTINGS)) == 1
+
+
+def test_entered_in_error_is_skipped() -> None:
+    assert parse(doc_ref(status="entered-in-error")) == []
+    report = diag_report()
+    report["status"] = "entered-in-error"
+    assert parse(report) == []
+
+
+def test_diagnostic_report_effective_period() -> None:
+    report = diag_report()
+    del report["effectiveDateTime"]
+    report["effectivePeriod"] = {"start": "2020-02-03T04:05:06Z"}
+    (note,) = parse(report)
+    assert note.authored is not None and note.authored.year == 2020

@@ -15,6 +15,8 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Any
 
 import pydantic
@@ -36,8 +38,11 @@ LOINC = "http://loinc.org"
 # Preferred attachment types, best first; anything else (PDF, images) is not a text note.
 TEXT_CONTENT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
+# A string literal; an unterminated one runs to the end of input, so a failed match never
+# rescans (``"\"\"\"...`` would otherwise make the scan quadratic).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # minus one: +1 open, -1 close
+_NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -45,17 +50,14 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def check_depth(data: bytes, max_depth: int) -> None:
-    """Refuse JSON nested deeper than ``max_depth`` without recursing (strings ignored)."""
-    depth = 0
-    for m in _BRACKET.finditer(_STRING.sub(b'""', data)):
-        if m.group() in (b"[", b"{"):
-            depth += 1
-            if depth > max_depth:
-                raise IngestError(
-                    "json_too_deep", f"JSON nesting exceeds the limit of {max_depth} levels"
-                )
-        else:
-            depth -= 1
+    """Refuse JSON nested deeper than ``max_depth`` without recursing (strings ignored).
+
+    Linear and C-speed: brackets become +1/-1 and the running sum's maximum is the depth.
+    """
+    brackets = _STRING.sub(b'""', data).translate(_BRACKET_STEP, _NOT_BRACKET)
+    depth = max(accumulate(map(sub, brackets, repeat(1))), default=0)
+    if depth > max_depth:
+        raise IngestError("json_too_deep", f"JSON nesting exceeds the limit of {max_depth} levels")
 
 
 def load_json(data: bytes, settings: Settings) -> Any:
@@ -216,6 +218,9 @@ def _note_from(
     source: SourceRef,
     settings: Settings,
 ) -> NoteEvent | None:
+    if resource.status == "entered-in-error":  # retracted by the sender: never analyse it
+        log.info("fhir resource entered in error", extra={"resource_type": rtype})
+        return None
     if rtype == "DocumentReference":
         attachments = [c.attachment for c in (resource.content or []) if c.attachment is not None]
         encounters = resource.context.encounter if resource.context is not None else None
@@ -228,7 +233,12 @@ def _note_from(
         attachments = list(resource.presentedForm or [])
         encounter = _ref(resource.encounter)
         note_type = _coding(resource.code)
-        authored = _as_datetime(resource.effectiveDateTime) or _as_datetime(resource.issued)
+        period = resource.effectivePeriod
+        authored = (
+            _as_datetime(resource.effectiveDateTime)
+            or (_as_datetime(period.start) if period is not None else None)
+            or _as_datetime(resource.issued)
+        )
     text = _attachment_text(attachments, root, settings)
     if text is None or not text.strip():
         log.info("fhir resource has no text attachment", extra={"resource_type": rtype})

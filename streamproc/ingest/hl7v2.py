@@ -467,6 +467,7 @@ def _mdm(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
 def _oru(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
     d = ctx.delims
     groups: list[_Group] = []
+    obr_count = 0
     pid: Segment | None = None
     pv1: Segment | None = None
     for n, seg in enumerate(segments, start=1):
@@ -476,9 +477,8 @@ def _oru(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
         elif sid == "PV1":
             pv1 = seg
         elif sid == "OBR":
-            groups.append(
-                _Group(index=sum(g.obr is not None for g in groups) + 1, obr=seg, pid=pid, pv1=pv1)
-            )
+            obr_count += 1
+            groups.append(_Group(index=obr_count, obr=seg, pid=pid, pv1=pv1))
         elif sid == "OBX":
             _check_obx(seg, n)
             if not groups:
