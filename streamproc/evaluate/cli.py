@@ -1,9 +1,68 @@
-"""`streamproc` subcommands of the evaluate area (registered explicitly by streamproc.cli)."""
+"""`streamproc eval` (registered explicitly by streamproc.cli): JSON metrics on stdout.
+
+Scores come from ``streamproc.evaluate.metrics`` — the same code the trainer's dev checks and
+the replay evaluation use — through the task's ``evaluate`` in the task table.
+"""
 
 from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 
+def eval_command(
+    task: Annotated[str, typer.Argument(help="task name: ner, deid, ade, ...")],
+    data: Annotated[Path, typer.Option("--data", help="corpus folder")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="model folder (default: shipped/configured)")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "dev",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="score only the first N examples")
+    ] = None,
+) -> None:
+    """Evaluate TASK's model on --data and print JSON metrics."""
+    from streamproc.train.tasks import UnknownTask, get_task
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING)
+    if split not in ("dev", "test", "all", "train"):
+        typer.echo(f"error: --split must be dev, test or all, not {split!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        spec = get_task(task)
+    except UnknownTask as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    if not data.exists():
+        typer.echo(f"error: data folder not found: {data}", err=True)
+        raise typer.Exit(5)
+    kw: dict[str, Any] = {}
+    if model is not None:
+        if not model.exists():
+            typer.echo(f"error: model folder not found: {model}", err=True)
+            raise typer.Exit(5)
+        kw["model_dir"] = model
+    if limit is not None:
+        kw["limit"] = limit
+    try:
+        result = spec.evaluate(data, split, **kw)
+    except FileNotFoundError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(5) from err
+    typer.echo(json.dumps(result, indent=1, sort_keys=True, default=str))
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the top-level CLI."""
+    app.command("eval")(eval_command)
+
+
+if __name__ == "__main__":
+    _app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    register(_app)
+    _app()

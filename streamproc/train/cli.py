@@ -1,9 +1,121 @@
-"""`streamproc` subcommands of the train area (registered explicitly by streamproc.cli)."""
+"""`streamproc train` and `streamproc tune` (registered explicitly by streamproc.cli).
+
+Also runnable alone: ``python -m streamproc.train.cli train ner --data ... --out ...``.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from streamproc.config import read_config_file
+
+
+def _read_config(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    if path.suffix == ".json":
+        data = json.loads(path.read_text())
+    else:
+        data = read_config_file(path)
+    return dict(data.get("config", data))
+
+
+def _logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+
+def train_command(
+    task: Annotated[str, typer.Argument(help="task name: ner, deid, ade, ...")],
+    data: Annotated[Path, typer.Option("--data", help="corpus folder")],
+    out: Annotated[Path, typer.Option("--out", help="model folder to write")],
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML/TOML/JSON training recipe overrides")
+    ] = None,
+    max_examples: Annotated[
+        int | None, typer.Option("--max-examples", help="train on a seeded sample")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
+    base: Annotated[
+        Path | None, typer.Option("--base", help="base encoder folder (default: MiniLM wheel)")
+    ] = None,
+) -> None:
+    """Fine-tune TASK's model on --data and write a small model folder to --out."""
+    from streamproc.train.tasks import UnknownTask, get_task
+
+    _logging()
+    try:
+        spec = get_task(task)
+    except UnknownTask as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    if not data.exists():
+        typer.echo(f"error: data folder not found: {data}", err=True)
+        raise typer.Exit(5)
+    kw: dict[str, Any] = {}
+    cfg = _read_config(config)
+    if cfg is not None:
+        kw["config"] = cfg
+    if max_examples is not None:
+        kw["max_examples"] = max_examples
+    if epochs is not None:
+        kw["epochs"] = epochs
+    if base is not None:
+        kw["base"] = base
+    result = spec.train(data, out, **kw)
+    typer.echo(json.dumps({k: v for k, v in result.items() if k != "dev"}, indent=1, default=str))
+
+
+def tune_command(
+    task: Annotated[str, typer.Argument(help="task name")],
+    data: Annotated[Path, typer.Option("--data")],
+    trials: Annotated[int, typer.Option("--trials")] = 10,
+    study_db: Annotated[
+        str, typer.Option("--study-db", help="Optuna storage, e.g. sqlite:///tune.db")
+    ] = "sqlite:///tune.db",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="best config file (.json or .yaml)")
+    ] = None,
+    study_name: Annotated[str | None, typer.Option("--study-name")] = None,
+    max_examples: Annotated[int | None, typer.Option("--max-examples")] = None,
+    max_epochs: Annotated[int, typer.Option("--max-epochs")] = 4,
+    base: Annotated[Path | None, typer.Option("--base")] = None,
+    work_dir: Annotated[
+        Path | None, typer.Option("--work-dir", help="where trial models go (default: temp)")
+    ] = None,
+) -> None:
+    """Optuna search over lr, epochs, warm-up, batch size and LoRA rank / trained layers."""
+    from streamproc.train.tasks import UnknownTask, get_task
+    from streamproc.train.tune import tune
+
+    _logging()
+    try:
+        spec = get_task(task)
+    except UnknownTask as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    if not hasattr(spec, "tune_setup"):
+        typer.echo(f"error: task {task!r} has no tune_setup()", err=True)
+        raise typer.Exit(2)
+    result = tune(
+        spec, data, trials=trials, storage=study_db, out=out, study_name=study_name or f"streamproc-{task}",
+        max_examples=max_examples, max_epochs=max_epochs, base=base, work_dir=work_dir,
+    )  # fmt: skip
+    typer.echo(json.dumps(result, indent=1, default=str))
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the top-level CLI."""
+    app.command("train")(train_command)
+    app.command("tune")(tune_command)
+
+
+if __name__ == "__main__":
+    _app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    register(_app)
+    _app()

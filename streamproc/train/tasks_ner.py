@@ -1,0 +1,132 @@
+"""The ``ner`` task: one tagger for problem / test / treatment / drug.
+
+Data (``--data`` = a folder like ``../shared/data/ner``): BC5CDR (Disease -> problem,
+Chemical -> drug), NCBI-disease (Disease -> problem) and Chia (mapped, see
+``datasets/chia.py``; split into one example per criterion line for training). Each corpus is
+scored on the labels it annotates; the trainer selects epochs on the mean of the per-corpus
+strict micro F1.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamproc.models
+from streamproc.evaluate.metrics import entity_scores
+from streamproc.train.core import TrainConfig, train_token_classifier
+from streamproc.train.datasets.chia import split_lines
+from streamproc.train.datasets.ner_corpora import NER_LABELS, read_ner_corpora
+from streamproc.train.examples import Example
+from streamproc.train.tasks import TuneSetup
+
+logger = logging.getLogger(__name__)
+
+SHIPPED = Path(streamproc.models.__file__).parent / "ner"
+
+# The recipe of the shipped model (CPU budget: 1 thread, about an hour).
+RECIPE: dict[str, Any] = {
+    "lr": 3e-4,
+    "epochs": 2,
+    "batch_size": 16,
+    "warmup_ratio": 0.06,
+    "weight_decay": 0.01,
+    "seed": 13,
+    "max_length": 128,
+    "stride": 32,
+    "eval_max_length": 256,
+    "patience": 2,
+    "trainable": "lora",
+    "lora_rank": 16,
+    "lora_alpha": 32.0,
+    "top_layers": 1,
+    "threads": 1,
+    "max_dev_examples": 1500,
+    "log_every": 100,
+}
+
+
+def training_examples(data: Path) -> list[Example]:
+    out: list[Example] = []
+    for e in read_ner_corpora(data, "train"):
+        out += split_lines(e) if e.meta.get("corpus") == "chia" else [e]
+    return out
+
+
+def score_by_corpus(examples: list[Example], preds: list[Any]) -> dict[str, Any]:
+    """Per-corpus entity scores, each on the labels that corpus annotates."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e.meta.get("corpus", "all"), []).append(i)
+    out: dict[str, Any] = {}
+    for name, idx in sorted(groups.items()):
+        ann = examples[idx[0]].meta.get("annotated_labels")
+        labels = [lab for lab in NER_LABELS if not ann or lab in ann.split(",")]
+        out[name] = entity_scores([examples[i].spans for i in idx], [preds[i] for i in idx], labels)
+    return out
+
+
+@dataclass(frozen=True)
+class NerTask:
+    name: str = "ner"
+    description: str = "clinical entities: problem, test, treatment, drug (BC5CDR + NCBI + Chia)"
+
+    def config(self, overrides: dict[str, Any] | None = None, epochs: int | None = None,
+               max_examples: int | None = None) -> TrainConfig:  # fmt: skip
+        cfg = {**RECIPE, **(overrides or {})}
+        if epochs is not None:
+            cfg["epochs"] = epochs
+        if max_examples is not None:
+            cfg["max_train_examples"] = max_examples
+            cfg["max_dev_examples"] = min(cfg.get("max_dev_examples") or max_examples, max_examples)
+        return TrainConfig(**cfg)
+
+    def train(self, data: Path, out: Path, *, config: dict[str, Any] | None = None, epochs: int | None = None,
+              max_examples: int | None = None, base: Path | None = None, rebuild_command: str = "",
+              **kw: Any) -> dict[str, Any]:  # fmt: skip
+        cfg = self.config(config, epochs, max_examples)
+        train = training_examples(Path(data))
+        dev = read_ner_corpora(Path(data), "dev")
+        cmd = rebuild_command or "streamproc train " + " ".join(
+            shlex.quote(a) for a in sys.argv[2:]
+        )
+        return train_token_classifier(
+            train, dev, NER_LABELS, cfg, Path(out), "ner", base, rebuild_command=cmd
+        )
+
+    def evaluate(self, data: Path, split: str = "dev", *, model_dir: Path | None = None,
+                 settings: Any | None = None, limit: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from streamproc.nlp.token_classifier import TokenClassifier
+
+        path = model_dir or (
+            settings.models.ner if settings is not None and settings.models.ner else SHIPPED
+        )
+        clf = (
+            TokenClassifier.from_path(path, settings)
+            if settings is not None
+            else TokenClassifier.from_path(path)
+        )
+        examples = read_ner_corpora(Path(data), split)
+        if limit:
+            examples = examples[:limit]
+        preds = clf.predict([e.text for e in examples])
+        corpora = score_by_corpus(examples, preds)
+        return {
+            "task": "ner",
+            "model": str(path),
+            "model_version": clf.version,
+            "split": split,
+            "summary": {k: v["strict"]["micro"]["f1"] for k, v in corpora.items()},
+            "corpora": corpora,
+        }
+
+    def tune_setup(self, data: Path, **kw: Any) -> TuneSetup:
+        dev = read_ner_corpora(Path(data), "dev")
+        return TuneSetup(training_examples(Path(data)), dev, NER_LABELS, "token", dict(RECIPE))
+
+
+TASK = NerTask()
