@@ -1,0 +1,88 @@
+"""Word lists for the name and location recognizers, loaded once per deidentifier (no globals).
+
+First/last names come from ``faker``'s person providers of several locales; common words from
+``conf/common_words.txt``; places, facilities and name-like ordinary words from
+``conf/lexicons.yaml``. Everything is lower-cased into frozensets for O(1) lookups.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+NAME_LOCALES: tuple[str, ...] = (
+    "en_US", "en_GB", "en_IE", "en_CA", "en_AU", "es_MX", "es_ES", "it_IT", "de_DE", "fr_FR",
+    "pl_PL", "pt_BR", "nl_NL", "el_GR", "ru_RU", "ga_IE", "cs_CZ", "hu_HU", "sv_SE",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    first_names: frozenset[str]
+    last_names: frozenset[str]
+    common_words: frozenset[str]
+    stop_words: frozenset[str]  # never a name, whatever the context
+    places: frozenset[str]  # cities, states, countries (single or multi-word, lower case)
+    facilities: frozenset[str]  # facility names/abbreviations (GH, VAMC…)
+    facility_suffixes: tuple[str, ...]
+    name_credentials: tuple[str, ...]
+    relations: tuple[str, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.first_names | self.last_names
+
+
+def _ascii_names(values: Any) -> set[str]:
+    out: set[str] = set()
+    for v in values:
+        v = str(v).strip().lower()
+        if v.isascii() and v.replace("-", "").replace("'", "").isalpha() and len(v) > 1:
+            out.add(v)
+    return out
+
+
+def _faker_names() -> tuple[set[str], set[str]]:
+    first: set[str] = set()
+    last: set[str] = set()
+    for loc in NAME_LOCALES:
+        try:
+            mod = importlib.import_module(f"faker.providers.person.{loc}")
+        except ImportError:
+            continue
+        prov = mod.Provider
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            first |= _ascii_names(getattr(prov, attr, ()))
+        last |= _ascii_names(getattr(prov, "last_names", ()))
+    return first, last
+
+
+def load_lexicons(conf_package: str = "streamproc.deid.conf") -> Lexicons:
+    root = resources.files(conf_package)
+    # BaseLoader: every entry stays a string ("no", "on", "yes" are words here, not booleans)
+    data = yaml.load((root / "lexicons.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    common = {
+        line.strip()
+        for line in (root / "common_words.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    first, last = _faker_names()
+    first |= {w.lower() for w in data.get("extra_first_names", [])}
+    last |= {w.lower() for w in data.get("extra_last_names", [])}
+    common |= {w.lower() for w in data.get("ordinary_words", [])}
+    stop = {w.lower() for w in data.get("stop_words", [])}
+    return Lexicons(
+        first_names=frozenset(first - stop),
+        last_names=frozenset(last - stop),
+        common_words=frozenset(common),
+        stop_words=frozenset(stop),
+        places=frozenset(w.lower() for w in data.get("places", [])),
+        facilities=frozenset(w.lower() for w in data.get("facilities", [])),
+        facility_suffixes=tuple(data.get("facility_suffixes", [])),
+        name_credentials=tuple(data.get("name_credentials", [])),
+        relations=tuple(data.get("relations", [])),
+    )

@@ -1,0 +1,161 @@
+"""Person names: titles (Dr./Mr./NP), relations ("pt's wife Mary"), signature lines
+("Jean Hudson, RN"), and lexicon names (faker first/last names) that are not ordinary words.
+
+Context beats the lexicon: after a title or a relation, any word that is not a stop word is taken
+(notes write "dr yi", "son, bill"); without context, a lexicon name must be capitalised in
+mixed-case text and must not be a common word of clinical notes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from streamproc.deid.detect.lexicons import Lexicons
+from streamproc.deid.detect.recognizer import Recognizer
+from streamproc.deid.types import NAME, PhiSpan
+
+_WORD = r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z][A-Za-z'’]*)?"
+_INITIAL = r"[A-Z]\."
+
+
+class NameRecognizer(Recognizer):
+    name = "name"
+    ENTITY_TYPE = NAME
+    TITLES: ClassVar[str] = (
+        r"(?:(?i:drs|dr's|dr|doctor|mr|mrs|ms|miss|mister|prof|professor|rev)\.?"
+        r"|(?:NP|PA|RN|MD|RRT|SW|NP:|MD:))"
+    )
+    MAX_FOLLOWING: ClassVar[int] = 3
+
+    def __init__(self, lexicons: Lexicons, lexicon_score: float = 0.6) -> None:
+        self.lex = lexicons
+        self.names = lexicons.names
+        self.lexicon_score = lexicon_score
+        self._title = re.compile(rf"\b{self.TITLES}(?=[\s.])[\s.]+")
+        rel = "|".join(re.escape(r) for r in sorted(lexicons.relations, key=len, reverse=True))
+        self._relation = re.compile(
+            rf"\b(?:{rel})(?:'s)?(?:\s*(?:name\s+is|named|is|,|:|-|\(|/)\s*|\s+)", re.IGNORECASE
+        )
+        creds = "|".join(re.escape(c) for c in sorted(lexicons.name_credentials, key=len, reverse=True))
+        self._signature = re.compile(
+            rf"(?<![\w'])(?P<phi>(?:(?:{_INITIAL}|{_WORD})[ \t]+){{0,3}}(?:{_WORD}))(?:[ \t]*,[ \t]*|[ \t]+)(?:{creds})\b\.?[ \t]*(?:,[ \t]*(?:{creds}))?[ \t]*(?=\n|$|\)|[.,;(])",
+            re.MULTILINE,
+        )
+        self._capword = re.compile(r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b|\b[A-Z]{2,}\b|\b[a-z]{2,}\b")
+        self._token = re.compile(rf"{_INITIAL}|{_WORD}")
+        self._initial_name = re.compile(rf"\b(?P<i>[A-Za-z])(?P<dot>\.)?[ \t]+(?P<w>{_WORD})\b")
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _is_stop(self, word: str) -> bool:
+        w = word.lower().strip(".'’")
+        return w in self.lex.stop_words or (w in self.lex.common_words and w not in self.names) or not w
+
+    def _take_names(self, text: str, pos: int, max_words: int, allow_list: bool) -> list[tuple[int, int]]:
+        """Name-like words from ``pos``: "Mary", "J. Smith", "Smokey, Morris and Roger"."""
+        out: list[tuple[int, int]] = []
+        taken = 0
+        while taken < max_words:
+            m = self._token.match(text, pos)
+            if m is None or self._is_stop(m.group()):
+                break
+            if re.fullmatch(_INITIAL, m.group()) is None and m.group()[0].isdigit():
+                break
+            out.append(m.span())
+            taken += 1
+            pos = m.end()
+            sep = re.match(r"[ \t]+|\.[ \t]+(?=[A-Z])", text[pos:])
+            nxt_pos = pos + (sep.end() if sep else 0)
+            if sep is not None and self._token.match(text, nxt_pos):
+                pos = nxt_pos
+                continue
+            if allow_list:
+                lst = re.match(r",?\s*(?:and|&|,)\s*", text[pos:])
+                if lst and lst.group().strip():
+                    pos += lst.end()
+                    taken = 0
+                    continue
+            break
+        return out
+
+    def _context_score(self, word: str, caps_note: bool, strong: bool) -> float:
+        """Score a word found right after a title ("Dr" is ``strong``) or a relation word."""
+        low = word.lower().strip(".")
+        common = low in self.lex.common_words
+        if len(low) == 1:
+            return 0.7 if word.endswith(".") else 0.4  # an initial needs its period
+        if strong:
+            return 0.9 if not common or low in self.names else 0.75
+        if low in self.names:
+            return 0.9 if not common else 0.7  # "son bill", "wife, rose"
+        if word[0].isupper() and not caps_note and not common:
+            return 0.8
+        return 0.4
+
+    # ---- recognizer ----------------------------------------------------------------------------
+    def analyze(self, text: str) -> list[PhiSpan]:
+        spans: list[PhiSpan] = []
+        upper_ratio = sum(c.isupper() for c in text) / max(1, sum(c.isalpha() for c in text))
+        caps_note = upper_ratio > 0.6
+        for m in self._title.finditer(text):
+            if "\n" in m.group():
+                continue
+            title = m.group().strip()
+            is_dr = title.rstrip(".").lower() in ("dr", "doctor", "drs", "dr's", "md") or title.lower() in (
+                "mr.", "mrs.", "ms.", "mister", "miss"
+            )
+            for s, e in self._take_names(text, m.end(), 3, allow_list=is_dr):
+                score = self._context_score(text[s:e], caps_note, is_dr)
+                spans.append(PhiSpan(s, e, NAME, score, "name_title"))
+        for m in self._relation.finditer(text):
+            for s, e in self._take_names(text, m.end(), 3, allow_list=True):
+                score = self._context_score(text[s:e], caps_note, False)
+                spans.append(PhiSpan(s, e, NAME, score, "name_relation"))
+        for m in self._initial_name.finditer(text):
+            word = m.group("w")
+            low = word.lower()
+            if self._is_stop(word) or low in self.lex.common_words or len(low) < 2:
+                continue
+            if m.start() > 0 and not text[m.start() - 1].isspace() and text[m.start() - 1] not in "(,;:-":
+                continue
+            if not m.group("i").isupper():
+                continue
+            if low in self.lex.last_names or low in self.lex.first_names:
+                score = 0.8 if (m.group("dot") or word[0].isupper()) else 0.6
+            elif m.group("dot") and word[0].isupper() and (caps_note or not word.isupper()) and len(low) >= 4:
+                score = 0.6
+            else:
+                continue
+            spans.append(PhiSpan(m.start(), m.end(), NAME, score, "name_initial"))
+        for m in self._signature.finditer(text):
+            s, e = m.span("phi")
+            toks = [t for t in self._token.finditer(text, s, e)]
+            # keep the trailing run of name-like tokens
+            keep = []
+            for t in reversed(toks):
+                if len(t.group()) == 1:
+                    break  # "2 L NP": a unit, not an initial
+                if self._is_stop(t.group()) and t.group().lower() not in self.names:
+                    break
+                keep.append(t)
+            for t in keep:
+                spans.append(PhiSpan(t.start(), t.end(), NAME, 0.85, "name_signature"))
+        mixed = any(c.islower() for c in text) and any(c.isupper() for c in text[:2000])
+        for m in self._capword.finditer(text):
+            word = m.group()
+            low = word.lower()
+            if low not in self.names or low in self.lex.common_words or low in self.lex.stop_words:
+                continue
+            if word.islower() and not caps_note:
+                continue  # lower-case word in mixed-case text: an ordinary word
+            if caps_note or word.islower():
+                # all-caps / lower-case notes: no case signal; trust only rarer first names
+                score = 0.5 if (low in self.lex.first_names and len(low) >= 4) else 0.45
+            elif word.isupper():
+                continue  # an acronym in mixed-case text
+            else:
+                before = text[max(0, m.start() - 2) : m.start()]
+                sentence_start = not before.strip() or before.strip()[-1:] in ".!?:\n"
+                score = self.lexicon_score - (0.15 if sentence_start else 0.0) if mixed else 0.45
+            spans.append(PhiSpan(m.start(), m.end(), NAME, score, "name_lexicon"))
+        return spans

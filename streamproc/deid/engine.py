@@ -1,0 +1,56 @@
+"""Wiring: recognizers + (optional) PHI model -> Analyzer. One place, explicit, no globals."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from streamproc.deid.detect.analyzer import Analyzer, SpanSource
+from streamproc.deid.detect.lexicons import load_lexicons
+from streamproc.deid.detect.registry import build_recognizers, read_config
+
+log = logging.getLogger(__name__)
+
+RULES_VERSION = "rules-1"
+
+
+def build_analyzer(
+    mode: str = "merged",
+    model_dir: Path | None = None,
+    base_encoder: Path | None = None,
+    threads: int = 1,
+    max_len: int = 256,
+    stride: int = 64,
+) -> tuple[Analyzer, str]:
+    """``mode``: rules | model | merged. Returns the analyzer and a detector version string.
+
+    When the model has no weights (not trained/shipped), ``merged`` falls back to rules alone
+    and says so in the version (``rules-1``) and in a log line.
+    """
+    if mode not in ("rules", "model", "merged"):
+        raise ValueError(f"unknown deid mode {mode!r}")
+    config = read_config()
+    sources: list[SpanSource] = []
+    parts: list[str] = []
+    if mode in ("rules", "merged"):
+        sources.extend(build_recognizers(config, load_lexicons()))
+        parts.append(RULES_VERSION)
+    if mode in ("model", "merged"):
+        from streamproc.deid.detect.phi_model import (
+            PhiModel,
+            PhiModelRecognizer,
+            model_version,
+            shipped_model_dir,
+        )
+
+        directory = Path(model_dir) if model_dir else shipped_model_dir()
+        version = model_version(directory)
+        if version is None:
+            if mode == "model":
+                raise FileNotFoundError(f"no PHI model weights in {directory}")
+            log.warning("deid model weights missing; rules only", extra={"mode": mode})
+        else:
+            model = PhiModel(directory, base=base_encoder, threads=threads, max_len=max_len, stride=stride)
+            sources.append(PhiModelRecognizer(model))
+            parts.append(f"phi-{version}")
+    return Analyzer(sources, threshold=config.threshold), "+".join(parts)

@@ -1,0 +1,145 @@
+"""De-id evaluation on the PhysioNet corpus: token- and span-level P/R/F1, per PHI type.
+
+Conventions (deid literature): PHI is about *removal*, so a gold token counts as recalled when any
+predicted span covers it, whatever type was predicted; a predicted token is correct when it lies
+in any gold span. Per-type recall is by gold type, per-type precision by predicted type. Tokens
+are alphanumeric runs (``5/13`` is two tokens). Span level: gold fragments of one type joined
+(see ``physionet_deid.merge_fragments``); "exact" needs the same boundaries (modulo surrounding
+punctuation), "overlap" any overlap.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from streamproc.deid.types import ALL_TYPES, PhiSpan, canonical_type
+from streamproc.train.examples import Example
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_STRIP = " \t\n.,;:()[]'\""
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
+
+
+def _norm(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _STRIP:
+        start += 1
+    while end > start and text[end - 1] in _STRIP:
+        end -= 1
+    return start, end
+
+
+def score(examples: Sequence[Example], predictions: Sequence[Sequence[PhiSpan]]) -> dict[str, Any]:
+    """Token and span P/R/F1, overall and per canonical type."""
+    tok: dict[str, Counter[str]] = {"tp": Counter(), "fp": Counter(), "fn": Counter()}
+    span_exact: dict[str, Counter[str]] = {"tp": Counter(), "fp": Counter(), "fn": Counter()}
+    span_overlap: dict[str, Counter[str]] = {"tp": Counter(), "fp": Counter(), "fn": Counter()}
+    for ex, preds in zip(examples, predictions, strict=True):
+        gold = [(s.start, s.end, canonical_type(s.label)) for s in ex.spans]
+        pred = [(p.start, p.end, p.entity_type) for p in preds]
+        for m in _TOKEN.finditer(ex.text):
+            a, b = m.span()
+            g = next((t for s, e, t in gold if s < b and e > a), None)
+            p = next((t for s, e, t in pred if s < b and e > a), None)
+            if g and p:
+                tok["tp"][g] += 1  # recall bucket: gold type
+                tok["tp"]["_pred_" + p] += 1  # precision bucket: predicted type
+            elif g:
+                tok["fn"][g] += 1
+            elif p:
+                tok["fp"]["_pred_" + p] += 1
+        gold_n = {(*_norm(ex.text, s, e), t) for s, e, t in gold}
+        pred_n = {(*_norm(ex.text, s, e), t) for s, e, t in pred}
+        gold_b = {(s, e) for s, e, _ in gold_n}
+        pred_b = {(s, e) for s, e, _ in pred_n}
+        for s, e, t in gold_n:
+            span_exact["tp" if (s, e) in pred_b else "fn"][t] += 1
+            hit = any(ps < e and pe > s for ps, pe in pred_b)
+            span_overlap["tp" if hit else "fn"][t] += 1
+        for s, e, t in pred_n:
+            if (s, e) not in gold_b:
+                span_exact["fp"]["_pred_" + t] += 1
+            else:
+                span_exact["tp"]["_pred_" + t] += 1
+            hit = any(gs < e and ge > s for gs, ge in gold_b)
+            span_overlap["tp" if hit else "fp"]["_pred_" + t] += 1
+
+    def table(c: dict[str, Counter[str]]) -> dict[str, Any]:
+        gold_types = [t for t in ALL_TYPES]
+        tp_gold = sum(c["tp"][t] for t in gold_types)
+        fn = sum(c["fn"][t] for t in gold_types)
+        tp_pred = sum(c["tp"]["_pred_" + t] for t in gold_types)
+        fp = sum(c["fp"]["_pred_" + t] for t in gold_types)
+        overall = {
+            "precision": round(tp_pred / (tp_pred + fp), 4) if tp_pred + fp else 1.0,
+            "recall": round(tp_gold / (tp_gold + fn), 4) if tp_gold + fn else 1.0,
+            "gold": tp_gold + fn,
+            "predicted": tp_pred + fp,
+        }
+        p, r = overall["precision"], overall["recall"]
+        overall["f1"] = round(2 * p * r / (p + r), 4) if p + r else 0.0
+        per_type: dict[str, Any] = {}
+        for t in gold_types:
+            g = c["tp"][t] + c["fn"][t]
+            pr = c["tp"]["_pred_" + t] + c["fp"]["_pred_" + t]
+            if not g and not pr:
+                continue
+            per_type[t] = {
+                "recall": round(c["tp"][t] / g, 4) if g else None,
+                "precision": round(c["tp"]["_pred_" + t] / pr, 4) if pr else None,
+                "gold": g,
+                "predicted": pr,
+            }
+        return {"overall": overall, "per_type": per_type}
+
+    tokens = table(tok)
+    return {
+        "token": tokens,
+        "span_exact": table(span_exact),
+        "span_overlap": table(span_overlap),
+        "recall_names": tokens["per_type"].get("NAME", {}).get("recall"),
+        "recall_dates": tokens["per_type"].get("DATE", {}).get("recall"),
+        "recall_locations": tokens["per_type"].get("LOCATION", {}).get("recall"),
+    }
+
+
+def run(examples: Sequence[Example], detect: Callable[[str], list[PhiSpan]]) -> tuple[list[list[PhiSpan]], float]:
+    started = time.perf_counter()
+    preds = [detect(ex.text) for ex in examples]
+    return preds, time.perf_counter() - started
+
+
+def evaluate_corpus(data: Path, split: str = "dev", mode: str = "merged", model_dir: Path | None = None,
+                    limit: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Score rules / model / merged detection on one split of the corpus (JSON-ready dict)."""
+    from streamproc.deid.engine import build_analyzer
+    from streamproc.train.datasets.physionet_deid import DEV_FRACTION, SPLIT_SEED, read_corpus
+
+    examples = read_corpus(data, split=split)
+    if limit:
+        examples = examples[:limit]
+    analyzer, version = build_analyzer(mode=mode, model_dir=model_dir)
+    preds, seconds = run(examples, analyzer.analyze)
+    result = score(examples, preds)
+    result.update(
+        {
+            "mode": mode,
+            "split": split,
+            "notes": len(examples),
+            "split_seed": SPLIT_SEED,
+            "dev_fraction": DEV_FRACTION,
+            "detector_version": version,
+            "detect_notes_per_s": round(len(examples) / seconds, 1) if seconds else None,
+        }
+    )
+    return result
