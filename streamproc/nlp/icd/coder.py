@@ -15,10 +15,10 @@ from importlib import resources
 
 import numpy as np
 
-from streamproc.nlp.icd.index import IcdIndex, load_index, tokens
+from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
-_UNSPECIFIED = re.compile(r"unspecified|without complications|\bNOS\b", re.IGNORECASE)
+_UNSPECIFIED = re.compile(r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE)
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
 
 
@@ -104,7 +104,7 @@ class IcdCoder:
         return tuple(results)
 
     def _lexical(self, text: str) -> list[CodeCandidate]:
-        toks = tokens(text)
+        toks = query_tokens(text)
         if not toks:
             return []
         doc_scores = self.index.score(toks)
@@ -122,14 +122,14 @@ class IcdCoder:
             return []
         codes = self.index.codes
 
-        def rank_key(item: tuple[int, float]) -> tuple[float, int, int, int, str]:
+        def rank_key(item: tuple[int, float]) -> tuple[float, int, int, int, int, str]:
             info = codes[item[0]]
             return (
                 -round(item[1], 4),
                 1 if "classified elsewhere" in info.description else 0,  # manifestation codes
                 0 if info.billable else 1,
                 0 if _UNSPECIFIED.search(info.description) else 1,
-                len(info.description),
+                len(info.description.split()),
                 info.code,
             )
 
@@ -165,11 +165,12 @@ class IcdCoder:
             c = int(self.index.doc_code[d])
             best_doc[c] = max(best_doc.get(c, 0.0), float(doc_scores[d]))
 
-        def key(c: str) -> tuple[float, int, int, str]:
+        def key(c: str) -> tuple[float, int, int, int, str]:
             info = self.index.codes[self.index.code_pos[c]]
             unspecified = len(_UNSPECIFIED.findall(info.description))
             return (
                 -round(best_doc.get(self.index.code_pos[c], 0.0), 4),
+                0 if "unspecified site" in info.description else 1,
                 -unspecified,
                 0 if c.replace(".", "").endswith("9") or c.endswith("9A") else 1,
                 c,

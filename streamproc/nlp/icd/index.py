@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = "icd-lex-5"
+INDEX_VERSION = "icd-lex-7"
 
 _SEMANTIC_TAG = re.compile(
     r"\((?:disorder|finding|situation|procedure|morphologic abnormality|qualifier value|event|"
@@ -99,6 +99,24 @@ def lemma(token: str) -> str:
     return token
 
 
+_NEGATED = re.compile(r"\b(?:without|with no|no|w/o)\s+([a-z][a-z ]*?)(?=,|$| and | with |\()")
+
+
+def negated_tokens(phrase: str) -> list[str]:
+    """``without loss of consciousness`` -> ``no_loss``, ``no_consciousness``."""
+    phrase = re.sub(r"^\s*(?:without|with no|no|w/o)\s+", "", phrase.lower())
+    return ["no_" + t for t in tokens(phrase)]
+
+
+def query_tokens(text: str) -> list[str]:
+    """Tokens of a mention, with negated phrases ("no loss of consciousness") marked."""
+    text = _SEMANTIC_TAG.sub(" ", text.lower())
+    out: list[str] = []
+    for phrase in _NEGATED.findall(text):
+        out.extend(negated_tokens(phrase))
+    return out + tokens(_NEGATED.sub(" ", text))
+
+
 def tokens(text: str) -> list[str]:
     """Normalised content tokens of a mention or description."""
     text = _SEMANTIC_TAG.sub(" ", text.lower())
@@ -107,7 +125,8 @@ def tokens(text: str) -> list[str]:
 
 # Phrases that say what a code does *not* specify or include: free when the mention is silent.
 _FREE_PHRASES = re.compile(
-    r"not elsewhere classified|not intractable|single episode|"
+    r"not elsewhere classified|not intractable|single episode|age-related|"
+    r"with loss of consciousness status unknown|"
     r"unspecified (?:ear|eye|side|lower leg|upper arm|forearm|hand|foot|thigh|knee|hip|ankle|"
     r"shoulder|wrist|elbow|finger|toe|lung|breast|female breast|male breast|kidney|ovary|"
     r"part of|bronchus or lung|site|region|organism|type|trimester)|,\s*uncomplicated",
@@ -126,7 +145,10 @@ def description_tokens(text: str) -> tuple[list[str], list[str]]:
     for phrase in _FREE_PHRASES.findall(text):
         optional.extend(tokens(phrase))
     text = _FREE_PHRASES.sub(" ", text)
-    # "without X" says X is absent: it must neither be required nor earn credit for X.
+    # "without X" says X is absent: X is neither required nor matched by a mention of X, but a
+    # mention that also says "no X" / "without X" matches the negated tokens.
+    for phrase in _WITHOUT.findall(text):
+        optional.extend(negated_tokens(phrase))
     text = _WITHOUT.sub(" ", text)
     bare = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
     required = []

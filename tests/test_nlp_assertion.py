@@ -1,0 +1,159 @@
+"""ConText assertion, sentence splitting and sections."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from streamproc.nlp.assertion import ContextAssertion, load_rules
+from streamproc.nlp.assertion.evaluate import evaluate_chia
+from streamproc.nlp.sections import find_sections
+from streamproc.nlp.sentences import split_sentences
+
+
+@pytest.fixture(scope="module")
+def ctx() -> ContextAssertion:
+    return ContextAssertion()
+
+
+def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
+    start = sentence.index(mention)
+    return ctx.assert_text(sentence, start, start + len(mention)).assertion
+
+
+@pytest.mark.parametrize(
+    ("sentence", "mention", "expected"),
+    [
+        ("No evidence of pneumonia.", "pneumonia", "absent"),
+        ("Patient denies chest pain or shortness of breath.", "shortness of breath", "absent"),
+        ("Pneumonia was ruled out.", "Pneumonia", "absent"),
+        ("Negative for fever.", "fever", "absent"),
+        ("Possible pneumonia in the left lower lobe.", "pneumonia", "possible"),
+        ("Chest pain, likely angina.", "angina", "possible"),
+        ("Findings concerning for appendicitis.", "appendicitis", "possible"),
+        ("Return if fever develops.", "fever", "hypothetical"),
+        ("Watch for signs of bleeding.", "bleeding", "hypothetical"),
+        ("Mother had breast cancer.", "breast cancer", "family"),
+        ("Family history of diabetes.", "diabetes", "family"),
+        ("Shortness of breath on exertion.", "Shortness of breath", "conditional"),
+        ("Chest pain when climbing stairs.", "Chest pain", "conditional"),
+        ("History of hypertension.", "hypertension", "present"),
+        ("Patient has type 2 diabetes.", "type 2 diabetes", "present"),
+    ],
+)
+def test_categories(ctx: ContextAssertion, sentence: str, mention: str, expected: str) -> None:
+    assert assertion_of(ctx, sentence, mention) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "mention", "expected"),
+    [
+        # scope ends at a terminator term
+        ("No fever but has cough.", "cough", "present"),
+        ("No fever but has cough.", "fever", "absent"),
+        ("Pt without diabetes; has hypertension.", "hypertension", "present"),
+        # pseudo-triggers consume the words that would otherwise negate
+        ("There is no increase in the pleural effusion.", "pleural effusion", "present"),
+        ("No change in the mass.", "mass", "present"),
+        ("Gram negative bacteremia.", "bacteremia", "present"),
+        ("Non-small cell lung cancer.", "lung cancer", "present"),
+        ("Rash, not limited to the trunk.", "Rash", "present"),
+        # max window: a negation far away does not reach
+        (
+            "No fever was noted during the visit today and later in the evening the patient "
+            "developed a cough.",
+            "cough",
+            "present",
+        ),
+    ],
+)
+def test_scope(ctx: ContextAssertion, sentence: str, mention: str, expected: str) -> None:
+    assert assertion_of(ctx, sentence, mention) == expected
+
+
+def test_scope_ends_at_sentence(ctx: ContextAssertion) -> None:
+    text = "No fever. Cough for three days."
+    start = text.index("Cough")
+    (res,) = ctx.assert_spans(text, [(start, start + 5)])
+    assert res.assertion == "present"
+
+
+def test_family_history_section(ctx: ContextAssertion) -> None:
+    text = "HPI: cough.\nFamily History:\nDiabetes in several members.\n"
+    start = text.index("Diabetes")
+    (res,) = ctx.assert_spans(text, [(start, start + 8)])
+    assert res.assertion == "family"
+    assert res.cue == "section:family_history"
+
+
+def test_cue_is_reported(ctx: ContextAssertion) -> None:
+    res = ctx.assert_text("Patient denies nausea.", 15, 21)
+    assert (res.assertion, res.cue) == ("absent", "denies")
+
+
+def test_rules_from_file(tmp_path: Path) -> None:
+    rules = {
+        "version": "tiny-1",
+        "rules": [
+            {"literal": "nope", "category": "absent", "direction": "forward"},
+            {"literal": "nope not", "category": "pseudo"},
+        ],
+    }
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(rules))
+    version, loaded = load_rules(path)
+    ctx = ContextAssertion(loaded, version)
+    assert ctx.version == "tiny-1"
+    assert assertion_of(ctx, "nope asthma", "asthma") == "absent"
+    assert assertion_of(ctx, "nope not asthma", "asthma") == "present"
+    assert assertion_of(ctx, "no asthma", "asthma") == "present"  # default rules not loaded
+
+
+def test_bad_rule_category(tmp_path: Path) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": [{"literal": "x", "category": "maybe"}]}))
+    with pytest.raises(ValueError, match="unknown ConText category"):
+        load_rules(path)
+
+
+def test_sentences_clinical_layout() -> None:
+    text = (
+        "Pt is a 45 y.o. male w/ CHF. Dr. Smith saw him at 3.5 p.m. today.\n"
+        "Assessment: CHF exacerbation\n1. Continue lasix 40 mg.\n2. Follow up.\n"
+        "Name123\n is a 60 year-old.\n\n# Plan\n- item one\n- item two"
+    )
+    got = [s.text(text) for s in split_sentences(text)]
+    assert got == [
+        "Pt is a 45 y.o. male w/ CHF.",
+        "Dr. Smith saw him at 3.5 p.m. today.",
+        "Assessment: CHF exacerbation",
+        "1. Continue lasix 40 mg.",
+        "2. Follow up.",
+        "Name123\n is a 60 year-old.",
+        "# Plan",
+        "- item one",
+        "- item two",
+    ]
+
+
+def test_sections() -> None:
+    text = "# Chief Complaint\n- Cough\n\nFAMILY HISTORY: mother with DM\nAllergies:\nNKDA\n"
+    names = [s.name for s in find_sections(text)]
+    assert names == ["chief_complaint", "family_history", "allergies"]
+
+
+def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
+    text = "No history of asthma\nPatients with diabetes\n"
+    (tmp_path / "NCT1_exc.txt").write_text(text)
+    ann = [
+        "T1\tCondition 14 20\tasthma",
+        "T2\tNegation 0 2\tNo",
+        "R1\tHas_negation Arg1:T1 Arg2:T2\t",
+        "T3\tCondition 35 43\tdiabetes",
+    ]
+    (tmp_path / "NCT1_exc.ann").write_text("\n".join(ann) + "\n")
+    score = evaluate_chia(tmp_path, ctx)
+    assert (score.tp, score.fp, score.fn, score.tn) == (1, 0, 0, 1)
+    assert score.f1 == 1.0
