@@ -7,8 +7,10 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
 from streamproc.config import Settings
-from streamproc.ingest import parse_message
+from streamproc.ingest import IngestError, parse_message
 from streamproc.ingest.text import html_to_text
 from streamproc.records import SourceRef, sha256_hex
 
@@ -173,3 +175,13 @@ def test_diagnostic_report_effective_period() -> None:
     report["effectivePeriod"] = {"start": "2020-02-03T04:05:06Z"}
     (note,) = parse(report)
     assert note.authored is not None and note.authored.year == 2020
+
+
+def test_bundle_in_bundle_and_too_deep_nesting() -> None:
+    inner = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": doc_ref()}]}
+    outer = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": inner}]}
+    assert len(parse(outer)) == 1
+    third = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": outer}]}
+    with pytest.raises(IngestError) as info:
+        parse(third)
+    assert info.value.code == "fhir_invalid"

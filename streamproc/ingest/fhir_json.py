@@ -290,7 +290,7 @@ def _bundle_notes(
     bundle: dict[str, Any], root: str, source: SourceRef, settings: Settings, depth: int
 ) -> list[NoteEvent]:
     """Entries are validated one by one, so an error names the entry that caused it."""
-    if depth > 2:
+    if depth > 1:  # a Bundle inside a Bundle is fine; deeper is not a real-world shape
         raise IngestError("fhir_invalid", f"{root}: Bundles nested more than two deep")
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
