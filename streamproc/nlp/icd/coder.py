@@ -19,6 +19,23 @@ from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
 _UNSPECIFIED = re.compile(r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE)
+# ICD-10-CM guideline I.C.4.a.2: diabetes of unstated type is coded as type 2.
+_DIABETES = re.compile(r"\bdiabet", re.IGNORECASE)
+_DIABETES_TYPED = re.compile(
+    r"type\s*(?:1|2|i|ii|one|two)\b|insipidus|gestational|juvenile|secondary|drug|steroid|"
+    r"neonatal|pre-?existing|other specified|due to underlying",
+    re.IGNORECASE,
+)
+# Chapter priors: pregnancy (O), perinatal (P), congenital (Q) codes and encounter-for-exam Z
+# codes only when the mention says so; otherwise they lose ties against the general code.
+_CHAPTER_CUES: dict[str, re.Pattern[str]] = {
+    "O": re.compile(r"pregnan|gestation|obstetric|labou?r|deliver|postpartum|puerper|lactat|trimester|abortion|miscarriage|ectopic", re.I),
+    "P": re.compile(r"newborn|neonat|perinatal|fetal|fetus|infant|birth", re.I),
+    "Q": re.compile(r"congenital|hereditary|inherited|familial|syndrome", re.I),
+}
+_CHAPTER_PENALTY = 0.85
+# "Encounter for screening/examination..." codes describe a visit, not a problem.
+_ENCOUNTER_CUE = re.compile(r"encounter|screening|exam|visit|vaccin|immuniz|counsel|follow", re.I)
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
 
 
@@ -74,6 +91,7 @@ class IcdCoder:
         self.synonyms = synonyms or load_synonyms()
         self.top_k = top_k
         self.version = f"{self.index.version}+{self.synonyms.version}"
+        self._penalties: dict[tuple[str, ...], np.ndarray] = {}
         self._cached = lru_cache(maxsize=50_000)(self._code_uncached)
 
     def code(self, mention: str) -> tuple[CodeCandidate, ...]:
@@ -84,6 +102,8 @@ class IcdCoder:
         text = _normal(mention)
         for pattern, value in self.synonyms.abbreviations:
             text = pattern.sub(value, text)
+        if _DIABETES.search(text) and not _DIABETES_TYPED.search(text):
+            text = f"type 2 {text}"
         return text
 
     # ---- internals ---------------------------------------------------------------------------
@@ -108,6 +128,9 @@ class IcdCoder:
         if not toks:
             return []
         doc_scores = self.index.score(toks)
+        penalty = self._chapter_penalty(text)
+        if penalty is not None:
+            doc_scores = doc_scores * penalty
         n = min(200, len(doc_scores))
         top_docs = np.argpartition(-doc_scores, n - 1)[:n]
         by_code: dict[int, float] = {}
@@ -122,7 +145,7 @@ class IcdCoder:
             return []
         codes = self.index.codes
 
-        def rank_key(item: tuple[int, float]) -> tuple[float, int, int, int, int, str]:
+        def rank_key(item: tuple[int, float]) -> tuple[float, int, int, int, int, int, str]:
             info = codes[item[0]]
             return (
                 -round(item[1], 4),
@@ -130,6 +153,7 @@ class IcdCoder:
                 0 if info.billable else 1,
                 0 if _UNSPECIFIED.search(info.description) else 1,
                 len(info.description.split()),
+                -len(_UNSPECIFIED.findall(info.description)),
                 info.code,
             )
 
@@ -154,6 +178,23 @@ class IcdCoder:
             if len(out) >= self.top_k:
                 break
         return out
+
+    def _chapter_penalty(self, text: str) -> np.ndarray | None:
+        """Per-document multiplier for chapters the mention gives no cue for (cached)."""
+        missing = tuple(ch for ch, cue in _CHAPTER_CUES.items() if not cue.search(text))
+        if not _ENCOUNTER_CUE.search(text):
+            missing = (*missing, "encounter")
+        if not missing:
+            return None
+        if missing not in self._penalties:
+            first = np.array([c.code[0] for c in self.index.codes])[self.index.doc_code]
+            mult = np.ones(len(first), dtype=np.float32)
+            mult[np.isin(first, list(missing))] = _CHAPTER_PENALTY
+            if "encounter" in missing:
+                visit = np.array([c.description.startswith("Encounter for") for c in self.index.codes])
+                mult[visit[self.index.doc_code]] = _CHAPTER_PENALTY
+            self._penalties[missing] = mult
+        return self._penalties[missing]
 
     def _billable_child(self, code: str, doc_scores: np.ndarray) -> str:
         leaves = [c for c in self.index.descendants(code) if self.index.codes[self.index.code_pos[c]].billable]

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = "icd-lex-7"
+INDEX_VERSION = "icd-lex-9"
 
 _SEMANTIC_TAG = re.compile(
     r"\((?:disorder|finding|situation|procedure|morphologic abnormality|qualifier value|event|"
@@ -45,7 +45,7 @@ _STOP = frozenset(
 # Words in a tabular description that a clinical mention does not need to repeat.
 _FREE = frozenset(
     "unspecified nos nec specified site mellitus initial encounter closed primary essential "
-    "disease disorder condition organism".split()
+    "disease disorder condition organism pectoris nonrheumatic".split()
 )
 # Light lemmatisation: adjective and plural forms clinicians use -> the tabular noun.
 _LEMMA = {
@@ -74,6 +74,9 @@ _LEMMA = {
     "one": "1",
     "anaemia": "anemia",
     "diabetes": "diabetes",
+    "infectious": "infection",
+    "obese": "obesity",
+    "psychiatric": "mental",
     "hypertriglyceridemia": "hyperglyceridemia",
     "facial": "face",
     "oesophageal": "esophageal",
@@ -93,10 +96,10 @@ def lemma(token: str) -> str:
     if token in _LEMMA:
         return _LEMMA[token]
     if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 4 and token.endswith("s") and not token.endswith(_NO_PLURAL):
-        return token[:-1]
-    return token
+        token = token[:-3] + "y"
+    elif len(token) > 4 and token.endswith("s") and not token.endswith(_NO_PLURAL):
+        token = token[:-1]
+    return _LEMMA.get(token, token)
 
 
 _NEGATED = re.compile(r"\b(?:without|with no|no|w/o)\s+([a-z][a-z ]*?)(?=,|$| and | with |\()")
@@ -126,7 +129,8 @@ def tokens(text: str) -> list[str]:
 # Phrases that say what a code does *not* specify or include: free when the mention is silent.
 _FREE_PHRASES = re.compile(
     r"not elsewhere classified|not intractable|single episode|age-related|"
-    r"with loss of consciousness status unknown|"
+    r"with loss of consciousness status unknown|not otherwise specified|of unspecified behavior|"
+    r"unspecified as acute or chronic|"
     r"unspecified (?:ear|eye|side|lower leg|upper arm|forearm|hand|foot|thigh|knee|hip|ankle|"
     r"shoulder|wrist|elbow|finger|toe|lung|breast|female breast|male breast|kidney|ovary|"
     r"part of|bronchus or lung|site|region|organism|type|trimester)|,\s*uncomplicated",
@@ -242,13 +246,17 @@ def build_index() -> IcdIndex:
     started = time.perf_counter()
     codes: list[CodeInfo] = []
     docs: list[tuple[int, list[str], list[str]]] = []
+    seen: set[str] = set()
     for code in cm.get_all_codes(True):
-        if cm.is_chapter_or_block(code):
+        # Some categories share their name with a one-category block ("B20"): keep the category.
+        if code in seen or not (cm.is_category_or_subcategory(code) or cm.is_extended_subcategory(code)):
             continue
+        seen.add(code)
         if cm.is_extended_subcategory(code) and not code.endswith("A"):
             continue
         parent = cm.get_parent(code)
-        parent = None if not parent or cm.is_chapter_or_block(parent) else parent
+        if not parent or parent == code or cm.is_chapter(parent) or not cm.is_category_or_subcategory(parent):
+            parent = None
         desc = cm.get_description(code)
         idx = len(codes)
         codes.append(CodeInfo(code, desc, cm.is_leaf(code), parent))
