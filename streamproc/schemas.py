@@ -136,7 +136,8 @@ def _adverse_event_schema() -> dict[str, Any]:
         "title": "alerts.adverse-events message",
         "description": (
             "A drug -> adverse effect finding: FHIR R4B AdverseEvent (actual) or DetectedIssue "
-            "(potential). Deterministic ids; record key: the id."
+            "(potential). Deterministic ids; record key: the subject reference (keeps one "
+            "patient's alerts in order), else the id."
         ),
         "oneOf": [
             _fhir_resource(

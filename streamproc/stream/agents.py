@@ -232,7 +232,9 @@ def install_agents(app: faust.App, ctx: StreamContext, agents: Collection[str] =
     async def analyze(stream: faust.StreamT) -> None:
         loop = asyncio.get_running_loop()
         batch_size, window = ctx.settings.batch_size, ctx.settings.batch_window_s
-        async for events in stream.take_events(batch_size, within=window or 0.001):
+        async for events in stream.take_events(  # type: ignore[attr-defined]
+            batch_size, within=window or 0.001
+        ):
             notes: list[NoteEvent] = []
             bad: list[OutMessage] = []
             last: dict[tuple[str, int], int] = {}
