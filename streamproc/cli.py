@@ -112,6 +112,13 @@ def resolve_topic(settings: Settings, name: str) -> str:
 # ---- worker commands ------------------------------------------------------------------------------
 
 
+def parse_agents(agents: str) -> list[str]:
+    selected = [a.strip() for a in agents.split(",") if a.strip()]
+    if not selected or set(selected) - {"ingest", "analyze"}:
+        fail(Exit.USAGE, f"--agents takes ingest, analyze or both, got {agents!r}")
+    return selected
+
+
 def _run_worker(
     settings: Settings,
     brokers: str,
@@ -124,9 +131,7 @@ def _run_worker(
     from streamproc.stream.topics import BrokerUnreachable
     from streamproc.stream.wiring import StageUnavailable
 
-    selected = [a.strip() for a in agents.split(",") if a.strip()]
-    if not selected or set(selected) - {"ingest", "analyze"}:
-        fail(Exit.USAGE, f"--agents takes ingest, analyze or both, got {agents!r}")
+    selected = parse_agents(agents)
     try:
         return run_worker(
             settings,
@@ -139,7 +144,7 @@ def _run_worker(
     except BrokerUnreachable as err:
         fail(Exit.UNREACHABLE, str(err))
     except StageUnavailable as err:
-        fail(Exit.CONFIG, str(err))
+        fail(Exit.CONFIG, f"{err} (`--agents ingest` runs without the NLP stage)")
 
 
 MaxRuntime = Annotated[
@@ -418,6 +423,7 @@ def process(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.hl7/.json/.ndjson)")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write JSON lines here")] = None,
+    agents: Agents = "ingest,analyze",
 ) -> None:
     """Run the pipeline in-process (no broker): JSON lines {topic, key, value} of every message
     the worker would publish."""
@@ -427,13 +433,16 @@ def process(
     from streamproc.state import MemoryStore
     from streamproc.stream.inputs import InputNotFound, collect_files, iter_inputs
     from streamproc.stream.topics import topic_name
-    from streamproc.stream.wiring import build_pipeline
+    from streamproc.stream.wiring import StageUnavailable, build_pipeline, stages_for
 
     try:
         files = collect_files(paths)
     except InputNotFound as err:
         fail(Exit.INPUT_NOT_FOUND, str(err))
-    pipeline = build_pipeline(settings, MemoryStore())
+    try:
+        pipeline = build_pipeline(settings, MemoryStore(), stages=stages_for(parse_agents(agents)))
+    except StageUnavailable as err:
+        fail(Exit.CONFIG, str(err))
     counts: dict[str, int] = {"inputs": 0}
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     try:

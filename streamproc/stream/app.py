@@ -24,7 +24,7 @@ from streamproc.state import RedisStore
 from streamproc.stream.agents import AGENTS, StreamContext, install_agents
 from streamproc.stream.ledger import Ledger
 from streamproc.stream.topics import bootstrap_servers, ensure_topics
-from streamproc.stream.wiring import build_pipeline
+from streamproc.stream.wiring import build_pipeline, stages_for
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,7 @@ def build_worker(
     """App + pipeline (Redis dedup store) + agents + metrics endpoint, ready to run."""
     metrics = metrics or Metrics()
     store = RedisStore(redis_url)
-    stages = {"deid"} if "ingest" in agents else set()
-    if "analyze" in agents:
-        stages |= {"nlp", "fhir"}
-    pipeline = build_pipeline(settings, store, stages=stages)
+    pipeline = build_pipeline(settings, store, stages=stages_for(agents))
     app = build_app(settings, brokers)
     ctx = StreamContext(
         settings=settings,

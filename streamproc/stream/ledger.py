@@ -88,6 +88,8 @@ async def find_published(
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         consumer.assign(tps)
+        # Kafka answers None past the last record; tansu (0.6) answers an earlier offset, so
+        # records are also filtered on their timestamp.
         starts = await consumer.offsets_for_times(dict.fromkeys(tps, max(0, since_ms)))
         pending = set()
         for tp in tps:
@@ -100,6 +102,8 @@ async def find_published(
             batches = await consumer.getmany(*pending, timeout_ms=300)
             for tp, records in batches.items():
                 for rec in records:
+                    if rec.timestamp < since_ms:  # tansu may start us early (see below)
+                        continue
                     for i in wanted.get((tp.topic, rec.key or b""), []):
                         try:
                             value = json.loads(rec.value or b"null")

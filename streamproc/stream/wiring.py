@@ -42,6 +42,14 @@ def _build(stage: str, factory: Callable[..., Any], settings: Settings, store: S
         raise StageUnavailable(f"{stage} stage could not start: {err}") from err
 
 
+def stages_for(agents: Collection[str]) -> set[str]:
+    """Pipeline stages an agent set needs: ingest -> deid; analyze -> nlp + fhir."""
+    stages = {"deid"} if "ingest" in agents else set()
+    if "analyze" in agents:
+        stages |= {"nlp", "fhir"}
+    return stages
+
+
 def build_pipeline(
     settings: Settings,
     store: StateStore,
