@@ -490,10 +490,12 @@ def schemas(
 def _register_areas(root: typer.Typer) -> None:
     from streamproc.bench import cli as bench_cli
     from streamproc.evaluate import cli as evaluate_cli
+    from streamproc.evaluate import replay_cli
     from streamproc.train import cli as train_cli
 
     train_cli.register(root)
     evaluate_cli.register(root)
+    replay_cli.register(root)
     bench_cli.register(root)
 
 
