@@ -162,7 +162,7 @@ def test_replay_command_writes_reports(corpus: tuple[Path, Path], tmp_path: Path
     run = CliRunner().invoke(
         app, ["replay", "--files", str(notes), "--gold", str(gold_path), "--out", str(out)]
     )
-    assert run.exit_code == 0, run.output
+    assert run.exit_code == 0, (run.output, run.exception)
     saved = json.loads((out / "report.json").read_text())
     assert saved["documents"]["replayed"] == 3
     assert (out / "report.html").read_text().count("<table>") >= 3

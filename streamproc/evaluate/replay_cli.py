@@ -38,7 +38,7 @@ def replay(
     from streamproc.evaluate.replay import load_gold, read_files, read_topic, run_replay, score
     from streamproc.evaluate.report import render_html
     from streamproc.state import MemoryStore
-    from streamproc.stream.wiring import build_pipeline
+    from streamproc.stream.wiring import StageUnavailable, build_pipeline
 
     settings = cli.settings_of(ctx)
     if from_offset is not None and from_time is not None:
@@ -69,7 +69,10 @@ def replay(
             max_messages=max_messages,
             idle_timeout_s=idle_timeout,
         )
-    pipeline = build_pipeline(settings, MemoryStore())
+    try:
+        pipeline = build_pipeline(settings, MemoryStore())
+    except StageUnavailable as err:
+        cli.fail(cli.Exit.CONFIG, str(err))
     result = score(run_replay(pipeline, messages), labels)
     result["run"] = {"source": source, "gold": str(gold), "at": datetime.now().isoformat()}
     out.mkdir(parents=True, exist_ok=True)
