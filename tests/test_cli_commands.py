@@ -137,3 +137,16 @@ def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+def test_bench_in_process_reports_stage_timings(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = runner.invoke(app, ["bench", "-n", "6", "--agents", "ingest", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    run = report["in_process"]
+    assert run["messages"] == 6 and run["notes"] == 6  # 3 HL7 MDM + 3 FHIR DocumentReference
+    assert run["outputs"] == {"deid": 6}
+    assert run["stage_calls"]["ingest"]["count"] == 6
+    assert run["throughput_msgs_per_s"] > 0
+    assert report["environment"]["cpus"] >= 1

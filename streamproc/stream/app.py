@@ -24,7 +24,7 @@ from streamproc.state import RedisStore
 from streamproc.stream.agents import AGENTS, StreamContext, install_agents
 from streamproc.stream.ledger import Ledger
 from streamproc.stream.topics import bootstrap_servers, ensure_topics
-from streamproc.stream.wiring import build_pipeline, stages_for
+from streamproc.stream.wiring import build_pipeline, instrument, stages_for
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ def build_worker(
     """App + pipeline (Redis dedup store) + agents + metrics endpoint, ready to run."""
     metrics = metrics or Metrics()
     store = RedisStore(redis_url)
-    pipeline = build_pipeline(settings, store, stages=stages_for(agents))
+    pipeline = instrument(
+        build_pipeline(settings, store, stages=stages_for(agents)),
+        lambda stage, seconds: metrics.latency.labels(stage=stage).observe(seconds),
+    )
     app = build_app(settings, brokers)
     ctx = StreamContext(
         settings=settings,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -80,3 +81,55 @@ def build_pipeline(
         builders=builders,
         **hooks,
     )
+
+
+# ---- per-stage timing (worker metrics and `streamproc bench`) ------------------------------------
+
+Observe = Callable[[str, float], None]
+
+
+class _TimedDeidentifier:
+    def __init__(self, inner: Any, observe: Observe) -> None:
+        self.inner, self.observe = inner, observe
+        self.version = getattr(inner, "version", "unknown")
+
+    def deidentify(self, note: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner.deidentify(note)
+        finally:
+            self.observe("deid", time.perf_counter() - started)
+
+
+class _TimedAnalyzer:
+    def __init__(self, inner: Any, observe: Observe) -> None:
+        self.inner, self.observe = inner, observe
+
+    def analyze_batch(self, notes: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner.analyze_batch(notes)
+        finally:
+            self.observe("nlp", time.perf_counter() - started)
+
+
+class _TimedBuilder:
+    def __init__(self, inner: Any, observe: Observe) -> None:
+        self.inner, self.observe = inner, observe
+
+    def build(self, note: Any, analysis: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner.build(note, analysis)
+        finally:
+            self.observe("fhir", time.perf_counter() - started)
+
+
+def instrument(pipeline: Pipeline, observe: Observe) -> Pipeline:
+    """Time each stage object in place: ``observe(stage, seconds)`` for deid/nlp/fhir calls."""
+    if pipeline.deidentifier is not None:
+        pipeline.deidentifier = _TimedDeidentifier(pipeline.deidentifier, observe)
+    if pipeline.analyzer is not None:
+        pipeline.analyzer = _TimedAnalyzer(pipeline.analyzer, observe)
+    pipeline.builders = tuple(_TimedBuilder(b, observe) for b in pipeline.builders)
+    return pipeline
