@@ -18,10 +18,7 @@ from streamproc.config import read_config_file
 def _read_config(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    if path.suffix == ".json":
-        data = json.loads(path.read_text())
-    else:
-        data = read_config_file(path)
+    data = json.loads(path.read_text()) if path.suffix == ".json" else read_config_file(path)
     return dict(data.get("config", data))
 
 

@@ -56,7 +56,7 @@ def map_label(label: str) -> str | None:
 
 def _iob_corpus(folder: Path, name: str, split: str) -> list[Example]:
     out: list[Example] = []
-    files = SPLIT_FILES[split] if split in SPLIT_FILES else []
+    files = SPLIT_FILES.get(split, [])
     paths = [folder / f for f in files if (folder / f).is_file()]
     if split == "all":
         paths = sorted(folder.glob("*.tsv"))

@@ -1,0 +1,153 @@
+"""train -> save -> load -> predict with a tiny random BERT (fast), token and sequence tasks."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from streamproc.nlp.modeling import load_model
+from streamproc.nlp.sequence_classifier import SequenceClassifier
+from streamproc.nlp.token_classifier import TokenClassifier
+from streamproc.train.core import (
+    TrainConfig,
+    partial_label_loss,
+    train_sequence_classifier,
+    train_token_classifier,
+)
+from streamproc.train.examples import Example, Span
+from streamproc.train.testing import tiny_base
+
+
+def synthetic(n: int, seed: int = 0) -> list[Example]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        p = rng.choice(["hypertension", "atrial fibrillation", "diabetes"])
+        d = rng.choice(["insulin", "metoprolol", "warfarin"])
+        text = f"Patient with {p} was given {d} daily."
+        a, b = text.index(p), text.index(d)
+        out.append(
+            Example(f"s{i}", text, (Span(a, a + len(p), "problem"), Span(b, b + len(d), "drug")))
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_base(tmp_path_factory.mktemp("tiny") / "base")
+
+
+@pytest.mark.parametrize("trainable", ["lora", "top_layers"])
+def test_token_round_trip(base: Path, tmp_path: Path, trainable: str) -> None:
+    data = synthetic(40)
+    cfg = TrainConfig(
+        epochs=1, lr=5e-3, batch_size=8, max_length=16, stride=4, trainable=trainable, top_layers=1
+    )
+    res = train_token_classifier(
+        data[:32], data[32:], ["problem", "drug"], cfg, tmp_path / "m", "ner", base=base
+    )
+    folder = tmp_path / "m"
+    assert {"weights.safetensors", "label_map.json", "meta.json", "model_card.md"} <= {
+        p.name for p in folder.iterdir()
+    }
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["version"] == res["version"] and len(res["version"]) == 12
+    assert meta["task"] == "ner" and meta["config"]["seed"] == cfg.seed
+    assert res["version"] in (folder / "model_card.md").read_text()
+    lm = load_model(folder)
+    assert lm.labels == ["O", "B-problem", "I-problem", "B-drug", "I-drug"]
+    # the loaded (fp16, adapters merged) model scores like the in-memory model
+    texts = [d.text for d in data[32:]] + ["word " * 300]
+    loaded = TokenClassifier(
+        lm.model, lm.tokenizer, lm.labels, max_tokens=64, stride=8, device="cpu"
+    )
+    from streamproc.nlp.token_classifier import tokenize_docs
+
+    docs = tokenize_docs(lm.tokenizer, texts)
+    p_loaded = loaded.predict_probs(docs)
+    assert all(p.shape == (len(d.ids), 5) for p, d in zip(p_loaded, docs, strict=True))
+    spans = TokenClassifier.from_path(folder).predict(texts)
+    assert len(spans) == len(texts)
+    # the version depends on the weights: a second identical run reproduces it (fixed seeds)
+    res2 = train_token_classifier(
+        data[:32], data[32:], ["problem", "drug"], cfg, tmp_path / "m2", "ner", base=base
+    )
+    assert res2["version"] == res["version"]
+
+
+def test_saved_weights_match_training_model(base: Path, tmp_path: Path) -> None:
+    data = synthetic(24)
+    cfg = TrainConfig(
+        epochs=1, lr=5e-3, batch_size=8, max_length=16, stride=4, trainable="lora", top_layers=1
+    )
+    train_token_classifier(data, [], ["problem", "drug"], cfg, tmp_path / "m", "ner", base=base)
+    lm = load_model(tmp_path / "m")
+    # rebuild the trained model from scratch through load twice: deterministic and equal
+    lm2 = load_model(tmp_path / "m")
+    ids = torch.tensor(
+        [lm.tokenizer("Patient with diabetes was given insulin daily.")["input_ids"]]
+    )
+    with torch.inference_mode():
+        a = lm.model(input_ids=ids).logits
+        b = lm2.model(input_ids=ids).logits
+    assert torch.allclose(a, b)
+
+
+def test_sequence_round_trip_with_markers(base: Path, tmp_path: Path) -> None:
+    rng = random.Random(1)
+    exs = []
+    for i in range(40):
+        pos = rng.random() < 0.5
+        text = (
+            "[E1] warfarin [/E1] caused [E2] bleeding [/E2]"
+            if pos
+            else "[E1] warfarin [/E1] and [E2] rash [/E2] unrelated"
+        )
+        exs.append(Example(f"r{i}", text, label="ade" if pos else "none"))
+    cfg = TrainConfig(epochs=1, lr=5e-3, batch_size=8, max_length=32, added_tokens=["[E1]", "[/E1]", "[E2]", "[/E2]"],
+                      negative_label="none")  # fmt: skip
+    res = train_sequence_classifier(
+        exs[:32], exs[32:], ["none", "ade"], cfg, tmp_path / "s", "ade", base=base
+    )
+    assert res["version"]
+    clf = SequenceClassifier.from_path(tmp_path / "s")
+    assert "[E1]" in clf.tokenizer.tokenize("[E1] warfarin")  # marker is one special token
+    probs = clf.predict_proba([e.text for e in exs[32:]])
+    assert probs.shape == (8, 2) and np.allclose(probs.sum(1), 1.0, atol=1e-5)
+    assert set(clf.predict(["[E1] x [/E1] y"])[0]) == {"none", "ade"}
+
+
+def test_plain_hf_checkpoint_and_missing_files(tmp_path: Path, base: Path) -> None:
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    m = AutoModelForTokenClassification.from_pretrained(
+        str(base), num_labels=3, id2label={0: "O", 1: "B-x", 2: "I-x"}
+    )
+    m.save_pretrained(str(tmp_path / "hf"))
+    AutoTokenizer.from_pretrained(str(base)).save_pretrained(str(tmp_path / "hf"))
+    lm = load_model(tmp_path / "hf")
+    assert lm.labels == ["O", "B-x", "I-x"] and lm.kind == "token" and len(lm.version) == 12
+    (tmp_path / "hf" / "config.json").unlink()
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        load_model(tmp_path / "hf")
+
+
+def test_partial_label_loss_is_cross_entropy_when_fully_annotated() -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 5)
+    target = torch.tensor([[0, 1, 2, -100], [0, 0, 3, 4]])
+    none = torch.zeros(2, 5, dtype=torch.bool)
+    none[:, 0] = True
+    ce = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 5), target.reshape(-1), ignore_index=-100
+    )
+    assert torch.allclose(partial_label_loss(logits, target, none), ce, atol=1e-6)
+    # with drug (tags 3, 4) unannotated, an O token may be a drug: the loss can only go down
+    partial = none.clone()
+    partial[:, 3:] = True
+    assert partial_label_loss(logits, target, partial) < ce
