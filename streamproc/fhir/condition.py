@@ -113,7 +113,12 @@ class ConditionBuilder:
             ],
             "code": {
                 "coding": [
-                    {"system": ICD10CM, "code": best.code, "display": best.display, "userSelected": False}
+                    {
+                        "system": ICD10CM,
+                        "code": best.code,
+                        "display": best.display,
+                        "userSelected": False,
+                    }
                 ],
                 "text": first.text,
             },

@@ -41,6 +41,7 @@ LABEL_MAP: dict[str, EntityLabel] = {
     "chemical": "drug",
 }
 _EDGE_JUNK = " \t\r\n,;:.-*#()[]"
+_TRAILING_JUNK = " \t\r\n,;:.-*#"
 _SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)\s*$", re.I)
 
 
@@ -109,7 +110,11 @@ class Analyzer:
                 t0 = time.perf_counter()
                 analysis = self.analyze_text(texts[i], note_spans, ner_ms)
                 analysis = analysis.model_copy(
-                    update={"elapsed_ms": round(analysis.elapsed_ms + (time.perf_counter() - t0) * 1e3, 2)}
+                    update={
+                        "elapsed_ms": round(
+                            analysis.elapsed_ms + (time.perf_counter() - t0) * 1e3, 2
+                        )
+                    }
                 )
                 results[i] = analysis
                 if self.cache:
@@ -121,9 +126,7 @@ class Analyzer:
         return [r for r in results if r is not None]
 
     # ---- one note ------------------------------------------------------------------------------
-    def analyze_text(
-        self, text: str, spans: Sequence[Any], ner_ms: float = 0.0
-    ) -> NoteAnalysis:
+    def analyze_text(self, text: str, spans: Sequence[Any], ner_ms: float = 0.0) -> NoteAnalysis:
         """Everything after NER for one note (public so evaluation can feed gold spans)."""
         sentences = split_sentences(text)
         sections = SectionIndex.of(text)
@@ -155,6 +158,8 @@ class Analyzer:
             # Trim list markers, punctuation and SNOMED-style semantic tags off the edges.
             while start < end and text[start] in _EDGE_JUNK:
                 start += 1
+            while end > start and text[end - 1] in _TRAILING_JUNK:
+                end -= 1
             m = _SEMANTIC_TAG.search(text, start, end)
             if m and m.end() == end:
                 end = m.start()

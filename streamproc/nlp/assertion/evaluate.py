@@ -125,8 +125,20 @@ def evaluate_chia(
 # Chia annotates eligibility-criteria exceptions ("other than X", "except Y") as negation. In
 # clinical notes those words do not negate ("no complaints except cough": cough is present), so
 # the clinical-negation subset leaves out mentions whose gold cue is one of these.
-EXCEPTION_CUES = ("other than", "except", "exception", "unless", "excluding", "aside from",
-                  "in addition to", "other", "allowed", "eligible", "permitted", "allowable")
+EXCEPTION_CUES = (
+    "other than",
+    "except",
+    "exception",
+    "unless",
+    "excluding",
+    "aside from",
+    "in addition to",
+    "other",
+    "allowed",
+    "eligible",
+    "permitted",
+    "allowable",
+)
 
 
 def is_exception_cue(cue: str) -> bool:

@@ -18,7 +18,9 @@ import numpy as np
 from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
-_UNSPECIFIED = re.compile(r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE)
+_UNSPECIFIED = re.compile(
+    r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
+)
 # ICD-10-CM guideline I.C.4.a.2: diabetes of unstated type is coded as type 2.
 _DIABETES = re.compile(r"\bdiabet", re.IGNORECASE)
 _DIABETES_TYPED = re.compile(
@@ -29,7 +31,10 @@ _DIABETES_TYPED = re.compile(
 # Chapter priors: pregnancy (O), perinatal (P), congenital (Q) codes and encounter-for-exam Z
 # codes only when the mention says so; otherwise they lose ties against the general code.
 _CHAPTER_CUES: dict[str, re.Pattern[str]] = {
-    "O": re.compile(r"pregnan|gestation|obstetric|labou?r|deliver|postpartum|puerper|lactat|trimester|abortion|miscarriage|ectopic", re.I),
+    "O": re.compile(
+        r"pregnan|gestation|obstetric|labou?r|deliver|postpartum|puerper|lactat|trimester|abortion|miscarriage|ectopic",
+        re.I,
+    ),
     "P": re.compile(r"newborn|neonat|perinatal|fetal|fetus|infant|birth", re.I),
     "Q": re.compile(r"congenital|hereditary|inherited|familial|syndrome", re.I),
 }
@@ -114,8 +119,11 @@ class IcdCoder:
         results: list[CodeCandidate] = []
         if direct and direct in self.index.code_pos:
             info = self.index.codes[self.index.code_pos[direct]]
-            results.append(CodeCandidate(code=info.code, display=info.description, score=1.0,
-                                         billable=info.billable))
+            results.append(
+                CodeCandidate(
+                    code=info.code, display=info.description, score=1.0, billable=info.billable
+                )
+            )
         for cand in self._lexical(self.expand(_HISTORY_PREFIX.sub("", mention))):
             if all(c.code != cand.code for c in results):
                 results.append(cand)
@@ -191,13 +199,19 @@ class IcdCoder:
             mult = np.ones(len(first), dtype=np.float32)
             mult[np.isin(first, list(missing))] = _CHAPTER_PENALTY
             if "encounter" in missing:
-                visit = np.array([c.description.startswith("Encounter for") for c in self.index.codes])
+                visit = np.array(
+                    [c.description.startswith("Encounter for") for c in self.index.codes]
+                )
                 mult[visit[self.index.doc_code]] = _CHAPTER_PENALTY
             self._penalties[missing] = mult
         return self._penalties[missing]
 
     def _billable_child(self, code: str, doc_scores: np.ndarray) -> str:
-        leaves = [c for c in self.index.descendants(code) if self.index.codes[self.index.code_pos[c]].billable]
+        leaves = [
+            c
+            for c in self.index.descendants(code)
+            if self.index.codes[self.index.code_pos[c]].billable
+        ]
         if not leaves:
             return code
         best_doc: dict[int, float] = {}

@@ -31,7 +31,13 @@ def read_gold(path: Path) -> list[GoldPair]:
     lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
     rows = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     return [
-        GoldPair(r["mention"], r["code"], r.get("split") or "dev", r.get("source") or "", r.get("rule") or "")
+        GoldPair(
+            r["mention"],
+            r["code"],
+            r.get("split") or "dev",
+            r.get("source") or "",
+            r.get("rule") or "",
+        )
         for r in rows
         if r.get("mention") and r.get("code")
     ]
@@ -42,7 +48,11 @@ def evaluate_gold(
 ) -> dict[str, Any]:
     """Accuracy per split (``dev``, ``heldout``) and overall; ``errors`` lists that many misses."""
     coder = coder or IcdCoder()
-    pairs = [p for p in read_gold(path) if split in ("all", p.split) or (split == "test" and p.split == "heldout")]
+    pairs = [
+        p
+        for p in read_gold(path)
+        if split in ("all", p.split) or (split == "test" and p.split == "heldout")
+    ]
     by_split: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     for pair in pairs:

@@ -39,13 +39,61 @@ _SEMANTIC_TAG = re.compile(
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[+'][a-z0-9]*)?")
 _STOP = frozenset(
-    "a an and or of the in on to for with by at as from into is are be due its their his her "
-    "this that these those which than use".split()
+    [
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "the",
+        "in",
+        "on",
+        "to",
+        "for",
+        "with",
+        "by",
+        "at",
+        "as",
+        "from",
+        "into",
+        "is",
+        "are",
+        "be",
+        "due",
+        "its",
+        "their",
+        "his",
+        "her",
+        "this",
+        "that",
+        "these",
+        "those",
+        "which",
+        "than",
+        "use",
+    ]
 )
 # Words in a tabular description that a clinical mention does not need to repeat.
 _FREE = frozenset(
-    "unspecified nos nec specified site mellitus initial encounter closed primary essential "
-    "disease disorder condition organism pectoris nonrheumatic".split()
+    [
+        "unspecified",
+        "nos",
+        "nec",
+        "specified",
+        "site",
+        "mellitus",
+        "initial",
+        "encounter",
+        "closed",
+        "primary",
+        "essential",
+        "disease",
+        "disorder",
+        "condition",
+        "organism",
+        "pectoris",
+        "nonrheumatic",
+    ]
 )
 # Light lemmatisation: adjective and plural forms clinicians use -> the tabular noun.
 _LEMMA = {
@@ -155,7 +203,7 @@ def description_tokens(text: str) -> tuple[list[str], list[str]]:
         optional.extend(negated_tokens(phrase))
     text = _WITHOUT.sub(" ", text)
     bare = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
-    required = []
+    required: list[str] = []
     for tok in tokens(bare):
         (optional if tok in _FREE else required).append(tok)
     return required, optional
@@ -249,13 +297,20 @@ def build_index() -> IcdIndex:
     seen: set[str] = set()
     for code in cm.get_all_codes(True):
         # Some categories share their name with a one-category block ("B20"): keep the category.
-        if code in seen or not (cm.is_category_or_subcategory(code) or cm.is_extended_subcategory(code)):
+        if code in seen or not (
+            cm.is_category_or_subcategory(code) or cm.is_extended_subcategory(code)
+        ):
             continue
         seen.add(code)
         if cm.is_extended_subcategory(code) and not code.endswith("A"):
             continue
         parent = cm.get_parent(code)
-        if not parent or parent == code or cm.is_chapter(parent) or not cm.is_category_or_subcategory(parent):
+        if (
+            not parent
+            or parent == code
+            or cm.is_chapter(parent)
+            or not cm.is_category_or_subcategory(parent)
+        ):
             parent = None
         desc = cm.get_description(code)
         idx = len(codes)

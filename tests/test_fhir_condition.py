@@ -1,0 +1,164 @@
+"""Condition builder: valid R4 resources, deterministic ids, assertion mapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from streamproc.config import Settings
+from streamproc.fhir import ConditionBuilder, build_resource_builders
+from streamproc.fhir.common import (
+    EXT_ALTERNATIVE_CODES,
+    EXT_NOTE_SPAN,
+    FhirValidationError,
+    deterministic_id,
+    reference,
+    validate,
+)
+from streamproc.nlp.types import CodeCandidate, Entity, NoteAnalysis
+from streamproc.records import NoteEvent, SourceRef
+
+TEXT = "Pt has CHF. No diabetes. Possible pneumonia. Mother had breast cancer. CHF again."
+CODES = {
+    "CHF": (
+        CodeCandidate(code="I50.9", display="Heart failure, unspecified", score=1.0),
+        CodeCandidate(code="I50.20", display="Unspecified systolic heart failure", score=0.69),
+    ),
+    "diabetes": (CodeCandidate(code="E11.9", display="Type 2 diabetes mellitus", score=1.0),),
+    "pneumonia": (
+        CodeCandidate(code="J18.9", display="Pneumonia, unspecified organism", score=1.0),
+    ),
+    "breast cancer": (CodeCandidate(code="C50.919", display="Malignant neoplasm", score=1.0),),
+}
+
+
+def note(event_id: str = "ev-1", patient: str | None = "Patient/p1") -> NoteEvent:
+    return NoteEvent(
+        event_id=event_id,
+        source=SourceRef(topic="file:test"),
+        message_format="fhir",
+        message_type="DocumentReference",
+        document_id="doc-1",
+        patient_ref=patient,
+        encounter_ref="Encounter/e1",
+        authored=datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC),
+        text=TEXT,
+        content_hash="h",
+        deidentified=True,
+    )
+
+
+def entity(mention: str, assertion: str, occurrence: int = 0) -> Entity:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = TEXT.index(mention, start + 1)
+    return Entity(
+        label="problem",
+        start=start,
+        end=start + len(mention),
+        text=mention,
+        assertion=assertion,  # type: ignore[arg-type]
+        codes=CODES[mention],
+    )
+
+
+def analysis(*entities: Entity) -> NoteAnalysis:
+    return NoteAnalysis(entities=entities, model_versions={"ner": "ner-1", "icd": "icd lex 1"})
+
+
+def test_present_and_possible_become_conditions() -> None:
+    a = analysis(
+        entity("CHF", "present"),
+        entity("diabetes", "absent"),
+        entity("pneumonia", "possible"),
+        entity("breast cancer", "family"),
+    )
+    out = ConditionBuilder().build(note(), a)
+    by_code = {m.value["code"]["coding"][0]["code"]: m.value for m in out}
+    assert set(by_code) == {"I50.9", "J18.9"}  # absent and family stay evidence only
+    assert by_code["I50.9"]["verificationStatus"]["coding"][0]["code"] == "confirmed"
+    assert by_code["J18.9"]["verificationStatus"]["coding"][0]["code"] == "provisional"
+    for msg in out:
+        assert msg.topic == "conditions"
+        assert msg.key == msg.value["id"]
+        validate(msg.value)
+
+
+def test_resource_content() -> None:
+    (msg,) = ConditionBuilder().build(note(), analysis(entity("CHF", "present")))
+    r = msg.value
+    assert r["resourceType"] == "Condition"
+    assert r["subject"] == {"reference": "Patient/p1"}
+    assert r["encounter"] == {"reference": "Encounter/e1"}
+    assert r["recordedDate"] == "2020-01-02T03:04:05+00:00"
+    assert r["code"]["text"] == "CHF"
+    assert r["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm"
+    assert r["category"][0]["coding"][0]["code"] == "encounter-diagnosis"
+    assert r["clinicalStatus"]["coding"][0]["code"] == "active"
+    assert {t["code"] for t in r["meta"]["tag"]} == {"ner:ner-1", "icd:icd_lex_1"}
+    assert r["evidence"][0]["detail"][0] == {"reference": "DocumentReference/doc-1"}
+    (span,) = [e for e in r["extension"] if e["url"] == EXT_NOTE_SPAN]
+    values = {
+        e["url"]: next(v for k, v in e.items() if k.startswith("value")) for e in span["extension"]
+    }
+    assert (values["start"], values["end"]) == (7, 10)
+    alternatives = [e for e in r["extension"] if e["url"] == EXT_ALTERNATIVE_CODES]
+    assert [a["extension"][1]["valueCoding"]["code"] for a in alternatives] == ["I50.9", "I50.20"]
+    assert all(a["extension"][1]["valueCoding"]["userSelected"] is False for a in alternatives)
+
+
+def test_ids_are_deterministic() -> None:
+    a = analysis(entity("CHF", "present"))
+    first = ConditionBuilder().build(note(), a)[0].value["id"]
+    again = ConditionBuilder().build(note(), a)[0].value["id"]
+    assert first == again
+    other_span = ConditionBuilder().build(note(), analysis(entity("CHF", "present", 1)))
+    assert other_span[0].value["id"] != first
+    other_note = ConditionBuilder().build(note("ev-2"), a)
+    assert other_note[0].value["id"] != first
+    assert deterministic_id("a", 1, 2, "X") != deterministic_id("a", 1, 2, "Y")
+
+
+def test_repeated_mentions_make_one_condition() -> None:
+    a = analysis(entity("CHF", "possible"), entity("CHF", "present", 1))
+    (msg,) = ConditionBuilder().build(note(), a)
+    spans = [e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]
+    assert len(spans) == 2
+    assert msg.value["verificationStatus"]["coding"][0]["code"] == "confirmed"
+
+
+def test_low_score_and_uncoded_problems_are_skipped() -> None:
+    weak = entity("CHF", "present").model_copy(
+        update={"codes": (CodeCandidate(code="I50.9", display="x", score=0.2),)}
+    )
+    uncoded = entity("pneumonia", "present").model_copy(update={"codes": ()})
+    assert ConditionBuilder().build(note(), analysis(weak, uncoded)) == []
+
+
+def test_missing_patient_raises() -> None:
+    with pytest.raises(ValueError, match="patient"):
+        ConditionBuilder().build(note(patient=None), analysis(entity("CHF", "present")))
+
+
+def test_invalid_resource_raises_clear_error() -> None:
+    with pytest.raises(FhirValidationError, match="invalid Condition"):
+        validate({"resourceType": "Condition", "id": "x", "subject": {"reference": 5}, "bogus": 1})
+    with pytest.raises(FhirValidationError, match="unknown FHIR resource type"):
+        validate({"resourceType": "Nonsense"})
+
+
+def test_reference_forms() -> None:
+    assert reference("Patient/abc", "Patient") == {"reference": "Patient/abc"}
+    assert reference("abc", "Patient") == {"reference": "Patient/abc"}
+    assert reference("urn:uuid:1 2", "Patient") == {
+        "type": "Patient",
+        "identifier": {"value": "urn:uuid:1 2"},
+    }
+    assert reference(None, "Patient") is None
+
+
+def test_builders_wiring() -> None:
+    builders = build_resource_builders(Settings(), None)
+    assert isinstance(builders[0], ConditionBuilder)
+    assert len(builders) == 2

