@@ -1,0 +1,197 @@
+"""FHIR R4 ``AdverseEvent`` alerts for drug -> adverse-effect findings (topic ``adverse_events``).
+
+One resource per (patient, drug, effect) finding, alerted once:
+
+* the id is an HMAC of (pseudonymous patient, normalised drug, normalised effect), so the same
+  finding in a re-sent or amended note has the same id (subscribers can upsert on it), and
+* a ``StateStore.set_if_absent`` on a key derived from the same HMAC (TTL ``ttl_s``) suppresses the
+  second alert, across workers and restarts when the store is Redis.
+
+Only ``actuality="actual"`` findings are alerted by default; hypothetical ones ("watch for
+hepatotoxicity") are published with ``actuality="potential"`` only when ``include_potential`` is set
+(subscribers mostly act on actual events). No ``DetectedIssue`` is emitted: it would repeat the
+same finding under a second id and double every alert; the AdverseEvent already carries severity,
+seriousness, the suspect drug and the evidence.
+
+Coding: MedDRA and SNOMED CT are not available offline, so ``event`` and the Medication carry text
+only (plus the NER stage's ICD-10-CM candidates for the effect when it supplied them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from streamproc.nlp.ade.extractor import normalise
+from streamproc.nlp.types import AdeRelation, NoteAnalysis
+from streamproc.records import NoteEvent, OutMessage
+from streamproc.state import StateStore
+
+log = logging.getLogger(__name__)
+
+EVIDENCE_URL = "https://streamproc.dev/fhir/StructureDefinition/ade-evidence"
+MODEL_TAG_SYSTEM = "https://streamproc.dev/fhir/model-version"
+IDENTIFIER_SYSTEM = "https://streamproc.dev/fhir/adverse-event"
+SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+_SEVERITY_CODE = {
+    "high": ("severe", "Severe"),
+    "moderate": ("moderate", "Moderate"),
+    "low": ("mild", "Mild"),
+}
+DEFAULT_TTL_S = 365 * 24 * 3600
+
+
+def _secret(settings: Any) -> bytes:
+    raw = getattr(settings, "deid_secret", "streamproc")
+    value = raw.get_secret_value() if hasattr(raw, "get_secret_value") else str(raw)
+    return value.encode("utf-8")
+
+
+def finding_digest(secret: bytes, patient: str, drug: str, effect: str) -> str:
+    """HMAC-SHA256 of the finding; never contains the identifiers themselves."""
+    msg = "\x1f".join((patient, normalise(drug), normalise(effect))).encode("utf-8")
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+
+
+class AdverseEventBuilder:
+    """ResourceBuilder: ``build(note, analysis) -> [OutMessage(topic="adverse_events")]``."""
+
+    def __init__(
+        self,
+        settings: Any,
+        store: StateStore,
+        ttl_s: int = DEFAULT_TTL_S,
+        include_potential: bool = False,
+        min_score: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.ttl_s = ttl_s
+        self.include_potential = include_potential
+        self.min_score = (
+            float(getattr(settings, "ade_threshold", 0.5)) if min_score is None else min_score
+        )
+        self._secret = _secret(settings)
+
+    def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
+        out: list[OutMessage] = []
+        version = analysis.model_versions.get("ade", "unknown")
+        patient = note.patient_ref or f"unknown-patient:{note.document_id or note.event_id}"
+        for rel in analysis.relations:
+            if rel.score < self.min_score:
+                continue
+            if rel.actuality != "actual" and not self.include_potential:
+                continue
+            digest = finding_digest(self._secret, patient, rel.drug.text, rel.effect.text)
+            resource = self.resource(note, rel, digest, version)
+            if not self.store.set_if_absent(f"ade:alerted:{digest}", resource["id"], self.ttl_s):
+                log.info("ade alert suppressed (already alerted)", extra={"id": resource["id"]})
+                continue
+            out.append(
+                OutMessage(
+                    topic="adverse_events", key=note.patient_ref or resource["id"], value=resource
+                )
+            )
+        return out
+
+    # ---- the resource ------------------------------------------------------------------------
+    def resource(
+        self, note: NoteEvent, rel: AdeRelation, digest: str, version: str
+    ) -> dict[str, Any]:
+        rid = f"ade-{digest[:40]}"
+        med_id = f"med-{digest[40:56]}"
+        event: dict[str, Any] = {"text": rel.effect.text}
+        if rel.effect.codes:
+            event["coding"] = [
+                {"system": ICD10_SYSTEM, "code": c.code, "display": c.display}
+                for c in rel.effect.codes[:1]
+            ]
+        evidence: list[tuple[str, dict[str, Any]]] = [
+            ("eventId", {"valueString": note.event_id}),
+            ("drugStart", {"valueInteger": rel.drug.start}),
+            ("drugEnd", {"valueInteger": rel.drug.end}),
+            ("effectStart", {"valueInteger": rel.effect.start}),
+            ("effectEnd", {"valueInteger": rel.effect.end}),
+            ("sentenceStart", {"valueInteger": rel.sentence_start}),
+            ("sentenceEnd", {"valueInteger": rel.sentence_end}),
+            ("score", {"valueDecimal": round(rel.score, 4)}),
+        ]
+        if note.document_id:
+            evidence.insert(0, ("documentId", {"valueString": note.document_id}))
+        sev_code, sev_display = _SEVERITY_CODE[rel.severity]
+        subject: dict[str, Any] = (
+            {"reference": note.patient_ref} if note.patient_ref else {"display": "unknown patient"}
+        )
+        res: dict[str, Any] = {
+            "resourceType": "AdverseEvent",
+            "id": rid,
+            "meta": {
+                "tag": [
+                    {"system": MODEL_TAG_SYSTEM, "code": version, "display": "ade model version"},
+                ]
+            },
+            "contained": [
+                {"resourceType": "Medication", "id": med_id, "code": {"text": rel.drug.text}}
+            ],
+            "extension": [
+                {
+                    "url": EVIDENCE_URL,
+                    "extension": [{"url": name, **value} for name, value in evidence],
+                }
+            ],
+            "identifier": {"system": IDENTIFIER_SYSTEM, "value": rid},
+            "actuality": rel.actuality,
+            "category": [{"text": "adverse drug reaction"}],
+            "event": event,
+            "subject": subject,
+            "severity": {
+                "coding": [{"system": SEVERITY_SYSTEM, "code": sev_code, "display": sev_display}]
+            },
+            "suspectEntity": [
+                {
+                    "instance": {"reference": f"#{med_id}", "display": rel.drug.text},
+                    "causality": [
+                        {
+                            "productRelatedness": f"{rel.score:.3f}",
+                            "method": {"text": f"streamproc ADE relation model {version}"},
+                        }
+                    ],
+                }
+            ],
+        }
+        if note.encounter_ref:
+            res["encounter"] = {"reference": note.encounter_ref}
+        if note.authored is not None:
+            res["date"] = note.authored.isoformat()
+        if note.document_id:
+            res["referenceDocument"] = [{"reference": f"DocumentReference/{note.document_id}"}]
+        if rel.seriousness == "serious":
+            res["seriousness"] = {
+                "coding": [{"system": SERIOUSNESS_SYSTEM, "code": "Serious", "display": "Serious"}]
+            }
+        elif rel.seriousness == "non-serious":
+            res["seriousness"] = {
+                "coding": [
+                    {"system": SERIOUSNESS_SYSTEM, "code": "Non-serious", "display": "Non-serious"}
+                ]
+            }
+        validate(res)
+        return res
+
+
+def validate(resource: dict[str, Any]) -> None:
+    """Raise if ``resource`` is not a valid FHIR R4 AdverseEvent (R4B model; identical here)."""
+    from fhir.resources.R4B.adverseevent import AdverseEvent
+
+    AdverseEvent.model_validate(resource)
+    # fhir.resources does not check required-binding codes; these two matter to subscribers.
+    if resource.get("actuality") not in ("actual", "potential"):
+        raise ValueError(
+            f"AdverseEvent.actuality must be actual|potential, got {resource.get('actuality')!r}"
+        )
+    if not resource.get("subject"):
+        raise ValueError("AdverseEvent.subject is required")

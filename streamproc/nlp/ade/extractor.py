@@ -1,0 +1,201 @@
+"""Drug -> adverse-effect relations for one note: the ADE stage the clinical analyzer calls.
+
+Per sentence the joint model (:mod:`streamproc.nlp.ade.model`) tags drug and effect spans and
+scores every (drug, effect) pair; pairs at or above ``settings.ade_threshold`` become
+:class:`AdeRelation`. The model's own spans are used rather than the NER stage's because they follow
+the ADE annotation convention it was measured on; an overlapping NER entity is reused (its label,
+codes and assertion) when one exists. Actuality: the NER assertion of the effect, else ConText
+(``streamproc.nlp.assertion``), then a small ADE cue list (:mod:`.cues`): negated effects are dropped,
+hypothetical ones ("watch for", "may cause", "risk of") are kept with ``actuality="potential"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from streamproc.nlp.ade.cues import actuality as cue_actuality
+from streamproc.nlp.ade.inference import SentencePrediction
+from streamproc.nlp.ade.severity import SeverityRules
+from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
+
+log = logging.getLogger(__name__)
+
+Predictor = Callable[[Sequence[str]], list[SentencePrediction]]
+PACKAGED_MODEL = Path(__file__).resolve().parents[2] / "models" / "ade"
+MAX_SENTENCE_CHARS = 600  # longer "sentences" (lists, run-ons) are cut at line breaks / this size
+
+_NER_DROP = {"absent", "family"}
+_NER_POTENTIAL = {"hypothetical", "conditional"}
+
+
+def normalise(text: str) -> str:
+    """Case/space-folded form used for ids and de-duplication."""
+    return " ".join(re.sub(r"[^\w\s-]", " ", text.lower()).split())
+
+
+def _pieces(start: int, end: int, text: str) -> list[tuple[int, int]]:
+    """Cut an over-long sentence at line breaks, then at fixed size (model input is bounded)."""
+    if end - start <= MAX_SENTENCE_CHARS:
+        return [(start, end)]
+    out: list[tuple[int, int]] = []
+    pos = start
+    for m in re.finditer(r"\n", text[start:end]):
+        cut = start + m.end()
+        if cut - pos >= 40:
+            out.append((pos, cut))
+            pos = cut
+    out.append((pos, end))
+    final: list[tuple[int, int]] = []
+    for s, e in out:
+        while e - s > MAX_SENTENCE_CHARS:
+            space = text.rfind(" ", s, s + MAX_SENTENCE_CHARS)
+            cut = space if space > s + 100 else s + MAX_SENTENCE_CHARS
+            final.append((s, cut))
+            s = cut
+        final.append((s, e))
+    return final
+
+
+class AdeExtractor:
+    """``extract(text, sentences, entities) -> list[AdeRelation]``; thread-compatible, no state."""
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        threshold: float = 0.5,
+        severity: SeverityRules | None = None,
+        version: str = "ade-injected",
+        assertion: Any | None = None,
+    ) -> None:
+        self.predictor = predictor
+        self.threshold = threshold
+        self.severity = severity or SeverityRules.load()
+        self.version = version
+        self.assertion = assertion if assertion is not None else _context_assertion()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AdeExtractor:
+        """Load the packaged model (or ``settings.models.ade``) on the base encoder."""
+        import torch
+
+        from streamproc.nlp.ade.inference import predict_texts
+        from streamproc.nlp.ade.model import base_encoder_path, load
+
+        torch.set_num_threads(int(getattr(settings, "inference_threads", 1)))
+        models = getattr(settings, "models", None)
+        folder = getattr(models, "ade", None) or PACKAGED_MODEL
+        base = getattr(models, "base_encoder", None)
+        net = load(Path(folder), base)
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(base_encoder_path(base)))
+        batch = int(getattr(settings, "batch_size", 16))
+
+        def predictor(texts: Sequence[str]) -> list[SentencePrediction]:
+            return predict_texts(net, tokenizer, texts, batch_size=batch)
+
+        return cls(
+            predictor,
+            threshold=float(getattr(settings, "ade_threshold", net.cfg.threshold)),
+            version=net.cfg.version,
+        )
+
+    # ---- the stage ---------------------------------------------------------------------------
+    def extract(
+        self,
+        text: str,
+        sentences: Sequence[tuple[int, int]] | None = None,
+        entities: Sequence[Entity] = (),
+    ) -> list[AdeRelation]:
+        started = time.perf_counter()
+        if not sentences:
+            sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?\n]+[.!?]?", text)]
+        windows: list[tuple[int, int, int, int]] = []  # piece start/end, sentence start/end
+        for s, e in sentences:
+            for ps, pe in _pieces(s, e, text):
+                if text[ps:pe].strip():
+                    windows.append((ps, pe, s, e))
+        preds = self.predictor([text[ps:pe] for ps, pe, _, _ in windows]) if windows else []
+        out: list[AdeRelation] = []
+        seen: set[tuple[str, int, int]] = set()
+        for (ps, _pe, ss, se), pred in zip(windows, preds, strict=True):
+            for (d0, d1), (e0, e1), score in sorted(pred.pairs, key=lambda p: -p[2]):
+                if score < self.threshold:
+                    continue
+                drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
+                effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
+                act = self._actuality(text, effect, ss, se)
+                if act == "absent":
+                    continue
+                key = (normalise(drug.text), effect.start, effect.end)
+                if key in seen:
+                    continue
+                seen.add(key)
+                grade = self.severity.grade(effect.text, text[ss:se])
+                out.append(
+                    AdeRelation(
+                        drug=drug,
+                        effect=effect,
+                        score=round(score, 4),
+                        actuality=cast(Literal["actual", "potential"], act),
+                        sentence_start=ss,
+                        sentence_end=se,
+                        seriousness="serious" if grade.serious else "non-serious",
+                        severity=grade.severity,
+                    )
+                )
+        log.debug(
+            "ade extracted",
+            extra={
+                "sentences": len(windows),
+                "relations": len(out),
+                "ms": round((time.perf_counter() - started) * 1e3, 1),
+            },
+        )
+        return out
+
+    # ---- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _entity(
+        text: str, start: int, end: int, label: str, score: float, entities: Sequence[Entity]
+    ) -> Entity:
+        wanted = {"drug": ("drug", "treatment"), "problem": ("problem",)}[label]
+        for ent in entities:
+            if ent.label in wanted and ent.start < end and start < ent.end:
+                return ent
+        return Entity(
+            label=cast(EntityLabel, label),
+            start=start,
+            end=end,
+            text=text[start:end],
+            score=round(score, 4),
+        )
+
+    def _actuality(self, text: str, effect: Entity, ss: int, se: int) -> str:
+        if effect.assertion in _NER_DROP:
+            return "absent"
+        if effect.assertion in _NER_POTENTIAL:
+            return "potential"
+        sentence = text[ss:se]
+        start, end = effect.start - ss, effect.end - ss
+        if self.assertion is not None:
+            result = self.assertion.assert_text(sentence, start, end).assertion
+            if result in _NER_DROP:
+                return "absent"
+            if result in _NER_POTENTIAL:
+                return "potential"
+        return cue_actuality(sentence, start, end)[0]
+
+
+def _context_assertion() -> Any | None:
+    """The shared ConText rules when that package is installed; else local cues only."""
+    try:
+        from streamproc.nlp.assertion.context import ContextAssertion
+    except Exception:  # pragma: no cover - the assertion area is optional for this stage
+        return None
+    return ContextAssertion()

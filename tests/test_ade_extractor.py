@@ -1,0 +1,254 @@
+"""ADE extraction: pair candidates, actuality cues, severity rules, threshold, a tiny real network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import torch
+
+from streamproc.nlp.ade import AdeExtractor, SeverityRules
+from streamproc.nlp.ade.cues import actuality
+from streamproc.nlp.ade.encoding import bio_targets, decode_words, encode
+from streamproc.nlp.ade.inference import SentencePrediction, candidate_pairs, predict_texts
+from streamproc.nlp.ade.model import AdeConfig, AdeNet, base_encoder_path, load
+from streamproc.nlp.types import Entity
+
+
+def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(word, start + 1)
+    return start, start + len(word)
+
+
+class FakeModel:
+    """Injected scorer: tags every listed drug/effect word and scores their pairs from a table."""
+
+    def __init__(
+        self, drugs: Sequence[str], effects: Sequence[str], scores: dict[tuple[str, str], float]
+    ):
+        self.drugs, self.effects, self.scores = drugs, effects, scores
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> list[SentencePrediction]:
+        self.calls.append(list(texts))
+        out = []
+        for t in texts:
+            low = t.lower()
+            d = [(low.index(w), low.index(w) + len(w)) for w in self.drugs if w in low]
+            e = [(low.index(w), low.index(w) + len(w)) for w in self.effects if w in low]
+            pairs = [
+                (a, b, self.scores.get((t[a[0] : a[1]].lower(), t[b[0] : b[1]].lower()), 0.0))
+                for a, b in ((x, y) for x in d for y in e)
+            ]
+            out.append(SentencePrediction({"ade_drug": d, "ade_effect": e}, pairs))
+        return out
+
+
+def sentences_of(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for part in text.split(". "):
+        out.append((pos, pos + len(part)))
+        pos += len(part) + 2
+    return out
+
+
+def test_candidate_pairs_cross_product_without_self_pairs() -> None:
+    drugs = [(0, 5), (10, 15)]
+    effects = [(20, 25), (0, 5)]
+    assert candidate_pairs(drugs, effects) == [(0, 0), (1, 0), (1, 1)]
+
+
+def test_negated_and_hypothetical_effects() -> None:
+    assert (
+        actuality("No rash after penicillin", *span("No rash after penicillin", "rash"))[0]
+        == "absent"
+    )
+    s = "Watch for hepatotoxicity on isoniazid"
+    assert actuality(s, *span(s, "hepatotoxicity"))[0] == "potential"
+    s = "Amoxicillin may cause diarrhea"
+    assert actuality(s, *span(s, "diarrhea"))[0] == "potential"
+    s = "No fever, but rash after penicillin"
+    assert actuality(s, *span(s, "rash"))[0] == "actual"
+    s = "She developed a rash after penicillin"
+    assert actuality(s, *span(s, "rash"))[0] == "actual"
+
+
+def test_extractor_drops_negated_marks_potential_and_honours_threshold() -> None:
+    text = "She developed a rash after penicillin. No nausea after ondansetron. Watch for hepatotoxicity on isoniazid. Mild cough with lisinopril"
+    model = FakeModel(
+        ["penicillin", "ondansetron", "isoniazid", "lisinopril"],
+        ["rash", "nausea", "hepatotoxicity", "cough"],
+        {
+            ("penicillin", "rash"): 0.9,
+            ("ondansetron", "nausea"): 0.95,
+            ("isoniazid", "hepatotoxicity"): 0.8,
+            ("lisinopril", "cough"): 0.55,
+        },
+    )
+    ext = AdeExtractor(model, threshold=0.5)
+    rels = ext.extract(text, sentences_of(text), [])
+    got = {(r.drug.text, r.effect.text): r for r in rels}
+    assert set(got) == {
+        ("penicillin", "rash"),
+        ("isoniazid", "hepatotoxicity"),
+        ("lisinopril", "cough"),
+    }
+    assert got[("penicillin", "rash")].actuality == "actual"
+    assert got[("isoniazid", "hepatotoxicity")].actuality == "potential"
+    r = got[("penicillin", "rash")]
+    assert (
+        text[r.drug.start : r.drug.end] == "penicillin"
+        and text[r.effect.start : r.effect.end] == "rash"
+    )
+    assert text[r.sentence_start : r.sentence_end].startswith("She developed")
+    strict = AdeExtractor(model, threshold=0.6).extract(text, sentences_of(text), [])
+    assert ("lisinopril", "cough") not in {(r.drug.text, r.effect.text) for r in strict}
+
+
+def test_ner_entity_reused_and_its_assertion_wins() -> None:
+    text = "Rash after penicillin"
+    model = FakeModel(["penicillin"], ["rash"], {("penicillin", "rash"): 0.9})
+    ner_effect = Entity(label="problem", start=0, end=4, text="Rash", assertion="hypothetical")
+    ner_drug = Entity(label="drug", start=11, end=21, text="penicillin", score=0.7)
+    rels = AdeExtractor(model).extract(text, [(0, len(text))], [ner_effect, ner_drug])
+    assert len(rels) == 1 and rels[0].actuality == "potential" and rels[0].drug == ner_drug
+    absent = ner_effect.model_copy(update={"assertion": "absent"})
+    assert AdeExtractor(model).extract(text, [(0, len(text))], [absent]) == []
+
+
+@pytest.mark.parametrize(
+    ("effect", "sentence", "severity", "serious"),
+    [
+        ("anaphylaxis", "", "high", True),
+        ("Stevens-Johnson syndrome", "", "high", True),
+        ("toxic epidermal necrolysis", "", "high", True),
+        ("agranulocytosis", "", "high", True),
+        ("angioedema", "", "high", True),
+        ("torsades de pointes", "", "high", True),
+        ("rash", "", "moderate", False),
+        ("rash", "The rash was fatal.", "high", True),
+        ("mild nausea", "", "low", False),
+    ],
+)
+def test_severity_rules(effect: str, sentence: str, severity: str, serious: bool) -> None:
+    grade = SeverityRules.load().grade(effect, sentence)
+    assert (grade.severity, grade.serious) == (severity, serious)
+
+
+def test_severity_from_yaml_file(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "default: {severity: low}\nrules:\n  - {name: x, severity: high, serious: true, patterns: ['zzrash']}\n"
+    )
+    rules = SeverityRules.load(path)
+    assert rules.grade("ZZrash").severity == "high" and rules.grade("other").severity == "low"
+
+
+def test_extractor_sets_severity() -> None:
+    text = "Anaphylaxis after penicillin"
+    model = FakeModel(["penicillin"], ["anaphylaxis"], {("penicillin", "anaphylaxis"): 0.9})
+    (rel,) = AdeExtractor(model).extract(text, [(0, len(text))], [])
+    assert rel.severity == "high" and rel.seriousness == "serious"
+
+
+# ---- a tiny real network: encoding, decoding, save/load, batched prediction ---------------------
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[AdeNet, object, Path]:
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(str(base_encoder_path()))
+    base = tmp_path_factory.mktemp("tiny_base")
+    BertModel(
+        BertConfig(
+            vocab_size=tok.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+        )
+    ).save_pretrained(base)
+    from streamproc.nlp.ade.model import build
+
+    net = build(AdeConfig(split_layer=1, max_len=64, rel_hidden=16), base)
+    net.eval()
+    return net, tok, base
+
+
+def test_bio_targets_roundtrip(tiny: tuple[AdeNet, object, Path]) -> None:
+    _, tok, _ = tiny
+    text = "Intravenous azithromycin-induced ototoxicity."
+    (enc,) = encode(tok, [text], 64)
+    targets = bio_targets(enc, [span(text, "azithromycin"), span(text, "ototoxicity")])
+    word_tags = [targets[t] for t in enc.word_first]
+    spans = [enc.chars_of(*r) for r in decode_words(word_tags)]
+    assert [text[s:e] for s, e in spans] == ["azithromycin", "ototoxicity"]
+    assert all(targets[t] == -100 for t in range(len(targets)) if t not in enc.word_first)
+
+
+def test_tiny_network_predicts_saves_and_loads(
+    tiny: tuple[AdeNet, object, Path], tmp_path: Path
+) -> None:
+    net, tok, base = tiny
+    # Force the taggers: bias "B" on the drug head and effect head so every word is tagged.
+    with torch.no_grad():
+        net.tagger.bias.zero_()
+        net.tagger.bias.view(4, 3)[0, 1] = 50.0
+        net.tagger.bias.view(4, 3)[1, 1] = 50.0
+        net.rel[-1].bias.fill_(50.0)
+    texts = [
+        "Rash after penicillin.",
+        "A much longer sentence here to check the batching and order.",
+    ]
+    preds = predict_texts(net, tok, texts, batch_size=1)
+    assert len(preds[0].spans["ade_drug"]) == 4  # rash, after, penicillin, "."
+    assert preds[0].pairs and all(p > 0.99 for _, _, p in preds[0].pairs)
+    net.save(tmp_path)
+    again = load(tmp_path, base)
+    preds2 = predict_texts(again, tok, texts)
+    assert [p.spans for p in preds2] == [p.spans for p in preds]
+    size = (tmp_path / "ade_top.safetensors").stat().st_size
+    assert size < 200_000  # only the top layer + heads are stored
+
+
+def test_tiny_network_training_step_reduces_loss(tiny: tuple[AdeNet, object, Path]) -> None:
+    from streamproc.train.examples import Example, Relation, Span
+    from streamproc.train.tasks_ade import AdeTrainConfig, cache_bottom, make_item, step_loss
+
+    net, tok, _ = tiny
+    text = "Rifampicin caused hepatitis and lisinopril caused angioedema."
+    spans = tuple(
+        Span(*span(text, w), lab)
+        for w, lab in (
+            ("Rifampicin", "drug"),
+            ("hepatitis", "effect"),
+            ("lisinopril", "drug"),
+            ("angioedema", "effect"),
+        )
+    )
+    ex = Example(
+        "x",
+        text,
+        spans,
+        (Relation(0, 1, "ADE"), Relation(2, 3, "ADE")),
+        label="ade",
+        meta={"corpus": "ade"},
+    )
+    (enc,) = encode(tok, [text], 64)
+    item = make_item(ex, enc)
+    assert [p[4] for p in item.pairs] == [1.0, 0.0, 0.0, 1.0]  # 2 related, 2 unrelated candidates
+    cache_bottom(net, [item])
+    cfg = AdeTrainConfig()
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-2)
+    net.train()
+    first = float(step_loss(net, [item], cfg))
+    for _ in range(15):
+        loss = step_loss(net, [item], cfg)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    assert float(step_loss(net, [item], cfg)) < first
