@@ -64,9 +64,22 @@ class Worker:
     """`streamproc worker` in a subprocess, with its log in a file."""
 
     def __init__(
-        self, stack: EmbeddedStack, prefix: str, log_path: Path, args: tuple[str, ...] = ()
+        self,
+        stack: EmbeddedStack,
+        prefix: str,
+        log_path: Path,
+        args: tuple[str, ...] = (),
+        argv: list[str] | None = None,
     ) -> None:
-        self.args = args
+        self.argv = argv or [
+            sys.executable,
+            "-m",
+            "streamproc.cli",
+            "worker",
+            "--max-runtime",
+            "120",
+            *args,
+        ]
         self.env = {
             **os.environ,
             **topic_env(prefix),
@@ -81,7 +94,7 @@ class Worker:
         started = time.monotonic()
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamproc.cli", "worker", "--max-runtime", "120", *self.args],
+            self.argv,
             env=self.env,
             stdout=log,
             stderr=log,
@@ -257,3 +270,85 @@ def test_worker_sigkill_restart_no_loss_no_duplicate(
     finally:
         collector.close()
         worker.stop()
+
+
+FAKE_STAGES_WORKER = """
+import sys
+from streamproc.config import Settings
+from streamproc.logging import setup_logging
+from streamproc.nlp.types import NoteAnalysis
+from streamproc.pipeline import Pipeline
+from streamproc.records import OutMessage
+from streamproc.stream.app import run_worker
+import logging
+
+log = logging.getLogger("fake")
+
+
+class FakeAnalyzer:
+    def analyze_batch(self, notes):
+        log.info("fake batch", extra={"notes": len(notes)})
+        return [NoteAnalysis() for _ in notes]
+
+
+class FakeBuilder:
+    def build(self, note, analysis):
+        if "FAILBUILD" in note.text:
+            raise ValueError("resource failed validation")
+        rid = "cond-" + note.event_id
+        value = {"resourceType": "Condition", "id": rid, "content_hash": note.content_hash}
+        return [OutMessage(topic="conditions", key=rid, value=value)]
+
+
+def factory(settings, store, stages):
+    return Pipeline(settings=settings, store=store, analyzer=FakeAnalyzer(), builders=(FakeBuilder(),))
+
+
+settings = Settings()
+setup_logging("INFO")
+sys.exit(run_worker(settings, settings.kafka_brokers, settings.redis_url, max_runtime_s=90,
+                    pipeline_factory=factory))
+"""
+
+
+def test_analyze_agent_batches_and_dead_letters(
+    embedded_stack: EmbeddedStack, unique_prefix, tmp_path
+) -> None:
+    """notes.deid -> batches -> analyzer (a stand-in: the models are another area's) ->
+    fhir.conditions, a failing builder -> notes.dlq with stage fhir, both agents in one worker."""
+    brokers = embedded_stack.kafka_brokers
+    script = tmp_path / "fake_worker.py"
+    script.write_text(FAKE_STAGES_WORKER)
+    worker = Worker(
+        embedded_stack, unique_prefix, tmp_path / "worker.log", argv=[sys.executable, str(script)]
+    )
+    worker.env["STREAMPROC_BATCH_SIZE"] = "8"
+    worker.env["STREAMPROC_BATCH_WINDOW_S"] = "0.3"
+    worker.start()
+    deid, dlq, cond = (f"{unique_prefix}.{t}" for t in ("deid", "dlq", "conditions"))
+    wait_for_topics(brokers, [deid, dlq, cond])
+    collector = Collector(brokers, [deid, dlq, cond]).start()
+    n = 20
+    messages = [mdm(2000 + i) for i in range(n - 1)]
+    messages.append(mdm(2999).replace(b"stable", b"FAILBUILD"))
+    messages += INVALID[:2]
+    try:
+        produce(brokers, f"{unique_prefix}.raw", messages)
+        collector.wait_for({deid: n, cond: n - 1, dlq: 3}, timeout_s=30)
+        time.sleep(1.0)
+        assert collector.count(deid) == n
+        assert collector.count(cond) == n - 1
+        assert len(collector.keys[cond]) == n - 1
+        stages = Counter(v["stage"] for v in collector.values[dlq])
+        assert stages == {"ingest": 2, "fhir": 1}, collector.values[dlq]
+        fhir_dead = next(v for v in collector.values[dlq] if v["stage"] == "fhir")
+        assert fhir_dead["error_code"] == "fhir_invalid"
+        assert fhir_dead["source"]["topic"] == f"{unique_prefix}.raw"  # points at the origin
+        log_text = (tmp_path / "worker.log").read_text()
+        sizes = [
+            json.loads(line)["notes"] for line in log_text.splitlines() if '"fake batch"' in line
+        ]
+        assert sum(sizes) == n and max(sizes) <= 8 and len(sizes) >= 3
+    finally:
+        collector.close()
+        assert worker.stop() == 0

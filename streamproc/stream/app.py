@@ -20,7 +20,8 @@ import faust
 from streamproc.config import Settings
 from streamproc.logging import logging_config
 from streamproc.metrics import Metrics, MetricsServer, redis_check, tcp_check
-from streamproc.state import RedisStore
+from streamproc.pipeline import Pipeline
+from streamproc.state import RedisStore, StateStore
 from streamproc.stream.agents import AGENTS, StreamContext, install_agents
 from streamproc.stream.ledger import Ledger
 from streamproc.stream.topics import bootstrap_servers, ensure_topics
@@ -50,6 +51,13 @@ def build_app(settings: Settings, brokers: str) -> faust.App:
     )
 
 
+PipelineFactory = Callable[[Settings, StateStore, set[str]], Pipeline]
+
+
+def _default_pipeline(settings: Settings, store: StateStore, stages: set[str]) -> Pipeline:
+    return build_pipeline(settings, store, stages=stages)
+
+
 @dataclass
 class WorkerHandle:
     app: faust.App
@@ -66,12 +74,16 @@ def build_worker(
     on_ready: Callable[[float], None] | None = None,
     metrics_host: str = "127.0.0.1",
     agents: Collection[str] = AGENTS,
+    pipeline_factory: PipelineFactory | None = None,
 ) -> WorkerHandle:
-    """App + pipeline (Redis dedup store) + agents + metrics endpoint, ready to run."""
+    """App + pipeline (Redis dedup store) + agents + metrics endpoint, ready to run.
+
+    ``pipeline_factory(settings, store, stages)`` replaces :func:`build_pipeline` (tests, tools)."""
     metrics = metrics or Metrics()
     store = RedisStore(redis_url)
+    factory = pipeline_factory or _default_pipeline
     pipeline = instrument(
-        build_pipeline(settings, store, stages=stages_for(agents)),
+        factory(settings, store, stages_for(agents)),
         lambda stage, seconds: metrics.latency.labels(stage=stage).observe(seconds),
     )
     app = build_app(settings, brokers)
@@ -122,11 +134,18 @@ def run_worker(
     on_ready: Callable[[float], None] | None = None,
     metrics_host: str = "127.0.0.1",
     agents: Collection[str] = AGENTS,
+    pipeline_factory: PipelineFactory | None = None,
 ) -> int:
     """Create topics, then run the worker in this process until SIGINT/SIGTERM (or max runtime)."""
     ensure_topics(settings, brokers)
     handle = build_worker(
-        settings, brokers, redis_url, on_ready=on_ready, metrics_host=metrics_host, agents=agents
+        settings,
+        brokers,
+        redis_url,
+        on_ready=on_ready,
+        metrics_host=metrics_host,
+        agents=agents,
+        pipeline_factory=pipeline_factory,
     )
     if handle.metrics_server is not None:
         handle.metrics_server.start()
