@@ -50,7 +50,9 @@ def build_analyzer(
                 raise FileNotFoundError(f"no PHI model weights in {directory}")
             log.warning("deid model weights missing; rules only", extra={"mode": mode})
         else:
-            model = PhiModel(directory, base=base_encoder, threads=threads, max_len=max_len, stride=stride)
+            model = PhiModel(
+                directory, base=base_encoder, threads=threads, max_len=max_len, stride=stride
+            )
             sources.append(PhiModelRecognizer(model))
             parts.append(f"phi-{version}")
     return Analyzer(sources, threshold=config.threshold), "+".join(parts)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,14 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def _norm(text: str, start: int, end: int) -> tuple[int, int]:
@@ -113,33 +120,111 @@ def score(examples: Sequence[Example], predictions: Sequence[Sequence[PhiSpan]])
     }
 
 
-def run(examples: Sequence[Example], detect: Callable[[str], list[PhiSpan]]) -> tuple[list[list[PhiSpan]], float]:
-    started = time.perf_counter()
-    preds = [detect(ex.text) for ex in examples]
-    return preds, time.perf_counter() - started
+def evaluate_corpus(
+    data: Path,
+    split: str = "dev",
+    model_dir: Path | None = None,
+    limit: int | None = None,
+    modes: Sequence[str] = ("rules", "model", "merged"),
+) -> dict[str, Any]:
+    """Score rules, model and merged detection on one split in one pass (JSON-ready dict).
 
-
-def evaluate_corpus(data: Path, split: str = "dev", mode: str = "merged", model_dir: Path | None = None,
-                    limit: int | None = None) -> dict[str, Any]:  # fmt: skip
-    """Score rules / model / merged detection on one split of the corpus (JSON-ready dict)."""
+    The top-level metrics are those of ``merged`` (what the pipeline runs); ``by_mode`` holds
+    all three. Also measures the whole stage (detect + replace) in notes/s on one thread.
+    """
+    from streamproc.config import Settings
+    from streamproc.deid import build_deidentifier
+    from streamproc.deid.detect.analyzer import Analyzer, merge_spans
     from streamproc.deid.engine import build_analyzer
+    from streamproc.state import MemoryStore
     from streamproc.train.datasets.physionet_deid import DEV_FRACTION, SPLIT_SEED, read_corpus
 
-    examples = read_corpus(data, split=split)
+    examples = read_corpus(data, split=None if split == "all" else split)
+    if not examples:
+        raise FileNotFoundError(f"no notes for split {split!r} (the corpus has train and dev only)")
     if limit:
         examples = examples[:limit]
-    analyzer, version = build_analyzer(mode=mode, model_dir=model_dir)
-    preds, seconds = run(examples, analyzer.analyze)
-    result = score(examples, preds)
-    result.update(
+    rules, rules_version = build_analyzer("rules")
+    sources: dict[str, Analyzer] = {"rules": rules}
+    versions = {"rules": rules_version}
+    want_model = any(m in modes for m in ("model", "merged"))  # noqa: SIM118
+    if want_model:
+        try:
+            model, model_version = build_analyzer("model", model_dir=model_dir)
+            sources["model"] = model
+            versions["model"] = model_version
+        except FileNotFoundError:
+            pass
+    raw: dict[str, list[list[PhiSpan]]] = {name: [] for name in sources}
+    seconds: dict[str, float] = {}
+    for name, analyzer in sources.items():
+        started = time.perf_counter()
+        raw[name] = [analyzer.collect(ex.text) for ex in examples]
+        seconds[name] = time.perf_counter() - started
+    preds: dict[str, list[list[PhiSpan]]] = {
+        name: [merge_spans(ex.text, spans) for ex, spans in zip(examples, raw[name], strict=True)]
+        for name in raw
+    }
+    if "model" in raw:
+        preds["merged"] = [
+            merge_spans(ex.text, r + m)
+            for ex, r, m in zip(examples, raw["rules"], raw["model"], strict=True)
+        ]
+        seconds["merged"] = seconds["rules"] + seconds["model"]
+        versions["merged"] = f"{versions['rules']}+{versions['model']}"
+    by_mode: dict[str, Any] = {}
+    for name, p in preds.items():
+        if name not in modes:
+            continue
+        result = score(examples, p)
+        result["detect_notes_per_s"] = (
+            round(len(examples) / seconds[name], 1) if seconds[name] else None
+        )
+        result["detector_version"] = versions[name]
+        by_mode[name] = result
+    top = "merged" if "merged" in by_mode else next(iter(by_mode))
+    # whole stage (detect + surrogates + structured fields), the shipped configuration
+    stage_mode = "merged" if "model" in sources else "rules"
+    settings = Settings.model_validate({"models": {"deid": model_dir}} if model_dir else {})
+    stage = build_deidentifier(settings, MemoryStore(), mode=stage_mode)
+    from streamproc.records import NoteEvent
+
+    notes = [
+        NoteEvent.model_validate(
+            {"event_id": ex.id, "source": {"topic": "eval"}, "message_format": "fhir",
+             "message_type": "eval", "patient_ref": f"Patient/{ex.group}", "text": ex.text,
+             "content_hash": "-"}
+        )
+        for ex in examples
+    ]  # fmt: skip
+    started = time.perf_counter()
+    for note in notes:
+        stage.deidentify(note)
+    stage_s = time.perf_counter() - started
+    out = dict(by_mode[top])
+    out.update(
         {
-            "mode": mode,
+            "mode": top,
+            "by_mode": {
+                k: {
+                    "token": v["token"]["overall"],
+                    "span_exact": v["span_exact"]["overall"],
+                    "span_overlap": v["span_overlap"]["overall"],
+                    "recall_names": v["recall_names"],
+                    "recall_dates": v["recall_dates"],
+                    "recall_locations": v["recall_locations"],
+                    "token_per_type": v["token"]["per_type"],
+                    "detect_notes_per_s": v["detect_notes_per_s"],
+                }
+                for k, v in by_mode.items()
+            },  # fmt: skip
             "split": split,
             "notes": len(examples),
             "split_seed": SPLIT_SEED,
             "dev_fraction": DEV_FRACTION,
-            "detector_version": version,
-            "detect_notes_per_s": round(len(examples) / seconds, 1) if seconds else None,
+            "stage_version": stage.version,
+            "stage_notes_per_s": round(len(notes) / stage_s, 1) if stage_s else None,
+            "threads": 1,
         }
     )
-    return result
+    return out

@@ -22,7 +22,20 @@ ZIP = "ZIP"
 ADDRESS = "ADDRESS"
 LOCATION = "LOCATION"  # hospitals, institutions, cities, other places
 
-ALL_TYPES: tuple[str, ...] = (NAME, DATE, AGE, PHONE, EMAIL, URL, IP, SSN, ID, ZIP, ADDRESS, LOCATION)
+ALL_TYPES: tuple[str, ...] = (
+    NAME,
+    DATE,
+    AGE,
+    PHONE,
+    EMAIL,
+    URL,
+    IP,
+    SSN,
+    ID,
+    ZIP,
+    ADDRESS,
+    LOCATION,
+)
 
 # When two detections overlap, the higher priority type wins (ties: higher score, longer span).
 TYPE_PRIORITY: dict[str, int] = {

@@ -37,10 +37,13 @@ class DeidTaskSpec:
     )
 
     def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
-        return train_deid(data, out, **kw)
+        """Task-table entry; accepts ``epochs``, ``base``, ``max_minutes``; ignores the rest."""
+        known = {k: kw[k] for k in ("epochs", "base", "max_minutes") if kw.get(k) is not None}
+        return train_deid(data, out, **known)
 
     def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]:
-        return eval_deid(data, split=split, **kw)
+        """Rules, model and merged scores on ``split`` (top level: merged)."""
+        return eval_deid(data, split=split, model_dir=kw.get("model_dir"), limit=kw.get("limit"))
 
 
 TASK = DeidTaskSpec()
@@ -83,11 +86,11 @@ def train_deid(
     return info
 
 
-def eval_deid(data: Path, split: str = "dev", mode: str = "merged", model_dir: Path | None = None,
+def eval_deid(data: Path, split: str = "dev", model_dir: Path | None = None,
               limit: int | None = None) -> dict[str, Any]:  # fmt: skip
     from streamproc.deid.evaluation import evaluate_corpus
 
-    return evaluate_corpus(Path(data), split=split, mode=mode, model_dir=model_dir, limit=limit)
+    return evaluate_corpus(Path(data), split=split, model_dir=model_dir, limit=limit)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,14 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("eval")
     e.add_argument("--data", type=Path, required=True)
     e.add_argument("--split", default="dev")
-    e.add_argument("--mode", default="merged", choices=["rules", "model", "merged"])
     e.add_argument("--model-dir", type=Path, default=None)
     e.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
     if args.cmd == "train":
         result = train_deid(args.data, args.out, epochs=args.epochs, max_minutes=args.max_minutes)
     else:
-        result = eval_deid(args.data, args.split, args.mode, args.model_dir, args.limit)
+        result = eval_deid(args.data, args.split, args.model_dir, args.limit)
     json.dump(result, sys.stdout, indent=1)
     print()
     return 0

@@ -26,11 +26,15 @@ class Analyzer:
         self.sources = list(sources)
         self.threshold = threshold
 
-    def analyze(self, text: str) -> list[PhiSpan]:
+    def collect(self, text: str) -> list[PhiSpan]:
+        """Every source's spans at or above the threshold, unmerged."""
         raw: list[PhiSpan] = []
         for source in self.sources:
             raw.extend(s for s in source.analyze(text) if s.score >= self.threshold)
-        return merge_spans(text, raw)
+        return raw
+
+    def analyze(self, text: str) -> list[PhiSpan]:
+        return merge_spans(text, self.collect(text))
 
 
 def _rank(span: PhiSpan) -> tuple[int, float, int]:
@@ -61,7 +65,9 @@ def merge_spans(text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
             last = joined[-1]
             gap = text[last.end : span.start]
             if last.entity_type == span.entity_type and _JOINABLE_GAP.fullmatch(gap):
-                joined[-1] = PhiSpan(last.start, span.end, last.entity_type, max(last.score, span.score), last.source)
+                joined[-1] = PhiSpan(
+                    last.start, span.end, last.entity_type, max(last.score, span.score), last.source
+                )
                 continue
         joined.append(span)
     return joined

@@ -60,7 +60,11 @@ def _build(base: Path, num_labels: int, config_override: dict[str, Any] | None =
 def _trainable_names(model: Any) -> list[str]:
     n_layers = model.config.num_hidden_layers
     keep = {f"encoder.layer.{i}." for i in range(n_layers - TRAINABLE_LAYERS, n_layers)}
-    return [n for n, _ in model.named_parameters() if n.startswith("classifier") or any(k in n for k in keep)]
+    return [
+        n
+        for n, _ in model.named_parameters()
+        if n.startswith("classifier") or any(k in n for k in keep)
+    ]
 
 
 def encode(tokenizer: Any, ex: Example, max_len: int, stride: int) -> list[Window]:
@@ -153,16 +157,28 @@ def train(
             step += 1
             if step % 20 == 0:
                 mins = (time.monotonic() - started) / 60
-                print(f"epoch {epoch} step {step}/{total} loss {loss.item():.4f} {mins:.1f} min", flush=True)
+                print(
+                    f"epoch {epoch} step {step}/{total} loss {loss.item():.4f} {mins:.1f} min",
+                    flush=True,
+                )
             if (time.monotonic() - started) / 60 > max_minutes:
                 stopped_early = True
                 break
         if stopped_early:
             break
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = {n: t.detach().to(torch.float16).contiguous() for n, t in model.state_dict().items() if n in trainable}
+    state = {
+        n: t.detach().to(torch.float16).contiguous()
+        for n, t in model.state_dict().items()
+        if n in trainable
+    }
     save_file(state, str(out_dir / WEIGHTS_FILE))
-    (out_dir / "label_map.json").write_text(json.dumps({"labels": list(LABELS), "trainable_layers": TRAINABLE_LAYERS, "max_len": max_len}, indent=1))
+    (out_dir / "label_map.json").write_text(
+        json.dumps(
+            {"labels": list(LABELS), "trainable_layers": TRAINABLE_LAYERS, "max_len": max_len},
+            indent=1,
+        )
+    )
     return {
         "windows": len(windows),
         "steps": step,
@@ -213,7 +229,9 @@ class PhiModel:
         with torch.inference_mode():
             while True:
                 chunk = ids[start : start + body]
-                x = torch.tensor([[self.tokenizer.cls_token_id, *chunk, self.tokenizer.sep_token_id]])
+                x = torch.tensor(
+                    [[self.tokenizer.cls_token_id, *chunk, self.tokenizer.sep_token_id]]
+                )
                 logits = self.model(input_ids=x).logits[0, 1:-1]
                 probs[start : start + len(chunk)] += logits.softmax(-1)
                 counts[start : start + len(chunk)] += 1

@@ -60,7 +60,9 @@ def read_config(path: Path | None = None) -> RegistryConfig:
     for item in data.get("recognizers", []):
         name = item["name"] if isinstance(item, dict) else str(item)
         if name not in RECOGNIZERS:
-            raise ValueError(f"unknown recognizer {name!r} in recognizers.yaml; known: {sorted(RECOGNIZERS)}")
+            raise ValueError(
+                f"unknown recognizer {name!r} in recognizers.yaml; known: {sorted(RECOGNIZERS)}"
+            )
         params = dict(item.get("params") or {}) if isinstance(item, dict) else {}
         entries.append((name, params))
     return RegistryConfig(float(data.get("threshold", 0.5)), tuple(entries))

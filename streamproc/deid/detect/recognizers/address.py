@@ -48,5 +48,9 @@ class ZipRecognizer(PatternRecognizer):
     ENTITY_TYPE = ZIP
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("state_zip", rf"\b(?:{_STATES}),?\s+(?P<phi>\d{{5}}(?:-\d{{4}})?)\b", 0.9, 0),
-        Pattern("zip_keyword", r"\b(?:zip|zipcode|zip code|postal code)\s*:?\s*(?P<phi>\d{5}(?:-\d{4})?)\b", 0.95),
+        Pattern(
+            "zip_keyword",
+            r"\b(?:zip|zipcode|zip code|postal code)\s*:?\s*(?P<phi>\d{5}(?:-\d{4})?)\b",
+            0.95,
+        ),
     )

@@ -25,7 +25,11 @@ class DateRecognizer(PatternRecognizer):
         Pattern("md", rf"{_NB}{MON_NUM}/{DAY}\b{_NA}", 0.75),
         Pattern("my", rf"{_NB}{MON_NUM}/(?:{YEAR4}|[0-9]{{2}})\b{_NA}", 0.5),
         Pattern("mon_d_y", rf"\b{MONTH_DOT}\s*{DAY}{ORD}?\b(?:,?\s*(?:{YEAR4}|'\d{{2}})\b)?", 0.9),
-        Pattern("d_mon_y", rf"\b(?:the\s+)?{DAY}{ORD}?\s+(?:of\s+)?{MONTH}\b\.?(?:,?\s*{YEAR4}\b)?", 0.85),
+        Pattern(
+            "d_mon_y",
+            rf"\b(?:the\s+)?{DAY}{ORD}?\s+(?:of\s+)?{MONTH}\b\.?(?:,?\s*{YEAR4}\b)?",
+            0.85,
+        ),
         Pattern("d-mon-y", rf"\b{DAY}[-/ ]{MONTH}[-/ ](?:\d{{4}}|\d{{2}})\b", 0.95),
         Pattern("mon_y", rf"\b{MONTH_DOT},?\s+(?:{YEAR4}|'\d{{2}})\b", 0.9),
         Pattern(
@@ -34,11 +38,23 @@ class DateRecognizer(PatternRecognizer):
             r"|december|sept|nov|apr|aug|oct)\b\.?",
             0.7,
         ),
-        Pattern("ordinal_day", rf"\b(?:on|by|of|til|since|until)\s+(?:the\s+)?(?P<phi>{DAY}{ORD})\b", 0.75),
+        Pattern(
+            "ordinal_day",
+            rf"\b(?:on|by|of|til|since|until)\s+(?:the\s+)?(?P<phi>{DAY}{ORD})\b",
+            0.75,
+        ),
         Pattern("year_apostrophe", r"(?<![\w'])'(?P<phi>\d{2})\b", 0.75),
-        Pattern("in_yy", r"\b(?:in|since|hx|pmh)\s+'?(?P<phi>[4-9]\d|0\d)\b(?!\s*(?:%|mg|cc|ml|hr|h\b|min|x|yo|y/o|year|yr|\d|'s|s\b|/|-|\.\d))", 0.55),
+        Pattern(
+            "in_yy",
+            r"\b(?:in|since|hx|pmh)\s+'?(?P<phi>[4-9]\d|0\d)\b(?!\s*(?:%|mg|cc|ml|hr|h\b|min|x|yo|y/o|year|yr|\d|'s|s\b|/|-|\.\d))",
+            0.55,
+        ),
         Pattern("yy_apostrophe_after", r"(?<![\w/.])(?P<phi>[4-9]\d|0\d)'(?!s)", 0.6),
-        Pattern("year", rf"{_NB}\b(?P<phi>{YEAR4})\b(?!\s*(?:cc|ml|mg|mcg|u|units|kcal|g|gm|x|hr|h)\b){_NA}", 0.3),
+        Pattern(
+            "year",
+            rf"{_NB}\b(?P<phi>{YEAR4})\b(?!\s*(?:cc|ml|mg|mcg|u|units|kcal|g|gm|x|hr|h)\b){_NA}",
+            0.3,
+        ),
         Pattern("year_range", rf"{_NB}\b{YEAR4}\s*[-/]\s*(?P<phi>{YEAR4}|\d{{2}})\b{_NA}", 0.3),
     )
     TIME_PATTERNS: ClassVar[tuple[Pattern, ...]] = (
@@ -61,8 +77,12 @@ class DateRecognizer(PatternRecognizer):
         r"\s*(?:murmur|strength|sem|systolic|holosystolic|grade|str|x\b|mm|cm|ml|cc|mg|units|%|times|pain|\d+\s*%|fio2|peep|ps\b|with\s+\d|bipap|cpap|peep|ps\b|pain|sem|step|floor|line|dose|time|attempt|wake|degree|intercostal|ics|liters?\b|l\b)",
         re.IGNORECASE,
     )
-    VENT_BEFORE = re.compile(r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|fio2|flowby|simv|\bimv|\bvent\b)", re.IGNORECASE)
-    PAIN_NEAR = re.compile(r"(?:pain|\bcp\b|rating|rated|scale|experienc|discomfort|ache)", re.IGNORECASE)
+    VENT_BEFORE = re.compile(
+        r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|fio2|flowby|simv|\bimv|\bvent\b)", re.IGNORECASE
+    )
+    PAIN_NEAR = re.compile(
+        r"(?:pain|\bcp\b|rating|rated|scale|experienc|discomfort|ache)", re.IGNORECASE
+    )
     NOT_DATE_BEFORE = re.compile(
         r"(?:murmur|strength|grade|gcs|ratio|i:e|ie|peep|ps|cpap|bipap|bi-pap|pap|a/o|ao|o2|dose|x|pain|#|ventilation|settings|mode|to|co/ci|mask|a/c|ac|simv|imv|vent|rate|as|c/o|psv|ventilated\s+with\s+psv|\+)\s*[(:]?\s*$",
         re.IGNORECASE,
@@ -87,31 +107,42 @@ class DateRecognizer(PatternRecognizer):
             before = text[max(0, start - 30) : start]
             if self.VENT_BEFORE.search(before):
                 return False
-            if value.endswith("/10") and self.PAIN_NEAR.search(text, max(0, start - 30), min(len(text), end + 30)):
+            if value.endswith("/10") and self.PAIN_NEAR.search(
+                text, max(0, start - 30), min(len(text), end + 30)
+            ):
                 return False
         if pattern.name == "mdy":
             year = value.replace("-", "/").split("/")[-1]
             if len(year) == 4 and not 1900 <= int(year) <= 2099:
                 return False
-        if pattern.name == "ordinal_day" and self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12)):
+        if pattern.name == "ordinal_day" and self.NOT_DATE_AFTER.match(
+            text, end, min(len(text), end + 12)
+        ):
             return False
         if pattern.name == "my":
             # 5/13 is handled by "md"; this is for 6/85-style month/year only.
-            year = int(value.split("/")[1])
-            if year <= 31 and len(value.split("/")[1]) == 2:
+            year_n = int(value.split("/")[1])
+            if year_n <= 31 and len(value.split("/")[1]) == 2:
                 return False
             if self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12)):
                 return False
         if pattern.name in ("year", "year_range"):
             if self._near_units(text, end):
                 return False
-            if re.search(r"(?:\bat|@|->|-|\bby|\btil|\buntil|\bfrom|\bto)\s*$", text[max(0, start - 6) : start], re.IGNORECASE):
+            if re.search(
+                r"(?:\bat|@|->|-|\bby|\btil|\buntil|\bfrom|\bto)\s*$",
+                text[max(0, start - 6) : start],
+                re.IGNORECASE,
+            ):
                 return False  # "at 1900", "0700->1930": a clock time
-            year = int(value) if len(value) == 4 else 1900 + int(value)
+            full = int(value) if len(value) == 4 else 1900 + int(value)
             # 1900-1959 / 2000-2059 are also valid clock times (HHMM): those need date context.
-            return True if year % 100 >= 60 and len(value) == 4 else None
+            return True if full % 100 >= 60 and len(value) == 4 else None
         return None
 
     @staticmethod
     def _near_units(text: str, end: int) -> bool:
-        return re.match(r"\s*(?:cc|ml|mg|u\b|units|kcal|g\b|gm|/)", text[end : end + 8], re.IGNORECASE) is not None
+        return (
+            re.match(r"\s*(?:cc|ml|mg|u\b|units|kcal|g\b|gm|/)", text[end : end + 8], re.IGNORECASE)
+            is not None
+        )

@@ -18,7 +18,9 @@ from streamproc.deid.types import LOCATION, PhiSpan
 def _phrase_regex(phrases: frozenset[str]) -> re.Pattern[str] | None:
     if not phrases:
         return None
-    alts = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+    alts = "|".join(
+        re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True)
+    )
     return re.compile(rf"(?<![\w-])(?:{alts})(?![A-Za-z-])", re.IGNORECASE)
 
 
@@ -43,13 +45,16 @@ class LocationRecognizer(Recognizer):
     def __init__(self, lexicons: Lexicons) -> None:
         self.lex = lexicons
         suffixes = "|".join(
-            re.escape(s).replace(r"\ ", r"\s+") for s in sorted(lexicons.facility_suffixes, key=len, reverse=True)
+            re.escape(s).replace(r"\ ", r"\s+")
+            for s in sorted(lexicons.facility_suffixes, key=len, reverse=True)
         )
         word = r"(?:St\.?|[A-Za-z][A-Za-z'’.-]*)"
         self._facility = re.compile(
             rf"(?P<phi>{word}(?:[ \t]+{word}){{0,3}})[ \t]+(?i:{suffixes})(?![A-Za-z])"
         )
-        self._saint = re.compile(r"\b(?:(?i:st\.|saint)\s+[A-Za-z]{2,}|St\s+[A-Z][a-z]+)(?:'s)?(?![\w])")
+        self._saint = re.compile(
+            r"\b(?:(?i:st\.|saint)\s+[A-Za-z]{2,}|St\s+[A-Z][a-z]+)(?:'s)?(?![\w])"
+        )
         self._facilities = _phrase_regex(lexicons.facilities)
         self._places = _phrase_regex(lexicons.places)
 
@@ -89,7 +94,10 @@ class LocationRecognizer(Recognizer):
             if m.group().split()[-1].lower().removesuffix("'s") in self.lex.common_words:
                 continue
             spans.append(PhiSpan(m.start(), m.end(), LOCATION, 0.75, "location_saint"))
-        for regex, score, src in ((self._facilities, 0.85, "location_known"), (self._places, 0.75, "location_place")):
+        for regex, score, src in (
+            (self._facilities, 0.85, "location_known"),
+            (self._places, 0.75, "location_place"),
+        ):
             if regex is None:
                 continue
             for m in regex.finditer(text):

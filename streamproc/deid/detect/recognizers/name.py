@@ -37,21 +37,31 @@ class NameRecognizer(Recognizer):
         self._relation = re.compile(
             rf"\b(?:{rel})(?:'s)?(?:\s*(?:name\s+is|named|is|,|:|-|\(|/)\s*|\s+)", re.IGNORECASE
         )
-        creds = "|".join(re.escape(c) for c in sorted(lexicons.name_credentials, key=len, reverse=True))
+        creds = "|".join(
+            re.escape(c) for c in sorted(lexicons.name_credentials, key=len, reverse=True)
+        )
         self._signature = re.compile(
             rf"(?<![\w'])(?P<phi>(?:(?:{_INITIAL}|{_WORD})[ \t]+){{0,3}}(?:{_WORD}))(?:[ \t]*,[ \t]*|[ \t]+)(?:{creds})\b\.?[ \t]*(?:,[ \t]*(?:{creds}))?[ \t]*(?=\n|$|\)|[.,;(])",
             re.MULTILINE,
         )
-        self._capword = re.compile(r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b|\b[A-Z]{2,}\b|\b[a-z]{2,}\b")
+        self._capword = re.compile(
+            r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b|\b[A-Z]{2,}\b|\b[a-z]{2,}\b"
+        )
         self._token = re.compile(rf"{_INITIAL}|{_WORD}")
         self._initial_name = re.compile(rf"\b(?P<i>[A-Za-z])(?P<dot>\.)?[ \t]+(?P<w>{_WORD})\b")
 
     # ---- helpers -----------------------------------------------------------------------------
     def _is_stop(self, word: str) -> bool:
         w = word.lower().strip(".'’")
-        return w in self.lex.stop_words or (w in self.lex.common_words and w not in self.names) or not w
+        return (
+            w in self.lex.stop_words
+            or (w in self.lex.common_words and w not in self.names)
+            or not w
+        )
 
-    def _take_names(self, text: str, pos: int, max_words: int, allow_list: bool) -> list[tuple[int, int]]:
+    def _take_names(
+        self, text: str, pos: int, max_words: int, allow_list: bool
+    ) -> list[tuple[int, int]]:
         """Name-like words from ``pos``: "Mary", "J. Smith", "Smokey, Morris and Roger"."""
         out: list[tuple[int, int]] = []
         taken = 0
@@ -101,9 +111,13 @@ class NameRecognizer(Recognizer):
             if "\n" in m.group():
                 continue
             title = m.group().strip()
-            is_dr = title.rstrip(".").lower() in ("dr", "doctor", "drs", "dr's", "md") or title.lower() in (
-                "mr.", "mrs.", "ms.", "mister", "miss"
-            )
+            is_dr = title.rstrip(".").lower() in (
+                "dr",
+                "doctor",
+                "drs",
+                "dr's",
+                "md",
+            ) or title.lower() in ("mr.", "mrs.", "ms.", "mister", "miss")
             for s, e in self._take_names(text, m.end(), 3, allow_list=is_dr):
                 score = self._context_score(text[s:e], caps_note, is_dr)
                 spans.append(PhiSpan(s, e, NAME, score, "name_title"))
@@ -116,13 +130,22 @@ class NameRecognizer(Recognizer):
             low = word.lower()
             if self._is_stop(word) or low in self.lex.common_words or len(low) < 2:
                 continue
-            if m.start() > 0 and not text[m.start() - 1].isspace() and text[m.start() - 1] not in "(,;:-":
+            if (
+                m.start() > 0
+                and not text[m.start() - 1].isspace()
+                and text[m.start() - 1] not in "(,;:-"
+            ):
                 continue
             if not m.group("i").isupper():
                 continue
             if low in self.lex.last_names or low in self.lex.first_names:
                 score = 0.8 if (m.group("dot") or word[0].isupper()) else 0.6
-            elif m.group("dot") and word[0].isupper() and (caps_note or not word.isupper()) and len(low) >= 4:
+            elif (
+                m.group("dot")
+                and word[0].isupper()
+                and (caps_note or not word.isupper())
+                and len(low) >= 4
+            ):
                 score = 0.6
             else:
                 continue

@@ -14,7 +14,7 @@ class PhoneRecognizer(PatternRecognizer):
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern(
             "nanp",
-            r"(?<!\d)(?:\+?1[-.\s])?\(?\b[2-9]\d{2}\)?[-.\s/]{0,2}\d{3}[-./\s]\d{4}\b"
+            r"(?<!\d)(?:\+?1[-.\s])?(?:\([2-9]\d{2}\)|\b[2-9]\d{2})[-.\s/]{0,2}\d{3}[-./\s]\d{4}\b"
             r"(?:\s*(?:x|ext\.?)\s*\d{1,5}\b)?",
             0.9,
         ),

@@ -13,7 +13,11 @@ class SsnRecognizer(PatternRecognizer):
     ENTITY_TYPE = SSN
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("dashed", r"(?<![\d-])\b\d{3}[- ]\d{2}[- ]\d{4}\b(?![\d-])", 0.8),
-        Pattern("ssn_context", r"\b(?:ssn|ss#|social security(?: number| no\.?)?)\s*[:#]?\s*(?P<phi>\d{9}|\d{3}-\d{2}-\d{4})\b", 1.0),
+        Pattern(
+            "ssn_context",
+            r"\b(?:ssn|ss#|social security(?: number| no\.?)?)\s*[:#]?\s*(?P<phi>\d{9}|\d{3}-\d{2}-\d{4})\b",
+            1.0,
+        ),
     )
     CONTEXT: ClassVar[tuple[str, ...]] = ("ssn", "social security", "ss#")
 

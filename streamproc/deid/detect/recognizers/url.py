@@ -14,7 +14,11 @@ class UrlRecognizer(PatternRecognizer):
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("scheme", r"\b(?:https?|ftp)://[^\s<>\"')\]]+", 1.0),
         Pattern("www", r"\bwww\.[^\s<>\"')\]]+", 0.95),
-        Pattern("domain", r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|biz|info|us)\b(?:/[^\s]*)?", 0.8),
+        Pattern(
+            "domain",
+            r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|biz|info|us)\b(?:/[^\s]*)?",
+            0.8,
+        ),
     )
 
     def validate_result(self, text: str, start: int, end: int, pattern: Pattern) -> bool | None:

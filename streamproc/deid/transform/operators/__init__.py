@@ -1,0 +1,1 @@
+"""Operators: how one detected span is replaced. One per file, looked up by name (factory)."""

@@ -1,0 +1,162 @@
+"""Each recognizer on positive and negative examples (synthetic PHI only), plus the analyzer."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamproc.deid.detect.analyzer import Analyzer, merge_spans
+from streamproc.deid.detect.lexicons import Lexicons, load_lexicons
+from streamproc.deid.detect.recognizers.address import AddressRecognizer, ZipRecognizer
+from streamproc.deid.detect.recognizers.age import AgeRecognizer
+from streamproc.deid.detect.recognizers.date import DateRecognizer
+from streamproc.deid.detect.recognizers.email import EmailRecognizer
+from streamproc.deid.detect.recognizers.identifier import IdentifierRecognizer
+from streamproc.deid.detect.recognizers.ip import IpRecognizer
+from streamproc.deid.detect.recognizers.location import LocationRecognizer
+from streamproc.deid.detect.recognizers.name import NameRecognizer
+from streamproc.deid.detect.recognizers.phone import PhoneRecognizer
+from streamproc.deid.detect.recognizers.ssn import SsnRecognizer
+from streamproc.deid.detect.recognizers.url import UrlRecognizer
+from streamproc.deid.detect.registry import RECOGNIZERS, build_recognizers, read_config
+from streamproc.deid.types import PhiSpan
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicons:
+    return load_lexicons()
+
+
+def found(recognizer, text: str, threshold: float = 0.5) -> set[str]:  # noqa: ANN001
+    return {text[s.start : s.end] for s in recognizer.analyze(text) if s.score >= threshold}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("CAD with NQWMI 5/13, HTN", "5/13"),
+        ("admitted 8/23/2001 with SOB", "8/23/2001"),
+        ("seen 08-23-01 in clinic", "08-23-01"),
+        ("ISO stamp 2001-08-23 here", "2001-08-23"),
+        ("on Aug 23 2001 she fell", "Aug 23 2001"),
+        ("on August 23rd, 2001", "August 23rd, 2001"),
+        ("dated 23-Aug-01", "23-Aug-01"),
+        ("surgery on the 3rd of May", "the 3rd of May"),
+        ("stated it was July 29th.", "July 29th"),
+        ("PMH: MI in 1957, CABG", "1957"),
+        ("CABG 1988 at OSH", "1988"),
+        ("prostate CA '88, GERD", "88"),
+        ("hip fx 6/85 treated", "6/85"),
+    ],
+)
+def test_date_positive(text: str, expected: str) -> None:
+    assert expected in found(DateRecognizer(), text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BP 128/30 HR 80",
+        "pain 5/10 with movement",
+        "on CPAP/PS 10/5 40%",
+        "murmur 2/6 at apex",
+        "PULLED AT 1600 BY HO",
+        "received 1000 units",
+        "strength 5/5 bilat",
+        "IABP 1:1 then 1:2",
+        "drips at 1/2 NS",
+    ],
+)
+def test_date_negative(text: str) -> None:
+    assert found(DateRecognizer(), text) == set()
+
+
+def test_date_times_opt_in() -> None:
+    assert found(DateRecognizer(), "seen at 14:30 today") == set()
+    assert "14:30" in found(DateRecognizer(include_times=True), "seen at 14:30 today")
+
+
+def test_age_over_89_only() -> None:
+    assert found(AgeRecognizer(), "93 yo woman, age 101") == {"93", "101"}
+    assert found(AgeRecognizer(), "74 YO WOMAN, aged 89") == set()
+
+
+def test_phone() -> None:
+    r = PhoneRecognizer()
+    assert {"(617) 555-1234", "617-555-9876", "12345"} <= found(
+        r, "call (617) 555-1234 or 617-555-9876, Pager #12345"
+    )
+    assert found(r, "TV 500-1000, RR 9-20, CO 4.6-5.2") == set()
+
+
+def test_email_url_ip_ssn() -> None:
+    assert found(EmailRecognizer(), "mail jane.doe@example.com now") == {"jane.doe@example.com"}
+    assert found(EmailRecognizer(), "no at sign here") == set()
+    assert "https://portal.example.org/x?id=3" in found(
+        UrlRecognizer(), "see https://portal.example.org/x?id=3 ok"
+    )
+    assert found(IpRecognizer(), "from 192.168.10.77 at") == {"192.168.10.77"}
+    assert found(IpRecognizer(), "ABG 7.45.34.300 odd") == set()
+    assert found(SsnRecognizer(), "SSN 123-45-6789") == {"123-45-6789"}
+    assert found(SsnRecognizer(), "number 000-12-3456") == set()
+
+
+def test_identifier_context() -> None:
+    r = IdentifierRecognizer()
+    assert "4455667" in found(r, "MRN: 4455667")
+    assert "A12-9987" in found(r, "acct # A12-9987")
+    assert "90817263" in found(r, "scanned 90817263 today")
+    assert found(r, "MRN pending, acct ok, #8 ET tube") == set()
+
+
+def test_address_and_zip() -> None:
+    assert "12 Oak Street" in found(AddressRecognizer(), "lives at 12 Oak Street, Springfield")
+    assert "02115" in found(ZipRecognizer(), "Boston, MA 02115")
+    assert found(ZipRecognizer(), "WBC 12345 cells") == set()
+    assert found(AddressRecognizer(), "2 mm ST depression") == set()
+
+
+def test_names(lex: Lexicons) -> None:
+    r = NameRecognizer(lex)
+    text = "Dr. Quilling spoke with pt's wife Mary and son, bill. Plan reviewed.\nJean Hudson, RN\n"
+    got = found(r, text)
+    assert {"Quilling", "Mary", "bill", "Jean", "Hudson"} <= got
+    assert "Plan" not in got and "reviewed" not in got
+    assert found(r, "DR. POWELL AWARE. NP AWARE.") >= {"POWELL"}
+    assert found(r, "Dr aware, MD notified, pt's wife here") == set()
+    assert "K. Zabrowski" in found(r, "seen by K. Zabrowski today")
+
+
+def test_locations(lex: Lexicons) -> None:
+    r = LocationRecognizer(lex)
+    got = found(r, "transferred from Union Hospital to Baltimore Rehab; lives in Towson")
+    assert {"Union", "Baltimore", "Towson"} <= got
+    assert "Hospital" not in " ".join(got)
+    assert found(r, "TRANSFERRED FROM VAMC HOSPITAL") == {"VAMC"}
+    assert found(r, "went to the hospital, ST depressions") == set()
+
+
+def test_registry_is_explicit_and_checked(tmp_path) -> None:  # noqa: ANN001
+    config = read_config()
+    assert [name for name, _ in config.entries] == list(RECOGNIZERS)
+    bad = tmp_path / "r.yaml"
+    bad.write_text("recognizers:\n  - name: nope\n")
+    with pytest.raises(ValueError, match="unknown recognizer"):
+        read_config(bad)
+
+
+def test_analyzer_merges_overlaps_and_adjacent(lex: Lexicons) -> None:
+    text = "Jean Hudson called 617-555-1234"
+    spans = [
+        PhiSpan(0, 4, "NAME", 0.9),
+        PhiSpan(5, 11, "NAME", 0.8),
+        PhiSpan(19, 31, "PHONE", 0.9),
+        PhiSpan(19, 22, "ID", 0.99),
+    ]
+    merged = merge_spans(text, spans)
+    assert [(text[s.start : s.end], s.entity_type) for s in merged] == [
+        ("Jean Hudson", "NAME"),
+        ("617-555-1234", "PHONE"),
+    ]
+    analyzer = Analyzer(build_recognizers(read_config(), lex), threshold=0.5)
+    out = analyzer.analyze("Dr. Quilling saw pt 5/13, call 617-555-1234")
+    assert {s.entity_type for s in out} == {"NAME", "DATE", "PHONE"}

@@ -1,0 +1,110 @@
+"""Date shifting, fakes, codebook and operators (no detection involved)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from streamproc.deid.transform.codebook import Codebook
+from streamproc.deid.transform.dateshift import shift_text
+from streamproc.deid.transform.fakes import NamePool, format_preserving
+from streamproc.deid.transform.operators.base import OperatorContext
+from streamproc.deid.transform.operators.factory import build_operators
+from streamproc.deid.types import PhiSpan
+from streamproc.state import MemoryStore
+
+
+@pytest.mark.parametrize(
+    "original, days, expected",
+    [
+        ("5/13", 10, "5/23"),
+        ("5/13", -13, "4/30"),
+        ("8/23/2001", 10, "9/2/2001"),
+        ("08/23/01", 10, "09/02/01"),
+        ("2001-08-23", 10, "2001-09-02"),
+        ("Aug 23 2001", 10, "Sep 2 2001"),
+        ("Aug. 23", 10, "Sep. 2"),
+        ("AUGUST 23RD", 10, "SEPTEMBER 2ND"),
+        ("23-Aug-01", 10, "2-Sep-01"),
+        ("the 3rd of May", 30, "the 2nd of June"),
+        ("12/25/1999", 7, "1/1/2000"),
+        ("6/85", 30, "7/85"),
+        ("2/29", 1, "3/1"),
+        ("8/25-8/26", 1, "8/26-8/27"),
+    ],
+)
+def test_shift_keeps_format(original: str, days: int, expected: str) -> None:
+    assert shift_text(original, days) == expected
+
+
+def test_shift_preserves_intervals() -> None:
+    a, b = "3/1/2001", "4/15/2001"
+    for offset in (-300, -1, 5, 200):
+        sa, sb = shift_text(a, offset), shift_text(b, offset)
+        assert sa is not None and sb is not None
+        da = date(*map(int, (sa.split("/")[2], sa.split("/")[0], sa.split("/")[1])))
+        db = date(*map(int, (sb.split("/")[2], sb.split("/")[0], sb.split("/")[1])))
+        assert (db - da).days == 45
+
+
+def test_unknown_date_text() -> None:
+    assert shift_text("sometime", 3) is None
+
+
+def test_format_preserving_is_deterministic() -> None:
+    d = b"k" * 32
+    fake = format_preserving("617-555-1234", d)
+    assert fake == format_preserving("617-555-1234", d)
+    assert fake != "617-555-1234"
+    assert [c.isdigit() for c in fake] == [c.isdigit() for c in "617-555-1234"]
+    assert fake[3] == "-" and fake[7] == "-"
+
+
+def test_name_pool_keeps_initials_and_case() -> None:
+    pool = NamePool.from_faker()
+    d = b"x" * 32
+    assert len(pool.fake_token("J.", d, False)) == 2 and pool.fake_token("J.", d, False).endswith(
+        "."
+    )
+    assert pool.fake_token("SMITH", d, False).isupper()
+    assert pool.fake_token("smith", d, False).islower()
+    assert pool.fake_token("Smith", d, False).lower() != "smith"
+
+
+def test_codebook_offsets_are_stored_under_hmac_keys() -> None:
+    store = MemoryStore()
+    cb = Codebook(store, "s3cret", date_shift_max_days=30)
+    off = cb.date_offset(cb.hkey("patient", "PAT-0042"))
+    assert off != 0 and -30 <= off <= 30
+    assert (
+        Codebook(store, "s3cret", date_shift_max_days=30).date_offset(
+            cb.hkey("patient", "PAT-0042")
+        )
+        == off
+    )
+    assert all("PAT-0042" not in k for k in store.keys())  # noqa: SIM118
+    assert all(k.startswith("deid:shift:") for k in store.keys())  # noqa: SIM118
+
+
+def test_codebook_reverse_needs_reversible_mode() -> None:
+    store = MemoryStore()
+    cb = Codebook(store, "s3cret")
+    fake = cb.surrogate("ID", "", "A-778899", lambda d: format_preserving("A-778899", d))
+    with pytest.raises(PermissionError):
+        cb.reverse("ID", fake)
+    assert not any("A-778899" in v for v in (store.get(k) or "" for k in store.keys()))  # noqa: SIM118
+    rev = Codebook(MemoryStore(), "s3cret", reversible=True)
+    fake2 = rev.surrogate("ID", "", "A-778899", lambda d: format_preserving("A-778899", d))
+    assert rev.reverse("ID", fake2) == "A-778899"
+    assert Codebook(rev.store, "other-secret", reversible=True).reverse("ID", fake2) is None
+
+
+def test_operators_by_name() -> None:
+    default, per_type = build_operators({"DATE": "redact", "PHONE": "mask"})
+    ctx = OperatorContext(Codebook(MemoryStore(), "k"), "pk", NamePool.from_faker(), frozenset())
+    assert per_type["DATE"].operate("5/13", PhiSpan(0, 4, "DATE"), ctx) == "[DATE]"
+    assert per_type["PHONE"].operate("617-555-1234", PhiSpan(0, 12, "PHONE"), ctx) == "***-***-****"
+    assert default.operate("93", PhiSpan(0, 2, "AGE"), ctx) == "90+"
+    with pytest.raises(ValueError):
+        build_operators({"NAME": "shred"})
