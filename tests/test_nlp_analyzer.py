@@ -185,3 +185,12 @@ def test_tiny_token_classifier_path(coder: IcdCoder) -> None:
     assert all(NOTE_2[e.start : e.end] == e.text for e in a.entities)
     assert any(e.codes for e in a.entities)
     assert a.model_versions["ner"] == "tiny"
+
+
+def test_build_analyzer_without_ner_model_says_how_to_fix(tmp_path) -> None:  # noqa: ANN001
+    from streamproc.config import ModelPaths, Settings
+    from streamproc.nlp import build_analyzer
+
+    settings = Settings(models=ModelPaths(ner=tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="STREAMPROC_MODELS__NER"):
+        build_analyzer(settings, MemoryStore())

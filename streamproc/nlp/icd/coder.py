@@ -18,6 +18,7 @@ import numpy as np
 from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
+CODER_VERSION = "coder-2"  # bump when query-side logic changes (part of the cache key)
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -95,7 +96,7 @@ class IcdCoder:
         self.index = index or load_index()
         self.synonyms = synonyms or load_synonyms()
         self.top_k = top_k
-        self.version = f"{self.index.version}+{self.synonyms.version}"
+        self.version = f"{CODER_VERSION}+{self.index.version}+{self.synonyms.version}"
         self._penalties: dict[tuple[str, ...], np.ndarray] = {}
         self._cached = lru_cache(maxsize=50_000)(self._code_uncached)
 

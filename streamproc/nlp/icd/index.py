@@ -150,12 +150,12 @@ def lemma(token: str) -> str:
     return _LEMMA.get(token, token)
 
 
-_NEGATED = re.compile(r"\b(?:without|with no|no|w/o)\s+([a-z][a-z ]*?)(?=,|$| and | with |\()")
+_NEGATED = re.compile(r"\b(?:without|with no|no|not|w/o)\s+([a-z][a-z ]*?)(?=,|$| and | with |\()")
 
 
 def negated_tokens(phrase: str) -> list[str]:
     """``without loss of consciousness`` -> ``no_loss``, ``no_consciousness``."""
-    phrase = re.sub(r"^\s*(?:without|with no|no|w/o)\s+", "", phrase.lower())
+    phrase = re.sub(r"^\s*(?:without|with no|no|not|w/o)\s+", "", phrase.lower())
     return ["no_" + t for t in tokens(phrase)]
 
 
