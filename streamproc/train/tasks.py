@@ -18,6 +18,7 @@ not support by not declaring them (use ``**kw``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ TASK_MODULES: dict[str, str] = {
     "ner": "streamproc.train.tasks_ner",
     "deid": "streamproc.train.tasks_deid",
     "ade": "streamproc.train.tasks_ade",
+    "icd": "streamproc.nlp.icd.task",  # eval only: top-1/top-5 on the shipped gold set
+    "negation": "streamproc.nlp.assertion.task",  # eval only: Chia negation cues
 }
 
 
