@@ -118,17 +118,17 @@ def entity_scores(
             if not any(k[0] < q[1] and q[0] < k[1] for k in g):
                 confusion["O"][q[2]] += 1
     # relaxed tp used for recall = gold spans hit; recompute recall-side tp per label
-    relaxed_out = {}
+    relaxed_out: dict[str, dict[str, float | int]] = {}
     for lab in lab_list:
         tp_p, fp, fn = relaxed[lab]
         n_gold = sum(1 for g in golds for k in g if k[2] == lab)
-        p = tp_p / (tp_p + fp) if tp_p + fp else 0.0
-        r = (n_gold - fn) / n_gold if n_gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        prec = tp_p / (tp_p + fp) if tp_p + fp else 0.0
+        rec = (n_gold - fn) / n_gold if n_gold else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         relaxed_out[lab] = {
-            "precision": round(p, 6),
-            "recall": round(r, 6),
-            "f1": round(f, 6),
+            "precision": round(prec, 6),
+            "recall": round(rec, 6),
+            "f1": round(f1, 6),
             "tp": tp_p,
             "fp": fp,
             "fn": fn,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import streamproc.models
 from streamproc.nlp.token_classifier import ScoredSpan, TokenClassifier

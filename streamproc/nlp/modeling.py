@@ -76,7 +76,7 @@ def resolve_base(
     return path
 
 
-def base_id_for(path: Path | None) -> str:
+def base_id_for(path: Path | str | None) -> str:
     if path is None:
         return DEFAULT_BASE
     try:
@@ -111,8 +111,9 @@ class LoRALinear(nn.Module):
 
 
 def _encoder_layers(model: nn.Module) -> nn.ModuleList:
-    base = getattr(model, model.base_model_prefix, model)
-    return base.encoder.layer  # type: ignore[no-any-return,union-attr]
+    prefix = str(getattr(model, "base_model_prefix", ""))
+    base: Any = getattr(model, prefix, model) if prefix else model
+    return base.encoder.layer  # type: ignore[no-any-return]
 
 
 def _set_module(root: nn.Module, name: str, module: nn.Module) -> None:
@@ -225,7 +226,7 @@ def save_model(
     kind: Kind,
     labels: list[str],
     recipe: Recipe,
-    base: Path | None,
+    base: Path | str | None,
     config: dict[str, Any],
     metrics: dict[str, Any],
     data: dict[str, Any],

@@ -86,7 +86,7 @@ def plan_windows(doc: int, n_tokens: int, max_content: int, stride: int) -> list
     stride = max(0, min(stride, max_content // 2))
     step = max_content - stride
     starts = list(range(0, n_tokens - max_content, step)) + [n_tokens - max_content]
-    wins = []
+    wins: list[Window] = []
     for k, s in enumerate(starts):
         e = s + max_content
         own_s = 0 if k == 0 else (s + wins[-1].end) // 2
