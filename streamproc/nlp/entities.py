@@ -43,12 +43,12 @@ class EntityRecognizer:
 
     def _entity(self, text: str, s: ScoredSpan) -> Entity:
         return Entity(
-            label=s.label,
+            label=cast(EntityLabel, s.label),  # filtered to EntityLabel in recognize()
             start=s.start,
             end=s.end,
             text=text[s.start : s.end],
             score=round(s.score, 4),
-        )  # type: ignore[arg-type]
+        )
 
     def recognize(self, texts: Sequence[str]) -> list[tuple[Entity, ...]]:
         """One tuple of entities per text, in text order."""
