@@ -1,0 +1,46 @@
+"""EntityRecognizer: model spans become ``nlp.types.Entity`` with exact offsets and a version."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from types import SimpleNamespace
+
+from streamproc.nlp.entities import EntityRecognizer
+from streamproc.nlp.types import Entity
+from streamproc.train.core import TrainConfig, train_token_classifier
+from streamproc.train.examples import Example, Span
+from streamproc.train.testing import tiny_base
+
+
+def test_recognizer_returns_entities_with_offsets(tmp_path: Path) -> None:
+    base = tiny_base(tmp_path / "base")
+    rng = random.Random(0)
+    exs = []
+    for i in range(48):
+        p, d = rng.choice(["diabetes", "hypertension"]), rng.choice(["insulin", "heparin"])
+        text = f"History of {p} treated with {d} ."
+        a, b = text.index(p), text.index(d)
+        exs.append(
+            Example(str(i), text, (Span(a, a + len(p), "problem"), Span(b, b + len(d), "drug")))
+        )
+    cfg = TrainConfig(epochs=4, lr=1e-2, batch_size=8, max_length=24, trainable="full", patience=4)
+    res = train_token_classifier(
+        exs[:40], exs[40:], ["problem", "drug"], cfg, tmp_path / "ner", "ner", base=base
+    )
+    assert res["best_f1"] > 0.5  # the tiny model does learn this pattern
+    settings = SimpleNamespace(
+        models=SimpleNamespace(ner=tmp_path / "ner", base_encoder=None),
+        max_window_tokens=64, window_stride=16, batch_size=4, device="cpu", inference_threads=1,
+    )  # fmt: skip
+    rec = EntityRecognizer.from_settings(settings)
+    assert rec.version == res["version"]
+    texts = [exs[41].text, "", "History of diabetes treated with insulin . " * 20]
+    out = rec.recognize(texts)
+    assert len(out) == 3 and out[1] == ()
+    for text, ents in zip(texts, out, strict=True):
+        for e in ents:
+            assert isinstance(e, Entity)
+            assert e.text == text[e.start : e.end] and e.label in {"problem", "drug"}
+            assert 0.0 <= e.score <= 1.0
+    assert any(e.label == "problem" and e.text == "diabetes" for e in out[2])
