@@ -134,6 +134,42 @@ def _schedule(
     return torch.optim.lr_scheduler.LambdaLR(opt, f)
 
 
+def _scaler(ac_dtype: torch.dtype | None, device: torch.device) -> torch.amp.GradScaler | None:
+    """fp16 autocast needs loss scaling against underflow; bf16 and fp32 do not."""
+    if ac_dtype == torch.float16 and device.type == "cuda":
+        return torch.amp.GradScaler("cuda")
+    return None
+
+
+def _step(
+    loss: torch.Tensor,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LambdaLR,
+    scaler: torch.amp.GradScaler | None,
+    cfg: TrainConfig,
+    update: bool,
+) -> None:
+    """Backward, and every ``grad_accum`` batches a clipped optimizer step."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if scaler is not None:
+        scaler.scale(loss).backward()
+    else:
+        loss.backward()
+    if not update:
+        return
+    if scaler is not None:
+        scaler.unscale_(opt)
+    torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+    if scaler is not None:
+        scaler.step(opt)
+        scaler.update()
+    else:
+        opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+
+
 def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Length-bucketed shuffled batches: little padding, still random order."""
     idx = list(range(len(lengths)))
@@ -312,6 +348,7 @@ def train_token_classifier(
     total = steps_per_epoch * cfg.epochs
     opt = _optimizer(model, cfg)
     sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
+    scaler = _scaler(ac_dtype, device)
     rng = random.Random(cfg.seed)
     clf = TokenClassifier(
         model,
@@ -355,14 +392,15 @@ def train_token_classifier(
             ):
                 logits = model(input_ids=ids, attention_mask=mask).logits
             loss = partial_label_loss(logits, target, oa) / cfg.grad_accum
-            loss.backward()
-            if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches):
-                torch.nn.utils.clip_grad_norm_(
-                    [p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm
-                )
-                opt.step()
-                sched.step()
-                opt.zero_grad(set_to_none=True)
+            _step(
+                loss,
+                model,
+                opt,
+                sched,
+                scaler,
+                cfg,
+                (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches),
+            )
             seen_tokens += int(mask.sum())
             loss_sum += float(loss.detach()) * cfg.grad_accum
             n_batches += 1
@@ -520,6 +558,7 @@ def train_sequence_classifier(
     total = steps_per_epoch * cfg.epochs
     opt = _optimizer(model, cfg)
     sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
+    scaler = _scaler(ac_dtype, device)
     rng = random.Random(cfg.seed)
     clf = SequenceClassifier(
         model,
@@ -552,14 +591,15 @@ def train_sequence_classifier(
             ):
                 logits = model(input_ids=ids, attention_mask=mask).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), y) / cfg.grad_accum
-            loss.backward()
-            if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches):
-                torch.nn.utils.clip_grad_norm_(
-                    [p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm
-                )
-                opt.step()
-                sched.step()
-                opt.zero_grad(set_to_none=True)
+            _step(
+                loss,
+                model,
+                opt,
+                sched,
+                scaler,
+                cfg,
+                (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches),
+            )
             loss_sum += float(loss.detach()) * cfg.grad_accum
             n_batches += 1
             if (b + 1) % cfg.log_every == 0:

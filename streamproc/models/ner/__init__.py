@@ -1,0 +1,1 @@
+"""Shipped entity model (weights, label map, meta, card): data files, loaded by streamproc.nlp.modeling."""
