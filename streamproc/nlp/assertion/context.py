@@ -6,6 +6,16 @@ give each modifier a scope (forward, backward or both) that stops at the sentenc
 terminator term ("but", ";"), another modifier of a different category, or ``max_scope`` words,
 then assign each entity the highest-priority category whose scope overlaps it. A problem in the
 family-history section is ``family`` whatever its sentence says.
+
+Scope refinements over plain ConText: a trigger that starts a list item (right after a comma,
+"history of A, suspected B, C") and rules marked ``"comma": "stop"`` (adjectival hedges such as
+"suspected") stop at the next comma; a trigger inside brackets stops at the closing bracket.
+
+Exception cues ("other than", "except", "unless", "... are eligible") have category
+``exception``; what they mean depends on the text genre, so it is a constructor choice:
+``exceptions="note"`` (default, clinical notes: "no complaints except cough" -- the cue only ends
+other scopes) or ``exceptions="criteria"`` (eligibility criteria: "malignancy other than basal
+cell carcinoma" -- the excepted problem is excluded, i.e. ``absent``).
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -23,8 +33,16 @@ from streamproc.nlp.sentences import Sentence, sentence_index, split_sentences
 from streamproc.nlp.types import Assertion
 
 Category = Literal[
-    "absent", "possible", "hypothetical", "conditional", "family", "terminate", "pseudo"
+    "absent",
+    "possible",
+    "hypothetical",
+    "conditional",
+    "family",
+    "terminate",
+    "pseudo",
+    "exception",
 ]
+ExceptionMode = Literal["note", "criteria"]
 Direction = Literal["forward", "backward", "bidirectional", "none"]
 _MODIFIERS = ("absent", "possible", "hypothetical", "conditional", "family")
 # When scopes overlap, the first listed wins: a negated finding is not asserted even if it is
@@ -41,6 +59,9 @@ class ContextRule:
     direction: Direction = "none"
     max_scope: int | None = None
     pattern: str | None = None
+    comma_stops: bool = False  # the scope ends at the next comma (single-item modifiers)
+    exception: bool = False  # loaded as category "exception" (see ExceptionMode)
+    exceptions_only: bool = False  # a terminator that ends only exception scopes ("such as")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +87,28 @@ def load_rules(path: Path | str | None = None) -> tuple[str, list[ContextRule]]:
         raw = Path(path).read_text(encoding="utf-8")
     data = json.loads(raw)
     default_scope = data.get("defaults", {}).get("max_scope")
+    comma_defaults: dict[str, str] = data.get("defaults", {}).get("comma", {})
     rules = []
     for item in data["rules"]:
         category = item["category"]
-        if category not in (*_MODIFIERS, "terminate", "pseudo"):
+        if category not in (*_MODIFIERS, "terminate", "pseudo", "exception"):
             raise ValueError(f"unknown ConText category {category!r} for {item['literal']!r}")
-        direction = item.get("direction", "none")
+        direction = item.get("direction", "forward" if category == "exception" else "none")
         if direction not in ("forward", "backward", "bidirectional", "none"):
             raise ValueError(f"unknown direction {direction!r} for {item['literal']!r}")
+        comma = item.get("comma", comma_defaults.get(category, "continue"))
+        if comma not in ("stop", "continue"):
+            raise ValueError(f"unknown comma mode {comma!r} for {item['literal']!r}")
         rules.append(
             ContextRule(
                 literal=item["literal"].lower(),
                 category=category,
-                direction=direction if category in _MODIFIERS else "none",
+                direction=direction if category in (*_MODIFIERS, "exception") else "none",
                 max_scope=item.get("max_scope", default_scope),
                 pattern=item.get("pattern"),
+                comma_stops=comma == "stop",
+                exception=category == "exception",
+                exceptions_only=category == "terminate" and item.get("ends") == "exception",
             )
         )
     return str(data.get("version", "context-rules")), rules
@@ -89,10 +117,25 @@ def load_rules(path: Path | str | None = None) -> tuple[str, list[ContextRule]]:
 class ContextAssertion:
     """Assigns an :data:`Assertion` to entity spans of a note."""
 
-    def __init__(self, rules: Sequence[ContextRule] | None = None, version: str | None = None):
+    def __init__(
+        self,
+        rules: Sequence[ContextRule] | None = None,
+        version: str | None = None,
+        exceptions: ExceptionMode = "note",
+    ):
         if rules is None:
             version, rules = load_rules()
+        if exceptions not in ("note", "criteria"):
+            raise ValueError(f"exceptions must be 'note' or 'criteria', not {exceptions!r}")
+        self.exceptions = exceptions
         self.version = version or "context-rules-custom"
+        # Exception cues become negations (criteria) or plain terminators (notes).
+        rules = [
+            replace(r, category="absent" if exceptions == "criteria" else "terminate")
+            if r.category == "exception"
+            else r
+            for r in rules
+        ]
         # Index the rules by their first token: per sentence we scan tokens once and try only
         # the few rules that can start there (one big alternation was ~5 ms per sentence).
         self._by_first: dict[str, list[tuple[re.Pattern[str], ContextRule]]] = {}
@@ -186,8 +229,13 @@ class ContextAssertion:
             scope_start, scope_end = s, e
             if rule.direction in ("forward", "bidirectional"):
                 scope_end = self._limit(text, e, sent.end, rule, boundaries, forward=True)
+                scope_end = min(scope_end, _bracket_edge(text, e, scope_end, forward=True))
+                if rule.comma_stops or _starts_list_item(text, sent.start, s):
+                    comma = text.find(",", e, scope_end)
+                    scope_end = comma if comma >= 0 else scope_end
             if rule.direction in ("backward", "bidirectional"):
                 scope_start = self._limit(text, sent.start, s, rule, boundaries, forward=False)
+                scope_start = max(scope_start, _bracket_edge(text, scope_start, s, forward=False))
             mods.append(_Modifier(rule, s, e, scope_start, scope_end))
         return mods
 
@@ -204,9 +252,7 @@ class ContextAssertion:
         if forward:
             edge = hi
             for s, _e, other in boundaries:
-                if lo <= s < edge and (
-                    other.category == "terminate" or other.category != rule.category
-                ):
+                if lo <= s < edge and _ends(other, rule):
                     edge = s
             if rule.max_scope is not None:
                 words = list(_WORD.finditer(text, lo, edge))
@@ -215,12 +261,53 @@ class ContextAssertion:
             return edge
         edge = lo
         for _s, e, other in boundaries:
-            if edge < e <= hi and (
-                other.category == "terminate" or other.category != rule.category
-            ):
+            if edge < e <= hi and _ends(other, rule):
                 edge = e
         if rule.max_scope is not None:
             words = list(_WORD.finditer(text, edge, hi))
             if len(words) > rule.max_scope:
                 edge = words[-rule.max_scope].start()
         return edge
+
+
+_LIST_JOINER = re.compile(r"(?:,|;)\s*(?:and|or|and/or)?\s*$", re.IGNORECASE)
+
+
+def _starts_list_item(text: str, sent_start: int, trigger_start: int) -> bool:
+    """True when the trigger opens a comma-separated list item ("A, suspected B, C").
+
+    Such a modifier qualifies its own item only; a trigger heading the list ("no A, B or C")
+    keeps the classic ConText scope over the whole list.
+    """
+    return _LIST_JOINER.search(text, max(sent_start, trigger_start - 12), trigger_start) is not None
+
+
+def _bracket_edge(text: str, lo: int, hi: int, forward: bool) -> int:
+    """First unmatched closing bracket after ``lo`` (forward) or opening one before ``hi``."""
+    depth = 0
+    if forward:
+        for i in range(lo, hi):
+            ch = text[i]
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                if depth == 0:
+                    return i
+                depth -= 1
+        return hi
+    for i in range(hi - 1, lo - 1, -1):
+        ch = text[i]
+        if ch in ")]":
+            depth += 1
+        elif ch in "([":
+            if depth == 0:
+                return i + 1
+            depth -= 1
+    return lo
+
+
+def _ends(boundary: ContextRule, rule: ContextRule) -> bool:
+    """Whether ``boundary`` (a terminator or another modifier) cuts ``rule``'s scope."""
+    if boundary.category == "terminate":
+        return rule.exception or not boundary.exceptions_only
+    return boundary.category != rule.category

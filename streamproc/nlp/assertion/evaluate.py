@@ -7,12 +7,13 @@ Each criteria line is one sentence (that is how Chia is written).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamproc.nlp.assertion.context import ContextAssertion
-from streamproc.nlp.sentences import Sentence
+from streamproc.nlp.sentences import Sentence, split_sentences
 
 _TARGET_TYPES = ("Condition",)
 
@@ -74,16 +75,45 @@ def _read_ann(
     return ents, negs
 
 
-def evaluate_chia(
-    data_dir: Path, assertion: ContextAssertion | None = None, clinical_only: bool = False
-) -> NegationScore:
-    """Negation P/R/F1 over every Condition mention in the Chia ``.ann`` files.
+# Fixed, seeded split of the Chia trials: rules are tuned only by reading errors on the
+# ``tuning`` half; the ``heldout`` half is the honest figure. Both documents of a trial
+# (``_inc``/``_exc``) fall in the same half since they share wording.
+SPLIT_SEED = "streamproc-negation-split-1"
+HALVES = ("tuning", "heldout")
 
-    ``clinical_only`` leaves out mentions whose gold cue is an eligibility exception ("other
-    than", "except"...), which clinical-note negation does not model (see EXCEPTION_CUES).
-    """
+
+def half_of(doc: str) -> str:
+    """``tuning`` or ``heldout`` for a Chia file name such as ``NCT00050349_exc``."""
+    trial = Path(doc).name.split("_")[0]
+    digest = hashlib.sha256(f"{SPLIT_SEED}:{trial}".encode()).digest()
+    return HALVES[digest[0] % 2]
+
+
+def resolve_chia_dir(data: Path) -> Path:
+    """The folder holding Chia ``.ann`` files: ``data`` itself, or ``data/ner/chia``."""
+    for cand in (data, data / "ner" / "chia", data / "chia"):
+        if cand.is_dir() and next(cand.glob("*.ann"), None) is not None:
+            return cand
+    raise FileNotFoundError(f"no Chia .ann files under {data} (or {data}/ner/chia)")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One scored Condition mention (kept for error analysis; never logged)."""
+
+    doc: str
+    half: str
+    start: int
+    end: int
+    gold_cue: str | None  # lower-cased gold negation cue, None when not negated
+    predicted_cue: str | None  # our cue when we say absent, else None
+    line: str
+
+
+def chia_mentions(data_dir: Path, assertion: ContextAssertion | None = None) -> list[Mention]:
+    """Every Condition mention in the Chia ``.ann`` files with gold and predicted negation."""
     assertion = assertion or ContextAssertion()
-    score = NegationScore()
+    out: list[Mention] = []
     for ann in sorted(Path(data_dir).glob("*.ann")):
         txt = ann.with_suffix(".txt")
         if not txt.is_file():
@@ -99,27 +129,71 @@ def evaluate_chia(
             for eid, (kind, s, e, _) in ents.items():
                 if kind in _TARGET_TYPES and s >= t_start and e <= t_end:
                     gold[eid] = cue_text
+        # Each criteria line, split into sentences the way the pipeline splits notes.
         sentences = [
-            Sentence(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text) if m.group().strip()
+            Sentence(m.start() + sub.start, m.start() + sub.end)
+            for m in re.finditer(r"[^\n]+", text)
+            if m.group().strip()
+            for sub in split_sentences(m.group())
         ]
         targets = [(eid, s, e) for eid, (kind, s, e, _) in ents.items() if kind in _TARGET_TYPES]
         results = assertion.assert_spans(text, [(s, e) for _, s, e in targets], sentences)
-        for (eid, _, _), res in zip(targets, results, strict=True):
-            if clinical_only and eid in gold and is_exception_cue(gold[eid]):
-                continue
-            predicted = res.assertion == "absent"
-            if predicted and eid in gold:
-                score.tp += 1
-            elif predicted:
-                score.fp += 1
-                cue = (res.cue or "?").lower()
-                score.false_cues[cue] = score.false_cues.get(cue, 0) + 1
-            elif eid in gold:
-                score.fn += 1
-                score.missed_cues[gold[eid]] = score.missed_cues.get(gold[eid], 0) + 1
-            else:
-                score.tn += 1
+        half = half_of(ann.stem)
+        for (eid, s, e), res in zip(targets, results, strict=True):
+            line_start = text.rfind("\n", 0, s) + 1
+            line_end = text.find("\n", e)
+            out.append(
+                Mention(
+                    doc=ann.stem,
+                    half=half,
+                    start=s,
+                    end=e,
+                    gold_cue=gold.get(eid),
+                    predicted_cue=(res.cue or "?").lower() if res.assertion == "absent" else None,
+                    line=text[line_start : line_end if line_end >= 0 else len(text)],
+                )
+            )
+    return out
+
+
+def score_mentions(
+    mentions: list[Mention], half: str | None = None, clinical_only: bool = False
+) -> NegationScore:
+    """P/R/F1 over ``mentions`` (one half or all; optionally without exception-cue gold)."""
+    score = NegationScore()
+    for m in mentions:
+        if half is not None and m.half != half:
+            continue
+        if clinical_only and m.gold_cue is not None and is_exception_cue(m.gold_cue):
+            continue
+        predicted = m.predicted_cue is not None
+        if predicted and m.gold_cue is not None:
+            score.tp += 1
+        elif predicted:
+            score.fp += 1
+            cue = m.predicted_cue or "?"
+            score.false_cues[cue] = score.false_cues.get(cue, 0) + 1
+        elif m.gold_cue is not None:
+            score.fn += 1
+            score.missed_cues[m.gold_cue] = score.missed_cues.get(m.gold_cue, 0) + 1
+        else:
+            score.tn += 1
     return score
+
+
+def evaluate_chia(
+    data_dir: Path,
+    assertion: ContextAssertion | None = None,
+    clinical_only: bool = False,
+    half: str | None = None,
+) -> NegationScore:
+    """Negation P/R/F1 over every Condition mention in the Chia ``.ann`` files.
+
+    ``clinical_only`` leaves out mentions whose gold cue is an eligibility exception ("other
+    than", "except"...), which clinical-note negation does not model (see EXCEPTION_CUES).
+    ``half`` restricts to the ``tuning`` or ``heldout`` trials (see :func:`half_of`).
+    """
+    return score_mentions(chia_mentions(data_dir, assertion), half, clinical_only)
 
 
 # Chia annotates eligibility-criteria exceptions ("other than X", "except Y") as negation. In
