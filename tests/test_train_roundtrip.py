@@ -151,3 +151,35 @@ def test_partial_label_loss_is_cross_entropy_when_fully_annotated() -> None:
     partial = none.clone()
     partial[:, 3:] = True
     assert partial_label_loss(logits, target, partial) < ce
+
+
+def test_sample_and_rest_partition_the_data() -> None:
+    from streamproc.train.core import _subsample
+
+    data = synthetic(30)
+    a = _subsample(data, 12, seed=5)
+    b = _subsample(data, 12, seed=5, part="rest")
+    assert len(a) == 12 and len(b) == 18
+    assert {e.id for e in a} | {e.id for e in b} == {e.id for e in data}
+    assert not {e.id for e in a} & {e.id for e in b}
+    assert [e.id for e in _subsample(data, 12, seed=5)] == [e.id for e in a]
+
+
+def test_continue_training_from_folder(base: Path, tmp_path: Path) -> None:
+    data = synthetic(24)
+    cfg = TrainConfig(
+        epochs=1, lr=5e-3, batch_size=8, max_length=16, trainable="lora", top_layers=1
+    )
+    train_token_classifier(data, [], ["problem", "drug"], cfg, tmp_path / "a", "ner", base=base)
+    cont = cfg.model_copy(
+        update={"init_from": str(tmp_path / "a"), "lr": 1e-12, "warmup_ratio": 0.0}
+    )
+    train_token_classifier(data, [], ["problem", "drug"], cont, tmp_path / "b", "ner", base=base)
+    la, lb = load_model(tmp_path / "a"), load_model(tmp_path / "b")
+    ids = torch.tensor(
+        [la.tokenizer("Patient with diabetes was given insulin daily.")["input_ids"]]
+    )
+    with torch.inference_mode():
+        assert torch.allclose(
+            la.model(input_ids=ids).logits, lb.model(input_ids=ids).logits, atol=1e-2
+        )

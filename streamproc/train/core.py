@@ -90,6 +90,10 @@ class TrainConfig(BaseModel):
     added_tokens: list[str] = Field(default_factory=list)  # marker tokens (sequence tasks)
     negative_label: str | None = None  # sequence tasks: excluded from the dev F1 it selects on
     log_every: int = Field(50, ge=1)
+    init_from: str | None = None  # a model folder of the same recipe to continue training from
+    sample_part: Literal["sample", "rest"] = (
+        "sample"  # "rest": the examples max_train_examples left out
+    )
 
 
 def seed_everything(seed: int) -> None:
@@ -183,12 +187,34 @@ def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> lis
     return out
 
 
-def _subsample(examples: Sequence[Example], n: int | None, seed: int) -> list[Example]:
+def _subsample(
+    examples: Sequence[Example], n: int | None, seed: int, part: str = "sample"
+) -> list[Example]:
+    """A seeded sample of ``n`` examples, or (``part="rest"``) everything that sample left out,
+    so a second training stage can continue on the unseen examples."""
     ex = list(examples)
     if n is None or n >= len(ex):
-        return ex
-    rng = random.Random(seed)
-    return rng.sample(ex, n)
+        return ex if part == "sample" else []
+    picked = random.Random(seed).sample(range(len(ex)), n)
+    if part == "sample":
+        return [ex[i] for i in picked]
+    chosen = set(picked)
+    return [e for i, e in enumerate(ex) if i not in chosen]
+
+
+def _init_from(model: torch.nn.Module, folder: str) -> None:
+    """Continue from a saved small model folder (same recipe): copy its trained parameters."""
+    from safetensors.torch import load_file
+
+    state = load_file(str(Path(folder) / "weights.safetensors"))
+    state.pop("__added_token_embeddings__", None)
+    params = dict(model.named_parameters())
+    missing = [k for k in state if k not in params]
+    if missing:
+        raise ValueError(f"{folder} was trained with another recipe: {missing[:3]}")
+    with torch.no_grad():
+        for k, v in state.items():
+            params[k].copy_(v.to(params[k].dtype))
 
 
 def _data_summary(train: Sequence[Example], dev: Sequence[Example]) -> dict[str, Any]:
@@ -324,12 +350,14 @@ def train_token_classifier(
     device = resolve_device(cfg.device)
     ac_dtype = _autocast_dtype(cfg, device)
     tags = bio_tags(labels)
-    train = _subsample(train, cfg.max_train_examples, cfg.seed)
+    train = _subsample(train, cfg.max_train_examples, cfg.seed, cfg.sample_part)
     dev = _subsample(dev, cfg.max_dev_examples, cfg.seed + 1)
     tokenizer = load_tokenizer(base_path)
     model = build_model(base_path, "token", tags)
     recipe = Recipe(cfg.trainable, cfg.lora_rank, cfg.lora_alpha, cfg.top_layers)
     prepare_trainable(model, recipe)
+    if cfg.init_from:
+        _init_from(model, cfg.init_from)
     model.to(device)
     docs, wins, targets, o_allowed = _token_train_windows(train, tokenizer, tags, labels, cfg)
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
