@@ -242,6 +242,7 @@ def save_model(
     tmp = out_dir / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": FORMAT})
     os.replace(tmp, out_dir / WEIGHTS)
+    os.chmod(out_dir / WEIGHTS, 0o644)  # shipped with the package: readable by every user
     if recipe.added_tokens:
         tokenizer.save_pretrained(str(out_dir))
     full_recipe = {"recipe": recipe.to_dict(), "config": config, "labels": labels, "kind": kind}
