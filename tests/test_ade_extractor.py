@@ -252,3 +252,13 @@ def test_tiny_network_training_step_reduces_loss(tiny: tuple[AdeNet, object, Pat
         opt.step()
     net.eval()
     assert float(step_loss(net, [item], cfg)) < first
+
+
+def test_implausible_effects_dropped() -> None:
+    text = "No nausea after ondansetron; warfarin with amiodarone"
+    model = FakeModel(
+        ["ondansetron", "amiodarone", "warfarin"],
+        ["no", "warfarin"],
+        {("ondansetron", "no"): 0.99, ("amiodarone", "warfarin"): 0.99},
+    )
+    assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []

@@ -70,7 +70,7 @@ def test_valid_adverse_event_with_evidence() -> None:
     assert res["seriousness"]["coding"][0]["code"] == "Serious"
     assert res["severity"]["coding"][0]["code"] == "severe"
     assert res["date"].startswith("2024-03-01")
-    assert res["meta"]["tag"][0]["code"] == "ade-test-1"
+    assert "ade:ade-test-1" in {t["code"] for t in res["meta"]["tag"]}
     ev = {
         e["url"]: next(v for k, v in e.items() if k.startswith("value"))
         for e in res["extension"][0]["extension"]

@@ -24,6 +24,8 @@ import hmac
 import logging
 from typing import Any
 
+from streamproc.fhir.common import document_reference, model_meta, reference
+from streamproc.fhir.common import validate as validate_r4
 from streamproc.nlp.ade.extractor import normalise
 from streamproc.nlp.types import AdeRelation, NoteAnalysis
 from streamproc.records import NoteEvent, OutMessage
@@ -32,7 +34,6 @@ from streamproc.state import StateStore
 log = logging.getLogger(__name__)
 
 EVIDENCE_URL = "https://streamproc.dev/fhir/StructureDefinition/ade-evidence"
-MODEL_TAG_SYSTEM = "https://streamproc.dev/fhir/model-version"
 IDENTIFIER_SYSTEM = "https://streamproc.dev/fhir/adverse-event"
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
@@ -79,7 +80,6 @@ class AdverseEventBuilder:
 
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         out: list[OutMessage] = []
-        version = analysis.model_versions.get("ade", "unknown")
         patient = note.patient_ref or f"unknown-patient:{note.document_id or note.event_id}"
         for rel in analysis.relations:
             if rel.score < self.min_score:
@@ -87,7 +87,7 @@ class AdverseEventBuilder:
             if rel.actuality != "actual" and not self.include_potential:
                 continue
             digest = finding_digest(self._secret, patient, rel.drug.text, rel.effect.text)
-            resource = self.resource(note, rel, digest, version)
+            resource = self.resource(note, rel, digest, dict(analysis.model_versions))
             if not self.store.set_if_absent(f"ade:alerted:{digest}", resource["id"], self.ttl_s):
                 log.info("ade alert suppressed (already alerted)", extra={"id": resource["id"]})
                 continue
@@ -100,8 +100,9 @@ class AdverseEventBuilder:
 
     # ---- the resource ------------------------------------------------------------------------
     def resource(
-        self, note: NoteEvent, rel: AdeRelation, digest: str, version: str
+        self, note: NoteEvent, rel: AdeRelation, digest: str, versions: dict[str, str]
     ) -> dict[str, Any]:
+        version = versions.get("ade", "unknown")
         rid = f"ade-{digest[:40]}"
         med_id = f"med-{digest[40:56]}"
         event: dict[str, Any] = {"text": rel.effect.text}
@@ -123,17 +124,11 @@ class AdverseEventBuilder:
         if note.document_id:
             evidence.insert(0, ("documentId", {"valueString": note.document_id}))
         sev_code, sev_display = _SEVERITY_CODE[rel.severity]
-        subject: dict[str, Any] = (
-            {"reference": note.patient_ref} if note.patient_ref else {"display": "unknown patient"}
-        )
+        subject = reference(note.patient_ref, "Patient") or {"display": "unknown patient"}
         res: dict[str, Any] = {
             "resourceType": "AdverseEvent",
             "id": rid,
-            "meta": {
-                "tag": [
-                    {"system": MODEL_TAG_SYSTEM, "code": version, "display": "ade model version"},
-                ]
-            },
+            "meta": model_meta(versions),
             "contained": [
                 {"resourceType": "Medication", "id": med_id, "code": {"text": rel.drug.text}}
             ],
@@ -163,12 +158,12 @@ class AdverseEventBuilder:
                 }
             ],
         }
-        if note.encounter_ref:
-            res["encounter"] = {"reference": note.encounter_ref}
+        encounter = reference(note.encounter_ref, "Encounter")
+        if encounter:
+            res["encounter"] = encounter
         if note.authored is not None:
             res["date"] = note.authored.isoformat()
-        if note.document_id:
-            res["referenceDocument"] = [{"reference": f"DocumentReference/{note.document_id}"}]
+        res["referenceDocument"] = [document_reference(note)]
         if rel.seriousness == "serious":
             res["seriousness"] = {
                 "coding": [{"system": SERIOUSNESS_SYSTEM, "code": "Serious", "display": "Serious"}]
@@ -185,9 +180,7 @@ class AdverseEventBuilder:
 
 def validate(resource: dict[str, Any]) -> None:
     """Raise if ``resource`` is not a valid FHIR R4 AdverseEvent (R4B model; identical here)."""
-    from fhir.resources.R4B.adverseevent import AdverseEvent
-
-    AdverseEvent.model_validate(resource)
+    validate_r4(resource)
     # fhir.resources does not check required-binding codes; these two matter to subscribers.
     if resource.get("actuality") not in ("actual", "potential"):
         raise ValueError(

@@ -30,6 +30,29 @@ PACKAGED_MODEL = Path(__file__).resolve().parents[2] / "models" / "ade"
 MAX_SENTENCE_CHARS = 600  # longer "sentences" (lists, run-ons) are cut at line breaks / this size
 
 _NER_DROP = {"absent", "family"}
+# Tagger slips seen on notes: a cue word or a bare function word tagged as the effect.
+_NOT_AN_EFFECT = frozenset(
+    [
+        "no",
+        "not",
+        "none",
+        "denies",
+        "without",
+        "negative",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "with",
+        "after",
+        "on",
+        "in",
+        "to",
+        "for",
+    ]
+)
 _NER_POTENTIAL = {"hypothetical", "conditional"}
 
 
@@ -123,9 +146,11 @@ class AdeExtractor:
         preds = self.predictor([text[ps:pe] for ps, pe, _, _ in windows]) if windows else []
         out: list[AdeRelation] = []
         seen: set[tuple[str, int, int]] = set()
-        for (ps, _pe, ss, se), pred in zip(windows, preds, strict=True):
+        for (ps, pe, ss, se), pred in zip(windows, preds, strict=True):
+            piece = text[ps:pe]
+            drug_names = {normalise(piece[a:b]) for a, b in pred.spans.get("ade_drug", [])}
             for (d0, d1), (e0, e1), score in sorted(pred.pairs, key=lambda p: -p[2]):
-                if score < self.threshold:
+                if score < self.threshold or not _plausible_effect(piece[e0:e1], drug_names):
                     continue
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
@@ -190,6 +215,14 @@ class AdeExtractor:
             if result in _NER_POTENTIAL:
                 return "potential"
         return cue_actuality(sentence, start, end)[0]
+
+
+def _plausible_effect(effect: str, drug_names: set[str]) -> bool:
+    """Reject effects that are only function/cue words, or that are one of the drugs."""
+    words = [w for w in normalise(effect).split() if w not in _NOT_AN_EFFECT]
+    if not any(len(w) >= 3 and any(c.isalpha() for c in w) for w in words):
+        return False
+    return normalise(effect) not in drug_names
 
 
 def _context_assertion() -> Any | None:

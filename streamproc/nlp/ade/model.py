@@ -28,6 +28,7 @@ from torch import nn
 HEADS: tuple[str, ...] = ("ade_drug", "ade_effect", "phee_treatment", "phee_effect")
 TAGS: tuple[str, ...] = ("O", "B", "I")
 WEIGHTS_FILE = "ade_top.safetensors"
+SCALE_SUFFIX = ".__int8_scale"
 CONFIG_FILE = "ade_config.json"
 
 
@@ -38,6 +39,7 @@ class AdeConfig:
     rel_hidden: int = 256
     version: str = "ade-untrained"
     threshold: float = 0.5
+    weight_format: str = "fp16"  # or "int8": per-row absmax int8 for the top layers' matrices
     extra: dict[str, Any] = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:
@@ -140,10 +142,17 @@ class AdeNet(nn.Module):
             f"encoder.encoder.layer.{i}." for i in range(self.cfg.split_layer, len(self._layers()))
         )
         for name, tensor in self.state_dict().items():
-            if name.startswith(prefixes):
+            shipped = name.startswith(prefixes) or not name.startswith("encoder.")
+            big = tensor.dim() == 2 and tensor.numel() >= 4096
+            if shipped and big and self.cfg.weight_format == "int8":
+                # Weight-only int8 (activations stay fp32): ~0.4% relative error per row, and
+                # it lets four fine-tuned layers fit the 8 MB budget.
+                w = tensor.detach().float()
+                scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127.0
+                keep[name] = torch.round(w / scale).to(torch.int8).contiguous()
+                keep[name + SCALE_SUFFIX] = scale.to(torch.float32).contiguous()
+            elif shipped:
                 keep[name] = tensor.detach().to(torch.float16).contiguous()
-            elif not name.startswith("encoder."):
-                keep[name] = tensor.detach().float().contiguous()
         return keep
 
     def save(self, folder: Path) -> None:
@@ -156,6 +165,16 @@ class AdeNet(nn.Module):
 
 def _as_tensor(out: Any) -> torch.Tensor:
     return out[0] if isinstance(out, tuple) else out
+
+
+def _dequantize(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in state.items():
+        if name.endswith(SCALE_SUFFIX):
+            continue
+        scale = state.get(name + SCALE_SUFFIX)
+        out[name] = tensor.float() * scale if scale is not None else tensor
+    return out
 
 
 def build(cfg: AdeConfig, base: Path | None = None) -> AdeNet:
@@ -172,7 +191,7 @@ def load(folder: Path, base: Path | None = None) -> AdeNet:
 
     cfg = AdeConfig.load(folder)
     net = build(cfg, base)
-    state = load_file(str(folder / WEIGHTS_FILE))
+    state = _dequantize(load_file(str(folder / WEIGHTS_FILE)))
     own = net.state_dict()
     unknown = [k for k in state if k not in own]
     if unknown:
