@@ -91,9 +91,8 @@ class NerTask:
         cfg = self.config(config, epochs, max_examples)
         train = training_examples(Path(data))
         dev = read_ner_corpora(Path(data), "dev")
-        cmd = rebuild_command or "streamproc train " + " ".join(
-            shlex.quote(a) for a in sys.argv[2:]
-        )
+        args = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else ["ner", "..."]
+        cmd = rebuild_command or "streamproc train " + " ".join(shlex.quote(a) for a in args)
         return train_token_classifier(
             train, dev, NER_LABELS, cfg, Path(out), "ner", base, rebuild_command=cmd
         )
