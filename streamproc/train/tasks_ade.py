@@ -226,7 +226,10 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def ade_metrics(
-    examples: Sequence[Example], preds: Sequence[SentencePrediction], threshold: float
+    examples: Sequence[Example],
+    preds: Sequence[SentencePrediction],
+    threshold: float,
+    gate: bool = False,
 ) -> dict[str, Any]:
     """Sentence detection + end-to-end relation P/R/F1 (strict and relaxed span matching)."""
     s_tp = s_fp = s_fn = 0
@@ -243,7 +246,7 @@ def ade_metrics(
             )
             for r in ex.relations
         }
-        pred_pairs = {(d, e) for d, e, p in pred.pairs if p >= threshold}
+        pred_pairs = {(d, e) for d, e, p in pred.scored(gate) if p >= threshold}
         gold_ade = ex.label == "ade"
         pred_ade = bool(pred_pairs)
         s_tp += gold_ade and pred_ade
@@ -309,12 +312,15 @@ def phee_metrics(
     return out
 
 
-def sweep(examples: Sequence[Example], preds: Sequence[SentencePrediction]) -> dict[str, float]:
-    """Strict relation F1 by threshold (information only; the shipped default stays 0.5)."""
-    return {
-        f"{t:.2f}": ade_metrics(examples, preds, t)["relation_strict"]["f1"]
-        for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-    }
+def sweep(
+    examples: Sequence[Example], preds: Sequence[SentencePrediction], gate: bool = False
+) -> dict[str, str]:
+    """Sentence F1 / strict relation F1 by threshold (information; the default stays 0.5)."""
+    out = {}
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        m = ade_metrics(examples, preds, t, gate)
+        out[f"{t:.2f}"] = f"{m['sentence_ade']['f1']:.3f} / {m['relation_strict']['f1']:.3f}"
+    return out
 
 
 # ---- train / evaluate ----------------------------------------------------------------------
@@ -468,7 +474,7 @@ def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, vers
         f"- relation strict on positive sentences only: {f(metrics['relation_strict_positive_sentences_only'])}",
         f"- spans strict: drug {f(metrics['span_strict']['drug'])}; effect {f(metrics['span_strict']['effect'])}",
         f"- sentence head alone: {f(metrics['sentence_ade_head'])}",
-        f"- threshold sweep (strict relation F1): {metrics.get('threshold_sweep')}",
+        f"- threshold sweep (sentence F1 / strict relation F1): {metrics.get('threshold_sweep')}",
         f"- PHEE dev exact-span F1: Treatment {f(phee['treatment'])}; Effect {f(phee['effect'])}"
         if phee
         else "",
@@ -506,8 +512,15 @@ def evaluate(
     started = time.perf_counter()
     preds = predict_texts(net, tok, [e.text for e in ade])
     elapsed = time.perf_counter() - started
-    out = ade_metrics(ade, preds, thr)
-    out["threshold_sweep"] = sweep(ade, preds)
+    out = ade_metrics(ade, preds, thr, net.cfg.gate_with_sentence)
+    out["gate_with_sentence"] = net.cfg.gate_with_sentence
+    out["threshold_sweep"] = sweep(ade, preds, net.cfg.gate_with_sentence)
+    alt = ade_metrics(ade, preds, thr, not net.cfg.gate_with_sentence)
+    out["other_gate_setting"] = {
+        "gate_with_sentence": not net.cfg.gate_with_sentence,
+        **{k: alt[k] for k in ("sentence_ade", "relation_strict", "relation_relaxed")},
+        "threshold_sweep": sweep(ade, preds, not net.cfg.gate_with_sentence),
+    }
     out[f"phee_{split}"] = phee_metrics(phee, predict_texts(net, tok, [e.text for e in phee]))
     out["model_version"] = net.cfg.version
     out["ms_per_sentence"] = round(1e3 * elapsed / max(1, len(ade)), 2)

@@ -94,7 +94,9 @@ class AdeExtractor:
         severity: SeverityRules | None = None,
         version: str = "ade-injected",
         assertion: Any | None = None,
+        gate: bool = False,
     ) -> None:
+        self.gate = gate
         self.predictor = predictor
         self.threshold = threshold
         self.severity = severity or SeverityRules.load()
@@ -126,6 +128,7 @@ class AdeExtractor:
             predictor,
             threshold=float(getattr(settings, "ade_threshold", net.cfg.threshold)),
             version=net.cfg.version,
+            gate=net.cfg.gate_with_sentence,
         )
 
     # ---- the stage ---------------------------------------------------------------------------
@@ -149,7 +152,7 @@ class AdeExtractor:
         for (ps, pe, ss, se), pred in zip(windows, preds, strict=True):
             piece = text[ps:pe]
             drug_names = {normalise(piece[a:b]) for a, b in pred.spans.get("ade_drug", [])}
-            for (d0, d1), (e0, e1), score in sorted(pred.pairs, key=lambda p: -p[2]):
+            for (d0, d1), (e0, e1), score in sorted(pred.scored(self.gate), key=lambda p: -p[2]):
                 if score < self.threshold or not _plausible_effect(piece[e0:e1], drug_names):
                     continue
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)

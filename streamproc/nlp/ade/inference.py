@@ -23,9 +23,13 @@ class SentencePrediction:
     pairs: list[tuple[CharSpan, CharSpan, float]] = field(default_factory=list)
     sentence_prob: float = 0.0
 
-    def ade_prob(self) -> float:
-        """Best pair score: the sentence-level ADE signal used for alerts and eval."""
-        return max((p for _, _, p in self.pairs), default=0.0)
+    def scored(self, gate: bool = False) -> list[tuple[CharSpan, CharSpan, float]]:
+        """Pairs with their final score: the pair probability, times the sentence-head
+        probability when ``gate`` (the pair scorer only ever saw gold spans of ADE sentences,
+        so on sentences without an ADE its scores run high)."""
+        if not gate:
+            return list(self.pairs)
+        return [(d, e, p * self.sentence_prob) for d, e, p in self.pairs]
 
 
 def candidate_pairs(

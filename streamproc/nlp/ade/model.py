@@ -39,6 +39,7 @@ class AdeConfig:
     rel_hidden: int = 256
     version: str = "ade-untrained"
     threshold: float = 0.5
+    gate_with_sentence: bool = False  # relation score = pair prob x sentence-head prob
     weight_format: str = "fp16"  # or "int8": per-row absmax int8 for the top layers' matrices
     extra: dict[str, Any] = field(default_factory=dict)
 
