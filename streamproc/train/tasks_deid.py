@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--epochs", type=int, default=3)
     t.add_argument("--max-minutes", type=float, default=60.0)
+    t.add_argument("--lr", type=float, default=1e-4)
+    t.add_argument("--init-from", type=Path, default=None)
     e = sub.add_parser("eval")
     e.add_argument("--data", type=Path, required=True)
     e.add_argument("--split", default="dev")
@@ -154,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
     if args.cmd == "train":
-        result = train_deid(args.data, args.out, epochs=args.epochs, max_minutes=args.max_minutes)
+        result = train_deid(
+            args.data, args.out, epochs=args.epochs, max_minutes=args.max_minutes, lr=args.lr,
+            init_from=args.init_from,
+        )  # fmt: skip
     else:
         result = eval_deid(args.data, args.split, args.model_dir, args.limit)
     json.dump(result, sys.stdout, indent=1)

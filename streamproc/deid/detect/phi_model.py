@@ -108,8 +108,12 @@ def train(
     threads: int = 1,
     max_minutes: float = 60.0,
     base: Path | None = None,
+    init_from: Path | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune the top layers + head; write weights, label map and run info to ``out_dir``."""
+    """Fine-tune the top layers + head; write weights, label map and run info to ``out_dir``.
+
+    ``init_from``: a model folder whose weights start the run (continued training).
+    """
     import torch
     from safetensors.torch import save_file
     from transformers import AutoTokenizer
@@ -120,6 +124,11 @@ def train(
     base = base_encoder_path(base)
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     model = _build(base, len(LABELS))
+    if init_from is not None:
+        from safetensors.torch import load_file
+
+        start = {k: v.float() for k, v in load_file(str(Path(init_from) / WEIGHTS_FILE)).items()}
+        model.load_state_dict(start, strict=False)
     trainable = set(_trainable_names(model))
     for name, param in model.named_parameters():
         param.requires_grad = name in trainable

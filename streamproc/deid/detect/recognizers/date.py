@@ -84,7 +84,7 @@ class DateRecognizer(PatternRecognizer):
         r"(?:pain|\bcp\b|rating|rated|scale|experienc|discomfort|ache)", re.IGNORECASE
     )
     NOT_DATE_BEFORE = re.compile(
-        r"(?:murmur|strength|grade|gcs|ratio|i:e|ie|peep|ps|cpap|bipap|bi-pap|pap|a/o|ao|o2|dose|x|pain|#|ventilation|settings|mode|to|co/ci|mask|a/c|ac|simv|imv|vent|rate|as|c/o|psv|ventilated\s+with\s+psv|\+)\s*[(:]?\s*$",
+        r"(?:murmur|strength|grade|gcs|ratio|i:e|ie|peep|ps|cpap|bipap|bi-pap|pap|a/o|ao|o2|dose|\bx|pain|#|ventilation|settings|mode|\bto|co/ci|mask|a/c|simv|imv|\bvent|rate|\bas|c/o|psv|ventilated\s+with\s+psv|\+)\s*[(:]?\s*$",
         re.IGNORECASE,
     )
 
@@ -104,7 +104,7 @@ class DateRecognizer(PatternRecognizer):
             if self.NOT_DATE_BEFORE.search(text, max(0, start - 12), start):
                 return False
         if pattern.name == "md":
-            before = text[max(0, start - 30) : start]
+            before = text[max(0, start - 15) : start]
             if self.VENT_BEFORE.search(before):
                 return False
             if value.endswith("/10") and self.PAIN_NEAR.search(

@@ -23,8 +23,8 @@ class NameRecognizer(Recognizer):
     name = "name"
     ENTITY_TYPE = NAME
     TITLES: ClassVar[str] = (
-        r"(?:(?i:drs|dr's|dr|doctor|mr|mrs|ms|miss|mister|prof|professor|rev)\.?"
-        r"|(?:NP|PA|RN|MD|RRT|SW|NP:|MD:))"
+        r"(?:(?i:drs|dr's|dr|doctor|mr|mrs|ms|miss|mister|prof|professor|rev|md)\.?"
+        r"|(?:NP|PA|RN|RRT|SW|HO|NP:|MD:))"
     )
     MAX_FOLLOWING: ClassVar[int] = 3
 
@@ -40,6 +40,8 @@ class NameRecognizer(Recognizer):
         creds = "|".join(
             re.escape(c) for c in sorted(lexicons.name_credentials, key=len, reverse=True)
         )
+        # lower-case notes sign "irene snell, rn": these credentials are never ordinary words
+        creds += r"|(?i:rn|rrt|np|md|licsw|lcsw|msw|ccrn|bsn|lpn|crna|r\.n\.)"
         self._signature = re.compile(
             rf"(?<![\w'])(?P<phi>(?:(?:{_INITIAL}|{_WORD})[ \t]+){{0,3}}(?:{_WORD}))(?:[ \t]*,[ \t]*|[ \t]+)(?:{creds})\b\.?[ \t]*(?:,[ \t]*(?:{creds}))?[ \t]*(?=\n|$|\)|[.,;(])",
             re.MULTILINE,
@@ -74,6 +76,12 @@ class NameRecognizer(Recognizer):
             out.append(m.span())
             taken += 1
             pos = m.end()
+            if allow_list:
+                lst = re.match(r",?\s*(?:and|&)\s+|,\s*", text[pos:])
+                if lst and lst.group().strip():
+                    pos += lst.end()
+                    taken = 0
+                    continue
             sep = re.match(r"[ \t]+|\.[ \t]+(?=[A-Z])", text[pos:])
             nxt_pos = pos + (sep.end() if sep else 0)
             if sep is not None and self._token.match(text, nxt_pos):
@@ -118,8 +126,13 @@ class NameRecognizer(Recognizer):
                 "dr's",
                 "md",
             ) or title.lower() in ("mr.", "mrs.", "ms.", "mister", "miss")
+            # no period: "MR" is also mitral regurgitation, "ms" mental status
+            courtesy = title.lower() in ("mr", "mrs", "ho")
             for s, e in self._take_names(text, m.end(), 3, allow_list=is_dr):
                 score = self._context_score(text[s:e], caps_note, is_dr)
+                low = text[s:e].lower()
+                if courtesy and score < 0.6 and len(low) >= 3 and low not in self.lex.common_words:
+                    score = 0.6
                 spans.append(PhiSpan(s, e, NAME, score, "name_title"))
         for m in self._relation.finditer(text):
             for s, e in self._take_names(text, m.end(), 3, allow_list=True):
@@ -158,7 +171,10 @@ class NameRecognizer(Recognizer):
             for t in reversed(toks):
                 if len(t.group()) == 1:
                     break  # "2 L NP": a unit, not an initial
-                if self._is_stop(t.group()) and t.group().lower() not in self.names:
+                low = t.group().lower()
+                if self._is_stop(t.group()) and low not in self.names:
+                    break
+                if low in self.lex.common_words and not t.group()[0].isupper():
                     break
                 keep.append(t)
             for t in keep:
