@@ -1,13 +1,12 @@
 """The one place that assembles a :class:`~streamproc.pipeline.Pipeline` from settings.
 
-The worker, ``streamproc process`` and ``streamproc bench`` all call :func:`build_pipeline`, so
-they run the same stages. Each area package provides a factory; until an area lands, its stage is
-absent (``None`` / no builders) and notes flow on unchanged (see :func:`_optional_factory`).
+The worker, ``streamproc process``, ``streamproc replay`` and ``streamproc bench`` all call
+:func:`build_pipeline`, so they run the same stages. Each area package provides one factory,
+imported only when its stage is asked for (an ingest-only worker never imports torch models).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -24,16 +23,6 @@ ALL_STAGES = ("deid", "nlp", "fhir")
 
 class StageUnavailable(RuntimeError):
     """A stage's factory exists but could not build it (e.g. model folder missing)."""
-
-
-def _optional_factory(module: str, name: str) -> Callable[..., Any] | None:
-    """TEMPORARY fallback while deid/nlp/fhir have not landed their factories: a missing
-    *module attribute* means "stage not available yet"; any other import error propagates."""
-    mod = importlib.import_module(module)
-    factory = getattr(mod, name, None)
-    if factory is None:
-        log.warning("stage not available yet", extra={"stage": f"{module}.{name}"})
-    return factory
 
 
 def _build(stage: str, factory: Callable[..., Any], settings: Settings, store: StateStore) -> Any:
@@ -65,14 +54,17 @@ def build_pipeline(
     deid = nlp = None
     builders: tuple[Any, ...] = ()
     if "deid" in stages:
-        make = _optional_factory("streamproc.deid", "build_deidentifier")
-        deid = _build("deid", make, settings, store) if make else None
+        from streamproc.deid import build_deidentifier
+
+        deid = _build("deid", build_deidentifier, settings, store)
     if "nlp" in stages:
-        make = _optional_factory("streamproc.nlp", "build_analyzer")
-        nlp = _build("nlp", make, settings, store) if make else None
+        from streamproc.nlp import build_analyzer
+
+        nlp = _build("nlp", build_analyzer, settings, store)
     if "fhir" in stages:
-        make = _optional_factory("streamproc.fhir", "build_resource_builders")
-        builders = tuple(_build("fhir", make, settings, store)) if make else ()
+        from streamproc.fhir import build_resource_builders
+
+        builders = tuple(_build("fhir", build_resource_builders, settings, store))
     return Pipeline(
         settings=settings,
         store=store,
