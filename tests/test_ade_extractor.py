@@ -55,6 +55,10 @@ def sentences_of(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def test_decode_words_merges_touching_spans() -> None:
+    assert decode_words([1, 2, 0, 1, 1, 0, 2, 0, 1]) == [(0, 2), (3, 5), (6, 7), (8, 9)]
+
+
 def test_candidate_pairs_cross_product_without_self_pairs() -> None:
     drugs = [(0, 5), (10, 15)]
     effects = [(20, 25), (0, 5)]
@@ -204,8 +208,10 @@ def test_tiny_network_predicts_saves_and_loads(
         "A much longer sentence here to check the batching and order.",
     ]
     preds = predict_texts(net, tok, texts, batch_size=1)
-    assert len(preds[0].spans["ade_drug"]) == 4  # rash, after, penicillin, "."
-    assert preds[0].pairs and all(p > 0.99 for _, _, p in preds[0].pairs)
+    # every word tagged B: touching spans merge into one covering the sentence
+    assert preds[0].spans["ade_drug"] == [(0, len(texts[0]))]
+    assert preds[0].spans["ade_effect"] == [(0, len(texts[0]))]
+    assert preds[0].pairs == []  # a span is never paired with itself
     net.save(tmp_path)
     again = load(tmp_path, base)
     preds2 = predict_texts(again, tok, texts)

@@ -548,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             setattr(cfg, key, type(current)(value) if current is not None else value)
         result = train(args.data, args.out, cfg)
     else:
-        result = evaluate(args.data, args.model, args.split, args.threshold)
+        result = evaluate(args.data, args.model, args.split, args.threshold, args.limit)
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

@@ -82,7 +82,11 @@ def bio_targets(enc: Encoded, spans: Sequence[tuple[int, int]], active: bool = T
 
 
 def decode_words(word_tags: Sequence[int]) -> list[tuple[int, int]]:
-    """BIO word tags -> word ranges (a stray I opens a span, as B would)."""
+    """BIO word tags -> word ranges (a stray I opens a span, as B would).
+
+    Directly adjacent spans are merged ("serum" B, "CK" B -> "serum CK"): the tagger splits long
+    effect phrases far more often than gold has two touching spans of one type (strict relation
+    F1 +5 points on ADE dev with the first model)."""
     spans: list[tuple[int, int]] = []
     start: int | None = None
     for w, tag in enumerate(word_tags):
@@ -95,4 +99,10 @@ def decode_words(word_tags: Sequence[int]) -> list[tuple[int, int]]:
             start = None
     if start is not None:
         spans.append((start, len(word_tags)))
-    return spans
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and merged[-1][1] == s:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
