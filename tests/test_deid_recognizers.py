@@ -124,6 +124,9 @@ def test_names(lex: Lexicons) -> None:
     assert found(r, "DR. POWELL AWARE. NP AWARE.") >= {"POWELL"}
     assert found(r, "Dr aware, MD notified, pt's wife here") == set()
     assert "K. Zabrowski" in found(r, "seen by K. Zabrowski today")
+    # Synthea-style generated names (FHIR sample data) carry digits
+    assert {"Sumiko254", "Larue605"} <= found(r, "Sumiko254 Larue605\n is a 60 year-old")
+    assert found(r, "Covid19 test negative") == set()
 
 
 def test_locations(lex: Lexicons) -> None:

@@ -139,7 +139,10 @@ def _shift_core(core: str, days: int) -> str | None:
             if d0 is None:
                 continue
             d1 = d0 + delta
-            padded = any(len(x) == 2 and x.startswith("0") for x in (g["m"], g["d"]))
+            # ISO keeps its field widths; M/D pads only when the original shows a leading zero
+            padded = any(
+                len(x) == 2 and (x.startswith("0") or name == "iso") for x in (g["m"], g["d"])
+            )
             mm = f"{d1.month:02d}" if padded else str(d1.month)
             dd = f"{d1.day:02d}" if padded else str(d1.day)
             if name == "iso":

@@ -50,6 +50,8 @@ class NameRecognizer(Recognizer):
             r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b|\b[A-Z]{2,}\b|\b[a-z]{2,}\b"
         )
         self._token = re.compile(rf"{_INITIAL}|{_WORD}")
+        # Synthea-style generated names carry digits ("Sumiko254 Larue605")
+        self._digit_name = re.compile(r"\b(?P<base>[A-Z][a-z'’-]+)\d{1,3}\b")
         self._initial_name = re.compile(rf"\b(?P<i>[A-Za-z])(?P<dot>\.)?[ \t]+(?P<w>{_WORD})\b")
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -179,6 +181,13 @@ class NameRecognizer(Recognizer):
                 keep.append(t)
             for t in keep:
                 spans.append(PhiSpan(t.start(), t.end(), NAME, 0.85, "name_signature"))
+        digit_names = list(self._digit_name.finditer(text))
+        for i, m in enumerate(digit_names):
+            paired = (i > 0 and m.start() - digit_names[i - 1].end() <= 2) or (
+                i + 1 < len(digit_names) and digit_names[i + 1].start() - m.end() <= 2
+            )
+            if paired or m.group("base").lower() in self.names:
+                spans.append(PhiSpan(m.start(), m.end(), NAME, 0.85, "name_digits"))
         mixed = any(c.islower() for c in text) and any(c.isupper() for c in text[:2000])
         for m in self._capword.finditer(text):
             word = m.group()
