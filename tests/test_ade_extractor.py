@@ -268,3 +268,8 @@ def test_implausible_effects_dropped() -> None:
         {("ondansetron", "no"): 0.99, ("amiodarone", "warfarin"): 0.99},
     )
     assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []
+
+
+def test_possible_reaction_stays_actual() -> None:
+    s = "A possible case of rash due to penicillin"
+    assert actuality(s, *span(s, "rash"))[0] == "actual"

@@ -63,8 +63,7 @@ HYPOTHETICAL_PRE = (
     "in case of",
     "potential",
     "potentially",
-    "possible",
-)
+)  # "possible X" is not here: a suspected reaction is still reported as actual
 HYPOTHETICAL_POST = ("may occur", "can occur", "could occur", "is possible", "is a risk")
 # A clause boundary ends a cue's scope ("no fever but rash after penicillin": rash is actual).
 _BOUNDARY = re.compile(
