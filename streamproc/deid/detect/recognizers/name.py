@@ -15,6 +15,10 @@ from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizer import Recognizer
 from streamproc.deid.types import NAME, PhiSpan
 
+# capitalised words that take digits in clinical text ("Covid19", "Vitamin12")
+_NOT_NAMES = frozenset(
+    {"covid", "sars", "vitamin", "type", "stage", "grade", "class", "level", "room", "bed"}
+)
 _WORD = r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z][A-Za-z'’]*)?"
 _INITIAL = r"[A-Z]\."
 
@@ -186,7 +190,12 @@ class NameRecognizer(Recognizer):
             paired = (i > 0 and m.start() - digit_names[i - 1].end() <= 2) or (
                 i + 1 < len(digit_names) and digit_names[i + 1].start() - m.end() <= 2
             )
-            if paired or m.group("base").lower() in self.names:
+            base = m.group("base").lower()
+            if (
+                paired
+                or base in self.names
+                or (base not in self.lex.common_words and base not in _NOT_NAMES)
+            ):
                 spans.append(PhiSpan(m.start(), m.end(), NAME, 0.85, "name_digits"))
         mixed = any(c.islower() for c in text) and any(c.isupper() for c in text[:2000])
         for m in self._capword.finditer(text):
