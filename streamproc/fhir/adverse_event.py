@@ -24,7 +24,7 @@ import hmac
 import logging
 from typing import Any
 
-from streamproc.fhir.common import document_reference, model_meta, reference
+from streamproc.fhir.common import document_reference, iso, model_meta, reference
 from streamproc.fhir.common import validate as validate_r4
 from streamproc.nlp.ade.extractor import normalise
 from streamproc.nlp.types import AdeRelation, NoteAnalysis
@@ -162,7 +162,7 @@ class AdverseEventBuilder:
         if encounter:
             res["encounter"] = encounter
         if note.authored is not None:
-            res["date"] = note.authored.isoformat()
+            res["date"] = iso(note.authored)
         res["referenceDocument"] = [document_reference(note)]
         if rel.seriousness == "serious":
             res["seriousness"] = {

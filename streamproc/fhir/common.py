@@ -11,6 +11,7 @@ import importlib
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -86,7 +87,17 @@ def _token(value: str) -> str:
 
 
 def iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    """A FHIR ``dateTime``: with its time only when the offset is known.
+
+    FHIR requires a timezone on any dateTime that carries a time. An HL7 TS without one is the
+    sender's local time, which we do not know, so a naive datetime becomes its date alone
+    rather than a guessed UTC instant.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.date().isoformat()
+    return str(value.isoformat())
 
 
 def validate(resource: dict[str, Any]) -> dict[str, Any]:
