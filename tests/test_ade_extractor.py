@@ -260,6 +260,12 @@ def test_tiny_network_training_step_reduces_loss(tiny: tuple[AdeNet, object, Pat
     assert float(step_loss(net, [item], cfg)) < first
 
 
+def test_negation_inside_the_effect_span() -> None:
+    text = "No nausea after ondansetron"
+    model = FakeModel(["ondansetron"], ["no nausea"], {("ondansetron", "no nausea"): 0.99})
+    assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []
+
+
 def test_implausible_effects_dropped() -> None:
     text = "No nausea after ondansetron; warfarin with amiodarone"
     model = FakeModel(

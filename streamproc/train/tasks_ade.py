@@ -479,8 +479,10 @@ def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, vers
         if phee
         else "",
         "",
-        "Figures from the training run's cached-encoder evaluation; `streamproc eval ade` recomputes",
-        "them with full forward passes (what the worker runs).",
+        f"Evaluated with: {metrics.get('evaluated_with', 'cached-encoder evaluation during training')}.",
+        "The kept epoch (and the sentence gating, `gate_with_sentence` in ade_config.json) were",
+        "chosen on this same dev split, so these figures are optimistic; no test split is available.",
+        "`streamproc eval ade --data ../shared/data --split dev` recomputes them.",
         "",
         "## Rebuild",
         "```",

@@ -54,6 +54,7 @@ _NOT_AN_EFFECT = frozenset(
     ]
 )
 _NER_POTENTIAL = {"hypothetical", "conditional"}
+_LEADING_NEGATION = frozenset(["no", "not", "without", "denies", "denied", "negative"])
 
 
 def normalise(text: str) -> str:
@@ -206,6 +207,9 @@ class AdeExtractor:
 
     def _actuality(self, text: str, effect: Entity, ss: int, se: int) -> str:
         if effect.assertion in _NER_DROP:
+            return "absent"
+        first = normalise(effect.text).split()[:1]
+        if first and first[0] in _LEADING_NEGATION:  # the tagger took the cue in: "No nausea"
             return "absent"
         if effect.assertion in _NER_POTENTIAL:
             return "potential"
