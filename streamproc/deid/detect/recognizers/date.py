@@ -104,7 +104,7 @@ class DateRecognizer(PatternRecognizer):
             if self.NOT_DATE_BEFORE.search(text, max(0, start - 12), start):
                 return False
         if pattern.name == "md":
-            before = text[max(0, start - 15) : start]
+            before = text[max(0, start - 30) : start]
             if self.VENT_BEFORE.search(before):
                 return False
             if value.endswith("/10") and self.PAIN_NEAR.search(

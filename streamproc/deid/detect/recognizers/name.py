@@ -17,7 +17,29 @@ from streamproc.deid.types import NAME, PhiSpan
 
 # capitalised words that take digits in clinical text ("Covid19", "Vitamin12")
 _NOT_NAMES = frozenset(
-    {"covid", "sars", "vitamin", "type", "stage", "grade", "class", "level", "room", "bed"}
+    {
+        "covid",
+        "sars",
+        "vitamin",
+        "type",
+        "stage",
+        "grade",
+        "class",
+        "level",
+        "room",
+        "bed",
+        "ward",
+        "unit",
+        "floor",
+        "pod",
+        "bay",
+        "step",
+        "day",
+        "week",
+        "dose",
+        "lead",
+        "leads",
+    }
 )
 _WORD = r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z][A-Za-z'’]*)?"
 _INITIAL = r"[A-Z]\."
@@ -55,7 +77,7 @@ class NameRecognizer(Recognizer):
         )
         self._token = re.compile(rf"{_INITIAL}|{_WORD}")
         # Synthea-style generated names carry digits ("Sumiko254 Larue605")
-        self._digit_name = re.compile(r"\b(?P<base>[A-Z][a-z'’-]+)\d{1,3}\b")
+        self._digit_name = re.compile(r"\b(?P<base>[A-Z][a-z]{2,}(?:['’][A-Za-z]+)?)\d{1,3}\b")
         self._initial_name = re.compile(rf"\b(?P<i>[A-Za-z])(?P<dot>\.)?[ \t]+(?P<w>{_WORD})\b")
 
     # ---- helpers -----------------------------------------------------------------------------
