@@ -6,6 +6,7 @@ the replay evaluation use — through the task's ``evaluate`` in the task table.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from pathlib import Path
@@ -49,6 +50,10 @@ def eval_command(
         kw["model_dir"] = model
     if limit is not None:
         kw["limit"] = limit
+    if model is None and "settings" in inspect.signature(spec.evaluate).parameters:
+        from streamproc.config import load_settings
+
+        kw["settings"] = load_settings()  # Settings.models.<task> names the model to score
     try:
         result = spec.evaluate(data, split, **kw)
     except FileNotFoundError as err:

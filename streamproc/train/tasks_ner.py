@@ -50,9 +50,10 @@ RECIPE: dict[str, Any] = {
 }
 
 
-def training_examples(data: Path) -> list[Example]:
+def training_examples(data: Path, corpora: list[str] | None = None) -> list[Example]:
+    """Training examples (Chia split into criterion lines), optionally from some corpora only."""
     out: list[Example] = []
-    for e in read_ner_corpora(data, "train"):
+    for e in read_ner_corpora(data, "train", corpora):
         out += split_lines(e) if e.meta.get("corpus") == "chia" else [e]
     return out
 
@@ -78,6 +79,7 @@ class NerTask:
     def config(self, overrides: dict[str, Any] | None = None, epochs: int | None = None,
                max_examples: int | None = None) -> TrainConfig:  # fmt: skip
         cfg = {**RECIPE, **(overrides or {})}
+        cfg.pop("corpora", None)  # a task option, not a TrainConfig field
         if epochs is not None:
             cfg["epochs"] = epochs
         if max_examples is not None:
@@ -89,7 +91,7 @@ class NerTask:
               max_examples: int | None = None, base: Path | None = None, rebuild_command: str = "",
               **kw: Any) -> dict[str, Any]:  # fmt: skip
         cfg = self.config(config, epochs, max_examples)
-        train = training_examples(Path(data))
+        train = training_examples(Path(data), (config or {}).get("corpora"))
         dev = read_ner_corpora(Path(data), "dev")
         args = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else ["ner", "..."]
         cmd = rebuild_command or "streamproc train " + " ".join(shlex.quote(a) for a in args)
