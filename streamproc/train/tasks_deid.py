@@ -1,13 +1,14 @@
 """The ``deid`` task: data, recipe and evaluation of the PHI model (and of the whole deid stage).
 
 ``streamproc train deid --data DIR --out DIR`` and ``streamproc eval deid --data DIR --split dev``
-call :func:`train_deid` and :func:`eval_deid`. Until the shared task table imports this module, the
+call :func:`train_deid` and :func:`eval_deid` (through ``streamproc.train.tasks``). The
 same is reachable as ``python -m streamproc.train.tasks_deid {train,eval} --data DIR ...``.
 
 Recipe (fixed, seeded): PhysioNet train split (patient-grouped, see ``physionet_deid``) + 600
 synthetic notes (``streamproc.deid.synth``, seed 13, filler = PHI-free lines of the train split);
 windows of 128 word pieces, stride 32, all PHI windows + 30% of PHI-free windows; top 2 MiniLM
-layers + head fine-tuned, AdamW lr 1e-4, batch 16, 10% warm-up, linear decay, torch threads 1.
+layers + head fine-tuned, AdamW, batch 16, 10% warm-up, linear decay, torch threads 1, in two stages
+(``STAGES``: 3 epochs at lr 1e-4, then 2 epochs at lr 5e-5 from those weights).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import random
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,17 +76,51 @@ def training_examples(data: Path) -> list[Example]:
     return train + synth
 
 
+# The shipped model's recipe: 3 epochs at lr 1e-4, then 2 more from those weights at lr 5e-5
+# (each stage with its own warm-up and linear decay). Measured on dev: the second stage raised the
+# model's token recall from 0.57 to 0.70 and the merged stage's from 0.93 to 0.94.
+STAGES: tuple[tuple[int, float], ...] = ((3, 1e-4), (2, 5e-5))
+
+
 def train_deid(
-    data: Path, out: Path, epochs: int = 3, max_minutes: float = 60.0, **kw: Any
+    data: Path,
+    out: Path,
+    epochs: int | None = None,
+    max_minutes: float = 60.0,
+    lr: float | None = None,
+    init_from: Path | None = None,
+    **kw: Any,
 ) -> dict[str, Any]:
+    """Train the PHI model. No ``epochs``/``lr``: the staged recipe in :data:`STAGES`."""
     from streamproc.deid.detect import phi_model
 
     examples = training_examples(Path(data))
-    info = phi_model.train(examples, Path(out), epochs=epochs, max_minutes=max_minutes, **kw)
+    out = Path(out)
+    stages = list(STAGES) if epochs is None and lr is None else [(epochs or 3, lr or 1e-4)]
+    infos: list[dict[str, Any]] = []
+    start_from = init_from
+    scratch = tempfile.TemporaryDirectory(prefix="deid-stage-")  # intermediate weights, not shipped
+    for n, (stage_epochs, stage_lr) in enumerate(stages):
+        target = out if n == len(stages) - 1 else Path(scratch.name) / f"stage{n + 1}"
+        infos.append(
+            phi_model.train(
+                examples,
+                target,
+                epochs=stage_epochs,
+                lr=stage_lr,
+                max_minutes=max_minutes,
+                init_from=start_from,
+                **kw,
+            )  # fmt: skip
+        )
+        start_from = target
+    scratch.cleanup()
+    info = dict(infos[-1])
+    info["stages"] = [{"epochs": e, "lr": r, "steps": i["steps"], "minutes": i["minutes"]} for (e, r), i in zip(stages, infos, strict=True)]  # fmt: skip
     info["train_notes"] = len(examples)
     info["rebuild_command"] = REBUILD_COMMAND
-    (Path(out) / "train_info.json").write_text(json.dumps(info, indent=1))
-    write_model_card(Path(out), info, metrics=None)
+    (out / "train_info.json").write_text(json.dumps(info, indent=1))
+    write_model_card(out, info, metrics=None)
     return info
 
 
@@ -108,10 +144,10 @@ def write_model_card(out: Path, info: dict[str, Any], metrics: dict[str, Any] | 
         "",
         "## Recipe",
         f"- BIO over canonical PHI types; windows {info.get('max_len')} word pieces, stride 32; all PHI",
-        f"  windows + {info.get('negative_keep')} of PHI-free windows; AdamW lr {info.get('lr')}, batch",
+        f"  windows + {info.get('negative_keep')} of PHI-free windows; AdamW, batch",
         f"  {info.get('batch_size')}, 10% warm-up then linear decay; seed {info.get('seed')}; torch threads 1.",
-        f"- Steps: {info.get('steps')} ({info.get('epochs_done')} epochs, {info.get('minutes')} min on a shared",
-        "  2-core CPU).",
+        f"- Stages (each with its own warm-up/decay, the second starting from the first's weights): "
+        f"{info.get('stages')}; ~{info.get('minutes')} min for the last stage on a shared 2-core CPU.",
         "",
         "## Rebuild",
         "```",
@@ -145,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train")
     t.add_argument("--data", type=Path, required=True)
     t.add_argument("--out", type=Path, required=True)
-    t.add_argument("--epochs", type=int, default=3)
+    t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--max-minutes", type=float, default=60.0)
-    t.add_argument("--lr", type=float, default=1e-4)
+    t.add_argument("--lr", type=float, default=None)
     t.add_argument("--init-from", type=Path, default=None)
     e = sub.add_parser("eval")
     e.add_argument("--data", type=Path, required=True)

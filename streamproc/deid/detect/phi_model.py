@@ -189,7 +189,12 @@ def train(
     )
     (out_dir / "label_map.json").write_text(
         json.dumps(
-            {"labels": list(LABELS), "trainable_layers": TRAINABLE_LAYERS, "max_len": max_len},
+            {
+                "labels": list(LABELS),
+                "trainable_layers": TRAINABLE_LAYERS,
+                "max_len": max_len,
+                "version": version,
+            },
             indent=1,
         )
     )
