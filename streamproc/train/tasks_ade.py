@@ -440,7 +440,7 @@ def train(data_dir: Path, out_dir: Path, cfg: AdeTrainConfig | None = None) -> d
 
 
 def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, version: str) -> None:
-    """MODEL_CARD.md next to the weights: data, recipe, seed, dev metrics, rebuild command."""
+    """model_card.md next to the weights: data, recipe, seed, dev metrics, rebuild command."""
 
     def f(block: dict[str, Any]) -> str:
         return f"P {block['precision']:.3f} / R {block['recall']:.3f} / F1 {block['f1']:.3f}"
@@ -492,7 +492,7 @@ def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, vers
         "Limits: PubMed case-report sentences, not clinical notes; no MedDRA/SNOMED coding; spans",
         "decode to whole words; sentences over 160 word pieces are truncated.",
     ]
-    (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out_dir / "model_card.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def evaluate(
