@@ -100,3 +100,38 @@ def actuality(sentence: str, start: int, end: int) -> tuple[Actuality, str | Non
     if cue:
         return "potential", cue
     return "actual", None
+
+
+# ---- indications: the problem a drug treats is not its adverse effect ----------------------------
+# A model trained on case reports (every drug-disease pair in a sentence is a candidate) reads
+# "hypertension on lisinopril" as lisinopril -> hypertension. In notes that wording names the
+# indication. Post-patterns: "<problem> (is|was|well controlled) on|treated with|managed with <...>";
+# pre-patterns: "for|to treat|treatment of|indicated for <problem>". A causal cue just before the
+# problem ("developed", "induced", "new") keeps the pair: "developed hypotension on lisinopril".
+_INDICATION_AFTER = re.compile(
+    r"^\s*,?\s*(?:(?:is|was|are|were|being|been|well|poorly|currently|now|also|still)\s+)*"
+    r"(?:on|treated\s+with|managed\s+with|controlled\s+(?:on|with)|maintained\s+on|started\s+on"
+    r"|receiving|taking|for\s+which\s+\w+\s+(?:takes|took|is\s+on|was\s+on|receives))\b",
+    re.I,
+)
+_INDICATION_BEFORE = re.compile(
+    r"\b(?:for|to\s+treat|treatment\s+of|therapy\s+for|indicated\s+for|prescribed\s+for"
+    r"|given\s+for|started\s+for)\s+(?:(?:his|her|their|the|a|an|known|chronic|presumed)\s+)*$",
+    re.I,
+)
+_CAUSAL_BEFORE = re.compile(
+    r"\b(?:developed|develops|developing|experienced|new|new-onset|onset\s+of|induced|caused"
+    r"|suffered|complicated\s+by|watch\s+for|monitor(?:ing)?\s+for|observe\s+for|risk\s+of"
+    r"|signs\s+of)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
+# Words that name a harm, never a treated condition.
+_HARM_WORDS = re.compile(r"toxic|induced|reaction|allerg|intoleran|overdose|poisoning", re.I)
+
+
+def is_indication(sentence: str, start: int, end: int) -> bool:
+    """True when the problem at ``sentence[start:end]`` is worded as what a drug treats."""
+    before = sentence[max(0, start - 60) : start]
+    if _CAUSAL_BEFORE.search(before) or _HARM_WORDS.search(sentence[start:end]):
+        return False
+    return bool(_INDICATION_AFTER.match(sentence[end:]) or _INDICATION_BEFORE.search(before))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from streamproc.nlp.ade.cues import actuality as cue_actuality
+from streamproc.nlp.ade.cues import is_indication
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
 from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
@@ -158,6 +159,8 @@ class AdeExtractor:
                     continue
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
+                if is_indication(text[ss:se], effect.start - ss, effect.end - ss):
+                    continue
                 act = self._actuality(text, effect, ss, se)
                 if act == "absent":
                     continue

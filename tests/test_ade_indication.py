@@ -1,0 +1,58 @@
+"""The problem a drug treats is not its adverse effect ("hypertension on lisinopril")."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamproc.nlp.ade.cues import is_indication
+
+
+def _span(sentence: str, effect: str) -> tuple[int, int]:
+    start = sentence.index(effect)
+    return start, start + len(effect)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "effect"),
+    [
+        (
+            "58-year-old man with atrial fibrillation on warfarin and hypertension on lisinopril.",
+            "hypertension",
+        ),
+        (
+            "58-year-old man with atrial fibrillation on warfarin and hypertension on lisinopril.",
+            "atrial fibrillation",
+        ),
+        ("Diabetes is well controlled on metformin.", "Diabetes"),
+        ("Depression treated with sertraline for two years.", "Depression"),
+        ("Started amoxicillin for otitis media.", "otitis media"),
+        ("Methotrexate was given for her rheumatoid arthritis.", "rheumatoid arthritis"),
+    ],
+)
+def test_indications_are_recognised(sentence: str, effect: str) -> None:
+    assert is_indication(sentence, *_span(sentence, effect))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "effect"),
+    [
+        ("He developed angioedema two days after starting lisinopril.", "angioedema"),
+        ("She developed hypotension on lisinopril.", "hypotension"),
+        ("Lisinopril-induced angioedema, resolved.", "angioedema"),
+        ("Rash after penicillin.", "Rash"),
+        ("Hepatotoxicity due to isoniazid was suspected.", "Hepatotoxicity"),
+    ],
+)
+def test_adverse_effects_are_not_indications(sentence: str, effect: str) -> None:
+    assert not is_indication(sentence, *_span(sentence, effect))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "effect"),
+    [
+        ("Watch for hepatotoxicity on isoniazid.", "hepatotoxicity"),
+        ("Digoxin toxicity on digoxin 0.25 mg.", "Digoxin toxicity"),
+    ],
+)
+def test_harms_worded_with_on_stay_candidates(sentence: str, effect: str) -> None:
+    assert not is_indication(sentence, *_span(sentence, effect))
