@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import os
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -112,6 +113,12 @@ def logging_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
 
 
 def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
+    # transformers logs a multi-line "LOAD REPORT" (the base encoder loads without our task head,
+    # which is applied right after) and progress bars on its own stderr handler: operators need
+    # neither. Read by transformers at import, so set before any model module imports it.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     logging.config.dictConfig(logging_config(level, fmt))
     logging.captureWarnings(True)
     sys.excepthook = _excepthook
