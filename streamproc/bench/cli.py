@@ -12,6 +12,7 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the top-level CLI."""
     app.command(name="bench")(bench)
+    app.command(name="bench-multitask")(bench_multitask)
 
 
 def bench(
@@ -50,6 +51,42 @@ def bench(
             result["broker"] = bench_broker(settings, messages, selected)
     except StageUnavailable as err:
         fail(Exit.CONFIG, f"{err} (`--agents ingest` benchmarks without the NLP stage)")
+    text = json.dumps(result, indent=2)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+def bench_multitask(
+    ctx: typer.Context,
+    notes: Annotated[int, typer.Option("--notes", "-n", help="Synthetic notes", min=1)] = 20,
+    chars: Annotated[
+        int, typer.Option(help="Approximate note length in characters", min=100)
+    ] = 900,
+    rounds: Annotated[int, typer.Option(help="Timing rounds (minimum is kept)", min=1)] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic notes")] = 13,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the JSON here")
+    ] = None,
+) -> None:
+    """Measure whether a shared encoder pays (issue 3): the three shipped models' separate passes
+    vs one shared base pass feeding all heads (cost only) vs shared frozen bottom layers. JSON."""
+    from streamproc.bench.multitask import load_shipped, measure, synthetic_texts
+    from streamproc.bench.run import environment
+    from streamproc.cli import settings_of, setup
+
+    settings = settings_of(ctx)
+    setup(settings, level="WARNING")
+    models = load_shipped(settings)
+    result = measure(
+        models,
+        synthetic_texts(notes, seed=seed, chars=chars),
+        max_tokens=settings.max_window_tokens,
+        stride=settings.window_stride,
+        rounds=rounds,
+        threads=settings.inference_threads,
+    )
+    result["environment"] = environment()
     text = json.dumps(result, indent=2)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
