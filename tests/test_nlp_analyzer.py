@@ -194,3 +194,20 @@ def test_build_analyzer_without_ner_model_says_how_to_fix(tmp_path) -> None:  # 
     settings = Settings(models=ModelPaths(ner=tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match="STREAMPROC_MODELS__NER"):
         build_analyzer(settings, MemoryStore())
+
+
+def test_section_title_is_not_a_finding(coder: IcdCoder) -> None:
+    text = "# Allergies\nNo Known Allergies.\n\n# History\nAllergies to cats."
+
+    class Source:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            starts = [i for i in range(len(text)) if text.startswith("Allergies", i)]
+            return [[Span(s, s + len("Allergies"), "problem", 0.9) for s in starts]]
+
+    (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    kept = [(e.start, e.assertion) for e in a.entities]
+    assert text.index("# Allergies") + 2 not in [s for s, _ in kept]  # the title is dropped
+    assert (text.index("Known Allergies") + 6, "absent") in kept
+    assert (text.index("Allergies to"), "present") in kept

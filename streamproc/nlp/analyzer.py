@@ -130,7 +130,8 @@ class Analyzer:
         """Everything after NER for one note (public so evaluation can feed gold spans)."""
         sentences = split_sentences(text)
         sections = SectionIndex.of(text)
-        raw = self._to_entities(text, spans)
+        # A section title ("# Allergies", "Problems:") names a topic, not a finding.
+        raw = [e for e in self._to_entities(text, spans) if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections
         )

@@ -68,11 +68,12 @@ class Section:
     name: str  # canonical name, or "unknown" for an unrecognised markdown header
     start: int  # offset of the header
     end: int  # offset where the next section starts (or the text ends)
+    header_end: int = -1  # offset where the header line's text ends
 
 
 def find_sections(text: str) -> list[Section]:
     """Sections in order; text before the first header is not in any section."""
-    heads: list[tuple[int, str]] = []
+    heads: list[tuple[int, str, int]] = []
     for m in _HEADER.finditer(text):
         raw = m.group("md") or m.group("colon") or m.group("caps") or ""
         key = re.sub(r"\s+", " ", raw.strip(" #:").lower())
@@ -80,10 +81,10 @@ def find_sections(text: str) -> list[Section]:
         if name is None and m.group("md"):
             name = "unknown"  # a markdown header always ends the previous section
         if name is not None:
-            heads.append((m.start(), name))
+            heads.append((m.start(), name, m.end()))
     return [
-        Section(name, start, heads[i + 1][0] if i + 1 < len(heads) else len(text))
-        for i, (start, name) in enumerate(heads)
+        Section(name, start, heads[i + 1][0] if i + 1 < len(heads) else len(text), header_end)
+        for i, (start, name, header_end) in enumerate(heads)
     ]
 
 
@@ -97,6 +98,11 @@ class SectionIndex:
     @classmethod
     def of(cls, text: str) -> SectionIndex:
         return cls(find_sections(text))
+
+    def in_header(self, start: int, end: int) -> bool:
+        """True when ``[start, end)`` lies inside a section header ("# Allergies", "PMH:")."""
+        i = bisect.bisect_right(self._starts, start) - 1
+        return i >= 0 and end <= self._sections[i].header_end
 
     def section_at(self, offset: int) -> str | None:
         i = bisect.bisect_right(self._starts, offset) - 1
