@@ -218,6 +218,14 @@ def test_tiny_network_predicts_saves_and_loads(
     assert [p.spans for p in preds2] == [p.spans for p in preds]
     size = (tmp_path / "ade_top.safetensors").stat().st_size
     assert size < 200_000  # only the top layer + heads are stored
+    # the version names the weights: same files -> same version, changed weights -> new version
+    assert again.cfg.version == load(tmp_path, base).cfg.version
+    assert again.cfg.version.startswith(net.cfg.version + "-")
+    with torch.no_grad():
+        again.rel[-1].bias.fill_(-50.0)
+    again.cfg.version = net.cfg.version
+    again.save(tmp_path / "changed")
+    assert load(tmp_path / "changed", base).cfg.version != load(tmp_path, base).cfg.version
 
 
 def test_tiny_network_training_step_reduces_loss(tiny: tuple[AdeNet, object, Path]) -> None:

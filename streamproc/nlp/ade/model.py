@@ -199,4 +199,16 @@ def load(folder: Path, base: Path | None = None) -> AdeNet:
         raise ValueError(f"ADE weights do not fit the network: {unknown[:3]}")
     net.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=False)
     net.eval()
+    net.cfg.version = f"{cfg.version}-{content_digest(folder)}"
     return net
+
+
+def content_digest(folder: Path) -> str:
+    """Short hash of the weights and the recipe: the version that goes into outputs and caches,
+    so a retrained or edited model never reuses another's cached results."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in (WEIGHTS_FILE, CONFIG_FILE):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:10]
