@@ -86,7 +86,7 @@ def tune_command(
         Path | None, typer.Option("--work-dir", help="where trial models go (default: temp)")
     ] = None,
 ) -> None:
-    """Optuna search over lr, epochs, warm-up, batch size and LoRA rank / trained layers."""
+    """Optuna search over lr, epochs, batch size and trained layers (each task's own knobs)."""
     from streamproc.train.tasks import UnknownTask, get_task
     from streamproc.train.tune import tune
 
@@ -96,8 +96,8 @@ def tune_command(
     except UnknownTask as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
-    if not hasattr(spec, "tune_setup"):
-        typer.echo(f"error: task {task!r} has no tune_setup()", err=True)
+    if not hasattr(spec, "tune_setup") and not hasattr(spec, "tune_objective"):
+        typer.echo(f"error: task {task!r} has no tune_setup() or tune_objective()", err=True)
         raise typer.Exit(2)
     result = tune(
         spec, data, trials=trials, storage=study_db, out=out, study_name=study_name or f"streamproc-{task}",

@@ -22,7 +22,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -330,22 +330,41 @@ def _tokenizer(base: Path | None = None) -> Any:
     return AutoTokenizer.from_pretrained(str(base_encoder_path(base)))
 
 
+def _num_layers(base: Path | None) -> int:
+    from transformers import AutoConfig
+
+    return int(AutoConfig.from_pretrained(str(base_encoder_path(base))).num_hidden_layers)
+
+
 def _items(tokenizer: Any, examples: Sequence[Example], max_len: int) -> list[Item]:
     encs = encode(tokenizer, [e.text for e in examples], max_len)
     return [make_item(e, enc) for e, enc in zip(examples, encs, strict=True)]
 
 
-def train(data_dir: Path, out_dir: Path, cfg: AdeTrainConfig | None = None) -> dict[str, Any]:
-    """Train, keep the best epoch on ADE dev in ``out_dir``, return its dev metrics."""
+def train(
+    data_dir: Path,
+    out_dir: Path,
+    cfg: AdeTrainConfig | None = None,
+    base: Path | None = None,
+    on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Train, keep the best epoch on ADE dev in ``out_dir``, return its dev metrics.
+
+    ``base``: another encoder folder (tests: a tiny random one). ``on_epoch(epoch, metrics)`` is
+    called after each epoch's dev scoring (the tuner reports and prunes there; it may raise).
+    """
     cfg = cfg or AdeTrainConfig()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     started = time.time()
     train_ex, ade_dev, phee_dev, neg_pool = load_data(data_dir, cfg)
-    tok = _tokenizer()
+    tok = _tokenizer(base)
     net = build(
-        AdeConfig(split_layer=cfg.split_layer, max_len=cfg.max_len, weight_format=cfg.weight_format)
+        AdeConfig(
+            split_layer=cfg.split_layer, max_len=cfg.max_len, weight_format=cfg.weight_format
+        ),
+        base,
     )
     for p in net.encoder.parameters():
         p.requires_grad = False
@@ -436,6 +455,8 @@ def train(data_dir: Path, out_dir: Path, cfg: AdeTrainConfig | None = None) -> d
             (out_dir / "dev_metrics.json").write_text(json.dumps(best, indent=2), encoding="utf-8")
             write_card(out_dir, best, cfg, net.cfg.version)
             print(f"saved epoch {epoch} to {out_dir}", flush=True)
+        if on_epoch is not None:
+            on_epoch(epoch, metrics)
     return best
 
 
@@ -576,6 +597,38 @@ class AdeTaskSpec:
         if kw.get("max_examples") is not None:
             cfg.limit = int(kw["max_examples"])
         return train(data, out, cfg)
+
+    def tune_objective(self, data: Path, trial: Any, workdir: Path, **kw: Any) -> float:
+        """One Optuna trial of the shipped trainer; returns dev strict relation F1 (best epoch).
+
+        Drawn: encoder and head learning rates, epochs (1..``max_epochs``), batch size and the
+        split layer (frozen bottom layers; cheap: their output is cached once per trial). Dev
+        strict relation F1 at threshold 0.5 is reported after each epoch so bad trials are pruned.
+        ``max_examples`` caps examples per source; ``base`` swaps the encoder.
+        """
+        import optuna
+
+        cfg = AdeTrainConfig()
+        cfg.lr_encoder = trial.suggest_float("lr_encoder", 3e-5, 1e-3, log=True)
+        cfg.lr_heads = trial.suggest_float("lr_heads", 1e-4, 5e-3, log=True)
+        cfg.epochs = trial.suggest_int("epochs", 1, max(1, int(kw.get("max_epochs") or 4)))
+        cfg.batch_size = trial.suggest_categorical("batch_size", [16, 32, 64])
+        base = kw.get("base")
+        n_layers = _num_layers(base)
+        # at most 4 fine-tuned layers: the shipped int8 top must stay within the 8 MB budget
+        cfg.split_layer = trial.suggest_int("split_layer", max(1, n_layers - 4), n_layers - 1)
+        if kw.get("max_examples") is not None:
+            cfg.limit = int(kw["max_examples"])
+            cfg.neg_pool = cfg.neg_per_epoch = min(cfg.neg_pool, int(kw["max_examples"]))
+        trial.set_user_attr("config", {**cfg.__dict__, "extra": dict(cfg.extra)})
+
+        def report(epoch: int, metrics: dict[str, Any]) -> None:
+            trial.report(float(metrics["relation_strict"]["f1"]), epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        best = train(data, Path(workdir), cfg, base=base, on_epoch=report)
+        return float(best["relation_strict"]["f1"]) if best else 0.0
 
     def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]:
         settings = kw.get("settings")

@@ -43,6 +43,43 @@ class DeidTaskSpec:
         known = {k: kw[k] for k in ("epochs", "base", "max_minutes") if kw.get(k) is not None}
         return train_deid(data, out, **known)
 
+    def tune_objective(self, data: Path, trial: Any, workdir: Path, **kw: Any) -> float:
+        """One Optuna trial of ``phi_model.train``; returns the model's own dev token-level F1.
+
+        Score: the model alone (not merged with the rules), so the search measures what the
+        hyper-parameters change; the rules are fixed and would only dilute differences. Drawn: lr,
+        epochs (1..``max_epochs``), batch size and fine-tuned top layers (1..3). The trainer has no
+        per-epoch hook, so only the final score is reported. ``max_examples`` caps the train notes
+        (PhysioNet train + proportional synthetic notes) and the dev notes; ``base`` swaps encoder.
+        """
+        from streamproc.deid.detect import phi_model
+        from streamproc.deid.evaluation import score
+        from streamproc.deid.synth import SyntheticNotes
+        from streamproc.train.datasets.physionet_deid import read_corpus
+
+        params = {
+            "lr": trial.suggest_float("lr", 1e-5, 5e-4, log=True),
+            "epochs": trial.suggest_int("epochs", 1, max(1, int(kw.get("max_epochs") or 4))),
+            "batch_size": trial.suggest_categorical("batch_size", [8, 16, 32]),
+            "trainable_layers": trial.suggest_int("trainable_layers", 1, 3),
+        }
+        limit = kw.get("max_examples")
+        train = read_corpus(Path(data), split="train")
+        dev = read_corpus(Path(data), split="dev")
+        n_synth = SYNTH_NOTES if limit is None else min(SYNTH_NOTES, max(1, int(limit) // 2))
+        synth = SyntheticNotes(SYNTH_SEED, filler=_filler(train, SYNTH_SEED)).notes(n_synth)
+        examples = train + synth
+        if limit is not None:
+            examples = random.Random(SYNTH_SEED).sample(examples, min(len(examples), int(limit)))
+            dev = dev[: int(limit)]
+        base = kw.get("base")
+        trial.set_user_attr("config", {**params, "synthetic_notes": n_synth})
+        out = Path(workdir)
+        phi_model.train(examples, out, base=base, **params)
+        model = phi_model.PhiModel(out, base=base)
+        result = score(dev, [model.predict(ex.text) for ex in dev])
+        return float(result["token"]["overall"]["f1"])
+
     def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]:
         """Rules, model and merged scores on ``split`` (top level: merged)."""
         return eval_deid(data, split=split, model_dir=kw.get("model_dir"), limit=kw.get("limit"))

@@ -5,6 +5,11 @@ batch size (8/16/32), what trains (LoRA rank 4..32, or fully trained top layers 
 optionally with one fully trained top layer for LoRA). Each epoch reports dev F1 to the trial
 and a ``MedianPruner`` stops trials that trail the median. The study lives in the given storage
 (SQLite), so a search can be resumed, and the best config is written as JSON or YAML.
+
+Tasks with their own trainers (``deid``, ``ade``) define ``tune_objective(data, trial, workdir,
+**kw) -> float`` instead of ``tune_setup``: it draws its own knobs from the trial, trains the
+shipped model's trainer on ``data`` and returns the dev score to maximise (reporting per-epoch
+scores for pruning where the trainer has a hook). Same study, pruner and output file.
 """
 
 from __future__ import annotations
@@ -53,19 +58,18 @@ def tune(
 ) -> dict[str, Any]:
     import optuna
 
+    if not hasattr(spec, "tune_setup"):
+        if not hasattr(spec, "tune_objective"):
+            raise ValueError(f"task {spec.name!r} has neither tune_setup() nor tune_objective()")
+        return _tune_objective(spec, Path(data), trials=trials, storage=storage, out=out,
+                               study_name=study_name, max_examples=max_examples,
+                               max_epochs=max_epochs, base=base, work_dir=work_dir)  # fmt: skip
     setup = spec.tune_setup(Path(data))
     base_cfg = dict(setup.config)
     if max_examples is not None:
         base_cfg["max_train_examples"] = max_examples
         base_cfg["max_dev_examples"] = max_examples
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        direction="maximize",
-        load_if_exists=True,
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
-        sampler=optuna.samplers.TPESampler(seed=int(base_cfg.get("seed", 13))),
-    )
+    study = _study(storage, study_name, int(base_cfg.get("seed", 13)))
     trainer = train_token_classifier if setup.kind == "token" else train_sequence_classifier
     root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="streamproc-tune-"))
 
@@ -83,9 +87,56 @@ def tune(
         return float(res["best_f1"])
 
     study.optimize(objective, n_trials=trials)
+    return _write_result(spec.name, study, out)
+
+
+def _study(storage: str, study_name: str, seed: int) -> Any:
+    import optuna
+
+    return optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        load_if_exists=True,
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
+        sampler=optuna.samplers.TPESampler(seed=seed),
+    )
+
+
+def _tune_objective(
+    spec: Any,
+    data: Path,
+    *,
+    trials: int,
+    storage: str,
+    out: Path | None,
+    study_name: str,
+    max_examples: int | None,
+    max_epochs: int,
+    base: Path | None,
+    work_dir: Path | None,
+) -> dict[str, Any]:
+    """The same study over a task's own trainer (``spec.tune_objective``)."""
+    study = _study(storage, study_name, 13)
+    root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="streamproc-tune-"))
+    kw = {"max_examples": max_examples, "max_epochs": max_epochs, "base": base}
+
+    def objective(trial: Any) -> float:
+        score = float(spec.tune_objective(data, trial, root / f"trial-{trial.number}", **kw))
+        logger.info("trial done", extra={"task": spec.name, "trial": trial.number, "score": score})
+        return score
+
+    study.optimize(objective, n_trials=trials)
+    return _write_result(spec.name, study, out)
+
+
+def _write_result(task: str, study: Any, out: Path | None) -> dict[str, Any]:
+    """Best trial (value, params, full config) as a dict, also written to ``out`` if given."""
+    import optuna
+
     best = study.best_trial
     best_cfg = best.user_attrs.get("config", {})
-    result = {"task": spec.name, "best_value": best.value, "best_trial": best.number, "best_params": best.params,
+    result = {"task": task, "best_value": best.value, "best_trial": best.number, "best_params": best.params,
               "config": best_cfg, "n_trials": len(study.trials),
               "pruned": sum(1 for t in study.trials if t.state == optuna.trial.TrialState.PRUNED)}  # fmt: skip
     if out is not None:

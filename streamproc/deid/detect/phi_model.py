@@ -57,9 +57,9 @@ def _build(base: Path, num_labels: int, config_override: dict[str, Any] | None =
     return AutoModelForTokenClassification.from_pretrained(str(base), config=cfg)
 
 
-def _trainable_names(model: Any) -> list[str]:
+def _trainable_names(model: Any, layers: int = TRAINABLE_LAYERS) -> list[str]:
     n_layers = model.config.num_hidden_layers
-    keep = {f"encoder.layer.{i}." for i in range(n_layers - TRAINABLE_LAYERS, n_layers)}
+    keep = {f"encoder.layer.{i}." for i in range(max(0, n_layers - layers), n_layers)}
     return [
         n
         for n, _ in model.named_parameters()
@@ -109,10 +109,12 @@ def train(
     max_minutes: float = 60.0,
     base: Path | None = None,
     init_from: Path | None = None,
+    trainable_layers: int = TRAINABLE_LAYERS,
 ) -> dict[str, Any]:
     """Fine-tune the top layers + head; write weights, label map and run info to ``out_dir``.
 
     ``init_from``: a model folder whose weights start the run (continued training).
+    ``trainable_layers``: how many top encoder layers are fine-tuned (and shipped); the tuner varies it.
     """
     import torch
     from safetensors.torch import save_file
@@ -129,7 +131,7 @@ def train(
 
         start = {k: v.float() for k, v in load_file(str(Path(init_from) / WEIGHTS_FILE)).items()}
         model.load_state_dict(start, strict=False)
-    trainable = set(_trainable_names(model))
+    trainable = set(_trainable_names(model, trainable_layers))
     for name, param in model.named_parameters():
         param.requires_grad = name in trainable
     windows: list[Window] = []
@@ -185,13 +187,14 @@ def train(
     import hashlib
 
     version = (
-        "minilm-top2-" + hashlib.sha256((out_dir / WEIGHTS_FILE).read_bytes()).hexdigest()[:10]
+        f"minilm-top{trainable_layers}-"
+        + hashlib.sha256((out_dir / WEIGHTS_FILE).read_bytes()).hexdigest()[:10]
     )
     (out_dir / "label_map.json").write_text(
         json.dumps(
             {
                 "labels": list(LABELS),
-                "trainable_layers": TRAINABLE_LAYERS,
+                "trainable_layers": trainable_layers,
                 "max_len": max_len,
                 "version": version,
             },
@@ -210,6 +213,7 @@ def train(
         "batch_size": batch_size,
         "max_len": max_len,
         "negative_keep": negative_keep,
+        "trainable_layers": trainable_layers,
     }
 
 
