@@ -130,34 +130,26 @@ def _condition_schema() -> dict[str, Any]:
 
 def _adverse_event_schema() -> dict[str, Any]:
     from fhir.resources.R4B.adverseevent import AdverseEvent
-    from fhir.resources.R4B.detectedissue import DetectedIssue
 
-    return {
-        "title": "alerts.adverse-events message",
-        "description": (
-            "A drug -> adverse effect finding: FHIR R4B AdverseEvent (actual) or DetectedIssue "
-            "(potential). Deterministic ids; record key: the subject reference (keeps one "
-            "patient's alerts in order), else the id."
-        ),
-        "oneOf": [
-            _fhir_resource(
-                AdverseEvent,
-                "AdverseEvent",
-                ["id", "actuality", "subject"],
-                {
-                    "id": _ID,
-                    "actuality": {"enum": ["actual", "potential"]},
-                    "subject": _REFERENCE,
-                },
-            ),
-            _fhir_resource(
-                DetectedIssue,
-                "DetectedIssue",
-                ["id", "status"],
-                {"id": _ID, "status": {"type": "string"}},
-            ),
-        ],
-    }
+    schema = _fhir_resource(
+        AdverseEvent,
+        "AdverseEvent",
+        ["id", "actuality", "subject"],
+        {
+            "id": _ID,
+            "actuality": {"enum": ["actual", "potential"]},
+            "subject": _REFERENCE,
+        },
+    )
+    schema["title"] = "alerts.adverse-events message"
+    schema["description"] = (
+        "A drug -> adverse effect finding as a FHIR R4B AdverseEvent: actuality 'actual' "
+        "(potential findings only when enabled), the suspect drug as a contained Medication, "
+        "evidence offsets into the de-identified note in an extension. One alert per patient, "
+        "drug and effect; deterministic id (same finding -> same id). Record key: the subject "
+        "reference (keeps one patient's alerts in order), else the id."
+    )
+    return schema
 
 
 def _model_schema(model: Any, description: str) -> dict[str, Any]:

@@ -44,11 +44,9 @@ def test_fhir_schemas_require_resource_type() -> None:
     assert cond["properties"]["resourceType"] == {"const": "Condition"}
     assert {"resourceType", "id", "subject", "code"} <= set(cond["required"])
     assert "clinicalStatus" in cond["properties"]  # element list comes from fhir.resources
-    types = {
-        s["properties"]["resourceType"]["const"]
-        for s in schemas["alerts.adverse-events.schema.json"]["oneOf"]
-    }
-    assert types == {"AdverseEvent", "DetectedIssue"}
+    alert = schemas["alerts.adverse-events.schema.json"]
+    assert alert["properties"]["resourceType"] == {"const": "AdverseEvent"}
+    assert {"resourceType", "id", "actuality", "subject"} <= set(alert["required"])
 
 
 def test_cli_schemas_check_detects_drift(tmp_path: Path) -> None:
