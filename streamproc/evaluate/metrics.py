@@ -36,15 +36,15 @@ def _keys(spans: Iterable[Any], labels: set[str] | None) -> set[SpanKey]:
     return {k for k in out if labels is None or k[2] in labels}
 
 
-def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+def prf(tp: int, fp: int, fn: int, digits: int = 6) -> dict[str, float | int]:
     """Precision, recall, F1 (0 where undefined) with the counts they come from."""
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {
-        "precision": round(p, 6),
-        "recall": round(r, 6),
-        "f1": round(f, 6),
+        "precision": round(p, digits),
+        "recall": round(r, digits),
+        "f1": round(f, digits),
         "tp": tp,
         "fp": fp,
         "fn": fn,

@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from streamproc.evaluate.metrics import prf as _prf
 from streamproc.nlp.ade.encoding import IGNORE, Encoded, bio_targets, encode
 from streamproc.nlp.ade.inference import SentencePrediction, pad, predict_hidden, predict_texts
 from streamproc.nlp.ade.model import HEADS, AdeConfig, AdeNet, base_encoder_path, build, load
@@ -207,18 +208,9 @@ def predict_cached(net: AdeNet, items: Sequence[Item], batch: int = 64) -> list[
 
 
 # ---- metrics ---------------------------------------------------------------------------------
-def prf(tp: float, fp: float, fn: float) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {
-        "precision": round(p, 4),
-        "recall": round(r, 4),
-        "f1": round(f, 4),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
+def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    """The shared definition (``streamproc.evaluate.metrics.prf``), at 4 digits."""
+    return _prf(tp, fp, fn, digits=4)
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
