@@ -103,6 +103,12 @@ class Pipeline:
             outcome.skipped = "duplicate"
         return outcome
 
+    def mark_published(self, outputs: Sequence[OutMessage]) -> None:
+        """Record the state the builders asked for, once these outputs were acknowledged."""
+        for out in outputs:
+            for key, value, ttl_s in out.marks:
+                self.store.set(key, value, ttl_s=ttl_s)
+
     def mark_done(self, keys: Sequence[str]) -> None:
         """Record that these notes' outputs were published (call after the broker acked)."""
         for key in keys:
@@ -139,7 +145,9 @@ class Pipeline:
         outcome = self.ingest(raw, source)
         self.mark_done(outcome.dedup_keys)
         notes = [NoteEvent.model_validate(m.value) for m in outcome.outputs if m.topic == "deid"]
-        return outcome.outputs + self.analyze(notes)
+        analyzed = self.analyze(notes)
+        self.mark_published(analyzed)
+        return outcome.outputs + analyzed
 
     # ---- helpers -----------------------------------------------------------------------------
     def _dlq(

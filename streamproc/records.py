@@ -120,3 +120,6 @@ class OutMessage(BaseModel):
     topic: Literal["raw", "deid", "conditions", "adverse_events", "dlq"]
     key: str
     value: dict
+    # State to record only once the broker acknowledged this message: (store key, value, ttl_s).
+    # Recording it earlier would turn a failed publish into a lost alert.
+    marks: tuple[tuple[str, str, int], ...] = ()

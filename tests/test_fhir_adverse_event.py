@@ -10,6 +10,7 @@ import pytest
 from streamproc.config import Settings
 from streamproc.fhir.adverse_event import AdverseEventBuilder, validate
 from streamproc.nlp.types import AdeRelation, CodeCandidate, Entity, NoteAnalysis
+from streamproc.pipeline import Pipeline
 from streamproc.records import NoteEvent, SourceRef
 from streamproc.state import MemoryStore, RedisStore
 
@@ -80,10 +81,16 @@ def test_valid_adverse_event_with_evidence() -> None:
     assert "Patient developed" not in str(res["extension"])  # evidence is offsets, not note text
 
 
+def acked(store: MemoryStore | RedisStore, outputs: list) -> list:  # type: ignore[type-arg]
+    """What the pipeline does once the broker acknowledged the outputs."""
+    Pipeline(Settings(), store).mark_published(outputs)
+    return outputs
+
+
 def test_deterministic_id_and_alert_once_per_patient() -> None:
     store = MemoryStore()
     b = AdverseEventBuilder(Settings(), store)
-    first = b.build(note(), analysis(rel("penicillin", "anaphylaxis")))
+    first = acked(store, b.build(note(), analysis(rel("penicillin", "anaphylaxis"))))
     assert len(first) == 1
     # Same finding in a re-sent note (new event id, drug/effect spelled differently): nothing.
     assert (
@@ -94,7 +101,9 @@ def test_deterministic_id_and_alert_once_per_patient() -> None:
         note(event_id="ev-3"), analysis(rel("penicillin", "anaphylaxis"))
     )
     assert again[0].value["id"] == first[0].value["id"]
-    other = b.build(note(patient="Patient/p-2"), analysis(rel("penicillin", "anaphylaxis")))
+    other = acked(
+        store, b.build(note(patient="Patient/p-2"), analysis(rel("penicillin", "anaphylaxis")))
+    )
     assert len(other) == 1 and other[0].value["id"] != first[0].value["id"]
     # Another effect for the same patient is a new finding.
     assert len(b.build(note(), analysis(rel("Amoxicillin", "rash")))) == 1
@@ -115,7 +124,7 @@ def test_redis_store_dedup() -> None:
     store._client = fakeredis.FakeRedis(decode_responses=True)  # type: ignore[attr-defined]
     store._prefix = "t:"  # type: ignore[attr-defined]
     b = AdverseEventBuilder(Settings(), store, ttl_s=60)
-    assert len(b.build(note(), analysis(rel("penicillin", "anaphylaxis")))) == 1
+    assert len(acked(store, b.build(note(), analysis(rel("penicillin", "anaphylaxis"))))) == 1
     assert b.build(note(), analysis(rel("penicillin", "anaphylaxis"))) == []
     keys = store.client.keys("t:ade:alerted:*")
     assert len(keys) == 1 and 0 < store.client.ttl(keys[0]) <= 60
@@ -160,3 +169,33 @@ def test_invalid_resource_rejected() -> None:
                 "date": "not a date",
             }
         )
+
+
+def test_alert_is_marked_only_after_the_broker_ack() -> None:
+    """A publish that fails (no ack) must not suppress the alert when the note comes back."""
+    store = MemoryStore()
+    built = AdverseEventBuilder(Settings(), store).build(
+        note(), analysis(rel("penicillin", "anaphylaxis"))
+    )
+    assert len(built) == 1 and built[0].marks
+    stored = store.keys()
+    assert not [k for k in stored if k.startswith("ade:alerted:")]  # nothing before the ack
+    # The worker died before the ack; after a restart (a new builder) the finding is alerted again.
+    again = AdverseEventBuilder(Settings(), store).build(
+        note(event_id="ev-2"), analysis(rel("penicillin", "anaphylaxis"))
+    )
+    assert [m.value["id"] for m in again] == [built[0].value["id"]]
+    acked(store, again)
+    assert (
+        AdverseEventBuilder(Settings(), store).build(
+            note(event_id="ev-3"), analysis(rel("penicillin", "anaphylaxis"))
+        )
+        == []
+    )
+
+
+def test_same_finding_twice_in_one_batch_alerts_once() -> None:
+    b = AdverseEventBuilder(Settings(), MemoryStore())
+    first = b.build(note(), analysis(rel("penicillin", "anaphylaxis")))
+    second = b.build(note(event_id="ev-2"), analysis(rel("penicillin", "anaphylaxis")))
+    assert len(first) == 1 and second == []

@@ -4,8 +4,11 @@ One resource per (patient, drug, effect) finding, alerted once:
 
 * the id is an HMAC of (pseudonymous patient, normalised drug, normalised effect), so the same
   finding in a re-sent or amended note has the same id (subscribers can upsert on it), and
-* a ``StateStore.set_if_absent`` on a key derived from the same HMAC (TTL ``ttl_s``) suppresses the
-  second alert, across workers and restarts when the store is Redis.
+* a store key derived from the same HMAC (TTL ``ttl_s``) suppresses the second alert, across
+  workers and restarts when the store is Redis. The key is written only after the broker
+  acknowledged the alert (``OutMessage.marks``, applied by ``Pipeline.mark_published``), so a
+  failed publish is retried or dead-lettered and re-alerted on replay, never silently lost;
+  findings built but not yet acknowledged are held in memory so one batch does not alert twice.
 
 Only ``actuality="actual"`` findings are alerted by default; hypothetical ones ("watch for
 hepatotoxicity") are published with ``actuality="potential"`` only when ``include_potential`` is set
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from streamproc.fhir.common import document_reference, iso, model_meta, reference
@@ -58,6 +62,9 @@ def finding_digest(secret: bytes, patient: str, drug: str, effect: str) -> str:
     return hmac.new(secret, msg, hashlib.sha256).hexdigest()
 
 
+IN_FLIGHT_MAX = 10_000
+
+
 class AdverseEventBuilder:
     """ResourceBuilder: ``build(note, analysis) -> [OutMessage(topic="adverse_events")]``."""
 
@@ -77,6 +84,9 @@ class AdverseEventBuilder:
             float(getattr(settings, "ade_threshold", 0.5)) if min_score is None else min_score
         )
         self._secret = _secret(settings)
+        # Findings built but not yet acknowledged (the store is written only after the ack),
+        # so one batch or a quick re-send does not alert twice. Bounded: oldest forgotten first.
+        self._in_flight: OrderedDict[str, None] = OrderedDict()
 
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         out: list[OutMessage] = []
@@ -88,12 +98,19 @@ class AdverseEventBuilder:
                 continue
             digest = finding_digest(self._secret, patient, rel.drug.text, rel.effect.text)
             resource = self.resource(note, rel, digest, dict(analysis.model_versions))
-            if not self.store.set_if_absent(f"ade:alerted:{digest}", resource["id"], self.ttl_s):
+            mark = f"ade:alerted:{digest}"
+            if mark in self._in_flight or self.store.get(mark) is not None:
                 log.info("ade alert suppressed (already alerted)", extra={"id": resource["id"]})
                 continue
+            self._in_flight[mark] = None
+            while len(self._in_flight) > IN_FLIGHT_MAX:
+                self._in_flight.popitem(last=False)
             out.append(
                 OutMessage(
-                    topic="adverse_events", key=note.patient_ref or resource["id"], value=resource
+                    topic="adverse_events",
+                    key=note.patient_ref or resource["id"],
+                    value=resource,
+                    marks=((mark, resource["id"], self.ttl_s),),
                 )
             )
         return out

@@ -89,6 +89,7 @@ async def publish(ctx: StreamContext, outputs: Sequence[OutMessage]) -> None:
         )
         futures.append(fut)
     await asyncio.gather(*futures)
+    ctx.pipeline.mark_published(outputs)
     for out in outputs:
         ctx.metrics.messages_out.labels(topic=topic_name(ctx.settings, out.topic)).inc()
 
