@@ -27,26 +27,18 @@ def eval_command(
     ] = None,
 ) -> None:
     """Evaluate TASK's model on --data and print JSON metrics."""
-    from streamproc.train.tasks import UnknownTask, get_task
+    from streamproc.train.cli import path_or_exit, task_or_exit
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING)
     if split not in ("dev", "test", "all", "train"):
         typer.echo(f"error: --split must be dev, test or all, not {split!r}", err=True)
         raise typer.Exit(2)
-    try:
-        spec = get_task(task)
-    except UnknownTask as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
-    if not data.exists():
-        typer.echo(f"error: data folder not found: {data}", err=True)
-        raise typer.Exit(5)
+    spec = task_or_exit(task)
+    path_or_exit(data, "data folder")
     kw: dict[str, Any] = {}
     if model is not None:
-        if not model.exists():
-            typer.echo(f"error: model folder not found: {model}", err=True)
-            raise typer.Exit(5)
+        path_or_exit(model, "model folder")
         kw["model_dir"] = model
     if limit is not None:
         kw["limit"] = limit

@@ -22,6 +22,24 @@ def _read_config(path: Path | None) -> dict[str, Any] | None:
     return dict(data.get("config", data))
 
 
+def task_or_exit(name: str) -> Any:
+    """The task table's entry, or exit 2 (usage) naming the known tasks."""
+    from streamproc.train.tasks import UnknownTask, get_task
+
+    try:
+        return get_task(name)
+    except UnknownTask as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+
+
+def path_or_exit(path: Path, what: str) -> None:
+    """Exit 5 (input not found) when a folder the command reads is missing."""
+    if not path.exists():
+        typer.echo(f"error: {what} not found: {path}", err=True)
+        raise typer.Exit(5)
+
+
 def _logging() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -43,17 +61,9 @@ def train_command(
     ] = None,
 ) -> None:
     """Fine-tune TASK's model on --data and write a small model folder to --out."""
-    from streamproc.train.tasks import UnknownTask, get_task
-
     _logging()
-    try:
-        spec = get_task(task)
-    except UnknownTask as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
-    if not data.exists():
-        typer.echo(f"error: data folder not found: {data}", err=True)
-        raise typer.Exit(5)
+    spec = task_or_exit(task)
+    path_or_exit(data, "data folder")
     kw: dict[str, Any] = {}
     cfg = _read_config(config)
     if cfg is not None:
@@ -87,15 +97,10 @@ def tune_command(
     ] = None,
 ) -> None:
     """Optuna search over lr, epochs, batch size and trained layers (each task's own knobs)."""
-    from streamproc.train.tasks import UnknownTask, get_task
     from streamproc.train.tune import tune
 
     _logging()
-    try:
-        spec = get_task(task)
-    except UnknownTask as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
+    spec = task_or_exit(task)
     if not hasattr(spec, "tune_setup") and not hasattr(spec, "tune_objective"):
         typer.echo(f"error: task {task!r} has no tune_setup() or tune_objective()", err=True)
         raise typer.Exit(2)
