@@ -46,6 +46,7 @@ def found(recognizer, text: str, threshold: float = 0.5) -> set[str]:  # noqa: A
         ("CABG 1988 at OSH", "1988"),
         ("prostate CA '88, GERD", "88"),
         ("hip fx 6/85 treated", "6/85"),
+        ("PRESENT HX:8/30 LETHARGIC", "8/30"),
     ],
 )
 def test_date_positive(text: str, expected: str) -> None:
@@ -86,6 +87,10 @@ def test_phone() -> None:
         r, "call (617) 555-1234 or 617-555-9876, Pager #12345"
     )
     assert found(r, "TV 500-1000, RR 9-20, CO 4.6-5.2") == set()
+    # out-of-plan area codes and spaced groups are still someone's number
+    assert {"135-442-9738", "212- 476- 8356"} <= found(
+        r, "CAROLE (135-442-9738), dtr 212- 476- 8356."
+    )
 
 
 def test_email_url_ip_ssn() -> None:
@@ -127,6 +132,33 @@ def test_names(lex: Lexicons) -> None:
     # Synthea-style generated names (FHIR sample data) carry digits
     assert {"Sumiko254", "Larue605"} <= found(r, "Sumiko254 Larue605\n is a 60 year-old")
     assert found(r, "Covid19 test negative") == set()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hank Przybylo (son) cell# 450-928-6612", "Hank Przybylo"),
+        ("FAMILY. URSLA MORETTI (DAUGHTER)- SPOKESPERSON", "URSLA MORETTI"),
+        ("Lopie Certusi cell# 410-322-1419", "Lopie Certusi"),
+        ("resp- Arthur Peppler,MD made no changes", "Arthur Peppler"),
+        ("Social: Andrwe O'connell MD spoke with pt's daughter", "Andrwe O'connell"),
+    ],
+)
+def test_names_labelled_after_the_fact(lex: Lexicons, text: str, expected: str) -> None:
+    assert expected in found(NameRecognizer(lex), text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "moved from Middle River, MD last year",
+        "seen by Cardiology MD today",
+        "WILL RETURN TO BED. BREATHING PATTERN REGULAR",
+        "lives in California, Phone # 858-492-5403",
+    ],
+)
+def test_names_labelled_negative(lex: Lexicons, text: str) -> None:
+    assert found(NameRecognizer(lex), text) == set()
 
 
 def test_locations(lex: Lexicons) -> None:

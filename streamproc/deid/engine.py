@@ -7,11 +7,12 @@ from pathlib import Path
 
 from streamproc.deid.detect.analyzer import Analyzer, SpanSource
 from streamproc.deid.detect.lexicons import load_lexicons
+from streamproc.deid.detect.refine import ModelNameFilter, NamePropagation
 from streamproc.deid.detect.registry import build_recognizers, read_config
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-1"
+RULES_VERSION = "rules-2"
 
 
 def build_analyzer(
@@ -30,10 +31,11 @@ def build_analyzer(
     if mode not in ("rules", "model", "merged"):
         raise ValueError(f"unknown deid mode {mode!r}")
     config = read_config()
+    lexicons = load_lexicons()
     sources: list[SpanSource] = []
     parts: list[str] = []
     if mode in ("rules", "merged"):
-        sources.extend(build_recognizers(config, load_lexicons()))
+        sources.extend(build_recognizers(config, lexicons))
         parts.append(RULES_VERSION)
     if mode in ("model", "merged"):
         from streamproc.deid.detect.phi_model import (
@@ -53,6 +55,7 @@ def build_analyzer(
             model = PhiModel(
                 directory, base=base_encoder, threads=threads, max_len=max_len, stride=stride
             )
-            sources.append(PhiModelRecognizer(model))
+            sources.append(PhiModelRecognizer(model, name_filter=ModelNameFilter(lexicons)))
             parts.append(f"phi-{version}")
-    return Analyzer(sources, threshold=config.threshold), "+".join(parts)
+    refiners = [NamePropagation(lexicons)] if config.propagate_names else []
+    return Analyzer(sources, config.threshold, refiners), "+".join(parts)

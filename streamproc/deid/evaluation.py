@@ -134,7 +134,7 @@ def evaluate_corpus(
     """
     from streamproc.config import Settings
     from streamproc.deid import build_deidentifier
-    from streamproc.deid.detect.analyzer import Analyzer, merge_spans
+    from streamproc.deid.detect.analyzer import Analyzer
     from streamproc.deid.engine import build_analyzer
     from streamproc.state import MemoryStore
     from streamproc.train.datasets.physionet_deid import DEV_FRACTION, SPLIT_SEED, read_corpus
@@ -162,12 +162,15 @@ def evaluate_corpus(
         raw[name] = [analyzer.collect(ex.text) for ex in examples]
         seconds[name] = time.perf_counter() - started
     preds: dict[str, list[list[PhiSpan]]] = {
-        name: [merge_spans(ex.text, spans) for ex, spans in zip(examples, raw[name], strict=True)]
+        name: [
+            sources[name].resolve(ex.text, spans)
+            for ex, spans in zip(examples, raw[name], strict=True)
+        ]
         for name in raw
     }
     if "model" in raw:
         preds["merged"] = [
-            merge_spans(ex.text, r + m)
+            rules.resolve(ex.text, r + m)  # the rules analyzer carries the note-level refiners
             for ex, r, m in zip(examples, raw["rules"], raw["model"], strict=True)
         ]
         seconds["merged"] = seconds["rules"] + seconds["model"]

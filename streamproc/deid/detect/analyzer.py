@@ -21,10 +21,22 @@ class SpanSource(Protocol):
     def analyze(self, text: str) -> list[PhiSpan]: ...
 
 
+class Refiner(Protocol):
+    """A note-level step on merged spans (e.g. name propagation); returns the new span list."""
+
+    def refine(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]: ...
+
+
 class Analyzer:
-    def __init__(self, sources: Sequence[SpanSource], threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        sources: Sequence[SpanSource],
+        threshold: float = 0.5,
+        refiners: Sequence[Refiner] = (),
+    ) -> None:
         self.sources = list(sources)
         self.threshold = threshold
+        self.refiners = list(refiners)
 
     def collect(self, text: str) -> list[PhiSpan]:
         """Every source's spans at or above the threshold, unmerged."""
@@ -33,8 +45,17 @@ class Analyzer:
             raw.extend(s for s in source.analyze(text) if s.score >= self.threshold)
         return raw
 
+    def resolve(self, text: str, raw: Sequence[PhiSpan]) -> list[PhiSpan]:
+        """Merge raw spans (of any sources), apply the note-level refiners, merge again."""
+        spans = merge_spans(text, raw)
+        if not self.refiners:
+            return spans
+        for refiner in self.refiners:
+            spans = refiner.refine(text, spans)
+        return merge_spans(text, spans)
+
     def analyze(self, text: str) -> list[PhiSpan]:
-        return merge_spans(text, self.collect(text))
+        return self.resolve(text, self.collect(text))
 
 
 def _rank(span: PhiSpan) -> tuple[int, float, int]:

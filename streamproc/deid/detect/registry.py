@@ -47,6 +47,7 @@ NEEDS_LEXICONS: frozenset[str] = frozenset({"name", "location"})
 class RegistryConfig:
     threshold: float
     entries: tuple[tuple[str, dict[str, Any]], ...]
+    propagate_names: bool = True  # a name found once is masked everywhere in its note
 
 
 def read_config(path: Path | None = None) -> RegistryConfig:
@@ -65,7 +66,11 @@ def read_config(path: Path | None = None) -> RegistryConfig:
             )
         params = dict(item.get("params") or {}) if isinstance(item, dict) else {}
         entries.append((name, params))
-    return RegistryConfig(float(data.get("threshold", 0.5)), tuple(entries))
+    return RegistryConfig(
+        float(data.get("threshold", 0.5)),
+        tuple(entries),
+        bool(data.get("propagate_names", True)),
+    )
 
 
 def build_recognizers(config: RegistryConfig, lexicons: Lexicons) -> list[Recognizer]:

@@ -12,7 +12,7 @@ from streamproc.deid.detect.recognizer import Pattern, PatternRecognizer
 from streamproc.deid.detect.recognizers._common import DAY, MON_NUM, MONTH, MONTH_DOT, ORD, YEAR4
 from streamproc.deid.types import DATE
 
-_NB = r"(?<![\d/.:'])"  # not glued to another number
+_NB = r"(?<![\d/.'])(?<!\d:)"  # not glued to another number ("HX:8/30" is a date, "1:1/2" not)
 _NA = r"(?![\d/%]|\.\d)"
 
 

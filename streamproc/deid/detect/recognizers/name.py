@@ -43,6 +43,7 @@ _NOT_NAMES = frozenset(
 )
 _WORD = r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z][A-Za-z'’]*)?"
 _INITIAL = r"[A-Z]\."
+_PLACE_BEFORE = re.compile(r"\b(?i:in|from|to|at|of|near)[ \t]+$")
 
 
 class NameRecognizer(Recognizer):
@@ -76,6 +77,19 @@ class NameRecognizer(Recognizer):
             r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b|\b[A-Z]{2,}\b|\b[a-z]{2,}\b"
         )
         self._token = re.compile(rf"{_INITIAL}|{_WORD}")
+        # A name the note labels after the fact: "Hank Przybylo (son)", "URSLA MORETTI (DAUGHTER)",
+        # "Lopie Certusi cell# 410-…", "Arthur Peppler,MD made…", "Stord-Painter MD performed".
+        cap = r"[A-Z][A-Za-z'’]*(?:-[A-Z][A-Za-z'’]*)?"
+        run = rf"(?P<phi>(?:{cap}[ \t]+){{0,2}}{cap})"
+        self._labelled = [
+            re.compile(rf"{run}[ \t]*\((?i:{rel})\)"),
+            re.compile(
+                rf"{run}[ \t]*[-,(]?[ \t]*(?i:cell|home|work|mobile|phone|tel)\b[ \t]*[#:]?[ \t]*\(?\d"
+            ),
+            re.compile(
+                rf"{run}(?:[ \t]+MD|,MD|(?:[ \t]+|,[ \t]*)(?:RN|NP|PA-C|RRT))\b(?![ \t]*,[ \t]*[A-Z]{{2}}\b)"
+            ),
+        ]
         # Synthea-style generated names carry digits ("Sumiko254 Larue605")
         self._digit_name = re.compile(r"\b(?P<base>[A-Z][a-z]{2,}(?:['’][A-Za-z]+)?)\d{1,3}\b")
         self._initial_name = re.compile(rf"\b(?P<i>[A-Za-z])(?P<dot>\.)?[ \t]+(?P<w>{_WORD})\b")
@@ -137,6 +151,24 @@ class NameRecognizer(Recognizer):
         if word[0].isupper() and not caps_note and not common:
             return 0.8
         return 0.4
+
+    def _labelled_name(self, text: str, m: re.Match[str], caps_note: bool) -> list[PhiSpan]:
+        """The trailing name-like words of a labelled run; places and ordinary words stop it."""
+        keep: list[re.Match[str]] = []
+        for t in reversed(list(self._token.finditer(text, *m.span("phi")))):
+            low = t.group().lower().strip(".'’")
+            if self._is_stop(t.group()) or low in self.lex.places or len(low) < 2:
+                break
+            if low in self.lex.common_words and low not in self.names:
+                break
+            if caps_note and not keep and low not in self.names and len(low) < 3:
+                break
+            keep.append(t)
+        if not keep:
+            return []
+        if _PLACE_BEFORE.search(text, max(0, keep[-1].start() - 8), keep[-1].start()):
+            return []  # "lives in California, phone #…": a place
+        return [PhiSpan(keep[-1].start(), keep[0].end(), NAME, 0.75, "name_labelled")]
 
     # ---- recognizer ----------------------------------------------------------------------------
     def analyze(self, text: str) -> list[PhiSpan]:
@@ -207,6 +239,9 @@ class NameRecognizer(Recognizer):
                 keep.append(t)
             for t in keep:
                 spans.append(PhiSpan(t.start(), t.end(), NAME, 0.85, "name_signature"))
+        for regex in self._labelled:
+            for m in regex.finditer(text):
+                spans.extend(self._labelled_name(text, m, caps_note))
         digit_names = list(self._digit_name.finditer(text))
         for i, m in enumerate(digit_names):
             paired = (i > 0 and m.start() - digit_names[i - 1].end() <= 2) or (

@@ -18,6 +18,9 @@ class PhoneRecognizer(PatternRecognizer):
             r"(?:\s*(?:x|ext\.?)\s*\d{1,5}\b)?",
             0.9,
         ),
+        # Any 3-3-4 digit groups joined by dashes: notes carry mistyped and out-of-plan numbers
+        # ("135-442-9738", "212- 476- 8356") that are still someone's number.
+        Pattern("dashed10", r"(?<![\d/-])\b\d{3}-\s?\d{3}-\s?\d{4}\b(?![\d/-])", 0.8),
         Pattern("local7", r"(?<![\d/-])\b\d{3}-\d{4}\b(?![\d/-])", 0.45),
         Pattern(
             "pager",

@@ -1,0 +1,112 @@
+"""Note-level corrections applied around the recognizers and the PHI model.
+
+Two things a span-by-span detector cannot know:
+
+- :class:`NamePropagation`: a name found once in a note is a name everywhere in that note. Notes
+  name a relative or clinician once with context ("dtr suzette", "Radu Crosson (son)") and later
+  bare ("suzette called", "Radu wishes to…"); the bare mentions give a recognizer nothing to go on.
+- :class:`ModelNameFilter`: the PHI model learned that rare words are names, so it also tags
+  misspellings ("visisted", "rhonchorous") and ordinary clinical words ("quinton", "klebsiella").
+  A model NAME span is dropped when every word is an ordinary word of clinical notes, or when it
+  is written in lower case in a mixed-case note and no word is a known first or last name,
+  unless a relation word comes just before it ("son rob", "daughters sarah and margie").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from streamproc.deid.detect.lexicons import Lexicons
+from streamproc.deid.types import DATE, NAME, PhiSpan
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
+
+
+def is_caps_note(text: str) -> bool:
+    """Notes typed in capitals give case no meaning."""
+    letters = sum(c.isalpha() for c in text)
+    return sum(c.isupper() for c in text) > 0.6 * max(1, letters)
+
+
+class NamePropagation:
+    """Mark every other mention, in the same note, of a word already detected as a name."""
+
+    def __init__(self, lexicons: Lexicons, min_length: int = 3, score: float = 0.65) -> None:
+        self.lex = lexicons
+        self.min_length = min_length
+        self.score = score
+
+    def _propagates(self, word: str) -> bool:
+        low = word.lower().strip("'’")
+        if len(low) < self.min_length or low in self.lex.stop_words:
+            return False
+        return low not in self.lex.common_words or low in self.lex.names
+
+    def refine(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
+        words = {
+            m.group().lower().strip("'’")
+            for s in spans
+            if s.entity_type == NAME
+            for m in _WORD.finditer(text, s.start, s.end)
+            if self._propagates(m.group())
+        }
+        if not words:
+            return list(spans)
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+        covered = sorted((s.start, s.end) for s in spans)
+        extra = [
+            PhiSpan(m.start(), m.end(), NAME, self.score, "name_propagation")
+            for m in pattern.finditer(text)
+            if not any(a <= m.start() and m.end() <= b for a, b in covered)
+        ]
+        return [*spans, *extra]
+
+
+class ModelNameFilter:
+    """Drop PHI-model NAME spans that are ordinary words or lower-case non-names, and DATE spans
+    that are bare numbers (a lab value "9" of "9.2", a clock time "0320", a setting "10")."""
+
+    def __init__(self, lexicons: Lexicons) -> None:
+        self.lex = lexicons
+        self._relations = frozenset(r.lower() for r in lexicons.relations)
+
+    def _after_relation(self, text: str, start: int) -> bool:
+        """ "son rob", "daughters sarah and margie", "husband, milovan": context says name."""
+        before = [
+            w.lower().removesuffix("'s") for w in _WORD.findall(text[max(0, start - 40) : start])
+        ]
+        return any(w in self._relations for w in before[-4:])
+
+    @staticmethod
+    def _bare_number(text: str, span: PhiSpan) -> bool:
+        value = text[span.start : span.end].strip(" .,-/")
+        if not value.isdigit():
+            return False
+        if len(value) == 4 and 1900 <= int(value) <= 2059:
+            return False  # a year
+        return len(value) <= 4
+
+    def keep(self, text: str, span: PhiSpan, caps_note: bool) -> bool:
+        if span.entity_type == DATE:
+            return not self._bare_number(text, span)
+        if span.entity_type != NAME or self._after_relation(text, span.start):
+            return True
+        words = [m.group().lower().strip("'’") for m in _WORD.finditer(text, span.start, span.end)]
+        words = [w for w in words if len(w) > 1]
+        if not words:
+            return True
+        if all(w in self.lex.common_words or w in self.lex.stop_words for w in words):
+            return False
+        value = text[span.start : span.end]
+        if _INITIAL.match(value):
+            return True  # "d. renna": an initial and a word is how notes write a colleague
+        if not caps_note and value.islower():
+            return any(w in self.lex.names for w in words)
+        return True
+
+    def filter(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
+        caps = is_caps_note(text)
+        return [s for s in spans if self.keep(text, s, caps)]

@@ -1,0 +1,81 @@
+"""Note-level refinements: name propagation and the PHI-model span filter (synthetic text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamproc.deid.detect.analyzer import Analyzer
+from streamproc.deid.detect.lexicons import Lexicons, load_lexicons
+from streamproc.deid.detect.refine import ModelNameFilter, NamePropagation
+from streamproc.deid.types import DATE, NAME, PhiSpan
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicons:
+    return load_lexicons()
+
+
+def span(text: str, value: str, kind: str = NAME, nth: int = 0) -> PhiSpan:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(value, start + 1)
+    return PhiSpan(start, start + len(value), kind, 0.9, "test")
+
+
+def texts(text: str, spans: list[PhiSpan]) -> list[str]:
+    return [text[s.start : s.end] for s in sorted(spans, key=lambda s: s.start)]
+
+
+def test_propagation_marks_bare_later_mentions(lex: Lexicons) -> None:
+    text = "spoke with Radu Crosson (son). Radu wishes to visit; RADU called again. Raduz no."
+    out = NamePropagation(lex).refine(text, [span(text, "Radu Crosson")])
+    assert texts(text, out) == ["Radu Crosson", "Radu", "RADU"]
+
+
+def test_propagation_skips_ordinary_words(lex: Lexicons) -> None:
+    # a name span that is an ordinary word (a false positive) must not spread through the note
+    text = "Rhonchi noted. BS with rhonchi; rhonchi cleared."
+    out = NamePropagation(lex).refine(text, [span(text, "Rhonchi")])
+    assert texts(text, out) == ["Rhonchi"]
+
+
+def test_analyzer_applies_refiners(lex: Lexicons) -> None:
+    class Source:
+        def analyze(self, text: str) -> list[PhiSpan]:
+            return [span(text, "Suzette")]
+
+    text = "dtr Suzette in; suzette called at noon"
+    plain = Analyzer([Source()]).analyze(text)
+    refined = Analyzer([Source()], refiners=[NamePropagation(lex)]).analyze(text)
+    assert texts(text, plain) == ["Suzette"]
+    assert texts(text, refined) == ["Suzette", "suzette"]
+
+
+@pytest.mark.parametrize(
+    "text, value, kept",
+    [
+        ("chaplain visisted the unit", "visisted", False),  # misspelling, lower case
+        ("R IJ quinton accessed", "quinton", False),  # ordinary clinical word
+        ("daughters sarah and margie visited", "margie", True),  # after a relation word
+        ("nsg (d. renna) counted the cash", "d. renna", True),  # initial + surname
+        ("Seen by Zabrowski today", "Zabrowski", True),  # capitalised non-word
+    ],
+)
+def test_model_name_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
+    s = span(text, value)
+    assert ModelNameFilter(lex).filter(text, [s]) == ([s] if kept else [])
+
+
+@pytest.mark.parametrize(
+    "text, value, kept",
+    [
+        ("WBC from this AM 9.2 today", "9", False),
+        ("EXPIRED AT APPROX 0320.", "0320", False),
+        ("weaned from PS 15 to 10 tonight", "10", False),
+        ("CABG in 1998 at OSH", "1998", True),
+        ("extubated 10/3 at noon", "10/3", True),
+    ],
+)
+def test_model_date_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
+    s = span(text, value, DATE)
+    assert ModelNameFilter(lex).filter(text, [s]) == ([s] if kept else [])
