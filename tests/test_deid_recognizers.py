@@ -134,6 +134,15 @@ def test_names(lex: Lexicons) -> None:
     assert found(r, "Covid19 test negative") == set()
 
 
+def test_names_outside_every_lexicon(lex: Lexicons) -> None:
+    r = NameRecognizer(lex)
+    # two unknown capitalised words in a row in mixed-case text; a nickname alone
+    assert "Radu Crosson" in found(r, "team has spoken with Radu Crosson about goals")
+    assert "Rob" in found(r, "only able to reach Rob. will call back")
+    assert found(r, "Chest Tube to suction, Swan Ganz out") == set()
+    assert found(r, "RADU CROSSON CALLED") == set()  # no case signal in capitals
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

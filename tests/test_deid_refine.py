@@ -7,7 +7,7 @@ import pytest
 from streamproc.deid.detect.analyzer import Analyzer
 from streamproc.deid.detect.lexicons import Lexicons, load_lexicons
 from streamproc.deid.detect.refine import ModelNameFilter, NamePropagation
-from streamproc.deid.types import DATE, NAME, PhiSpan
+from streamproc.deid.types import DATE, LOCATION, NAME, PhiSpan
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,13 @@ def test_analyzer_applies_refiners(lex: Lexicons) -> None:
 def test_model_name_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
     s = span(text, value)
     assert ModelNameFilter(lex).filter(text, [s]) == ([s] if kept else [])
+
+
+def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
+    # states and countries are not Safe Harbor identifiers; towns are
+    text = "niece lives in California; son from calif. and Towson"
+    spans = [span(text, v, LOCATION) for v in ("California", "calif", "Towson")]
+    assert texts(text, ModelNameFilter(lex).filter(text, spans)) == ["Towson"]
 
 
 @pytest.mark.parametrize(

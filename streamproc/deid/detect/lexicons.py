@@ -26,11 +26,12 @@ class Lexicons:
     last_names: frozenset[str]
     common_words: frozenset[str]
     stop_words: frozenset[str]  # never a name, whatever the context
-    places: frozenset[str]  # cities, states, countries (single or multi-word, lower case)
+    places: frozenset[str]  # cities and towns (single or multi-word, lower case)
     facilities: frozenset[str]  # facility names/abbreviations (GH, VAMC…)
     facility_suffixes: tuple[str, ...]
     name_credentials: tuple[str, ...]
     relations: tuple[str, ...]
+    not_phi_places: frozenset[str] = frozenset()  # states, countries: not Safe Harbor PHI
 
     @property
     def names(self) -> frozenset[str]:
@@ -85,4 +86,5 @@ def load_lexicons(conf_package: str = "streamproc.deid.conf") -> Lexicons:
         facility_suffixes=tuple(data.get("facility_suffixes", [])),
         name_credentials=tuple(data.get("name_credentials", [])),
         relations=tuple(data.get("relations", [])),
+        not_phi_places=frozenset(w.lower() for w in data.get("not_phi_places", [])),
     )

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from streamproc.deid.detect.lexicons import Lexicons
-from streamproc.deid.types import DATE, NAME, PhiSpan
+from streamproc.deid.types import DATE, LOCATION, NAME, PhiSpan
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
@@ -66,8 +66,9 @@ class NamePropagation:
 
 
 class ModelNameFilter:
-    """Drop PHI-model NAME spans that are ordinary words or lower-case non-names, and DATE spans
-    that are bare numbers (a lab value "9" of "9.2", a clock time "0320", a setting "10")."""
+    """Drop PHI-model NAME spans that are ordinary words or lower-case non-names, DATE spans
+    that are bare numbers (a lab value "9" of "9.2", a clock time "0320", a setting "10") and
+    LOCATION spans that are a state or country (not Safe Harbor identifiers)."""
 
     def __init__(self, lexicons: Lexicons) -> None:
         self.lex = lexicons
@@ -92,6 +93,9 @@ class ModelNameFilter:
     def keep(self, text: str, span: PhiSpan, caps_note: bool) -> bool:
         if span.entity_type == DATE:
             return not self._bare_number(text, span)
+        if span.entity_type == LOCATION:
+            place = " ".join(text[span.start : span.end].lower().strip(" .,").split())
+            return place not in self.lex.not_phi_places
         if span.entity_type != NAME or self._after_relation(text, span.start):
             return True
         words = [m.group().lower().strip("'’") for m in _WORD.finditer(text, span.start, span.end)]

@@ -43,6 +43,9 @@ _NOT_NAMES = frozenset(
 )
 _WORD = r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z][A-Za-z'’]*)?"
 _INITIAL = r"[A-Z]\."
+_CAP_PAIR = re.compile(
+    r"(?<![\w'’.-])([A-Z][a-z]{2,}(?:['’][A-Za-z]+)?)[ \t]+([A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?)(?![\w'’-])"
+)
 _PLACE_BEFORE = re.compile(r"\b(?i:in|from|to|at|of|near)[ \t]+$")
 
 
@@ -170,6 +173,28 @@ class NameRecognizer(Recognizer):
             return []  # "lives in California, phone #…": a place
         return [PhiSpan(keep[-1].start(), keep[0].end(), NAME, 0.75, "name_labelled")]
 
+    def _unknown_pairs(self, text: str) -> list[PhiSpan]:
+        """Two capitalised words in a row, neither an ordinary word nor a known place, in
+        mixed-case text: "spoken with Radu Crosson (…)". Names outside every lexicon."""
+        out: list[PhiSpan] = []
+        for m in _CAP_PAIR.finditer(text):
+            words = [w.lower() for w in (m.group(1), m.group(2))]
+            if any(
+                w in self.lex.common_words
+                or w in self.lex.stop_words
+                or w in self.lex.places
+                or w in self.lex.facilities
+                or w in _NOT_NAMES
+                for w in words
+            ):
+                continue
+            if " ".join(words) in self.lex.places or _PLACE_BEFORE.search(
+                text, max(0, m.start() - 8), m.start()
+            ):
+                continue  # "from Middle River": a place (the location recognizer's business)
+            out.append(PhiSpan(m.start(), m.end(), NAME, 0.55, "name_unknown_pair"))
+        return out
+
     # ---- recognizer ----------------------------------------------------------------------------
     def analyze(self, text: str) -> list[PhiSpan]:
         spans: list[PhiSpan] = []
@@ -242,6 +267,8 @@ class NameRecognizer(Recognizer):
         for regex in self._labelled:
             for m in regex.finditer(text):
                 spans.extend(self._labelled_name(text, m, caps_note))
+        if not caps_note:
+            spans.extend(self._unknown_pairs(text))
         digit_names = list(self._digit_name.finditer(text))
         for i, m in enumerate(digit_names):
             paired = (i > 0 and m.start() - digit_names[i - 1].end() <= 2) or (
