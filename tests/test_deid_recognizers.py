@@ -47,6 +47,7 @@ def found(recognizer, text: str, threshold: float = 0.5) -> set[str]:  # noqa: A
         ("prostate CA '88, GERD", "88"),
         ("hip fx 6/85 treated", "6/85"),
         ("PRESENT HX:8/30 LETHARGIC", "8/30"),
+        ("ceftaz rec'd 8/2 - 8/10 then levo", "8/10"),
     ],
 )
 def test_date_positive(text: str, expected: str) -> None:
@@ -65,6 +66,7 @@ def test_date_positive(text: str, expected: str) -> None:
         "strength 5/5 bilat",
         "IABP 1:1 then 1:2",
         "drips at 1/2 NS",
+        "temple and cheek area 3-4/10 received tylenol",
     ],
 )
 def test_date_negative(text: str) -> None:
@@ -139,6 +141,7 @@ def test_names_outside_every_lexicon(lex: Lexicons) -> None:
     # two unknown capitalised words in a row in mixed-case text; a nickname alone
     assert "Radu Crosson" in found(r, "team has spoken with Radu Crosson about goals")
     assert "Rob" in found(r, "only able to reach Rob. will call back")
+    assert found(r, "phone call from son Rob-who states he is coming") == {"Rob"}
     assert found(r, "Chest Tube to suction, Swan Ganz out") == set()
     assert found(r, "RADU CROSSON CALLED") == set()  # no case signal in capitals
 

@@ -7,7 +7,7 @@ import pytest
 from streamproc.deid.detect.analyzer import Analyzer
 from streamproc.deid.detect.lexicons import Lexicons, load_lexicons
 from streamproc.deid.detect.refine import ModelNameFilter, NamePropagation
-from streamproc.deid.types import DATE, LOCATION, NAME, PhiSpan
+from streamproc.deid.types import DATE, LOCATION, NAME, PHONE, PhiSpan
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,19 @@ def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
         ("weaned from PS 15 to 10 tonight", "10", False),
         ("CABG in 1998 at OSH", "1998", True),
         ("extubated 10/3 at noon", "10/3", True),
+        ("brought to morgue at 2000.", "2000", False),
     ],
 )
 def test_model_date_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
     s = span(text, value, DATE)
     assert ModelNameFilter(lex).filter(text, [s]) == ([s] if kept else [])
+
+
+def test_model_filter_drops_ordinary_places_and_clock_phones(lex: Lexicons) -> None:
+    text = "HR 104 IN ST WITH PVCS. NOTES WRITTEN AT 0732, 0747 REFER TO BED 4; cell 617-555-0100"
+    spans = [
+        span(text, "ST", LOCATION),
+        span(text, "0747", PHONE),
+        span(text, "617-555-0100", PHONE),
+    ]
+    assert texts(text, ModelNameFilter(lex).filter(text, spans)) == ["617-555-0100"]

@@ -18,9 +18,10 @@ import re
 from collections.abc import Sequence
 
 from streamproc.deid.detect.lexicons import Lexicons
-from streamproc.deid.types import DATE, LOCATION, NAME, PhiSpan
+from streamproc.deid.types import DATE, LOCATION, NAME, PHONE, PhiSpan
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_TIME_BEFORE = re.compile(r"(?:\bat|@|\bby)\s*$")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
 
 
@@ -86,16 +87,23 @@ class ModelNameFilter:
         value = text[span.start : span.end].strip(" .,-/")
         if not value.isdigit():
             return False
-        if len(value) == 4 and 1900 <= int(value) <= 2059:
-            return False  # a year
+        before = text[max(0, span.start - 4) : span.start].lower()
+        if len(value) == 4 and 1900 <= int(value) <= 2059 and not _TIME_BEFORE.search(before):
+            return False  # a year ("at 2000" is a clock time)
         return len(value) <= 4
 
     def keep(self, text: str, span: PhiSpan, caps_note: bool) -> bool:
         if span.entity_type == DATE:
             return not self._bare_number(text, span)
+        if span.entity_type == PHONE:
+            return not self._bare_number(text, span)  # "0747": a clock time, not a number to dial
         if span.entity_type == LOCATION:
             place = " ".join(text[span.start : span.end].lower().strip(" .,").split())
-            return place not in self.lex.not_phi_places
+            if place in self.lex.not_phi_places:
+                return False
+            words = [m.group().lower() for m in _WORD.finditer(text, span.start, span.end)]
+            # "ST" (sinus tachycardia), "TAN sputum", "last eve": ordinary words, not places
+            return not all(w in self.lex.common_words or w in self.lex.stop_words for w in words)
         if span.entity_type != NAME or self._after_relation(text, span.start):
             return True
         words = [m.group().lower().strip("'’") for m in _WORD.finditer(text, span.start, span.end)]

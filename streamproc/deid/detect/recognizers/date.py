@@ -107,6 +107,10 @@ class DateRecognizer(PatternRecognizer):
             before = text[max(0, start - 30) : start]
             if self.VENT_BEFORE.search(before):
                 return False
+            if value.endswith("/10") and re.search(
+                r"(?:^|[^/\d])\d{1,2}\s*-\s*$", text[max(0, start - 6) : start]
+            ):
+                return False  # "3-4/10": a score range
             if value.endswith("/10") and self.PAIN_NEAR.search(
                 text, max(0, start - 30), min(len(text), end + 30)
             ):

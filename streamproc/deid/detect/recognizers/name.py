@@ -118,6 +118,12 @@ class NameRecognizer(Recognizer):
                 break
             if re.fullmatch(_INITIAL, m.group()) is None and m.group()[0].isdigit():
                 break
+            head, dash, tail = m.group().partition("-")
+            if dash and self._is_stop(tail):
+                # "son Rob-who states", "DR. KNIGHT AWARE-ORDER": the name ends at the hyphen
+                if not self._is_stop(head):
+                    out.append((m.start(), m.start() + len(head)))
+                break
             out.append(m.span())
             taken += 1
             pos = m.end()
