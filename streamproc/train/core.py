@@ -23,6 +23,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from streamproc.evaluate.metrics import entity_scores
 from streamproc.nlp.modeling import (
+    Kind,
     Recipe,
     build_model,
     default_base_path,
@@ -327,6 +329,121 @@ def _summary(scores: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Loop:
+    """What differs between the token and the sequence trainer; everything else is shared."""
+
+    lengths: list[int]  # one per training item, for length-bucketed batches
+    batch_loss: Callable[[list[int]], tuple[torch.Tensor, int]]  # items -> (loss, tokens seen)
+    score_dev: Callable[[], tuple[float, dict[str, Any], dict[str, Any]]] | None  # f1, all, summary
+
+
+def _fit(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    cfg: TrainConfig,
+    loop: _Loop,
+    *,
+    out_dir: Path,
+    task: str,
+    kind: Kind,
+    labels: Sequence[str],
+    recipe: Recipe,
+    base: Path | str | None,
+    data: dict[str, Any],
+    rebuild_command: str,
+    on_epoch: EpochCallback | None,
+    ac_dtype: torch.dtype | None,
+    device: torch.device,
+) -> dict[str, Any]:
+    """Epochs, optimizer/schedule, gradient accumulation, dev scoring, best-epoch checkpoint
+    and early stopping: one loop for every model kind. Without a dev split every epoch saves."""
+    steps_per_epoch = math.ceil(math.ceil(len(loop.lengths) / cfg.batch_size) / cfg.grad_accum)
+    total = steps_per_epoch * cfg.epochs
+    opt = _optimizer(model, cfg)
+    sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
+    scaler = _scaler(ac_dtype, device)
+    rng = random.Random(cfg.seed)
+    history: list[dict[str, Any]] = []
+    best_f1, best_epoch, bad, version = -1.0, 0, 0, ""
+    best_scores: dict[str, Any] = {}
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        t0, seen_tokens, loss_sum, n_batches = time.time(), 0, 0.0, 0
+        batches = _batches(loop.lengths, cfg.batch_size, rng)
+        for b, bidx in enumerate(batches):
+            with torch.autocast(
+                device.type, dtype=ac_dtype or torch.float32, enabled=ac_dtype is not None
+            ):
+                loss, n_tokens = loop.batch_loss(bidx)
+            loss = loss / cfg.grad_accum
+            last_of_step = (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches)
+            _step(loss, model, opt, sched, scaler, cfg, last_of_step)
+            seen_tokens += n_tokens
+            loss_sum += float(loss.detach()) * cfg.grad_accum
+            n_batches += 1
+            if (b + 1) % cfg.log_every == 0:
+                el = time.time() - t0
+                logger.info(
+                    f"epoch {epoch} batch {b + 1}/{len(batches)} loss {loss_sum / n_batches:.4f} "
+                    f"{seen_tokens / max(el, 1e-9):.0f} tok/s",
+                    extra={"epoch": epoch, "batch": b + 1, "loss": loss_sum / n_batches},
+                )
+        train_s = time.time() - t0
+        f1, scores, summary = loop.score_dev() if loop.score_dev else (0.0, {}, {})
+        row = {
+            "epoch": epoch,
+            "loss": round(loss_sum / max(1, n_batches), 5),
+            "train_s": round(train_s, 1),
+            "eval_s": round(time.time() - t0 - train_s, 1),
+            "dev_f1": round(f1, 5),
+            "dev": summary,
+        }
+        history.append(row)
+        logger.info(
+            f"epoch {epoch} done: dev F1 {f1:.4f} {json.dumps(summary)}",
+            extra={"epoch": epoch, "dev_f1": f1},
+        )
+        if f1 > best_f1 or loop.score_dev is None:
+            best_f1, best_epoch, bad, best_scores = f1, epoch, 0, scores
+            version = save_model(
+                model,
+                tokenizer,
+                out_dir,
+                task=task,
+                kind=kind,
+                labels=list(labels),
+                recipe=recipe,
+                base=base,
+                config=cfg.model_dump(),
+                metrics={
+                    "best_epoch": epoch,
+                    "selection_f1": f1,
+                    "summary": summary,
+                    "dev": scores,
+                    "history": history,
+                },
+                data=data,
+                rebuild_command=rebuild_command,
+            )
+        else:
+            bad += 1
+        if on_epoch is not None:
+            on_epoch(epoch, f1)
+        if bad >= cfg.patience:
+            logger.info("early stop", extra={"epoch": epoch})
+            break
+    return {
+        "best_epoch": best_epoch,
+        "best_f1": best_f1,
+        "history": history,
+        "dev": best_scores,
+        "version": version,
+        "out_dir": str(out_dir),
+        "weights_mb": round(weights_size_mb(trainable_state(model, recipe)), 3),
+    }
+
+
 def train_token_classifier(
     train: Sequence[Example],
     dev: Sequence[Example],
@@ -341,11 +458,10 @@ def train_token_classifier(
 ) -> dict[str, Any]:
     """Fine-tune a BIO tagger over character spans; checkpoint the best dev epoch to ``out_dir``.
 
-    Returns ``{"best_epoch", "best_f1", "history", "dev", "version", "out_dir"}``.
+    Returns ``{"best_epoch", "best_f1", "history", "dev", "version", "out_dir", "weights_mb"}``.
     """
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    out_dir = Path(out_dir)
     base_path = Path(base) if base is not None else default_base_path()
     device = resolve_device(cfg.device)
     ac_dtype = _autocast_dtype(cfg, device)
@@ -360,24 +476,16 @@ def train_token_classifier(
         _init_from(model, cfg.init_from)
     model.to(device)
     docs, wins, targets, o_allowed = _token_train_windows(train, tokenizer, tags, labels, cfg)
-    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     logger.info(
         "training token classifier",
         extra={
             "task": task,
             "windows": len(wins),
             "examples": len(train),
-            "trainable_params": n_params,
+            "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
             "device": str(device),
         },
     )
-    lengths = [w.end - w.start for w in wins]
-    steps_per_epoch = math.ceil(math.ceil(len(wins) / cfg.batch_size) / cfg.grad_accum)
-    total = steps_per_epoch * cfg.epochs
-    opt = _optimizer(model, cfg)
-    sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
-    scaler = _scaler(ac_dtype, device)
-    rng = random.Random(cfg.seed)
     clf = TokenClassifier(
         model,
         tokenizer,
@@ -389,111 +497,44 @@ def train_token_classifier(
         bf16=ac_dtype == torch.bfloat16,
         first_subtoken=not cfg.label_all_subtokens,
     )
-    tok = tokenizer
-    history: list[dict[str, Any]] = []
-    best_f1, best_epoch, bad, version = -1.0, 0, 0, ""
-    best_scores: dict[str, Any] = {}
     o_allowed_t = torch.from_numpy(o_allowed)
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        t0, seen_tokens, loss_sum, n_batches = time.time(), 0, 0.0, 0
-        batches = _batches(lengths, cfg.batch_size, rng)
-        for b, bidx in enumerate(batches):
-            chunk = [wins[i] for i in bidx]
-            ids, mask = batch_windows(
-                docs, chunk, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0
-            )
-            target = torch.full(ids.shape, -100, dtype=torch.long)
-            for r, w in enumerate(chunk):
-                target[r, 1 : 1 + w.end - w.start] = torch.from_numpy(
-                    targets[w.doc][w.start : w.end]
-                )
-            oa = o_allowed_t[[w.doc for w in chunk]]
-            ids, mask, target, oa = (
-                ids.to(device),
-                mask.to(device),
-                target.to(device),
-                oa.to(device),
-            )
-            with torch.autocast(
-                device.type, dtype=ac_dtype or torch.float32, enabled=ac_dtype is not None
-            ):
-                logits = model(input_ids=ids, attention_mask=mask).logits
-            loss = partial_label_loss(logits, target, oa) / cfg.grad_accum
-            _step(
-                loss,
-                model,
-                opt,
-                sched,
-                scaler,
-                cfg,
-                (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches),
-            )
-            seen_tokens += int(mask.sum())
-            loss_sum += float(loss.detach()) * cfg.grad_accum
-            n_batches += 1
-            if (b + 1) % cfg.log_every == 0:
-                el = time.time() - t0
-                logger.info(
-                    f"epoch {epoch} batch {b + 1}/{len(batches)} loss {loss_sum / n_batches:.4f} "
-                    f"{seen_tokens / max(el, 1e-9):.0f} tok/s",
-                    extra={"epoch": epoch, "batch": b + 1, "loss": loss_sum / n_batches},
-                )
-        train_s = time.time() - t0
-        scores = evaluate_token_model(clf, dev, labels) if dev else {}
-        f1 = _selection_f1(scores) if scores else 0.0
-        row = {
-            "epoch": epoch,
-            "loss": round(loss_sum / max(1, n_batches), 5),
-            "train_s": round(train_s, 1),
-            "eval_s": round(time.time() - t0 - train_s, 1),
-            "dev_f1": round(f1, 5),
-            "dev": _summary(scores),
-        }
-        history.append(row)
-        logger.info(
-            f"epoch {epoch} done: dev F1 {f1:.4f} {json.dumps(row['dev'])}",
-            extra={"epoch": epoch, "dev_f1": f1},
+    tok = tokenizer
+
+    def batch_loss(bidx: list[int]) -> tuple[torch.Tensor, int]:
+        chunk = [wins[i] for i in bidx]
+        ids, mask = batch_windows(
+            docs, chunk, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0
         )
-        if f1 > best_f1 or not dev:
-            best_f1, best_epoch, bad, best_scores = f1, epoch, 0, scores
-            version = save_model(
-                model,
-                tokenizer,
-                out_dir,
-                task=task,
-                kind="token",
-                labels=tags,
-                recipe=recipe,
-                base=base,
-                config=cfg.model_dump(),
-                metrics={
-                    "best_epoch": epoch,
-                    "selection_f1": f1,
-                    "summary": _summary(scores),
-                    "dev": scores,
-                    "history": history,
-                },
-                data=_data_summary(train, dev),
-                rebuild_command=rebuild_command,
-            )
-        else:
-            bad += 1
-        if on_epoch is not None:
-            on_epoch(epoch, f1)
-        if bad >= cfg.patience:
-            logger.info("early stop", extra={"epoch": epoch})
-            break
-    size = weights_size_mb(trainable_state(model, recipe))
-    return {
-        "best_epoch": best_epoch,
-        "best_f1": best_f1,
-        "history": history,
-        "dev": best_scores,
-        "version": version,
-        "out_dir": str(out_dir),
-        "weights_mb": round(size, 3),
-    }
+        target = torch.full(ids.shape, -100, dtype=torch.long)
+        for r, w in enumerate(chunk):
+            target[r, 1 : 1 + w.end - w.start] = torch.from_numpy(targets[w.doc][w.start : w.end])
+        oa = o_allowed_t[[w.doc for w in chunk]].to(device)
+        ids, mask, target = ids.to(device), mask.to(device), target.to(device)
+        logits = model(input_ids=ids, attention_mask=mask).logits
+        return partial_label_loss(logits, target, oa), int(mask.sum())
+
+    def score_dev() -> tuple[float, dict[str, Any], dict[str, Any]]:
+        scores = evaluate_token_model(clf, dev, labels)
+        return _selection_f1(scores), scores, _summary(scores)
+
+    loop = _Loop([w.end - w.start for w in wins], batch_loss, score_dev if dev else None)
+    return _fit(
+        model,
+        tokenizer,
+        cfg,
+        loop,
+        out_dir=Path(out_dir),
+        task=task,
+        kind="token",
+        labels=tags,
+        recipe=recipe,
+        base=base,
+        data=_data_summary(train, dev),
+        rebuild_command=rebuild_command,
+        on_epoch=on_epoch,
+        ac_dtype=ac_dtype,
+        device=device,
+    )
 
 
 # ------------------------------------------------------------------------ sequence classification
@@ -549,7 +590,6 @@ def train_sequence_classifier(
 
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    out_dir = Path(out_dir)
     base_path = Path(base) if base is not None else default_base_path()
     device = resolve_device(cfg.device)
     ac_dtype = _autocast_dtype(cfg, device)
@@ -579,15 +619,10 @@ def train_sequence_classifier(
     prepare_trainable(model, recipe)
     model.to(device)
     lab_index = {lab: i for i, lab in enumerate(labels)}
-    enc = tokenizer([e.text for e in train], truncation=True, max_length=cfg.max_length)
-    ids_all = enc["input_ids"]
+    ids_all = tokenizer([e.text for e in train], truncation=True, max_length=cfg.max_length)[
+        "input_ids"
+    ]
     y_all = [lab_index[str(e.label)] for e in train]
-    steps_per_epoch = math.ceil(math.ceil(len(train) / cfg.batch_size) / cfg.grad_accum)
-    total = steps_per_epoch * cfg.epochs
-    opt = _optimizer(model, cfg)
-    sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
-    scaler = _scaler(ac_dtype, device)
-    rng = random.Random(cfg.seed)
     clf = SequenceClassifier(
         model,
         tokenizer,
@@ -597,93 +632,41 @@ def train_sequence_classifier(
         device=str(device),
         bf16=ac_dtype == torch.bfloat16,
     )
-    history: list[dict[str, Any]] = []
-    best_f1, best_epoch, bad, version = -1.0, 0, 0, ""
-    best_scores: dict[str, Any] = {}
     pad = tokenizer.pad_token_id or 0
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        t0, loss_sum, n_batches = time.time(), 0.0, 0
-        batches = _batches([len(x) for x in ids_all], cfg.batch_size, rng)
-        for b, bidx in enumerate(batches):
-            width = max(len(ids_all[i]) for i in bidx)
-            ids = torch.full((len(bidx), width), pad, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for r, i in enumerate(bidx):
-                ids[r, : len(ids_all[i])] = torch.tensor(ids_all[i])
-                mask[r, : len(ids_all[i])] = 1
-            y = torch.tensor([y_all[i] for i in bidx])
-            ids, mask, y = ids.to(device), mask.to(device), y.to(device)
-            with torch.autocast(
-                device.type, dtype=ac_dtype or torch.float32, enabled=ac_dtype is not None
-            ):
-                logits = model(input_ids=ids, attention_mask=mask).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), y) / cfg.grad_accum
-            _step(
-                loss,
-                model,
-                opt,
-                sched,
-                scaler,
-                cfg,
-                (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches),
-            )
-            loss_sum += float(loss.detach()) * cfg.grad_accum
-            n_batches += 1
-            if (b + 1) % cfg.log_every == 0:
-                logger.info(
-                    f"epoch {epoch} batch {b + 1}/{len(batches)} loss {loss_sum / n_batches:.4f}",
-                    extra={"epoch": epoch, "batch": b + 1},
-                )
-        scores: dict[str, Any] = {}
-        f1 = 0.0
-        if dev:
-            probs = clf.predict_proba([e.text for e in dev])
-            pred = [labels[int(np.argmax(p))] for p in probs]
-            scores = sequence_scores([str(e.label) for e in dev], pred, labels, cfg.negative_label)
-            f1 = float(scores["selection_f1"])
-        row = {
-            "epoch": epoch,
-            "loss": round(loss_sum / max(1, n_batches), 5),
-            "dev_f1": round(f1, 5),
-            "train_s": round(time.time() - t0, 1),
-        }
-        history.append(row)
-        logger.info(f"epoch {epoch} done: dev F1 {f1:.4f}", extra={"epoch": epoch, "dev_f1": f1})
-        if f1 > best_f1 or not dev:
-            best_f1, best_epoch, bad, best_scores = f1, epoch, 0, scores
-            summary = {"dev": scores.get("micro", {})} if scores else {}
-            version = save_model(
-                model,
-                tokenizer,
-                out_dir,
-                task=task,
-                kind="sequence",
-                labels=labels,
-                recipe=recipe,
-                base=base,
-                config=cfg.model_dump(),
-                metrics={
-                    "best_epoch": epoch,
-                    "selection_f1": f1,
-                    "summary": summary,
-                    "dev": scores,
-                    "history": history,
-                },
-                data=_data_summary(train, dev),
-                rebuild_command=rebuild_command,
-            )
-        else:
-            bad += 1
-        if on_epoch is not None:
-            on_epoch(epoch, f1)
-        if bad >= cfg.patience:
-            break
-    return {
-        "best_epoch": best_epoch,
-        "best_f1": best_f1,
-        "history": history,
-        "dev": best_scores,
-        "version": version,
-        "out_dir": str(out_dir),
-    }
+
+    def batch_loss(bidx: list[int]) -> tuple[torch.Tensor, int]:
+        width = max(len(ids_all[i]) for i in bidx)
+        ids = torch.full((len(bidx), width), pad, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for r, i in enumerate(bidx):
+            ids[r, : len(ids_all[i])] = torch.tensor(ids_all[i])
+            mask[r, : len(ids_all[i])] = 1
+        y = torch.tensor([y_all[i] for i in bidx]).to(device)
+        ids, mask = ids.to(device), mask.to(device)
+        logits = model(input_ids=ids, attention_mask=mask).logits
+        return torch.nn.functional.cross_entropy(logits.float(), y), int(mask.sum())
+
+    def score_dev() -> tuple[float, dict[str, Any], dict[str, Any]]:
+        probs = clf.predict_proba([e.text for e in dev])
+        pred = [labels[int(np.argmax(p))] for p in probs]
+        scores = sequence_scores([str(e.label) for e in dev], pred, labels, cfg.negative_label)
+        return float(scores["selection_f1"]), scores, {"dev": scores.get("micro", {})}
+
+    loop = _Loop([len(x) for x in ids_all], batch_loss, score_dev if dev else None)
+    return _fit(
+        model,
+        tokenizer,
+        cfg,
+        loop,
+        out_dir=Path(out_dir),
+        task=task,
+        kind="sequence",
+        labels=labels,
+        recipe=recipe,
+        base=base,
+        data=_data_summary(train, dev),
+        rebuild_command=rebuild_command,
+        on_epoch=on_epoch,
+        ac_dtype=ac_dtype,
+        device=device,
+    )
