@@ -45,13 +45,13 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "ade"
 
 @dataclass
 class AdeTrainConfig:
-    epochs: int = 4
+    epochs: int = 10
     batch_size: int = 32
     lr_encoder: float = 2e-4
     lr_heads: float = 1e-3
     warmup: float = 0.1
-    neg_pool: int = 3000  # ADE-NEG train sentences cached
-    neg_per_epoch: int = 2000  # sampled from the pool each epoch
+    neg_pool: int = 8000  # ADE-NEG train sentences cached
+    neg_per_epoch: int = 3000  # sampled from the pool each epoch
     seed: int = 13
     threads: int = 1
     limit: int | None = None  # cap examples per source (smoke runs)
