@@ -43,13 +43,19 @@ class ConditionBuilder:
     """Implements :class:`streamproc.pipeline.ResourceBuilder` for ``fhir.conditions``."""
 
     min_code_score: float = 0.5
+    # A one-word mention is coded only on an exact term/synonym hit: a fuzzy match of one word
+    # is mostly a fragment of a longer finding ("Urination" of "frequent urination" -> R30.9
+    # painful micturition, "viral" -> B33.8), which a clinician would reject.
+    min_single_word_score: float = 0.9
 
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         groups: dict[str, list[Entity]] = {}
         for ent in analysis.entities:
             if ent.label != "problem" or ent.assertion not in VERIFICATION or not ent.codes:
                 continue
-            if ent.codes[0].score < self.min_code_score:
+            one_word = len(ent.text.split()) == 1
+            bar = self.min_single_word_score if one_word else self.min_code_score
+            if ent.codes[0].score < bar:
                 continue
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []

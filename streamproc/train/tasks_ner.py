@@ -28,25 +28,25 @@ logger = logging.getLogger(__name__)
 
 SHIPPED = Path(streamproc.models.__file__).parent / "ner"
 
-# The recipe of the shipped model (CPU budget: 1 thread, about an hour).
+# The recipe of the shipped model: the top 4 encoder layers + head fine-tuned (fp16, 14.2 MB), four
+# epochs over every training sentence of the three corpora (about 70 min on one CPU thread).
 RECIPE: dict[str, Any] = {
-    "lr": 3e-4,
-    "epochs": 2,
-    "batch_size": 16,
+    "trainable": "top_layers",
+    "top_layers": 4,
+    "lr": 1e-4,
+    "head_lr": 5e-4,
+    "epochs": 4,
+    "batch_size": 32,
     "warmup_ratio": 0.06,
     "weight_decay": 0.01,
     "seed": 13,
     "max_length": 128,
     "stride": 32,
     "eval_max_length": 256,
-    "patience": 2,
-    "trainable": "lora",
-    "lora_rank": 16,
-    "lora_alpha": 32.0,
-    "top_layers": 1,
+    "patience": 3,
     "threads": 1,
     "max_dev_examples": 1500,
-    "log_every": 100,
+    "log_every": 50,
 }
 
 
