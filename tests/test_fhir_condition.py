@@ -147,6 +147,8 @@ def test_one_word_mentions_need_an_exact_code_match() -> None:
     assert [m.value["code"]["text"] for m in out] == ["breast cancer"]
     exact = entity("pneumonia", "present")  # score 1.0: a one-word exact hit is coded
     assert len(ConditionBuilder().build(note(), analysis(exact))) == 1
+    organ = exact.model_copy(update={"text": "Heart"})  # a body part alone is a fragment
+    assert ConditionBuilder().build(note(), analysis(organ)) == []
 
 
 def test_missing_patient_raises() -> None:

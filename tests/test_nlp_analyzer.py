@@ -144,6 +144,21 @@ def test_labels_mapped_and_edges_trimmed(coder: IcdCoder) -> None:
     assert a.entities[1].codes[0].code == "Z73.3"
 
 
+def test_entities_never_cross_a_line_break(coder: IcdCoder) -> None:
+    text = "Symptoms:\n- Hunger\n- Thirst\nviral sinusitis (disorder) noted"
+
+    class Joined:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            h, v = text.index("Hunger"), text.index("viral")
+            return [[Span(h, text.index("Thirst") + 6, "problem", 0.9),
+                     Span(v, text.index("(disorder") + 9, "problem", 0.9)]]  # fmt: skip
+
+    (a,) = Analyzer(Joined(), coder=coder).analyze_batch([make_note(text, 1)])
+    assert [e.text for e in a.entities] == ["Hunger", "Thirst", "viral sinusitis"]
+
+
 def test_end_to_end_conditions(coder: IcdCoder) -> None:
     analyzer = Analyzer(DictionaryNer(), coder=coder)
     note = make_note(NOTE_1, 1)

@@ -44,18 +44,3 @@ def test_recognizer_returns_entities_with_offsets(tmp_path: Path) -> None:
             assert e.text == text[e.start : e.end] and e.label in {"problem", "drug"}
             assert 0.0 <= e.score <= 1.0
     assert any(e.label == "problem" and e.text == "diabetes" for e in out[2])
-
-
-def test_entities_never_cross_a_line_break() -> None:
-    from streamproc.nlp.token_classifier import ScoredSpan
-
-    class Joined:
-        version = "fake"
-
-        def predict(self, texts):  # noqa: ANN001, ANN202
-            return [[ScoredSpan(0, len(t), "problem", 0.9)] for t in texts]
-
-    text = "Hunger\n- Thirst"
-    (ents,) = EntityRecognizer(Joined()).recognize([text])  # type: ignore[arg-type]
-    assert [(e.text, e.start) for e in ents] == [("Hunger", 0), ("Thirst", 9)]
-    assert EntityRecognizer(Joined()).recognize(["\n - \n"]) == [()]

@@ -38,6 +38,74 @@ VERIFICATION = {"present": "confirmed", "possible": "provisional"}
 _RANK = {"confirmed": 0, "provisional": 1}
 
 
+# Words that name a body part or only qualify a finding: alone, they are a fragment of a longer
+# mention the entity model cut short, not a condition (the lexical coder would still match them:
+# "heart" -> I51.9 heart disease).
+FRAGMENT_WORDS = frozenset(
+    [
+        "heart",
+        "lung",
+        "lungs",
+        "kidney",
+        "kidneys",
+        "liver",
+        "brain",
+        "chest",
+        "abdomen",
+        "abdominal",
+        "head",
+        "neck",
+        "back",
+        "skin",
+        "bone",
+        "bones",
+        "blood",
+        "eye",
+        "eyes",
+        "ear",
+        "ears",
+        "stomach",
+        "bladder",
+        "colon",
+        "bowel",
+        "breast",
+        "prostate",
+        "thyroid",
+        "joint",
+        "joints",
+        "muscle",
+        "muscles",
+        "nerve",
+        "spine",
+        "arm",
+        "arms",
+        "leg",
+        "legs",
+        "foot",
+        "feet",
+        "hand",
+        "hands",
+        "hip",
+        "knee",
+        "shoulder",
+        "viral",
+        "bacterial",
+        "fungal",
+        "allergic",
+        "chronic",
+        "acute",
+        "severe",
+        "mild",
+        "moderate",
+        "cardiac",
+        "renal",
+        "pulmonary",
+        "hepatic",
+        "urinary",
+    ]
+)
+
+
 @dataclass
 class ConditionBuilder:
     """Implements :class:`streamproc.pipeline.ResourceBuilder` for ``fhir.conditions``."""
@@ -54,6 +122,8 @@ class ConditionBuilder:
             if ent.label != "problem" or ent.assertion not in VERIFICATION or not ent.codes:
                 continue
             one_word = len(ent.text.split()) == 1
+            if one_word and ent.text.lower().strip(".,;:") in FRAGMENT_WORDS:
+                continue  # "heart" of "heart murmur", "viral" of "viral pharyngitis"
             bar = self.min_single_word_score if one_word else self.min_code_score
             if ent.codes[0].score < bar:
                 continue

@@ -42,7 +42,9 @@ LABEL_MAP: dict[str, EntityLabel] = {
 }
 _EDGE_JUNK = " \t\r\n,;:.-*#()[]"
 _TRAILING_JUNK = " \t\r\n,;:.-*#"
-_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)\s*$", re.I)
+# "(disorder)", also when the model's span stopped before the closing parenthesis
+_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
+_LINE = re.compile(r"[^\r\n]+")
 
 
 class ScoredSpanLike(Protocol):
@@ -155,28 +157,33 @@ class Analyzer:
             label = LABEL_MAP.get(str(span.label).lower())
             if label is None or float(span.score) < self.min_entity_score:
                 continue
-            start, end = int(span.start), int(span.end)
-            # Trim list markers, punctuation and SNOMED-style semantic tags off the edges.
-            while start < end and text[start] in _EDGE_JUNK:
-                start += 1
-            while end > start and text[end - 1] in _TRAILING_JUNK:
-                end -= 1
-            m = _SEMANTIC_TAG.search(text, start, end)
-            if m and m.end() == end:
-                end = m.start()
-            while end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end]):
-                end -= 1
-            if end - start < 2:
-                continue
-            out.append(
-                Entity(
-                    label=label,
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    score=round(float(span.score), 4),
+            # A finding never crosses a line break: the model sometimes joins two list items
+            # ("Hunger\n- Thirst"); each line becomes its own entity.
+            for line in _LINE.finditer(text, int(span.start), int(span.end)):
+                start, end = line.span()
+                # Trim list markers, punctuation and SNOMED-style semantic tags off the edges.
+                while start < end and text[start] in _EDGE_JUNK:
+                    start += 1
+                while end > start and text[end - 1] in _TRAILING_JUNK:
+                    end -= 1
+                m = _SEMANTIC_TAG.search(text, start, end)
+                if m and m.end() == end:
+                    end = m.start()
+                while (
+                    end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end])
+                ):
+                    end -= 1
+                if end - start < 2:
+                    continue
+                out.append(
+                    Entity(
+                        label=label,
+                        start=start,
+                        end=end,
+                        text=text[start:end],
+                        score=round(float(span.score), 4),
+                    )
                 )
-            )
         return out
 
     def _relations(

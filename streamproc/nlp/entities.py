@@ -7,9 +7,7 @@ device come from ``Settings``. Assertion and coding are filled in by later stage
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -53,35 +51,16 @@ class EntityRecognizer:
         )
 
     def recognize(self, texts: Sequence[str]) -> list[tuple[Entity, ...]]:
-        """One tuple of entities per text, in text order. A span never crosses a line break:
-        the model sometimes joins two list items ("Hunger\n- Thirst"); each line part with a
-        letter becomes its own entity, list markers stripped."""
+        """One tuple of entities per text, in text order."""
         out = []
         for text, spans in zip(texts, self.classifier.predict(texts), strict=True):
             out.append(
                 tuple(
-                    self._entity(text, part)
+                    self._entity(text, s)
                     for s in spans
-                    if s.label in _LABELS and s.score >= self.min_score
-                    for part in _line_parts(text, s)
+                    if s.label in _LABELS
+                    and s.score >= self.min_score
+                    and text[s.start : s.end].strip()
                 )
             )
         return out
-
-
-_LINE_PART = re.compile(r"[^\r\n]+")
-_EDGE_MARKERS = " \t-*•·:;,."
-
-
-def _line_parts(text: str, span: ScoredSpan) -> list[ScoredSpan]:
-    """The span cut at line breaks, each part trimmed of list markers and blanks."""
-    if "\n" not in text[span.start : span.end] and "\r" not in text[span.start : span.end]:
-        return [span] if text[span.start : span.end].strip() else []
-    parts = []
-    for m in _LINE_PART.finditer(text, span.start, span.end):
-        value = m.group()
-        start = m.start() + len(value) - len(value.lstrip(_EDGE_MARKERS))
-        end = m.end() - (len(value) - len(value.rstrip(" \t")))
-        if start < end and any(c.isalpha() for c in text[start:end]):
-            parts.append(replace(span, start=start, end=end))
-    return parts
