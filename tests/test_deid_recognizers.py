@@ -133,6 +133,8 @@ def test_names(lex: Lexicons) -> None:
     assert "K. Zabrowski" in found(r, "seen by K. Zabrowski today")
     # Synthea-style generated names (FHIR sample data) carry digits
     assert {"Sumiko254", "Larue605"} <= found(r, "Sumiko254 Larue605\n is a 60 year-old")
+    assert {"Marine542", "Ai120"} <= found(r, "Marine542 Ai120\n is a 62 year-old")
+    assert found(r, "Hb12 this am, Mg2 replaced") == set()
     assert found(r, "Covid19 test negative") == set()
 
 

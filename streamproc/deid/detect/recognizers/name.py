@@ -94,7 +94,7 @@ class NameRecognizer(Recognizer):
             ),
         ]
         # Synthea-style generated names carry digits ("Sumiko254 Larue605")
-        self._digit_name = re.compile(r"\b(?P<base>[A-Z][a-z]{2,}(?:['’][A-Za-z]+)?)\d{1,3}\b")
+        self._digit_name = re.compile(r"\b(?P<base>[A-Z][a-z]{1,}(?:['’][A-Za-z]+)?)\d{1,3}\b")
         self._initial_name = re.compile(rf"\b(?P<i>[A-Za-z])(?P<dot>\.)?[ \t]+(?P<w>{_WORD})\b")
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -281,6 +281,8 @@ class NameRecognizer(Recognizer):
                 i + 1 < len(digit_names) and digit_names[i + 1].start() - m.end() <= 2
             )
             base = m.group("base").lower()
+            if len(base) < 3 and not paired:
+                continue  # "Hb12", "Mg2": lab shorthand unless it sits beside another such name
             if (
                 paired
                 or base in self.names
