@@ -38,9 +38,10 @@ VERIFICATION = {"present": "confirmed", "possible": "provisional"}
 _RANK = {"confirmed": 0, "provisional": 1}
 
 
-# Words that name a body part or only qualify a finding: alone, they are a fragment of a longer
-# mention the entity model cut short, not a condition (the lexical coder would still match them:
-# "heart" -> I51.9 heart disease).
+# Words that name a body part, a body function or only qualify a finding: alone, they are a
+# fragment of a longer mention the entity model cut short, not a condition, though the lexical
+# coder would still match them ("heart" -> I51.9 heart disease, "Urination" -> R30.9 painful
+# micturition, "viral" -> B33.8).
 FRAGMENT_WORDS = frozenset(
     [
         "heart",
@@ -102,6 +103,16 @@ FRAGMENT_WORDS = frozenset(
         "pulmonary",
         "hepatic",
         "urinary",
+        "urination",
+        "micturition",
+        "breathing",
+        "swallowing",
+        "defecation",
+        "vision",
+        "hearing",
+        "appetite",
+        "weight",
+        "sleep",
     ]
 )
 
@@ -111,21 +122,15 @@ class ConditionBuilder:
     """Implements :class:`streamproc.pipeline.ResourceBuilder` for ``fhir.conditions``."""
 
     min_code_score: float = 0.5
-    # A one-word mention is coded only on an exact term/synonym hit: a fuzzy match of one word
-    # is mostly a fragment of a longer finding ("Urination" of "frequent urination" -> R30.9
-    # painful micturition, "viral" -> B33.8), which a clinician would reject.
-    min_single_word_score: float = 0.9
 
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         groups: dict[str, list[Entity]] = {}
         for ent in analysis.entities:
             if ent.label != "problem" or ent.assertion not in VERIFICATION or not ent.codes:
                 continue
-            one_word = len(ent.text.split()) == 1
-            if one_word and ent.text.lower().strip(".,;:") in FRAGMENT_WORDS:
-                continue  # "heart" of "heart murmur", "viral" of "viral pharyngitis"
-            bar = self.min_single_word_score if one_word else self.min_code_score
-            if ent.codes[0].score < bar:
+            if ent.text.lower().strip(".,;:") in FRAGMENT_WORDS:
+                continue  # "heart" of "heart murmur", "Urination" of "frequent urination"
+            if ent.codes[0].score < self.min_code_score:
                 continue
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []
