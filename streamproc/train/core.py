@@ -329,6 +329,15 @@ def _summary(scores: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _setup(cfg: TrainConfig, base: Path | str | None) -> tuple[Path, torch.device, Any]:
+    """Threads, seeds, base encoder folder, device and autocast dtype: every trainer's start."""
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    base_path = Path(base) if base is not None else default_base_path()
+    return base_path, device, _autocast_dtype(cfg, device)
+
+
 @dataclass
 class _Loop:
     """What differs between the token and the sequence trainer; everything else is shared."""
@@ -460,11 +469,7 @@ def train_token_classifier(
 
     Returns ``{"best_epoch", "best_f1", "history", "dev", "version", "out_dir", "weights_mb"}``.
     """
-    torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
-    base_path = Path(base) if base is not None else default_base_path()
-    device = resolve_device(cfg.device)
-    ac_dtype = _autocast_dtype(cfg, device)
+    base_path, device, ac_dtype = _setup(cfg, base)
     tags = bio_tags(labels)
     train = _subsample(train, cfg.max_train_examples, cfg.seed, cfg.sample_part)
     dev = _subsample(dev, cfg.max_dev_examples, cfg.seed + 1)
@@ -588,11 +593,7 @@ def train_sequence_classifier(
     (``cfg.added_tokens``) become special tokens whose new embedding rows train and ship."""
     from streamproc.nlp.sequence_classifier import SequenceClassifier
 
-    torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
-    base_path = Path(base) if base is not None else default_base_path()
-    device = resolve_device(cfg.device)
-    ac_dtype = _autocast_dtype(cfg, device)
+    base_path, device, ac_dtype = _setup(cfg, base)
     labels = list(labels)
     train = [e for e in _subsample(train, cfg.max_train_examples, cfg.seed) if e.label is not None]
     dev = [e for e in _subsample(dev, cfg.max_dev_examples, cfg.seed + 1) if e.label is not None]
