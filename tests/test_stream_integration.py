@@ -86,6 +86,7 @@ class Worker:
             "STREAMPROC_KAFKA_BROKERS": stack.kafka_brokers,
             "STREAMPROC_REDIS_URL": stack.redis_url,
             "STREAMPROC_LOG_LEVEL": "INFO",
+            "STREAMPROC_STATE_DIR": str(log_path.parent / "state"),  # Faust's datadir too
         }
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None

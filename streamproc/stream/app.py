@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import faust
 
 from streamproc.config import Settings
+from streamproc.embedded import state_dir
 from streamproc.logging import logging_config
 from streamproc.metrics import Metrics, MetricsServer, redis_check, tcp_check
 from streamproc.pipeline import Pipeline
@@ -33,10 +34,16 @@ log = logging.getLogger(__name__)
 def build_app(settings: Settings, brokers: str) -> faust.App:
     """A configured Faust app with no agents (``install_agents`` adds them)."""
     session = settings.broker_session_timeout_s
+    # Faust's default datadir is "<app id>-data" in the current directory (a checkout, a
+    # container's workdir); keep it with the rest of streamproc's local state instead. Faust
+    # creates only the last level.
+    datadir = state_dir() / "faust" / settings.app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{b}" for b in bootstrap_servers(brokers)],
         store="memory://",
+        datadir=str(datadir),
         autodiscover=False,
         broker_session_timeout=session,
         broker_heartbeat_interval=min(2.0, session / 3),
