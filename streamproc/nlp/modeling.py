@@ -409,6 +409,17 @@ def load_model(
     return _load_hf(path, meta, kind)
 
 
+def copy_trained_state(model: nn.Module, state: dict[str, torch.Tensor], source: object) -> None:
+    """Copy saved trained parameters into a model built from the same recipe (names must match)."""
+    params = dict(model.named_parameters())
+    missing = [k for k in state if k not in params]
+    if missing:
+        raise ValueError(f"{source} has parameters the recipe does not build: {missing[:5]}")
+    with torch.no_grad():
+        for k, v in state.items():
+            params[k].copy_(v.to(params[k].dtype))
+
+
 def _load_small(path: Path, meta: dict[str, Any], base_override: Path | None) -> LoadedModel:
     weights = _need(path / WEIGHTS)
     labels = _labels_from(path, None)
@@ -423,14 +434,9 @@ def _load_small(path: Path, meta: dict[str, Any], base_override: Path | None) ->
     prepare_trainable(model, recipe)
     state = load_file(str(weights))
     added = state.pop("__added_token_embeddings__", None)
-    params = dict(model.named_parameters())
-    missing = [k for k in state if k not in params]
-    if missing:
-        raise ValueError(f"{weights} has parameters the recipe does not build: {missing[:5]}")
-    with torch.no_grad():
-        for k, v in state.items():
-            params[k].copy_(v.to(params[k].dtype))
-        if added is not None:
+    copy_trained_state(model, state, weights)
+    if added is not None:
+        with torch.no_grad():
             _word_embeddings(model).weight[recipe.base_vocab_size :] = added.float()
     _merge_lora(model)
     for p in model.parameters():

@@ -17,6 +17,17 @@ import torch
 from streamproc.nlp.token_classifier import resolve_device
 
 
+def pad_batch(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists -> right-padded ``[n, longest]`` ids and attention mask."""
+    width = max(len(x) for x in seqs)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for r, x in enumerate(seqs):
+        ids[r, : len(x)] = torch.tensor(list(x), dtype=torch.long)
+        mask[r, : len(x)] = 1
+    return ids, mask
+
+
 class SequenceClassifier:
     """Any sequence-classification model with its tokenizer and label list."""
 
@@ -75,12 +86,7 @@ class SequenceClassifier:
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
                 idx = order[b : b + self.batch_size]
-                width = max(len(ids_all[i]) for i in idx)
-                ids = torch.full((len(idx), width), pad, dtype=torch.long)
-                mask = torch.zeros_like(ids)
-                for r, i in enumerate(idx):
-                    ids[r, : len(ids_all[i])] = torch.tensor(ids_all[i])
-                    mask[r, : len(ids_all[i])] = 1
+                ids, mask = pad_batch([ids_all[i] for i in idx], pad)
                 ids, mask = ids.to(self.device), mask.to(self.device)
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                     logits = self.model(input_ids=ids, attention_mask=mask).logits

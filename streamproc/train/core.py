@@ -36,6 +36,7 @@ from streamproc.nlp.modeling import (
     Kind,
     Recipe,
     build_model,
+    copy_trained_state,
     default_base_path,
     load_tokenizer,
     prepare_trainable,
@@ -210,13 +211,7 @@ def _init_from(model: torch.nn.Module, folder: str) -> None:
 
     state = load_file(str(Path(folder) / "weights.safetensors"))
     state.pop("__added_token_embeddings__", None)
-    params = dict(model.named_parameters())
-    missing = [k for k in state if k not in params]
-    if missing:
-        raise ValueError(f"{folder} was trained with another recipe: {missing[:3]}")
-    with torch.no_grad():
-        for k, v in state.items():
-            params[k].copy_(v.to(params[k].dtype))
+    copy_trained_state(model, state, folder)
 
 
 def _data_summary(train: Sequence[Example], dev: Sequence[Example]) -> dict[str, Any]:
@@ -591,7 +586,7 @@ def train_sequence_classifier(
 ) -> dict[str, Any]:
     """Fine-tune a text classifier on ``Example.label``. Marker tokens the caller inserted
     (``cfg.added_tokens``) become special tokens whose new embedding rows train and ship."""
-    from streamproc.nlp.sequence_classifier import SequenceClassifier
+    from streamproc.nlp.sequence_classifier import SequenceClassifier, pad_batch
 
     base_path, device, ac_dtype = _setup(cfg, base)
     labels = list(labels)
@@ -636,12 +631,7 @@ def train_sequence_classifier(
     pad = tokenizer.pad_token_id or 0
 
     def batch_loss(bidx: list[int]) -> tuple[torch.Tensor, int]:
-        width = max(len(ids_all[i]) for i in bidx)
-        ids = torch.full((len(bidx), width), pad, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for r, i in enumerate(bidx):
-            ids[r, : len(ids_all[i])] = torch.tensor(ids_all[i])
-            mask[r, : len(ids_all[i])] = 1
+        ids, mask = pad_batch([ids_all[i] for i in bidx], pad)
         y = torch.tensor([y_all[i] for i in bidx]).to(device)
         ids, mask = ids.to(device), mask.to(device)
         logits = model(input_ids=ids, attention_mask=mask).logits
