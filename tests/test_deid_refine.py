@@ -6,7 +6,7 @@ import pytest
 
 from streamproc.deid.detect.analyzer import Analyzer
 from streamproc.deid.detect.lexicons import Lexicons, load_lexicons
-from streamproc.deid.detect.refine import ModelNameFilter, NamePropagation
+from streamproc.deid.detect.refine import ModelSpanFilter, NamePropagation
 from streamproc.deid.types import DATE, LOCATION, NAME, PHONE, PhiSpan
 
 
@@ -61,16 +61,16 @@ def test_analyzer_applies_refiners(lex: Lexicons) -> None:
         ("Seen by Zabrowski today", "Zabrowski", True),  # capitalised non-word
     ],
 )
-def test_model_name_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
+def test_model_span_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
     s = span(text, value)
-    assert ModelNameFilter(lex).filter(text, [s]) == ([s] if kept else [])
+    assert ModelSpanFilter(lex).filter(text, [s]) == ([s] if kept else [])
 
 
 def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
     # states and countries are not Safe Harbor identifiers; towns are
     text = "niece lives in California; son from calif. and Towson"
     spans = [span(text, v, LOCATION) for v in ("California", "calif", "Towson")]
-    assert texts(text, ModelNameFilter(lex).filter(text, spans)) == ["Towson"]
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["Towson"]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
 )
 def test_model_date_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:
     s = span(text, value, DATE)
-    assert ModelNameFilter(lex).filter(text, [s]) == ([s] if kept else [])
+    assert ModelSpanFilter(lex).filter(text, [s]) == ([s] if kept else [])
 
 
 def test_model_filter_drops_ordinary_places_and_clock_phones(lex: Lexicons) -> None:
@@ -96,4 +96,4 @@ def test_model_filter_drops_ordinary_places_and_clock_phones(lex: Lexicons) -> N
         span(text, "0747", PHONE),
         span(text, "617-555-0100", PHONE),
     ]
-    assert texts(text, ModelNameFilter(lex).filter(text, spans)) == ["617-555-0100"]
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["617-555-0100"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamproc.deid.detect.analyzer import Analyzer, SpanSource
 from streamproc.deid.detect.lexicons import load_lexicons
-from streamproc.deid.detect.refine import ModelNameFilter, NamePropagation
+from streamproc.deid.detect.refine import ModelSpanFilter, NamePropagation
 from streamproc.deid.detect.registry import build_recognizers, read_config
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def build_analyzer(
             model = PhiModel(
                 directory, base=base_encoder, threads=threads, max_len=max_len, stride=stride
             )
-            sources.append(PhiModelRecognizer(model, name_filter=ModelNameFilter(lexicons)))
+            sources.append(PhiModelRecognizer(model, span_filter=ModelSpanFilter(lexicons)))
             parts.append(f"phi-{version}")
     refiners = [NamePropagation(lexicons)] if config.propagate_names else []
     return Analyzer(sources, config.threshold, refiners), "+".join(parts)

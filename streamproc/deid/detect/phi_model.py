@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamproc.deid.detect.refine import ModelNameFilter
+from streamproc.deid.detect.refine import ModelSpanFilter
 from streamproc.deid.types import ALL_TYPES, PhiSpan, canonical_type
 from streamproc.train.examples import Example
 
@@ -319,15 +319,15 @@ class PhiModelRecognizer:
     name = "phi_model"
 
     def __init__(
-        self, model: PhiModel, min_score: float = 0.0, name_filter: ModelNameFilter | None = None
+        self, model: PhiModel, min_score: float = 0.0, span_filter: ModelSpanFilter | None = None
     ) -> None:
         self.model = model
         self.min_score = min_score
-        self.name_filter = name_filter
+        self.span_filter = span_filter
 
     def analyze(self, text: str) -> list[PhiSpan]:
         spans = [s for s in self.model.predict(text) if s.score >= self.min_score]
-        return self.name_filter.filter(text, spans) if self.name_filter else spans
+        return self.span_filter.filter(text, spans) if self.span_filter else spans
 
 
 def shipped_model_dir() -> Path:

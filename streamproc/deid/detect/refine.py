@@ -5,7 +5,7 @@ Two things a span-by-span detector cannot know:
 - :class:`NamePropagation`: a name found once in a note is a name everywhere in that note. Notes
   name a relative or clinician once with context ("dtr suzette", "Radu Crosson (son)") and later
   bare ("suzette called", "Radu wishes to…"); the bare mentions give a recognizer nothing to go on.
-- :class:`ModelNameFilter`: the PHI model learned that rare words are names, so it also tags
+- :class:`ModelSpanFilter`: the PHI model learned that rare words are names, so it also tags
   misspellings ("visisted", "rhonchorous") and ordinary clinical words ("quinton", "klebsiella").
   A model NAME span is dropped when every word is an ordinary word of clinical notes, or when it
   is written in lower case in a mixed-case note and no word is a known first or last name,
@@ -66,7 +66,7 @@ class NamePropagation:
         return [*spans, *extra]
 
 
-class ModelNameFilter:
+class ModelSpanFilter:
     """Drop PHI-model NAME spans that are ordinary words or lower-case non-names, DATE spans
     that are bare numbers (a lab value "9" of "9.2", a clock time "0320", a setting "10") and
     LOCATION spans that are a state or country (not Safe Harbor identifiers)."""
@@ -74,6 +74,7 @@ class ModelNameFilter:
     def __init__(self, lexicons: Lexicons) -> None:
         self.lex = lexicons
         self._relations = frozenset(r.lower() for r in lexicons.relations)
+        self._ordinary = lexicons.common_words | lexicons.stop_words
 
     def _after_relation(self, text: str, start: int) -> bool:
         """ "son rob", "daughters sarah and margie", "husband, milovan": context says name."""
@@ -103,14 +104,14 @@ class ModelNameFilter:
                 return False
             words = [m.group().lower() for m in _WORD.finditer(text, span.start, span.end)]
             # "ST" (sinus tachycardia), "TAN sputum", "last eve": ordinary words, not places
-            return not all(w in self.lex.common_words or w in self.lex.stop_words for w in words)
+            return not all(w in self._ordinary for w in words)
         if span.entity_type != NAME or self._after_relation(text, span.start):
             return True
         words = [m.group().lower().strip("'’") for m in _WORD.finditer(text, span.start, span.end)]
         words = [w for w in words if len(w) > 1]
         if not words:
             return True
-        if all(w in self.lex.common_words or w in self.lex.stop_words for w in words):
+        if all(w in self._ordinary for w in words):
             return False
         value = text[span.start : span.end]
         if _INITIAL.match(value):

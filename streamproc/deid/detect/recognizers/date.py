@@ -80,6 +80,7 @@ class DateRecognizer(PatternRecognizer):
     VENT_BEFORE = re.compile(
         r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|fio2|flowby|simv|\bimv|\bvent\b)", re.IGNORECASE
     )
+    SCORE_RANGE_BEFORE = re.compile(r"(?:^|[^/\d])\d{1,2}\s*-\s*$")  # "3-" of "3-4/10"
     PAIN_NEAR = re.compile(
         r"(?:pain|\bcp\b|rating|rated|scale|experienc|discomfort|ache)", re.IGNORECASE
     )
@@ -107,8 +108,8 @@ class DateRecognizer(PatternRecognizer):
             before = text[max(0, start - 30) : start]
             if self.VENT_BEFORE.search(before):
                 return False
-            if value.endswith("/10") and re.search(
-                r"(?:^|[^/\d])\d{1,2}\s*-\s*$", text[max(0, start - 6) : start]
+            if value.endswith("/10") and self.SCORE_RANGE_BEFORE.search(
+                text[max(0, start - 6) : start]  # a slice: "^" is its start
             ):
                 return False  # "3-4/10": a score range
             if value.endswith("/10") and self.PAIN_NEAR.search(

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizer import Recognizer
+from streamproc.deid.detect.refine import is_caps_note
 from streamproc.deid.types import NAME, PhiSpan
 
 # capitalised words that take digits in clinical text ("Covid19", "Vitamin12")
@@ -204,8 +205,7 @@ class NameRecognizer(Recognizer):
     # ---- recognizer ----------------------------------------------------------------------------
     def analyze(self, text: str) -> list[PhiSpan]:
         spans: list[PhiSpan] = []
-        upper_ratio = sum(c.isupper() for c in text) / max(1, sum(c.isalpha() for c in text))
-        caps_note = upper_ratio > 0.6
+        caps_note = is_caps_note(text)
         for m in self._title.finditer(text):
             if "\n" in m.group():
                 continue
