@@ -137,10 +137,13 @@ def test_low_score_and_uncoded_problems_are_skipped() -> None:
 
 
 def test_body_parts_functions_and_qualifiers_alone_are_fragments() -> None:
+    from streamproc.nlp.icd.coder import IcdCoder
+
+    coder = IcdCoder()
     exact = entity("pneumonia", "present")
     assert len(ConditionBuilder().build(note(), analysis(exact))) == 1
     for fragment in ("Heart", "Urination", "viral"):
-        cut = exact.model_copy(update={"text": fragment})
+        cut = exact.model_copy(update={"text": fragment, "codes": coder.code(fragment)})
         assert ConditionBuilder().build(note(), analysis(cut)) == []
 
 

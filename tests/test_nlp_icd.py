@@ -83,6 +83,13 @@ def test_synonym_table_parse() -> None:
     assert table.abbreviations[0][0].sub("bar baz", "a foo b") == "a bar baz b"
     with pytest.raises(ValueError):
         load_synonyms("weird\tx\ty\n")
+    assert load_synonyms("none\tHeart\t-\n").uncodable == frozenset({"heart"})
+
+
+def test_fragments_alone_have_no_codes(coder: IcdCoder) -> None:
+    for fragment in ("heart", "Urination", "viral", "Heart."):
+        assert coder.code(fragment) == ()
+    assert coder.code("heart failure")[0].code == "I50.9"  # only the lone word is uncodable
 
 
 def test_gold_file_is_valid() -> None:

@@ -38,85 +38,6 @@ VERIFICATION = {"present": "confirmed", "possible": "provisional"}
 _RANK = {"confirmed": 0, "provisional": 1}
 
 
-# Words that name a body part, a body function or only qualify a finding: alone, they are a
-# fragment of a longer mention the entity model cut short, not a condition, though the lexical
-# coder would still match them ("heart" -> I51.9 heart disease, "Urination" -> R30.9 painful
-# micturition, "viral" -> B33.8).
-FRAGMENT_WORDS = frozenset(
-    [
-        "heart",
-        "lung",
-        "lungs",
-        "kidney",
-        "kidneys",
-        "liver",
-        "brain",
-        "chest",
-        "abdomen",
-        "abdominal",
-        "head",
-        "neck",
-        "back",
-        "skin",
-        "bone",
-        "bones",
-        "blood",
-        "eye",
-        "eyes",
-        "ear",
-        "ears",
-        "stomach",
-        "bladder",
-        "colon",
-        "bowel",
-        "breast",
-        "prostate",
-        "thyroid",
-        "joint",
-        "joints",
-        "muscle",
-        "muscles",
-        "nerve",
-        "spine",
-        "arm",
-        "arms",
-        "leg",
-        "legs",
-        "foot",
-        "feet",
-        "hand",
-        "hands",
-        "hip",
-        "knee",
-        "shoulder",
-        "viral",
-        "bacterial",
-        "fungal",
-        "allergic",
-        "chronic",
-        "acute",
-        "severe",
-        "mild",
-        "moderate",
-        "cardiac",
-        "renal",
-        "pulmonary",
-        "hepatic",
-        "urinary",
-        "urination",
-        "micturition",
-        "breathing",
-        "swallowing",
-        "defecation",
-        "vision",
-        "hearing",
-        "appetite",
-        "weight",
-        "sleep",
-    ]
-)
-
-
 @dataclass
 class ConditionBuilder:
     """Implements :class:`streamproc.pipeline.ResourceBuilder` for ``fhir.conditions``."""
@@ -128,8 +49,6 @@ class ConditionBuilder:
         for ent in analysis.entities:
             if ent.label != "problem" or ent.assertion not in VERIFICATION or not ent.codes:
                 continue
-            if ent.text.lower().strip(".,;:") in FRAGMENT_WORDS:
-                continue  # "heart" of "heart murmur", "Urination" of "frequent urination"
             if ent.codes[0].score < self.min_code_score:
                 continue
             groups.setdefault(ent.codes[0].code, []).append(ent)

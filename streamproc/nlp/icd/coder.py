@@ -50,6 +50,7 @@ class SynonymTable:
     abbreviations: tuple[tuple[re.Pattern[str], str], ...]
     direct: dict[str, str]
     version: str
+    uncodable: frozenset[str] = frozenset()  # mentions that alone name no condition
 
 
 def _normal(text: str) -> str:
@@ -67,6 +68,7 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
         raw = resources.files("streamproc.nlp.icd").joinpath("synonyms.tsv").read_text("utf-8")
     abbreviations: list[tuple[str, str]] = []
     direct: dict[str, str] = {}
+    uncodable: set[str] = set()
     for line in raw.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -75,6 +77,8 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
             abbreviations.append((term.lower(), value))
         elif kind == "code":
             direct[_normal(term)] = value.strip()
+        elif kind == "none":
+            uncodable.add(_normal(term))
         else:
             raise ValueError(f"unknown synonym kind {kind!r}")
     abbreviations.sort(key=lambda item: -len(item[0]))  # "dm ii" before "dm"
@@ -84,7 +88,8 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     )
     import hashlib
 
-    return SynonymTable(compiled, direct, "syn-" + hashlib.sha256(raw.encode()).hexdigest()[:8])
+    version = "syn-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
+    return SynonymTable(compiled, direct, version, frozenset(uncodable))
 
 
 class IcdCoder:
@@ -114,6 +119,8 @@ class IcdCoder:
 
     # ---- internals ---------------------------------------------------------------------------
     def _code_uncached(self, mention: str) -> tuple[CodeCandidate, ...]:
+        if mention in self.synonyms.uncodable:
+            return ()  # a body part or qualifier alone: a fragment of a longer mention
         direct = self.synonyms.direct.get(mention) or self.synonyms.direct.get(
             _HISTORY_PREFIX.sub("", mention)
         )
