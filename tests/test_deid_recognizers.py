@@ -148,6 +148,20 @@ def test_names_outside_every_lexicon(lex: Lexicons) -> None:
     assert found(r, "RADU CROSSON CALLED") == set()  # no case signal in capitals
 
 
+def test_names_after_context_without_case_or_lexicon(lex: Lexicons) -> None:
+    r = NameRecognizer(lex)
+    # lower-case, in no lexicon: the relation word or title is the only signal
+    assert found(r, "social: dtr quenbelle in contact by phone") == {"quenbelle"}
+    assert found(r, "BP 80S. NP VORDAKIS MADE AWARE") == {"VORDAKIS"}
+    # ...but not misspellings, English words, acronyms or relation words themselves
+    assert found(r, "son visted today, wife famliy mtg") == set()
+    assert found(r, "daughter incredibly emotional, son-inlaw in to visit") == set()
+    assert found(r, "HUSBAND CEO. SMOKER 30PK/YR") == set()
+    assert found(r, "WATCHED VIDEO OF SONS HOCKEY GAME") == set()  # capitals: relation too weak
+    assert found(r, "ON 3L NP . FOLEY DC") == set()  # the sentence ended after "NP"
+    assert lex.near_common("visted") and not lex.near_common("quenbelle")
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -182,6 +196,12 @@ def test_locations(lex: Lexicons) -> None:
     assert "Hospital" not in " ".join(got)
     assert found(r, "TRANSFERRED FROM VAMC HOSPITAL") == {"VAMC"}
     assert found(r, "went to the hospital, ST depressions") == set()
+    # a residence or an employer named by the sentence, in any case
+    assert found(r, "social: lives alone in quarry hollow, dtr close by") == {"quarry hollow"}
+    assert found(r, "HUSBAND CEO OF ZENTRAVIX. SMOKER") == {"ZENTRAVIX"}
+    assert found(r, "He works for Brightmoor Logistics as a driver") == {"Brightmoor Logistics"}
+    assert found(r, "lives in a nursing home; works at home; lives in California") == set()
+    assert found(r, "Pt lives alone in apartment, works for the city") == set()
 
 
 def test_registry_is_explicit_and_checked(tmp_path) -> None:  # noqa: ANN001

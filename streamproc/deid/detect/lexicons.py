@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -33,9 +34,25 @@ class Lexicons:
     relations: tuple[str, ...]
     not_phi_places: frozenset[str] = frozenset()  # states, countries: not Safe Harbor PHI
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
         return self.first_names | self.last_names
+
+    def near_common(self, word: str) -> bool:
+        """One typo away from an ordinary word ("visted", "famliy"): a misspelling, not a name.
+
+        Words under five letters are left alone: short names sit one edit from many words.
+        """
+        w = word.lower()
+        if len(w) < 5:
+            return False
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        return not edits.isdisjoint(self.common_words)
 
 
 def _ascii_names(values: Any) -> set[str]:

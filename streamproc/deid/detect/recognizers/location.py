@@ -55,6 +55,13 @@ class LocationRecognizer(Recognizer):
         self._saint = re.compile(
             r"\b(?:(?i:st\.|saint)\s+[A-Za-z]{2,}|St\s+[A-Z][a-z]+)(?:'s)?(?![\w])"
         )
+        # what follows says a place or an employer comes next: "lives alone in white marsh",
+        # "works for Genentech", "CEO of IBM"
+        self._context = re.compile(
+            r"\b(?i:(?:lives|living|resides|residing|moved|relocated)(?:[ \t]+(?:alone|with[ \t]+\w+))?"
+            r"[ \t]+(?:in|to|near)|works?[ \t]+(?:for|at)|worked[ \t]+(?:for|at)|employed[ \t]+(?:by|at)"
+            r"|employee[ \t]+of|ceo[ \t]+of|owner[ \t]+of|(?:his|her|own)[ \t]+business)[ \t]+"
+        )
         self._facilities = _phrase_regex(lexicons.facilities)
         self._places = _phrase_regex(lexicons.places)
 
@@ -81,8 +88,37 @@ class LocationRecognizer(Recognizer):
         all_common = all(k.group().lower().strip(".,'’s") in self.lex.common_words for k in keep)
         return s, end, all_common
 
+    def _after_context(self, text: str, pos: int, case_matters: bool) -> tuple[int, int] | None:
+        """Up to three words after a residence/employer phrase ("white marsh", "Genentech").
+
+        Ordinary words at the end are left out; in mixed-case text the words must be capitalised.
+        """
+        run = re.match(r"[A-Za-z][\w&'’-]*(?:[ \t]+[A-Za-z][\w&'’-]*){0,2}", text[pos : pos + 60])
+        if run is None:
+            return None
+        words: list[re.Match[str]] = []
+        for w in re.finditer(r"\S+", run.group()):
+            low = w.group().lower()
+            if low in self.LEAD_STOP or (case_matters and not w.group()[0].isupper()):
+                break
+            words.append(w)
+        while words and words[-1].group().lower() in self.lex.common_words:
+            words.pop()  # "works for vista health": the name, not "health"
+        if not words or all(w.group().lower() in self.lex.common_words for w in words):
+            return None
+        phrase = " ".join(w.group().lower() for w in words)
+        if phrase in self.lex.not_phi_places:
+            return None  # "lives in California": a state is not a Safe Harbor identifier
+        return pos + words[0].start(), pos + words[-1].end()
+
     def analyze(self, text: str) -> list[PhiSpan]:
         spans: list[PhiSpan] = []
+        letters = sum(c.isalpha() for c in text) or 1
+        case_matters = 0.02 < sum(c.isupper() for c in text) / letters < 0.6
+        for m in self._context.finditer(text):
+            found = self._after_context(text, m.end(), case_matters)
+            if found is not None:
+                spans.append(PhiSpan(*found, LOCATION, 0.7, "location_context"))
         for m in self._facility.finditer(text):
             trimmed = self._trim(text, *m.span("phi"))
             if trimmed is None:

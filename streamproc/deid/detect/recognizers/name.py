@@ -47,6 +47,11 @@ _INITIAL = r"[A-Z]\."
 _CAP_PAIR = re.compile(
     r"(?<![\w'’.-])([A-Z][a-z]{2,}(?:['’][A-Za-z]+)?)[ \t]+([A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?)(?![\w'’-])"
 )
+# word endings of English, not of names, for words outside the ordinary-word list
+# ("daughter incredibly emotional", "need for proxy determination", "RN posted")
+_ENGLISH_SUFFIX = re.compile(
+    r"(?:ly|tion|sion|ment|ness|ity|ed|ing|ous|ive|able|ible|ful|less|ance|ence|ize|ise|ys)$"
+)
 _PLACE_BEFORE = re.compile(r"\b(?i:in|from|to|at|of|near)[ \t]+$")
 
 
@@ -65,6 +70,7 @@ class NameRecognizer(Recognizer):
         self.lexicon_score = lexicon_score
         self._title = re.compile(rf"\b{self.TITLES}(?=[\s.])[\s.]+")
         rel = "|".join(re.escape(r) for r in sorted(lexicons.relations, key=len, reverse=True))
+        self._relation_words = frozenset(r.lower() for r in lexicons.relations)
         self._relation = re.compile(
             rf"\b(?:{rel})(?:'s)?(?:\s*(?:name\s+is|named|is|,|:|-|\(|/)\s*|\s+)", re.IGNORECASE
         )
@@ -148,8 +154,14 @@ class NameRecognizer(Recognizer):
             break
         return out
 
-    def _context_score(self, word: str, caps_note: bool, strong: bool) -> float:
-        """Score a word found right after a title ("Dr" is ``strong``) or a relation word."""
+    def _context_score(
+        self, word: str, caps_note: bool, strong: bool, after_title: bool = True, first: bool = True
+    ) -> float:
+        """Score a word found after a title ("Dr" is ``strong``) or a relation word.
+
+        A word outside every lexicon counts only right after the cue (``first``), and in
+        capitals only after a title: a relation word says little there ("SONS HOCKEY GAME").
+        """
         low = word.lower().strip(".")
         common = low in self.lex.common_words
         if len(low) == 1:
@@ -160,6 +172,18 @@ class NameRecognizer(Recognizer):
             return 0.9 if not common else 0.7  # "son bill", "wife, rose"
         if word[0].isupper() and not caps_note and not common:
             return 0.8
+        long_enough = len(low) >= (4 if caps_note else 3)  # "HUSBAND CEO": an acronym
+        if (
+            first
+            and (after_title or not caps_note)
+            and not common
+            and long_enough
+            and low.isalpha()
+            and not _ENGLISH_SUFFIX.search(low)
+            and low not in self._relation_words
+            and not self.lex.near_common(low)
+        ):
+            return 0.6  # "dtr suzette", "NP DJURIC": no case signal, but the context is enough
         return 0.4
 
     def _labelled_name(self, text: str, m: re.Match[str], caps_note: bool) -> list[PhiSpan]:
@@ -219,15 +243,19 @@ class NameRecognizer(Recognizer):
             ) or title.lower() in ("mr.", "mrs.", "ms.", "mister", "miss")
             # no period: "MR" is also mitral regurgitation, "ms" mental status
             courtesy = title.lower() in ("mr", "mrs", "ho")
-            for s, e in self._take_names(text, m.end(), 3, allow_list=is_dr):
-                score = self._context_score(text[s:e], caps_note, is_dr)
+            if not is_dr and re.search(r"\s\.", m.group()):
+                continue  # "3L NP . FOLEY DC": the sentence ended after the title-like word
+            for i, (s, e) in enumerate(self._take_names(text, m.end(), 3, allow_list=is_dr)):
+                score = self._context_score(text[s:e], caps_note, is_dr, first=i == 0)
                 low = text[s:e].lower()
                 if courtesy and score < 0.6 and len(low) >= 3 and low not in self.lex.common_words:
                     score = 0.6
                 spans.append(PhiSpan(s, e, NAME, score, "name_title"))
         for m in self._relation.finditer(text):
-            for s, e in self._take_names(text, m.end(), 3, allow_list=True):
-                score = self._context_score(text[s:e], caps_note, False)
+            for i, (s, e) in enumerate(self._take_names(text, m.end(), 3, allow_list=True)):
+                score = self._context_score(
+                    text[s:e], caps_note, False, after_title=False, first=i == 0
+                )
                 spans.append(PhiSpan(s, e, NAME, score, "name_relation"))
         for m in self._initial_name.finditer(text):
             word = m.group("w")
