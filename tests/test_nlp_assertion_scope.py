@@ -34,6 +34,10 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str, nth: int = 
     return ctx.assert_text(sentence, start, start + len(mention)).assertion
 
 
+ROS = (
+    "ROS: Patient denies the following: fever, chills, night sweats, weight loss, chest pain, "
+    "palpitations, or shortness of breath, and she reports that the cough is getting worse at night."
+)
 SYNTHEA = (
     "Patient has a history of muscle pain (finding), fatigue (finding), suspected covid-19, "
     "covid-19, part-time employment (finding), fever (finding), cough (finding)."
@@ -76,6 +80,23 @@ def test_hedge_does_not_cross_list_commas(
         # terminators
         ("No fever however cough persists.", "cough", "present"),
         ("No rash; itching.", "itching", "present"),
+        # a list headed by the trigger is covered past max_scope words, to its last short item
+        (ROS, "shortness of breath", "absent"),
+        (ROS, "cough", "present"),  # after the list, a long clause: out of scope
+        (
+            "Negative for: fever, chills, rash, nausea, vomiting, diarrhea, dysuria and hematuria.",
+            "hematuria",
+            "absent",
+        ),  # the colon right after the trigger opens the list
+        # a trigger inside a list heads nothing
+        (
+            "Thyroid dysfunction, renal failure, scleroderma, amyloidosis, any not cured malignancy, "
+            "and any advanced psychiatric or neurologic disease",
+            "neurologic disease",
+            "present",
+        ),
+        # "non-" keeps its one-word scope even before a list
+        ("Known or suspected non-compliance, drug or alcohol abuse", "alcohol abuse", "present"),
     ],
 )
 def test_scope_edges(note: ContextAssertion, sentence: str, mention: str, expected: str) -> None:

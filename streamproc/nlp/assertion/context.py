@@ -253,11 +253,14 @@ class ContextAssertion:
             edge = hi
             for s, _e, other in boundaries:
                 if lo <= s < edge and _ends(other, rule):
+                    if text[s] == ":" and _HEADING_GAP.fullmatch(text, lo, s):
+                        continue  # "negative for: fever, chills": the colon opens the scope
                     edge = s
             if rule.max_scope is not None:
                 words = list(_WORD.finditer(text, lo, edge))
                 if len(words) > rule.max_scope:
-                    edge = words[rule.max_scope - 1].end()
+                    cut = words[rule.max_scope - 1].end()
+                    edge = _list_end(text, lo, cut, edge) if rule.max_scope >= 6 else cut
             return edge
         edge = lo
         for _s, e, other in boundaries:
@@ -280,6 +283,38 @@ def _starts_list_item(text: str, sent_start: int, trigger_start: int) -> bool:
     keeps the classic ConText scope over the whole list.
     """
     return _LIST_JOINER.search(text, max(sent_start, trigger_start - 12), trigger_start) is not None
+
+
+_HEADING_GAP = re.compile(r"\s*(?:the\s+following|any\s+of\s+the\s+following)?\s*", re.IGNORECASE)
+_LIST_SEPARATOR = re.compile(r",|\bor\b|\band\b|\band/or\b", re.IGNORECASE)
+_LIST_ITEM_WORDS = 5
+
+
+def _list_end(text: str, trigger_end: int, cut: int, edge: int) -> int:
+    """Where a forward scope cut at ``max_scope`` words really ends when it runs through a list.
+
+    "denies the following: fever, chills, night sweats, weight loss, chest pain, palpitations,
+    or shortness of breath": every item is negated, however long the list. The scope goes on past
+    ``cut`` while the text reads as short comma/or/and-separated items (a colon or a comma before
+    ``cut`` says a list has begun) and stops at the first item longer than a few words.
+    """
+    if not re.search(r"[,:]", text[trigger_end:cut]):
+        return cut
+    sentence_start = max(
+        text.rfind("\n", 0, trigger_end), *(text.rfind(c, 0, trigger_end) for c in ".:;")
+    )
+    if "," in text[sentence_start + 1 : trigger_end]:
+        return cut  # "A, B, any not cured C, and D": a trigger inside a list heads no list
+    item_start = text.rfind(",", trigger_end, cut)
+    pos = item_start + 1 if item_start >= 0 else cut
+    for sep in [*_LIST_SEPARATOR.finditer(text, pos, edge), None]:
+        end = sep.start() if sep is not None else edge
+        if len(_WORD.findall(text, pos, end)) > _LIST_ITEM_WORDS:
+            return max(cut, pos)
+        if sep is None:
+            return edge
+        pos = sep.end()
+    return edge
 
 
 def _bracket_edge(text: str, lo: int, hi: int, forward: bool) -> int:
