@@ -226,6 +226,14 @@ def test_analyzer_merges_overlaps_and_adjacent(lex: Lexicons) -> None:
         ("Jean Hudson", "NAME"),
         ("617-555-1234", "PHONE"),
     ]
+    # a place split across types by the model is one phrase; a town after a comma is not
+    text = "lives in quarry hollow, Towson"
+    spans = [PhiSpan(9, 15, "LOCATION", 0.9), PhiSpan(16, 22, "ADDRESS", 0.8),
+             PhiSpan(24, 30, "LOCATION", 0.9)]  # fmt: skip
+    assert [(text[s.start : s.end], s.entity_type) for s in merge_spans(text, spans)] == [
+        ("quarry hollow", "ADDRESS"),
+        ("Towson", "LOCATION"),
+    ]
     analyzer = Analyzer(build_recognizers(read_config(), lex), threshold=0.5)
     out = analyzer.analyze("Dr. Quilling saw pt 5/13, call 617-555-1234")
     assert {s.entity_type for s in out} == {"NAME", "DATE", "PHONE"}

@@ -3,7 +3,7 @@
 Merge rules: drop spans under the threshold; overlapping spans resolve to the higher type
 priority (then higher score, then longer span), the winner stretching to cover the union so no
 part of an identifier is left in clear; same-type spans that touch or are separated only by
-spaces/punctuation join into one.
+spaces/punctuation join into one, and so do a LOCATION and an ADDRESS separated by spaces only.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from streamproc.deid.types import TYPE_PRIORITY, PhiSpan
+from streamproc.deid.types import ADDRESS, LOCATION, TYPE_PRIORITY, PhiSpan
 
 _JOINABLE_GAP = re.compile(r"[ \t.,'’-]{0,2}")
+_PLACE_TYPES = frozenset({LOCATION, ADDRESS})
 
 
 class SpanSource(Protocol):
@@ -85,9 +86,13 @@ def merge_spans(text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
         if joined:
             last = joined[-1]
             gap = text[last.end : span.start]
-            if last.entity_type == span.entity_type and _JOINABLE_GAP.fullmatch(gap):
+            same = last.entity_type == span.entity_type and _JOINABLE_GAP.fullmatch(gap)
+            one_place = {last.entity_type, span.entity_type} <= _PLACE_TYPES and gap.isspace()
+            if same or one_place:
+                # "quarry[LOCATION] hollow[ADDRESS]": one phrase gets one surrogate
+                top = max(last, span, key=_rank)
                 joined[-1] = PhiSpan(
-                    last.start, span.end, last.entity_type, max(last.score, span.score), last.source
+                    last.start, span.end, top.entity_type, max(last.score, span.score), top.source
                 )
                 continue
         joined.append(span)
