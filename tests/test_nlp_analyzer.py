@@ -140,8 +140,33 @@ def test_labels_mapped_and_edges_trimmed(coder: IcdCoder) -> None:
             ]
 
     (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
-    assert [(e.label, e.text) for e in a.entities] == [("drug", "lasix"), ("problem", "stress")]
+    assert [(e.label, e.text) for e in a.entities] == [
+        ("drug", "lasix"),
+        ("problem", "stress"),
+        ("problem", "CHF"),  # the model missed it; the abbreviation table did not
+    ]
     assert a.entities[1].codes[0].code == "Z73.3"
+
+
+def test_problem_abbreviations_in_capitals(coder: IcdCoder) -> None:
+    text = "PMH: HTN, DM2, s/p MI, Afib. PE: lungs clear. Dm bells. CHF exacerbation."
+
+    class PubMedNer:  # mislabels HTN, misses the rest, finds "CHF exacerbation" itself
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            h, c = text.index("HTN"), text.index("CHF")
+            return [[Span(h, h + 3, "test", 0.7), Span(c, c + 16, "problem", 0.9)]]
+
+    (a,) = Analyzer(PubMedNer(), coder=coder).analyze_batch([make_note(text, 1)])
+    found = [(e.label, e.text, e.codes[0].code) for e in a.entities]
+    assert found == [
+        ("problem", "HTN", "I10"),
+        ("problem", "DM2", "E11.9"),
+        ("problem", "s/p MI", "I25.2"),
+        ("problem", "Afib", "I48.91"),
+        ("problem", "CHF exacerbation", found[-1][2]),  # the model's longer mention stays
+    ]  # "PE" (physical exam here) and "Dm" (not in capitals) are left alone
 
 
 def test_entities_never_cross_a_line_break(coder: IcdCoder) -> None:

@@ -25,7 +25,7 @@ from streamproc.state import StateStore
 
 log = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "analyzer-1"
+ANALYZER_VERSION = "analyzer-2"  # 2: problem abbreviations written in capitals are entities
 
 # Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
 # names let a plain Hugging Face checkpoint (BC5CDR, NCBI, Chia-style labels) be dropped in.
@@ -45,6 +45,10 @@ _TRAILING_JUNK = " \t\r\n,;:.-*#"
 # "(disorder)", also when the model's span stopped before the closing parenthesis
 _SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
 _LINE = re.compile(r"[^\r\n]+")
+# "PE" is as often the physical exam as a pulmonary embolism; the coder still expands it when
+# the model found it as a problem.
+_AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
+_ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib"})  # never a word or a name
 
 
 class ScoredSpanLike(Protocol):
@@ -96,6 +100,10 @@ class Analyzer:
         }
         if relations is not None:
             self.model_versions["ade"] = str(getattr(relations, "version", "unknown"))
+        abbreviations = [p.pattern for p, _ in self.coder.synonyms.abbreviations]
+        self._abbreviation = (
+            re.compile("|".join(abbreviations), re.IGNORECASE) if abbreviations else None
+        )
         self.cache = InferenceCache(store, self.model_versions, cache_ttl_s) if store else None
 
     # ---- ClinicalAnalyzer ----------------------------------------------------------------------
@@ -133,7 +141,8 @@ class Analyzer:
         sentences = split_sentences(text)
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
-        raw = [e for e in self._to_entities(text, spans) if not sections.in_header(e.start, e.end)]
+        found = self._with_abbreviations(text, self._to_entities(text, spans))
+        raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections
         )
@@ -185,6 +194,33 @@ class Analyzer:
                     )
                 )
         return out
+
+    def _with_abbreviations(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """Add the problem abbreviations of the ICD synonym table written in capitals ("HTN",
+        "DM2", "CHF"): the NER model, trained on PubMed prose, misses or mislabels them in notes
+        ("HTN" as a test). A model problem already covering one is kept as it is."""
+        if self._abbreviation is None:
+            return entities
+        out = list(entities)
+        for m in self._abbreviation.finditer(text):
+            word, (start, end) = m.group(), m.span()
+            low = word.lower()
+            if low in _AMBIGUOUS_ABBREVIATIONS or (
+                any(c.islower() for c in word) and low not in _ANY_CASE_ABBREVIATIONS
+            ):
+                continue
+            if text[max(0, start - 4) : start].lower() == "s/p " and (
+                f"s/p {low}" in self.coder.synonyms.direct
+            ):
+                start -= 4  # "s/p MI" is a past infarction (I25.2), not an acute one
+            overlapping = [e for e in out if e.start < end and start < e.end]
+            if any(e.label == "problem" for e in overlapping):
+                continue
+            out = [e for e in out if e not in overlapping]
+            out.append(
+                Entity(label="problem", start=start, end=end, text=text[start:end], score=0.9)
+            )
+        return sorted(out, key=lambda e: (e.start, e.end))
 
     def _relations(
         self, text: str, sentences: list[Sentence], entities: list[Entity]
