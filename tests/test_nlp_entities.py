@@ -1,19 +1,19 @@
-"""EntityRecognizer: model spans become ``nlp.types.Entity`` with exact offsets and a version."""
+"""A trained token classifier's spans become ``nlp.types.Entity`` with exact offsets."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
-from types import SimpleNamespace
 
-from streamproc.nlp.entities import EntityRecognizer
+from streamproc.nlp.entities import to_entities
+from streamproc.nlp.token_classifier import TokenClassifier
 from streamproc.nlp.types import Entity
 from streamproc.train.core import TrainConfig, train_token_classifier
 from streamproc.train.examples import Example, Span
 from streamproc.train.testing import tiny_base
 
 
-def test_recognizer_returns_entities_with_offsets(tmp_path: Path) -> None:
+def test_trained_model_spans_become_entities_with_offsets(tmp_path: Path) -> None:
     base = tiny_base(tmp_path / "base")
     rng = random.Random(0)
     exs = []
@@ -29,15 +29,13 @@ def test_recognizer_returns_entities_with_offsets(tmp_path: Path) -> None:
         exs[:40], exs[40:], ["problem", "drug"], cfg, tmp_path / "ner", "ner", base=base
     )
     assert res["best_f1"] > 0.5  # the tiny model does learn this pattern
-    settings = SimpleNamespace(
-        models=SimpleNamespace(ner=tmp_path / "ner", base_encoder=None),
-        max_window_tokens=64, window_stride=16, batch_size=4, device="cpu", inference_threads=1,
-    )  # fmt: skip
-    rec = EntityRecognizer.from_settings(settings)
-    assert rec.version == res["version"]
+    clf = TokenClassifier.from_path(
+        tmp_path / "ner", max_tokens=64, stride=16, batch_size=4, device="cpu", threads=1
+    )
+    assert clf.version == res["version"]
     texts = [exs[41].text, "", "History of diabetes treated with insulin . " * 20]
-    out = rec.recognize(texts)
-    assert len(out) == 3 and out[1] == ()
+    out = [to_entities(t, spans) for t, spans in zip(texts, clf.predict(texts), strict=True)]
+    assert len(out) == 3 and out[1] == []
     for text, ents in zip(texts, out, strict=True):
         for e in ents:
             assert isinstance(e, Entity)

@@ -306,9 +306,9 @@ def load_shipped(settings: Any) -> TaskModels:
     from transformers import AutoModel
 
     from streamproc.deid.detect.phi_model import PhiModel, shipped_model_dir
+    from streamproc.nlp import packaged_ner_path
     from streamproc.nlp.ade import model as ade_model
     from streamproc.nlp.ade.extractor import PACKAGED_MODEL
-    from streamproc.nlp.entities import SHIPPED_NER
     from streamproc.nlp.modeling import load_tokenizer, resolve_base
     from streamproc.nlp.token_classifier import TokenClassifier
 
@@ -322,7 +322,7 @@ def load_shipped(settings: Any) -> TaskModels:
         max_len=settings.max_window_tokens,
         stride=settings.window_stride,
     )
-    ner = TokenClassifier.from_path(models_cfg.ner or SHIPPED_NER, settings, device="cpu")
+    ner = TokenClassifier.from_path(models_cfg.ner or packaged_ner_path(), settings, device="cpu")
     ade = ade_model.load(Path(models_cfg.ade or PACKAGED_MODEL), base_path)
     base = AutoModel.from_pretrained(str(base_path), local_files_only=True).eval()
     return TaskModels(deid, ner, ade, load_tokenizer(base_path), base)

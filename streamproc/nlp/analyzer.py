@@ -9,53 +9,23 @@ for every entity, ICD-10-CM coding of problems (memoised per mention string) and
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
 from streamproc.nlp.cache import InferenceCache
+from streamproc.nlp.entities import ProblemAbbreviations, to_entities
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, split_sentences
-from streamproc.nlp.types import AdeRelation, Entity, EntityLabel, NoteAnalysis
+from streamproc.nlp.types import AdeRelation, Entity, NoteAnalysis
 from streamproc.records import NoteEvent
 from streamproc.state import StateStore
 
 log = logging.getLogger(__name__)
 
 ANALYZER_VERSION = "analyzer-2"  # 2: problem abbreviations written in capitals are entities
-
-# Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
-# names let a plain Hugging Face checkpoint (BC5CDR, NCBI, Chia-style labels) be dropped in.
-LABEL_MAP: dict[str, EntityLabel] = {
-    "problem": "problem",
-    "disease": "problem",
-    "condition": "problem",
-    "test": "test",
-    "measurement": "test",
-    "treatment": "treatment",
-    "procedure": "treatment",
-    "drug": "drug",
-    "chemical": "drug",
-}
-_EDGE_JUNK = " \t\r\n,;:.-*#()[]"
-_TRAILING_JUNK = " \t\r\n,;:.-*#"
-# "(disorder)", also when the model's span stopped before the closing parenthesis
-_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
-_LINE = re.compile(r"[^\r\n]+")
-# "PE" is as often the physical exam as a pulmonary embolism; the coder still expands it when
-# the model found it as a problem.
-_AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
-_ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib"})  # never a word or a name
-
-
-class ScoredSpanLike(Protocol):
-    start: int
-    end: int
-    label: str
-    score: float
 
 
 class EntitySource(Protocol):
@@ -100,10 +70,7 @@ class Analyzer:
         }
         if relations is not None:
             self.model_versions["ade"] = str(getattr(relations, "version", "unknown"))
-        abbreviations = [p.pattern for p, _ in self.coder.synonyms.abbreviations]
-        self._abbreviation = (
-            re.compile("|".join(abbreviations), re.IGNORECASE) if abbreviations else None
-        )
+        self.abbreviations = ProblemAbbreviations(self.coder.synonyms)
         self.cache = InferenceCache(store, self.model_versions, cache_ttl_s) if store else None
 
     # ---- ClinicalAnalyzer ----------------------------------------------------------------------
@@ -141,7 +108,7 @@ class Analyzer:
         sentences = split_sentences(text)
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
-        found = self._with_abbreviations(text, self._to_entities(text, spans))
+        found = self.abbreviations.add(text, to_entities(text, spans, self.min_entity_score))
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections
@@ -160,68 +127,6 @@ class Analyzer:
             elapsed_ms=round(ner_ms, 2),
         )
 
-    def _to_entities(self, text: str, spans: Sequence[Any]) -> list[Entity]:
-        out: list[Entity] = []
-        for span in spans:
-            label = LABEL_MAP.get(str(span.label).lower())
-            if label is None or float(span.score) < self.min_entity_score:
-                continue
-            # A finding never crosses a line break: the model sometimes joins two list items
-            # ("Hunger\n- Thirst"); each line becomes its own entity.
-            for line in _LINE.finditer(text, int(span.start), int(span.end)):
-                start, end = line.span()
-                # Trim list markers, punctuation and SNOMED-style semantic tags off the edges.
-                while start < end and text[start] in _EDGE_JUNK:
-                    start += 1
-                while end > start and text[end - 1] in _TRAILING_JUNK:
-                    end -= 1
-                m = _SEMANTIC_TAG.search(text, start, end)
-                if m and m.end() == end:
-                    end = m.start()
-                while (
-                    end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end])
-                ):
-                    end -= 1
-                if end - start < 2:
-                    continue
-                out.append(
-                    Entity(
-                        label=label,
-                        start=start,
-                        end=end,
-                        text=text[start:end],
-                        score=round(float(span.score), 4),
-                    )
-                )
-        return out
-
-    def _with_abbreviations(self, text: str, entities: list[Entity]) -> list[Entity]:
-        """Add the problem abbreviations of the ICD synonym table written in capitals ("HTN",
-        "DM2", "CHF"): the NER model, trained on PubMed prose, misses or mislabels them in notes
-        ("HTN" as a test). A model problem already covering one is kept as it is."""
-        if self._abbreviation is None:
-            return entities
-        out = list(entities)
-        for m in self._abbreviation.finditer(text):
-            word, (start, end) = m.group(), m.span()
-            low = word.lower()
-            if low in _AMBIGUOUS_ABBREVIATIONS or (
-                any(c.islower() for c in word) and low not in _ANY_CASE_ABBREVIATIONS
-            ):
-                continue
-            if text[max(0, start - 4) : start].lower() == "s/p " and (
-                f"s/p {low}" in self.coder.synonyms.direct
-            ):
-                start -= 4  # "s/p MI" is a past infarction (I25.2), not an acute one
-            overlapping = [e for e in out if e.start < end and start < e.end]
-            if any(e.label == "problem" for e in overlapping):
-                continue
-            out = [e for e in out if e not in overlapping]
-            out.append(
-                Entity(label="problem", start=start, end=end, text=text[start:end], score=0.9)
-            )
-        return sorted(out, key=lambda e: (e.start, e.end))
-
     def _relations(
         self, text: str, sentences: list[Sentence], entities: list[Entity]
     ) -> list[AdeRelation]:
@@ -229,8 +134,3 @@ class Analyzer:
         if self.relations is None:
             return []
         return self.relations.extract(text, [(s.start, s.end) for s in sentences], entities)
-
-
-def _balanced(span: str) -> bool:
-    """True when the span ends with a closing bracket that closes one inside it."""
-    return span.endswith(")") and span.count("(") == span.count(")") and "(" in span

@@ -1,66 +1,113 @@
-"""Entity recognition for the pipeline: the NER model as ``nlp.types.Entity`` objects.
+"""Entities of a note: model spans cleaned into ``nlp.types.Entity``, plus problem abbreviations.
 
-A thin wrapper (presidio's ``medical_ner_recognizer`` pattern): the model folder comes from
-``Settings.models.ner`` or the one shipped in ``streamproc/models/ner``; windows, threads and
-device come from ``Settings``. Assertion and coding are filled in by later stages.
+The NER model itself is any ``EntitySource`` (``TokenClassifier`` for the shipped model, see
+``streamproc/models/ner``); this module turns what it returns into entities the rest of the
+analyzer can trust: labels mapped to problem/test/treatment/drug, edges trimmed, never across a
+line break, and the clinical abbreviations the PubMed-trained model misses added as problems.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any
 
-import streamproc.models
-from streamproc.nlp.token_classifier import ScoredSpan, TokenClassifier
+from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.types import Entity, EntityLabel
 
-SHIPPED_NER = Path(streamproc.models.__file__).parent / "ner"
-_LABELS = set(get_args(EntityLabel))
+# Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
+# names let a plain Hugging Face checkpoint (BC5CDR, NCBI, Chia-style labels) be dropped in.
+LABEL_MAP: dict[str, EntityLabel] = {
+    "problem": "problem",
+    "disease": "problem",
+    "condition": "problem",
+    "test": "test",
+    "measurement": "test",
+    "treatment": "treatment",
+    "procedure": "treatment",
+    "drug": "drug",
+    "chemical": "drug",
+}
+_EDGE_JUNK = " \t\r\n,;:.-*#()[]"
+_TRAILING_JUNK = " \t\r\n,;:.-*#"
+# "(disorder)", also when the model's span stopped before the closing parenthesis
+_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
+_LINE = re.compile(r"[^\r\n]+")
+# "PE" is as often the physical exam as a pulmonary embolism; the coder still expands it when
+# the model found it as a problem.
+_AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
+_ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib"})  # never a word or a name
 
 
-class EntityRecognizer:
-    """Texts in, ``Entity`` tuples out (offsets into the given text)."""
+def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list[Entity]:
+    """Model spans (``start, end, label, score``) as entities with clean edges.
 
-    def __init__(self, classifier: TokenClassifier, min_score: float = 0.0) -> None:
-        self.classifier = classifier
-        self.min_score = min_score
+    A finding never crosses a line break: the model sometimes joins two list items
+    ("Hunger\\n- Thirst"); each line becomes its own entity. List markers, punctuation and
+    SNOMED-style semantic tags ("(finding)") are trimmed off the edges.
+    """
+    out: list[Entity] = []
+    for span in spans:
+        label = LABEL_MAP.get(str(span.label).lower())
+        if label is None or float(span.score) < min_score:
+            continue
+        for line in _LINE.finditer(text, int(span.start), int(span.end)):
+            start, end = line.span()
+            while start < end and text[start] in _EDGE_JUNK:
+                start += 1
+            while end > start and text[end - 1] in _TRAILING_JUNK:
+                end -= 1
+            m = _SEMANTIC_TAG.search(text, start, end)
+            if m and m.end() == end:
+                end = m.start()
+            while end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end]):
+                end -= 1
+            if end - start < 2:
+                continue
+            score = round(float(span.score), 4)
+            out.append(Entity(label=label, start=start, end=end, text=text[start:end], score=score))
+    return out
 
-    @classmethod
-    def from_settings(cls, settings: Any, min_score: float = 0.0) -> EntityRecognizer:
-        path = settings.models.ner or SHIPPED_NER
-        return cls(TokenClassifier.from_path(path, settings), min_score)
 
-    @classmethod
-    def from_path(
-        cls, path: Path | str, settings: Any | None = None, **kw: Any
-    ) -> EntityRecognizer:
-        return cls(TokenClassifier.from_path(path, settings, **kw))
+class ProblemAbbreviations:
+    """The problem abbreviations of the ICD synonym table ("HTN", "DM2", "CHF"), found in notes.
 
-    @property
-    def version(self) -> str:
-        return self.classifier.version
+    The NER model, trained on PubMed prose, misses or mislabels them ("HTN" as a test). Only
+    forms written in capitals count (a lower-case "dm" or a name "Tia" does not).
+    """
 
-    def _entity(self, text: str, s: ScoredSpan) -> Entity:
-        return Entity(
-            label=cast(EntityLabel, s.label),  # filtered to EntityLabel in recognize()
-            start=s.start,
-            end=s.end,
-            text=text[s.start : s.end],
-            score=round(s.score, 4),
-        )
+    def __init__(self, synonyms: SynonymTable) -> None:
+        self.synonyms = synonyms
+        patterns = [p.pattern for p, _ in synonyms.abbreviations]
+        self._regex = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
 
-    def recognize(self, texts: Sequence[str]) -> list[tuple[Entity, ...]]:
-        """One tuple of entities per text, in text order."""
-        out = []
-        for text, spans in zip(texts, self.classifier.predict(texts), strict=True):
+    def add(self, text: str, entities: Sequence[Entity]) -> list[Entity]:
+        """``entities`` plus a problem for each abbreviation no model problem already covers
+        (a model entity of another label on it is replaced)."""
+        out = list(entities)
+        if self._regex is None:
+            return out
+        for m in self._regex.finditer(text):
+            word, (start, end) = m.group(), m.span()
+            low = word.lower()
+            if low in _AMBIGUOUS_ABBREVIATIONS or (
+                any(c.islower() for c in word) and low not in _ANY_CASE_ABBREVIATIONS
+            ):
+                continue
+            if text[max(0, start - 4) : start].lower() == "s/p " and (
+                f"s/p {low}" in self.synonyms.direct
+            ):
+                start -= 4  # "s/p MI" is a past infarction (I25.2), not an acute one
+            overlapping = [e for e in out if e.start < end and start < e.end]
+            if any(e.label == "problem" for e in overlapping):
+                continue
+            out = [e for e in out if e not in overlapping]
             out.append(
-                tuple(
-                    self._entity(text, s)
-                    for s in spans
-                    if s.label in _LABELS
-                    and s.score >= self.min_score
-                    and text[s.start : s.end].strip()
-                )
+                Entity(label="problem", start=start, end=end, text=text[start:end], score=0.9)
             )
-        return out
+        return sorted(out, key=lambda e: (e.start, e.end))
+
+
+def _balanced(span: str) -> bool:
+    """True when the span ends with a closing bracket that closes one inside it."""
+    return span.endswith(")") and span.count("(") == span.count(")") and "(" in span
