@@ -195,3 +195,36 @@ def test_pipeline_publishes_deidentified_note(settings: Settings) -> None:
     assert deid_msgs, [m.value for m in outputs]
     blob = json.dumps([m.model_dump(mode="json") for m in deid_msgs])
     assert_no_phi(blob)
+
+
+def test_metric_labels_hold_no_phi(settings: Settings) -> None:
+    """What the worker exports (topics, stages, error codes) after a valid note with PHI and a
+    broken one whose bytes are full of PHI: nothing from either reaches a metric label."""
+    from types import SimpleNamespace
+
+    from prometheus_client import generate_latest
+
+    from streamproc.metrics import Metrics
+    from streamproc.stream.agents import count_outcome
+
+    store = MemoryStore()
+    pipe = Pipeline(
+        settings=settings,
+        store=store,
+        deidentifier=build_deidentifier(settings, store, mode="rules"),
+    )
+    good = (
+        "MSH|^~\\&|EPIC|KERNAN|||200108231405||MDM^T02|MSG0002|P|2.5\r"
+        f"PID|1||{PHI['patient_id']}^^^MRN||Brannagh^Ottoline||19270101|F\r"
+        f"TXA|1|PN|TX|200108231405||||||||{PHI['document_id']}||||||AU\r"
+        f"OBX|1|TX|||{NOTE_1}\r"
+    )
+    broken = f"PID|1||{PHI['patient_id']}||Brannagh^Ottoline\rOBX|1|TX|||{NOTE_2}\r"
+    ctx = SimpleNamespace(metrics=Metrics())
+    for n, raw in enumerate((good, broken)):
+        outputs = pipe.process(raw.encode(), SourceRef(topic="notes.raw", offset=n))
+        count_outcome(ctx, "notes.raw", outputs)
+        assert outputs
+    exported = generate_latest(ctx.metrics.registry).decode()
+    assert "streamproc_messages_dead_lettered_total{reason=" in exported
+    assert_no_phi(exported)
