@@ -82,6 +82,12 @@ def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
         ("CABG in 1998 at OSH", "1998", True),
         ("extubated 10/3 at noon", "10/3", True),
         ("brought to morgue at 2000.", "2000", False),
+        # M/D shapes: pain scores and vent settings are not dates, dates near "vent" are
+        ("C/O INCISIONAL PAIN #9/10. DENIES CHEST PAIN", "9/10", False),
+        ("episode of cp 5/10, ekg done", "5/10", False),
+        ("Patient on PSV of 15/5, 30% t/o night", "15/5", False),
+        ("MECH VENT VIA TRACH (PLACED 8/14). AC 100%", "8/14", True),
+        ("FROM 9/16 TO 9/20 PATIENT WAS FREE OF ANY S/SX", "9/20", True),
     ],
 )
 def test_model_date_filter(lex: Lexicons, text: str, value: str, kept: bool) -> None:

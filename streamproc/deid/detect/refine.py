@@ -18,11 +18,13 @@ import re
 from collections.abc import Sequence
 
 from streamproc.deid.detect.lexicons import Lexicons
+from streamproc.deid.detect.recognizers.date import DateRecognizer
 from streamproc.deid.types import DATE, LOCATION, NAME, PHONE, PhiSpan
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _TIME_BEFORE = re.compile(r"(?:\bat|@|\bby)\s*$")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
+_MONTH_DAY = re.compile(r"\d{1,2}/\d{1,2}")
 
 
 def is_caps_note(text: str) -> bool:
@@ -95,6 +97,9 @@ class ModelSpanFilter:
 
     def keep(self, text: str, span: PhiSpan, caps_note: bool) -> bool:
         if span.entity_type == DATE:
+            if _MONTH_DAY.fullmatch(text, span.start, span.end):
+                # the rules' own test: "pain 8/10", "PSV 15/5" are not dates
+                return not DateRecognizer.md_is_score_or_setting(text, span.start, span.end)
             return not self._bare_number(text, span)
         if span.entity_type == PHONE:
             return not self._bare_number(text, span)  # "0747": a clock time, not a number to dial

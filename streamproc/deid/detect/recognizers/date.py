@@ -80,6 +80,9 @@ class DateRecognizer(PatternRecognizer):
     VENT_BEFORE = re.compile(
         r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|fio2|flowby|simv|\bimv|\bvent\b)", re.IGNORECASE
     )
+    VENT_SETTING_BEFORE = re.compile(
+        r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|simv|\bimv)\s*(?:of|at|on|to)?\s*$", re.IGNORECASE
+    )
     SCORE_RANGE_BEFORE = re.compile(r"(?:^|[^/\d])\d{1,2}\s*-\s*$")  # "3-" of "3-4/10"
     PAIN_NEAR = re.compile(
         r"(?:pain|\bcp\b|rating|rated|scale|experienc|discomfort|ache)", re.IGNORECASE
@@ -95,27 +98,34 @@ class DateRecognizer(PatternRecognizer):
             self.patterns = self.patterns + self.TIME_PATTERNS
             self._compiled = [(p, self._compile(p)) for p in self.patterns]
 
+    @classmethod
+    def md_is_score_or_setting(cls, text: str, start: int, end: int) -> bool:
+        """An M/D-shaped ``text[start:end]`` that is a fraction, a vent setting or a pain score
+        ("1/2", "PSV 15/5", "pain 8/10"). Shared with the PHI-model span filter, which tags the
+        same shapes as dates; the wider word lists below ("to 9/20") stay rule-only, because on
+        model spans they cost real dates."""
+        value = text[start:end]
+        if value in cls.NOT_DATES:
+            return True
+        if cls.VENT_SETTING_BEFORE.search(text, max(0, start - 16), start):
+            return True  # "PSV of 15/5", "BIPAP 10/5" (not "VENT VIA TRACH (PLACED 8/14)")
+        if value.endswith("/10") and cls.SCORE_RANGE_BEFORE.search(
+            text[max(0, start - 6) : start]  # a slice: "^" is its start
+        ):
+            return True  # "3-4/10": a score range
+        return value.endswith("/10") and bool(
+            cls.PAIN_NEAR.search(text, max(0, start - 30), min(len(text), end + 30))
+        )
+
     def validate_result(self, text: str, start: int, end: int, pattern: Pattern) -> bool | None:
         value = text[start:end]
-        if pattern.name == "md":
-            if value in self.NOT_DATES:
-                return False
-            if self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12)):
-                return False
-            if self.NOT_DATE_BEFORE.search(text, max(0, start - 12), start):
-                return False
-        if pattern.name == "md":
-            before = text[max(0, start - 30) : start]
-            if self.VENT_BEFORE.search(before):
-                return False
-            if value.endswith("/10") and self.SCORE_RANGE_BEFORE.search(
-                text[max(0, start - 6) : start]  # a slice: "^" is its start
-            ):
-                return False  # "3-4/10": a score range
-            if value.endswith("/10") and self.PAIN_NEAR.search(
-                text, max(0, start - 30), min(len(text), end + 30)
-            ):
-                return False
+        if pattern.name == "md" and (
+            self.md_is_score_or_setting(text, start, end)
+            or self.VENT_BEFORE.search(text, max(0, start - 30), start)
+            or self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12))
+            or self.NOT_DATE_BEFORE.search(text, max(0, start - 12), start)
+        ):
+            return False
         if pattern.name == "mdy":
             year = value.replace("-", "/").split("/")[-1]
             if len(year) == 4 and not 1900 <= int(year) <= 2099:
