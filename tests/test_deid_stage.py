@@ -176,13 +176,18 @@ def test_irreversible_by_default_stores_no_reverse_map(
     assert not any(k.startswith("deid:rev:") for k in store.keys())  # noqa: SIM118 - MemoryStore.keys() is a method
 
 
-def test_pipeline_publishes_deidentified_note(settings: Settings) -> None:
+def rules_pipeline(settings: Settings) -> Pipeline:
+    """The ingest stage as the worker builds it, rules-only de-id, in-memory state."""
     store = MemoryStore()
-    pipe = Pipeline(
+    return Pipeline(
         settings=settings,
         store=store,
         deidentifier=build_deidentifier(settings, store, mode="rules"),
     )
+
+
+def test_pipeline_publishes_deidentified_note(settings: Settings) -> None:
+    pipe = rules_pipeline(settings)
     hl7 = (
         "MSH|^~\\&|EPIC|KERNAN|||200108231405||MDM^T02|MSG0001|P|2.5\r"
         f"PID|1||{PHI['patient_id']}^^^MRN||Brannagh^Ottoline||19270101|F\r"
@@ -207,12 +212,7 @@ def test_metric_labels_hold_no_phi(settings: Settings) -> None:
     from streamproc.metrics import Metrics
     from streamproc.stream.agents import count_outcome
 
-    store = MemoryStore()
-    pipe = Pipeline(
-        settings=settings,
-        store=store,
-        deidentifier=build_deidentifier(settings, store, mode="rules"),
-    )
+    pipe = rules_pipeline(settings)
     good = (
         "MSH|^~\\&|EPIC|KERNAN|||200108231405||MDM^T02|MSG0002|P|2.5\r"
         f"PID|1||{PHI['patient_id']}^^^MRN||Brannagh^Ottoline||19270101|F\r"
