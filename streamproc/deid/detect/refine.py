@@ -27,10 +27,20 @@ _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
 _MONTH_DAY = re.compile(r"\d{1,2}/\d{1,2}")
 
 
+def upper_share(text: str) -> float:
+    """Share of the letters that are capitals (0 for a text without letters)."""
+    letters = sum(c.isalpha() for c in text)
+    return sum(c.isupper() for c in text) / max(1, letters)
+
+
 def is_caps_note(text: str) -> bool:
     """Notes typed in capitals give case no meaning."""
-    letters = sum(c.isalpha() for c in text)
-    return sum(c.isupper() for c in text) > 0.6 * max(1, letters)
+    return upper_share(text) > 0.6
+
+
+def case_is_informative(text: str) -> bool:
+    """Mixed-case text: capitals mark names. Not in notes typed in capitals or all lower case."""
+    return 0.02 < upper_share(text) < 0.6
 
 
 class NamePropagation:

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizer import Recognizer
+from streamproc.deid.detect.refine import case_is_informative
 from streamproc.deid.types import LOCATION, PhiSpan
 
 
@@ -113,8 +114,7 @@ class LocationRecognizer(Recognizer):
 
     def analyze(self, text: str) -> list[PhiSpan]:
         spans: list[PhiSpan] = []
-        letters = sum(c.isalpha() for c in text) or 1
-        case_matters = 0.02 < sum(c.isupper() for c in text) / letters < 0.6
+        case_matters = case_is_informative(text)
         for m in self._context.finditer(text):
             found = self._after_context(text, m.end(), case_matters)
             if found is not None:
