@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     max_window_tokens: int = Field(256, ge=32, le=512)
     window_stride: int = Field(64, ge=0)
     models: ModelPaths = ModelPaths()
+    # Which corpus head of the NER model reads notes: "" is the shared head trained on every
+    # corpus; "bc5cdr" / "ncbi" / "chia" follow one corpus's span conventions.
+    ner_head: str = ""
     ade_threshold: float = Field(0.5, ge=0, le=1)
     inference_cache_ttl_s: int = Field(30 * 24 * 3600, ge=1)
 

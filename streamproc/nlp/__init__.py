@@ -43,7 +43,7 @@ def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
             f"NER model folder not found: {folder} (set STREAMPROC_MODELS__NER or ship "
             "streamproc/models/ner)"
         )
-    ner = TokenClassifier.from_path(folder, settings=settings)
+    ner = TokenClassifier.from_path(folder, settings=settings).with_head(settings.ner_head)
     relations = None
     try:
         from streamproc.nlp.ade import AdeExtractor

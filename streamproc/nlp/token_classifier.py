@@ -6,10 +6,16 @@ is scored by the window in which it sits furthest from an edge. Windows of all t
 are sorted by length so padding stays small, run under ``torch.inference_mode`` (bf16 autocast
 when a GPU is used, or when asked on CPU), and the per-token label probabilities are merged back
 by offsets into character spans. Python work after the forward pass touches only non-``O`` words.
+
+Corpus heads: a model trained on corpora that disagree on where an entity ends (BC5CDR leaves
+"acute" out of "acute renal failure", Chia keeps it) may carry one tag set per corpus beside the
+shared one. Its labels are then the shared tags followed by ``corpus:tag`` for each head; the
+classifier reads one head (the shared one unless told) by slicing the logits.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +102,31 @@ def plan_windows(doc: int, n_tokens: int, max_content: int, stride: int) -> list
             wins[-1] = Window(doc, prev.start, prev.end, prev.own_start, own_s)
         wins.append(Window(doc, s, e, own_s, own_e))
     return wins
+
+
+HEAD_SEP = ":"
+
+
+def head_labels(tags: Sequence[str], heads: Sequence[str]) -> list[str]:
+    """The label list of a model with corpus heads: shared tags, then ``head:tag`` per head."""
+    return [*tags, *(f"{h}{HEAD_SEP}{t}" for h in heads for t in tags)]
+
+
+def split_heads(labels: Sequence[str]) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """Shared tags and each head's logit columns (``""`` is the shared head)."""
+    cols: dict[str, list[int]] = {}
+    tags: dict[str, list[str]] = {}
+    for i, lab in enumerate(labels):
+        head, _, tag = lab.rpartition(HEAD_SEP) if HEAD_SEP in lab else ("", "", lab)
+        cols.setdefault(head, []).append(i)
+        tags.setdefault(head, []).append(tag)
+    shared = tags.get("", [])
+    ranges: dict[str, tuple[int, int]] = {}
+    for head, idx in cols.items():
+        if tags[head] != shared or idx != list(range(idx[0], idx[0] + len(idx))):
+            raise ValueError(f"head {head!r} does not repeat the shared tags in order: {labels}")
+        ranges[head] = (idx[0], idx[0] + len(idx))
+    return shared, ranges
 
 
 def bio_tags(labels: Sequence[str]) -> list[str]:
@@ -201,10 +232,14 @@ class TokenClassifier:
         bf16: bool | None = None,
         first_subtoken: bool = True,
         version: str = "",
+        head: str = "",
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
-        self.tags = list(tags)
+        self.tags, self.heads = split_heads(tags)
+        if head not in self.heads:
+            raise ValueError(f"model has no head {head!r} (heads: {sorted(self.heads)})")
+        self.head = head
         limit = getattr(getattr(model, "config", None), "max_position_embeddings", max_tokens)
         self.max_tokens = min(max_tokens, int(limit))
         self.stride = stride
@@ -234,6 +269,14 @@ class TokenClassifier:
         kw.setdefault("first_subtoken", first)
         return cls(lm.model, lm.tokenizer, lm.labels, version=lm.version, **kw)
 
+    def with_head(self, head: str) -> TokenClassifier:
+        """The same model reading another corpus head (shares weights; no copy)."""
+        if head not in self.heads:
+            raise ValueError(f"model has no head {head!r} (heads: {sorted(self.heads)})")
+        other = copy.copy(self)
+        other.head = head
+        return other
+
     @property
     def entity_labels(self) -> list[str]:
         return sorted({t[2:] for t in self.tags if t != "O"})
@@ -261,6 +304,8 @@ class TokenClassifier:
                 ids, mask = ids.to(self.device), mask.to(self.device)
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                     logits = self.model(input_ids=ids, attention_mask=mask).logits
+                lo_col, hi_col = self.heads[self.head]
+                logits = logits[..., lo_col:hi_col]
                 probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
                 for r, w in enumerate(chunk):
                     lo, hi = w.own_start - w.start, w.own_end - w.start

@@ -50,6 +50,7 @@ from streamproc.nlp.token_classifier import (
     Window,
     batch_windows,
     bio_tags,
+    head_labels,
     plan_windows,
     resolve_device,
     token_tag_ids,
@@ -94,6 +95,7 @@ class TrainConfig(BaseModel):
     negative_label: str | None = None  # sequence tasks: excluded from the dev F1 it selects on
     log_every: int = Field(50, ge=1)
     init_from: str | None = None  # a model folder of the same recipe to continue training from
+    corpus_heads: list[str] = Field(default_factory=list)  # token tasks: one extra head per corpus
     sample_part: Literal["sample", "rest"] = (
         "sample"  # "rest": the examples max_train_examples left out
     )
@@ -294,9 +296,9 @@ def partial_label_loss(
 def evaluate_token_model(
     clf: TokenClassifier, dev: Sequence[Example], labels: Sequence[str]
 ) -> dict[str, Any]:
-    """Strict/relaxed entity scores on dev, overall and per corpus (``meta['corpus']``), each
-    corpus scored only on the labels it annotates."""
-    preds = clf.predict([e.text for e in dev])
+    """Strict/relaxed entity scores on dev per corpus (``meta['corpus']``), each corpus scored
+    only on the labels it annotates and read by its own head where the model has one (then
+    also by the shared head, as ``corpus@shared``: what notes get)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, e in enumerate(dev):
         groups[e.meta.get("corpus", "all")].append(i)
@@ -304,7 +306,12 @@ def evaluate_token_model(
     for name, idx in sorted(groups.items()):
         ann = dev[idx[0]].meta.get("annotated_labels")
         labs = [lab for lab in labels if not ann or lab in ann.split(",")]
-        out[name] = entity_scores([dev[i].spans for i in idx], [preds[i] for i in idx], labs)
+        readers = {name: clf.with_head(name)} if name in clf.heads else {name: clf}
+        if name in clf.heads:
+            readers[f"{name}@shared"] = clf.with_head("")
+        for key, reader in readers.items():
+            preds = reader.predict([dev[i].text for i in idx])
+            out[key] = entity_scores([dev[i].spans for i in idx], preds, labs)
     if len(groups) > 1:
         f1s = [out[g]["strict"]["micro"]["f1"] for g in groups]
         out["mean_corpus_f1"] = sum(f1s) / len(f1s)
@@ -466,10 +473,11 @@ def train_token_classifier(
     """
     base_path, device, ac_dtype = _setup(cfg, base)
     tags = bio_tags(labels)
+    model_labels = head_labels(tags, cfg.corpus_heads)
     train = _subsample(train, cfg.max_train_examples, cfg.seed, cfg.sample_part)
     dev = _subsample(dev, cfg.max_dev_examples, cfg.seed + 1)
     tokenizer = load_tokenizer(base_path)
-    model = build_model(base_path, "token", tags)
+    model = build_model(base_path, "token", model_labels)
     recipe = Recipe(cfg.trainable, cfg.lora_rank, cfg.lora_alpha, cfg.top_layers)
     prepare_trainable(model, recipe)
     if cfg.init_from:
@@ -489,7 +497,7 @@ def train_token_classifier(
     clf = TokenClassifier(
         model,
         tokenizer,
-        tags,
+        model_labels,
         max_tokens=cfg.eval_max_length,
         stride=cfg.stride,
         batch_size=32,
@@ -498,6 +506,13 @@ def train_token_classifier(
         first_subtoken=not cfg.label_all_subtokens,
     )
     o_allowed_t = torch.from_numpy(o_allowed)
+    # Which head besides the shared one each example also trains (0: none).
+    own_head = torch.tensor(
+        [1 + cfg.corpus_heads.index(c) if c in cfg.corpus_heads else 0 for c in
+         (e.meta.get("corpus", "") for e in train)],
+        dtype=torch.long,
+    )  # fmt: skip
+    n_tags = len(tags)
     tok = tokenizer
 
     def batch_loss(bidx: list[int]) -> tuple[torch.Tensor, int]:
@@ -511,7 +526,15 @@ def train_token_classifier(
         oa = o_allowed_t[[w.doc for w in chunk]].to(device)
         ids, mask, target = ids.to(device), mask.to(device), target.to(device)
         logits = model(input_ids=ids, attention_mask=mask).logits
-        return partial_label_loss(logits, target, oa), int(mask.sum())
+        loss = partial_label_loss(logits[..., :n_tags], target, oa)
+        if cfg.corpus_heads:
+            heads = own_head[[w.doc for w in chunk]].to(device)
+            by_head = logits.view(*logits.shape[:2], -1, n_tags)
+            own = by_head[torch.arange(len(chunk), device=device), :, heads]
+            loss = loss + partial_label_loss(
+                own, target.masked_fill((heads == 0)[:, None], -100), oa
+            )
+        return loss, int(mask.sum())
 
     def score_dev() -> tuple[float, dict[str, Any], dict[str, Any]]:
         scores = evaluate_token_model(clf, dev, labels)
@@ -526,7 +549,7 @@ def train_token_classifier(
         out_dir=Path(out_dir),
         task=task,
         kind="token",
-        labels=tags,
+        labels=model_labels,
         recipe=recipe,
         base=base,
         data=_data_summary(train, dev),

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import streamproc.models
-from streamproc.evaluate.metrics import entity_scores
-from streamproc.train.core import TrainConfig, train_token_classifier
+from streamproc.train.core import TrainConfig, evaluate_token_model, train_token_classifier
 from streamproc.train.datasets.chia import split_lines
 from streamproc.train.datasets.ner_corpora import NER_LABELS, read_ner_corpora
 from streamproc.train.examples import Example
@@ -55,19 +54,6 @@ def training_examples(data: Path, corpora: list[str] | None = None) -> list[Exam
     out: list[Example] = []
     for e in read_ner_corpora(data, "train", corpora):
         out += split_lines(e) if e.meta.get("corpus") == "chia" else [e]
-    return out
-
-
-def score_by_corpus(examples: list[Example], preds: list[Any]) -> dict[str, Any]:
-    """Per-corpus entity scores, each on the labels that corpus annotates."""
-    groups: dict[str, list[int]] = {}
-    for i, e in enumerate(examples):
-        groups.setdefault(e.meta.get("corpus", "all"), []).append(i)
-    out: dict[str, Any] = {}
-    for name, idx in sorted(groups.items()):
-        ann = examples[idx[0]].meta.get("annotated_labels")
-        labels = [lab for lab in NER_LABELS if not ann or lab in ann.split(",")]
-        out[name] = entity_scores([examples[i].spans for i in idx], [preds[i] for i in idx], labels)
     return out
 
 
@@ -114,8 +100,8 @@ class NerTask:
         examples = read_ner_corpora(Path(data), split)
         if limit:
             examples = examples[:limit]
-        preds = clf.predict([e.text for e in examples])
-        corpora = score_by_corpus(examples, preds)
+        corpora = evaluate_token_model(clf, examples, NER_LABELS)
+        corpora.pop("mean_corpus_f1", None)
         return {
             "task": "ner",
             "model": str(path),
