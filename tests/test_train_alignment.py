@@ -117,3 +117,27 @@ def test_long_document_windows_merge_back_to_spans(tok) -> None:  # type: ignore
     got = clf.predict([text, "no findings", ""])
     assert [(s.start, s.end, s.label) for s in got[0]] == [(s.start, s.end, s.label) for s in spans]
     assert got[1] == [] and got[2] == []
+
+
+def test_constrained_decoding_joins_what_argmax_splits(tok) -> None:  # type: ignore[no-untyped-def]
+    text = "acute heart failure and insulin"
+    (doc,) = tokenize_docs(tok, [text])
+    assert doc.word_start.all()  # one token per word: rows are words
+    probs = np.full((5, len(TAGS)), 0.01, dtype=np.float32)
+    probs[0, IDX["B-problem"]] = 0.9
+    probs[1, [IDX["O"], IDX["I-problem"]]] = 0.5, 0.45  # argmax O cuts the span ...
+    probs[2, IDX["I-problem"]] = 0.9  # ... and a stray I-problem opens a second one
+    probs[3, IDX["O"]] = 0.9
+    probs[4, IDX["I-drug"]] = 0.6  # no B before it: the best valid path makes it B-drug
+    probs[4, IDX["B-drug"]] = 0.3
+    probs /= probs.sum(1, keepdims=True)
+
+    def got(constrained: bool) -> list[tuple[str, str]]:
+        spans = decode_doc(doc, probs, TAGS, constrained=constrained)
+        return [(text[s.start : s.end], s.label) for s in spans]
+
+    assert got(False) == [("acute", "problem"), ("failure", "problem"), ("insulin", "drug")]
+    assert got(True) == [("acute heart failure", "problem"), ("insulin", "drug")]
+    # the span score is the mean probability of the tags on the chosen path
+    (first, _) = decode_doc(doc, probs, TAGS)
+    assert first.score == pytest.approx(float(np.mean([probs[0, 1], probs[1, 2], probs[2, 2]])))

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from streamproc.nlp.ade.encoding import Encoded, decode_words
 from streamproc.nlp.ade.model import HEADS, AdeNet
+from streamproc.nlp.token_classifier import bio_constraints, viterbi_tags
 
 CharSpan = tuple[int, int]
 
@@ -32,6 +34,16 @@ class SentencePrediction:
         return [(d, e, p * self.sentence_prob) for d, e, p in self.pairs]
 
 
+def best_word_tags(probs: np.ndarray) -> list[int]:
+    """O/B/I per word: the most probable path in which I only continues a span."""
+    if len(probs) == 0:
+        return []
+    return [int(t) for t in viterbi_tags(probs, *bio_constraints(_BIO))]
+
+
+_BIO = ("O", "B-x", "I-x")
+
+
 def candidate_pairs(
     drugs: Sequence[tuple[int, int]], effects: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
@@ -44,7 +56,7 @@ def predict_hidden(
     net: AdeNet, hidden: torch.Tensor, attention: torch.Tensor, encs: Sequence[Encoded]
 ) -> list[SentencePrediction]:
     """Decode a padded batch of final hidden states (rows aligned with ``encs``)."""
-    tags = net.tag_logits(hidden).argmax(-1).cpu()  # (B, L, H)
+    tag_probs = torch.softmax(net.tag_logits(hidden).float(), -1).cpu().numpy()  # (B, L, H, T)
     sent = torch.sigmoid(net.sent_logits(hidden, attention)).float().cpu()
     preds: list[SentencePrediction] = []
     rows: list[tuple[int, int, int, int, int]] = []
@@ -53,7 +65,7 @@ def predict_hidden(
         pred = SentencePrediction(sentence_prob=float(sent[b]))
         word_ranges: dict[str, list[tuple[int, int]]] = {}
         for h, head in enumerate(HEADS):
-            word_tags = [int(tags[b, t, h]) for t in enc.word_first]
+            word_tags = best_word_tags(tag_probs[b, enc.word_first, h])
             word_ranges[head] = decode_words(word_tags)
             pred.spans[head] = [enc.chars_of(*r) for r in word_ranges[head]]
         drugs, effects = word_ranges["ade_drug"], word_ranges["ade_effect"]
