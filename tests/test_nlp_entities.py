@@ -42,3 +42,17 @@ def test_trained_model_spans_become_entities_with_offsets(tmp_path: Path) -> Non
             assert e.text == text[e.start : e.end] and e.label in {"problem", "drug"}
             assert 0.0 <= e.score <= 1.0
     assert any(e.label == "problem" and e.text == "diabetes" for e in out[2])
+
+
+def test_entities_never_leave_a_parenthesis_open() -> None:
+    from types import SimpleNamespace
+
+    text = "History of severe anxiety (panic) (finding), gout (flare and rash."
+
+    def span(phrase: str) -> SimpleNamespace:
+        start = text.index(phrase)
+        return SimpleNamespace(start=start, end=start + len(phrase), label="problem", score=0.9)
+
+    got = [e.text for e in to_entities(text, [span("severe anxiety (panic"), span("gout (flare")])]
+    # the ")" right after the span closes it; otherwise the span stops before the open "("
+    assert got == ["severe anxiety (panic)", "gout"]

@@ -25,7 +25,9 @@ from streamproc.state import StateStore
 
 log = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "analyzer-2"  # 2: problem abbreviations written in capitals are entities
+# 2: problem abbreviations written in capitals are entities; 3: constrained BIO decoding, spans
+# never leave a parenthesis open
+ANALYZER_VERSION = "analyzer-3"
 
 
 class EntitySource(Protocol):

@@ -60,6 +60,7 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
             m = _SEMANTIC_TAG.search(text, start, end)
             if m and m.end() == end:
                 end = m.start()
+            end = _close_parenthesis(text, start, end)
             while end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end]):
                 end -= 1
             if end - start < 2:
@@ -106,6 +107,19 @@ class ProblemAbbreviations:
                 Entity(label="problem", start=start, end=end, text=text[start:end], score=0.9)
             )
         return sorted(out, key=lambda e: (e.start, e.end))
+
+
+def _close_parenthesis(text: str, start: int, end: int) -> int:
+    """A span that opens a parenthesis ends after its ")" when that comes right after the span
+    ("severe anxiety (panic" -> "... (panic)"), else before the "(" it left open."""
+    if text.count("(", start, end) <= text.count(")", start, end):
+        return end
+    if text.startswith(")", end):
+        return end + 1
+    end = text.rindex("(", start, end)
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
 
 
 def _balanced(span: str) -> bool:
