@@ -56,3 +56,23 @@ def test_entities_never_leave_a_parenthesis_open() -> None:
     got = [e.text for e in to_entities(text, [span("severe anxiety (panic"), span("gout (flare")])]
     # the ")" right after the span closes it; otherwise the span stops before the open "("
     assert got == ["severe anxiety (panic)", "gout"]
+
+
+def test_a_problem_takes_the_stage_written_after_it() -> None:
+    from types import SimpleNamespace
+
+    text = (
+        "Has chronic kidney disease stage 3 (disorder), breast cancer, stage IIIa and CKD.\nstage 2"
+    )
+    spans = [
+        SimpleNamespace(start=4, end=26, label="problem", score=0.9),
+        SimpleNamespace(start=47, end=60, label="problem", score=0.9),
+        SimpleNamespace(start=77, end=80, label="problem", score=0.9),  # stage on the next line
+        SimpleNamespace(start=47, end=53, label="drug", score=0.9),  # only problems take it
+    ]
+    assert [e.text for e in to_entities(text, spans)] == [
+        "chronic kidney disease stage 3",
+        "breast cancer, stage IIIa",
+        "CKD",
+        "breast",
+    ]

@@ -26,7 +26,7 @@ from streamproc.state import StateStore
 log = logging.getLogger(__name__)
 
 # 2: problem abbreviations written in capitals are entities; 3: constrained BIO decoding, spans
-# never leave a parenthesis open
+# never leave a parenthesis open, a problem takes the "stage 3" written after it
 ANALYZER_VERSION = "analyzer-3"
 
 

@@ -33,6 +33,9 @@ _TRAILING_JUNK = " \t\r\n,;:.-*#"
 # "(disorder)", also when the model's span stopped before the closing parenthesis
 _SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
 _LINE = re.compile(r"[^\r\n]+")
+# "chronic kidney disease stage 3": the stage decides the code (N18.30, not N18.9) but the model,
+# trained on PubMed, ends the problem before it
+_STAGE = re.compile(r",? +stage +(?:[0-5]|iv|v|i{1,3})[a-c]?\b", re.IGNORECASE)
 # "PE" is as often the physical exam as a pulmonary embolism; the coder still expands it when
 # the model found it as a problem.
 _AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
@@ -61,6 +64,9 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
             if m and m.end() == end:
                 end = m.start()
             end = _close_parenthesis(text, start, end)
+            stage = _STAGE.match(text, end) if label == "problem" else None
+            if stage:  # spaces and a comma only: never past the line
+                end = stage.end()
             while end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end]):
                 end -= 1
             if end - start < 2:
