@@ -114,7 +114,8 @@ def head_labels(tags: Sequence[str], heads: Sequence[str]) -> list[str]:
 
 
 def split_heads(labels: Sequence[str]) -> tuple[list[str], dict[str, tuple[int, int]]]:
-    """Shared tags and each head's logit columns (``""`` is the shared head)."""
+    """Shared tags and each head's logit columns (``""`` is the shared head). Labels that do not
+    form whole heads (a foreign checkpoint's "B-ICD:X") are one flat tag set."""
     cols: dict[str, list[int]] = {}
     tags: dict[str, list[str]] = {}
     for i, lab in enumerate(labels):
@@ -122,12 +123,12 @@ def split_heads(labels: Sequence[str]) -> tuple[list[str], dict[str, tuple[int, 
         cols.setdefault(head, []).append(i)
         tags.setdefault(head, []).append(tag)
     shared = tags.get("", [])
-    ranges: dict[str, tuple[int, int]] = {}
-    for head, idx in cols.items():
-        if tags[head] != shared or idx != list(range(idx[0], idx[0] + len(idx))):
-            raise ValueError(f"head {head!r} does not repeat the shared tags in order: {labels}")
-        ranges[head] = (idx[0], idx[0] + len(idx))
-    return shared, ranges
+    if len(cols) == 1 or any(
+        tags[h] != shared or idx != list(range(idx[0], idx[0] + len(idx)))
+        for h, idx in cols.items()
+    ):
+        return list(labels), {"": (0, len(labels))}
+    return shared, {h: (idx[0], idx[0] + len(idx)) for h, idx in cols.items()}
 
 
 def bio_tags(labels: Sequence[str]) -> list[str]:
