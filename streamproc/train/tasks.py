@@ -29,6 +29,7 @@ from streamproc.train.examples import Example
 # name -> module defining TASK. One line per task; order is the order shown in help.
 TASK_MODULES: dict[str, str] = {
     "ner": "streamproc.train.tasks_ner",
+    "ner-notes": "streamproc.train.tasks_ner_notes",  # eval only: problem recall on Synthea notes
     "deid": "streamproc.train.tasks_deid",
     "ade": "streamproc.train.tasks_ade",
     "icd": "streamproc.nlp.icd.task",  # eval only: top-1/top-5 on the shipped gold set
