@@ -306,9 +306,9 @@ def evaluate_token_model(
     for name, idx in sorted(groups.items()):
         ann = dev[idx[0]].meta.get("annotated_labels")
         labs = [lab for lab in labels if not ann or lab in ann.split(",")]
-        readers = {name: clf.with_head(name)} if name in clf.heads else {name: clf}
+        readers = {name: clf}
         if name in clf.heads:
-            readers[f"{name}@shared"] = clf.with_head("")
+            readers = {name: clf.with_head(name), f"{name}@shared": clf.with_head("")}
         for key, reader in readers.items():
             preds = reader.predict([dev[i].text for i in idx])
             out[key] = entity_scores([dev[i].spans for i in idx], preds, labs)
