@@ -20,7 +20,7 @@ def _condition(patient: str, text: str) -> dict[str, object]:
 
 def _note(note_id: str, patient: str, text: str) -> dict[str, object]:
     data = base64.b64encode(text.encode()).decode()
-    return {"resourceType": "DocumentReference", "id": note_id,
+    return {"resourceType": "DocumentReference", "id": note_id, "status": "current",
             "subject": {"reference": f"Patient/{patient}"},
             "content": [{"attachment": {"contentType": "text/plain", "data": data}}]}  # fmt: skip
 
@@ -48,7 +48,7 @@ def test_patient_conditions_become_problem_spans_in_their_notes(tmp_path: Path) 
         "chronic kidney disease stage 3",
         "stress",
     ]
-    assert {s.label for s in first.spans} == {"problem"} and first.group == "a"
+    assert {s.label for s in first.spans} == {"problem"} and first.group == "Patient/a"
     assert [second.text[s.start : s.end] for s in second.spans] == ["Asthma"]
     assert len(read_synthea_notes(tmp_path, limit=1)) == 1
 

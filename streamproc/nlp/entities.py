@@ -31,7 +31,7 @@ LABEL_MAP: dict[str, EntityLabel] = {
 _EDGE_JUNK = " \t\r\n,;:.-*#()[]"
 _TRAILING_JUNK = " \t\r\n,;:.-*#"
 # "(disorder)", also when the model's span stopped before the closing parenthesis
-_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
+SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|procedure|event)\)?\s*$", re.I)
 _LINE = re.compile(r"[^\r\n]+")
 # "chronic kidney disease stage 3": the stage decides the code (N18.30, not N18.9) but the model,
 # trained on PubMed, ends the problem before it
@@ -60,7 +60,7 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
                 start += 1
             while end > start and text[end - 1] in _TRAILING_JUNK:
                 end -= 1
-            m = _SEMANTIC_TAG.search(text, start, end)
+            m = SEMANTIC_TAG.search(text, start, end)
             if m and m.end() == end:
                 end = m.start()
             end = _close_parenthesis(text, start, end)

@@ -8,21 +8,27 @@ gold ``problem`` span, longest name first; social findings that are no health pr
 ("full-time employment", "not in labor force") are left out. This is the only note-style entity gold we have: it
 measures recall of recorded conditions on notes. Precision is weak (symptoms such as a chief
 complaint are problems but no Synthea Condition), so compare models on it, not to a target.
+Notes are read by the product's own FHIR parser, so the text is exactly what the pipeline analyses.
 """
 
 from __future__ import annotations
 
-import base64
 import json
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from streamproc.config import load_settings
+from streamproc.ingest.errors import IngestError
+from streamproc.ingest.fhir_json import parse_fhir
+from streamproc.nlp.entities import SEMANTIC_TAG
+from streamproc.records import SourceRef
 from streamproc.train.examples import Example, Span
 
-_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|morphologic abnormality)\)\s*$")
+logger = logging.getLogger(__name__)
 # Social findings Synthea records as Conditions that are no health problem (nor one we code):
 # work, schooling, income, surroundings. Stress, isolation, abuse and drinking stay in the gold.
 _NOT_A_PROBLEM = re.compile(
@@ -32,25 +38,20 @@ _NOT_A_PROBLEM = re.compile(
 CORPUS = "synthea-notes"
 
 
-def _ndjson(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _patient(resource: dict[str, Any]) -> str:
-    return str(resource.get("subject", {}).get("reference", "")).rsplit("/", 1)[-1]
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        yield from (line for line in f if line.strip())
 
 
 def condition_names(folder: Path) -> dict[str, set[str]]:
-    """Patient id -> lower-cased condition names without the SNOMED semantic tag."""
+    """Patient reference -> lower-cased condition names without the SNOMED semantic tag."""
     names: dict[str, set[str]] = defaultdict(set)
-    for res in _ndjson(folder / "Condition.ndjson"):
+    for line in _lines(folder / "Condition.ndjson"):
+        res: dict[str, Any] = json.loads(line)
         text = res.get("code", {}).get("text") or ""
-        name = _SEMANTIC_TAG.sub("", text).strip().lower()
+        name = SEMANTIC_TAG.sub("", text).strip().lower()
         if len(name) >= 3 and not _NOT_A_PROBLEM.search(name):
-            names[_patient(res)].add(name)
+            names[str(res.get("subject", {}).get("reference", ""))].add(name)
     return names
 
 
@@ -68,21 +69,29 @@ def gold_spans(text: str, names: set[str]) -> tuple[Span, ...]:
 
 
 def read_synthea_notes(folder: Path, limit: int | None = None) -> list[Example]:
-    """Notes of ``DocumentReference.ndjson`` in file order, each with its weak problem gold."""
+    """Notes of ``DocumentReference.ndjson`` in file order, each with its weak problem gold.
+    A resource the ingest parser rejects is skipped and counted in the log."""
     names = condition_names(folder)
+    settings = load_settings()
+    path = folder / "DocumentReference.ndjson"
     out: list[Example] = []
-    for res in _ndjson(folder / "DocumentReference.ndjson"):
-        patient = _patient(res)
-        for content in res.get("content", []):
-            data = content.get("attachment", {}).get("data")
-            if not data:
-                continue
-            text = base64.b64decode(data).decode("utf-8", errors="replace")
+    rejected = 0
+    for n, line in enumerate(_lines(path)):
+        try:
+            notes = parse_fhir(line, SourceRef(topic=f"file:{path}", offset=n), settings)
+        except IngestError:
+            rejected += 1
+            continue
+        for note in notes:
+            patient = note.patient_ref or ""
+            spans = gold_spans(note.text, names.get(patient, set()))
             meta = {"corpus": CORPUS, "annotated_labels": "problem"}
-            spans = gold_spans(text, names.get(patient, set()))
-            out.append(
-                Example(str(res.get("id")), text, spans, group=patient, split="dev", meta=meta)
-            )
+            out.append(Example(note.document_id or note.event_id, note.text, spans,
+                               group=patient, split="dev", meta=meta))  # fmt: skip
         if limit and len(out) >= limit:
             break
+    if rejected:
+        logger.warning(
+            "notes the ingest parser rejected were skipped", extra={"rejected": rejected}
+        )
     return out[:limit] if limit else out
