@@ -14,16 +14,38 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from streamproc.config import Settings
     from streamproc.nlp.analyzer import Analyzer
+    from streamproc.nlp.token_classifier import TokenClassifier
     from streamproc.state import StateStore
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_analyzer", "packaged_ner_path"]
+__all__ = ["build_analyzer", "load_ner", "ner_model_folder", "packaged_ner_path"]
 
 
 def packaged_ner_path() -> Path:
     """Where the shipped NER model folder lives (``streamproc/models/ner``)."""
     return Path(str(resources.files("streamproc.models"))) / "ner"
+
+
+def ner_model_folder(settings: Settings | None, folder: Path | None = None) -> Path:
+    """The NER model folder: ``folder``, else ``settings.models.ner``, else the packaged one."""
+    chosen = Path(
+        folder or (settings.models.ner if settings is not None else None) or packaged_ner_path()
+    )
+    if not chosen.is_dir():
+        raise FileNotFoundError(
+            f"NER model folder not found: {chosen} (set STREAMPROC_MODELS__NER or ship "
+            "streamproc/models/ner)"
+        )
+    return chosen
+
+
+def load_ner(settings: Settings | None, folder: Path | None = None) -> TokenClassifier:
+    """The NER classifier the pipeline and the eval commands use, reading the configured head."""
+    from streamproc.nlp.token_classifier import TokenClassifier
+
+    clf = TokenClassifier.from_path(ner_model_folder(settings, folder), settings)
+    return clf.with_head(settings.ner_head) if settings is not None else clf
 
 
 def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
@@ -34,16 +56,9 @@ def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
     from streamproc.nlp.analyzer import Analyzer
     from streamproc.nlp.assertion import ContextAssertion
     from streamproc.nlp.icd import IcdCoder
-    from streamproc.nlp.token_classifier import TokenClassifier
 
     torch.set_num_threads(settings.inference_threads)
-    folder = settings.models.ner or packaged_ner_path()
-    if not Path(folder).is_dir():
-        raise FileNotFoundError(
-            f"NER model folder not found: {folder} (set STREAMPROC_MODELS__NER or ship "
-            "streamproc/models/ner)"
-        )
-    ner = TokenClassifier.from_path(folder, settings=settings).with_head(settings.ner_head)
+    ner = load_ner(settings)
     relations = None
     try:
         from streamproc.nlp.ade import AdeExtractor

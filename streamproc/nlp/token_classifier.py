@@ -278,9 +278,7 @@ class TokenClassifier:
         self.model = model
         self.tokenizer = tokenizer
         self.tags, self.heads = split_heads(tags)
-        if head not in self.heads:
-            raise ValueError(f"model has no head {head!r} (heads: {sorted(self.heads)})")
-        self.head = head
+        self.head = self._known_head(head)
         limit = getattr(getattr(model, "config", None), "max_position_embeddings", max_tokens)
         self.max_tokens = min(max_tokens, int(limit))
         self.stride = stride
@@ -312,11 +310,14 @@ class TokenClassifier:
 
     def with_head(self, head: str) -> TokenClassifier:
         """The same model reading another corpus head (shares weights; no copy)."""
+        other = copy.copy(self)
+        other.head = self._known_head(head)
+        return other
+
+    def _known_head(self, head: str) -> str:
         if head not in self.heads:
             raise ValueError(f"model has no head {head!r} (heads: {sorted(self.heads)})")
-        other = copy.copy(self)
-        other.head = head
-        return other
+        return head
 
     @property
     def entity_labels(self) -> list[str]:

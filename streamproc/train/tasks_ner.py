@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import streamproc.models
 from streamproc.train.core import TrainConfig, evaluate_token_model, train_token_classifier
 from streamproc.train.datasets.chia import split_lines
 from streamproc.train.datasets.ner_corpora import NER_LABELS, read_ner_corpora
@@ -24,8 +23,6 @@ from streamproc.train.examples import Example
 from streamproc.train.tasks import TuneSetup
 
 logger = logging.getLogger(__name__)
-
-SHIPPED = Path(streamproc.models.__file__).parent / "ner"
 
 # The recipe of the shipped model: the top 4 encoder layers + head fine-tuned (fp16, 14.2 MB), four
 # epochs over every training sentence of the three corpora (about 70 min on one CPU thread).
@@ -87,16 +84,10 @@ class NerTask:
 
     def evaluate(self, data: Path, split: str = "dev", *, model_dir: Path | None = None,
                  settings: Any | None = None, limit: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from streamproc.nlp.token_classifier import TokenClassifier
+        from streamproc.nlp import load_ner, ner_model_folder
 
-        path = model_dir or (
-            settings.models.ner if settings is not None and settings.models.ner else SHIPPED
-        )
-        clf = (
-            TokenClassifier.from_path(path, settings)
-            if settings is not None
-            else TokenClassifier.from_path(path)
-        )
+        path = ner_model_folder(settings, model_dir)
+        clf = load_ner(settings, path)
         examples = read_ner_corpora(Path(data), split)
         if limit:
             examples = examples[:limit]

@@ -17,7 +17,6 @@ from streamproc.evaluate.metrics import entity_scores
 from streamproc.nlp.entities import to_entities
 from streamproc.train.datasets.synthea_notes import read_synthea_notes
 from streamproc.train.examples import Span
-from streamproc.train.tasks_ner import SHIPPED
 
 
 @dataclass(frozen=True)
@@ -32,14 +31,10 @@ class NerNotesTask:
 
     def evaluate(self, data: Path, split: str = "dev", *, model_dir: Path | None = None,
                  settings: Any | None = None, limit: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from streamproc.nlp.token_classifier import TokenClassifier
+        from streamproc.nlp import load_ner, ner_model_folder
 
-        path = model_dir or (
-            settings.models.ner if settings is not None and settings.models.ner else SHIPPED
-        )
-        clf = TokenClassifier.from_path(path, settings)
-        if settings is not None:
-            clf = clf.with_head(settings.ner_head)
+        path = ner_model_folder(settings, model_dir)
+        clf = load_ner(settings, path)
         examples = read_synthea_notes(Path(data), limit)
         spans = clf.predict([e.text for e in examples])
         preds = [
