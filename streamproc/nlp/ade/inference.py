@@ -34,14 +34,14 @@ class SentencePrediction:
         return [(d, e, p * self.sentence_prob) for d, e, p in self.pairs]
 
 
+_BIO = ("O", "B-x", "I-x")  # the taggers' O/B/I, named so bio_constraints can read them
+
+
 def best_word_tags(probs: np.ndarray) -> list[int]:
     """O/B/I per word: the most probable path in which I only continues a span."""
     if len(probs) == 0:
         return []
     return [int(t) for t in viterbi_tags(probs, *bio_constraints(_BIO))]
-
-
-_BIO = ("O", "B-x", "I-x")
 
 
 def candidate_pairs(
