@@ -98,6 +98,65 @@ def test_saved_weights_match_training_model(base: Path, tmp_path: Path) -> None:
     assert torch.allclose(a, b)
 
 
+def test_int8_weights_load_close_to_fp16_and_take_about_half_the_bytes(
+    base: Path, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    from streamproc.nlp.modeling import INT8_MIN_ELEMENTS, SCALE_SUFFIX
+
+    del base  # its 32-wide matrices are below the int8 size floor; 64 wide reach it
+    base = tiny_base(tmp_path / "base64", hidden=64)
+    assert INT8_MIN_ELEMENTS <= 64 * 64
+    data = synthetic(24)
+    folders = {}
+    for fmt in ("fp16", "int8"):
+        cfg = TrainConfig(
+            epochs=1, lr=5e-3, batch_size=8, max_length=16, stride=4, trainable="top_layers",
+            top_layers=2, weight_format=fmt,
+        )  # fmt: skip
+        res = train_token_classifier(
+            data, [], ["problem", "drug"], cfg, tmp_path / fmt, "ner", base=base
+        )
+        folders[fmt] = tmp_path / fmt
+        meta = json.loads((tmp_path / fmt / "meta.json").read_text())
+        assert meta["weight_format"] == fmt and res["weights_mb"] == meta["weights_mb"]
+    stored = load_file(str(folders["int8"] / "weights.safetensors"))
+    int8 = [k for k, v in stored.items() if v.dtype == torch.int8]
+    assert int8 and all(k + SCALE_SUFFIX in stored for k in int8)
+    size = {f: (p / "weights.safetensors").stat().st_size for f, p in folders.items()}
+    assert size["int8"] < 0.65 * size["fp16"]
+    ids = torch.tensor([[101, 5776, 2007, 14671, 2001, 2445, 22597, 3679, 1012, 102]])
+    with torch.inference_mode():
+        a = load_model(folders["fp16"]).model(input_ids=ids).logits
+        b = load_model(folders["int8"]).model(input_ids=ids).logits
+    assert torch.allclose(a, b, atol=0.05), (a - b).abs().max()
+    assert "int8 weight-only" in (folders["int8"] / "model_card.md").read_text()
+
+
+def test_an_fp16_checkpoint_loads_and_trains_in_float32(base: Path, tmp_path: Path) -> None:
+    """transformers 5 keeps a checkpoint's dtype; a half-precision base must not give a
+    half-precision model (AdamW on fp16 weights, dtype clashes with float32 heads)."""
+    from transformers import AutoModel
+
+    from streamproc.nlp.ade.model import AdeConfig, build
+    from streamproc.nlp.modeling import build_model
+
+    half = tmp_path / "half"
+    AutoModel.from_pretrained(str(base), dtype=torch.float32).half().save_pretrained(str(half))
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (base / name).is_file():
+            (half / name).write_bytes((base / name).read_bytes())
+    assert AutoModel.from_pretrained(str(half)).dtype == torch.float16  # what we guard against
+    assert build_model(half, "token", ["O", "B-x", "I-x"]).dtype == torch.float32
+    assert next(build(AdeConfig(split_layer=1), half).parameters()).dtype == torch.float32
+    data = synthetic(16)
+    cfg = TrainConfig(epochs=1, lr=5e-3, batch_size=8, max_length=16, trainable="top_layers",
+                      top_layers=1)  # fmt: skip
+    train_token_classifier(data, [], ["problem", "drug"], cfg, tmp_path / "m", "ner", base=half)
+    assert load_model(tmp_path / "m").model.dtype == torch.float32
+
+
 def test_sequence_round_trip_with_markers(base: Path, tmp_path: Path) -> None:
     rng = random.Random(1)
     exs = []

@@ -324,7 +324,9 @@ def load_shipped(settings: Any) -> TaskModels:
     )
     ner = TokenClassifier.from_path(models_cfg.ner or packaged_ner_path(), settings, device="cpu")
     ade = ade_model.load(Path(models_cfg.ade or PACKAGED_MODEL), base_path)
-    base = AutoModel.from_pretrained(str(base_path), local_files_only=True).eval()
+    base = AutoModel.from_pretrained(
+        str(base_path), local_files_only=True, dtype=torch.float32
+    ).eval()
     return TaskModels(deid, ner, ade, load_tokenizer(base_path), base)
 
 

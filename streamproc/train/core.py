@@ -20,6 +20,8 @@ import json
 import logging
 import math
 import random
+import shlex
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -33,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from streamproc.evaluate.metrics import entity_scores
 from streamproc.nlp.modeling import (
+    WEIGHTS,
     Kind,
     Recipe,
     build_model,
@@ -41,8 +44,6 @@ from streamproc.nlp.modeling import (
     load_tokenizer,
     prepare_trainable,
     save_model,
-    trainable_state,
-    weights_size_mb,
 )
 from streamproc.nlp.token_classifier import (
     DocTokens,
@@ -91,6 +92,7 @@ class TrainConfig(BaseModel):
     label_all_subtokens: bool = False  # False: only the first sub-token of a word is labelled
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"  # auto: bf16 on GPU only
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    weight_format: Literal["fp16", "int8"] = "fp16"  # int8: weight-only matrices, half the MB
     added_tokens: list[str] = Field(default_factory=list)  # marker tokens (sequence tasks)
     negative_label: str | None = None  # sequence tasks: excluded from the dev F1 it selects on
     log_every: int = Field(50, ge=1)
@@ -99,6 +101,12 @@ class TrainConfig(BaseModel):
     sample_part: Literal["sample", "rest"] = (
         "sample"  # "rest": the examples max_train_examples left out
     )
+
+
+def command_line(task: str) -> str:
+    """The ``streamproc train`` command that is running, for the model card's rebuild line."""
+    args = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else [task, "..."]
+    return "streamproc train " + " ".join(shlex.quote(a) for a in args)
 
 
 def seed_everything(seed: int) -> None:
@@ -436,6 +444,7 @@ def _fit(
                 },
                 data=data,
                 rebuild_command=rebuild_command,
+                weight_format=cfg.weight_format,
             )
         else:
             bad += 1
@@ -451,7 +460,7 @@ def _fit(
         "dev": best_scores,
         "version": version,
         "out_dir": str(out_dir),
-        "weights_mb": round(weights_size_mb(trainable_state(model, recipe)), 3),
+        "weights_mb": round((out_dir / WEIGHTS).stat().st_size / 1e6, 3) if version else 0.0,
     }
 
 

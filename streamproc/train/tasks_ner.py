@@ -10,13 +10,16 @@ strict micro F1.
 from __future__ import annotations
 
 import logging
-import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamproc.train.core import TrainConfig, evaluate_token_model, train_token_classifier
+from streamproc.train.core import (
+    TrainConfig,
+    command_line,
+    evaluate_token_model,
+    train_token_classifier,
+)
 from streamproc.train.datasets.chia import split_lines
 from streamproc.train.datasets.ner_corpora import NER_LABELS, read_ner_corpora
 from streamproc.train.examples import Example
@@ -76,8 +79,7 @@ class NerTask:
         cfg = self.config(config, epochs, max_examples)
         train = training_examples(Path(data), (config or {}).get("corpora"))
         dev = read_ner_corpora(Path(data), "dev")
-        args = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else ["ner", "..."]
-        cmd = rebuild_command or "streamproc train " + " ".join(shlex.quote(a) for a in args)
+        cmd = rebuild_command or command_line("ner")
         return train_token_classifier(
             train, dev, NER_LABELS, cfg, Path(out), "ner", base, rebuild_command=cmd
         )

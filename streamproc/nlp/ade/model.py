@@ -25,10 +25,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from streamproc.nlp.modeling import WeightFormat, dequantized, storable
+
 HEADS: tuple[str, ...] = ("ade_drug", "ade_effect", "phee_treatment", "phee_effect")
 TAGS: tuple[str, ...] = ("O", "B", "I")
 WEIGHTS_FILE = "ade_top.safetensors"
-SCALE_SUFFIX = ".__int8_scale"
 CONFIG_FILE = "ade_config.json"
 
 
@@ -83,6 +84,10 @@ class AdeNet(nn.Module):
     def mask4d(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         neg = torch.finfo(dtype).min
         return (1.0 - attention_mask[:, None, None, :].to(dtype)) * neg
+
+    @property
+    def device(self) -> torch.device:
+        return self.tagger.weight.device
 
     def _layers(self) -> nn.ModuleList:
         return self.encoder.encoder.layer  # type: ignore[union-attr,return-value]
@@ -143,18 +148,11 @@ class AdeNet(nn.Module):
             f"encoder.encoder.layer.{i}." for i in range(self.cfg.split_layer, len(self._layers()))
         )
         for name, tensor in self.state_dict().items():
-            shipped = name.startswith(prefixes) or not name.startswith("encoder.")
-            big = tensor.dim() == 2 and tensor.numel() >= 4096
-            if shipped and big and self.cfg.weight_format == "int8":
-                # Weight-only int8 (activations stay fp32): ~0.4% relative error per row, and
-                # it lets four fine-tuned layers fit the 8 MB budget.
-                w = tensor.detach().float()
-                scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127.0
-                keep[name] = torch.round(w / scale).to(torch.int8).contiguous()
-                keep[name + SCALE_SUFFIX] = scale.to(torch.float32).contiguous()
-            elif shipped:
-                keep[name] = tensor.detach().to(torch.float16).contiguous()
-        return keep
+            if name.startswith(prefixes) or not name.startswith("encoder."):
+                keep[name] = tensor
+        # Weight-only int8 lets the fine-tuned layers fit the weights budget.
+        fmt: WeightFormat = "int8" if self.cfg.weight_format == "int8" else "fp16"
+        return storable(keep, fmt)
 
     def save(self, folder: Path) -> None:
         from safetensors.torch import save_file
@@ -168,21 +166,13 @@ def _as_tensor(out: Any) -> torch.Tensor:
     return out[0] if isinstance(out, tuple) else out
 
 
-def _dequantize(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    out: dict[str, torch.Tensor] = {}
-    for name, tensor in state.items():
-        if name.endswith(SCALE_SUFFIX):
-            continue
-        scale = state.get(name + SCALE_SUFFIX)
-        out[name] = tensor.float() * scale if scale is not None else tensor
-    return out
-
-
 def build(cfg: AdeConfig, base: Path | None = None) -> AdeNet:
     """A network on the base encoder with fresh heads (no fine-tuned weights)."""
     from transformers import AutoModel
 
-    encoder = AutoModel.from_pretrained(str(base_encoder_path(base)), attn_implementation="sdpa")
+    encoder = AutoModel.from_pretrained(
+        str(base_encoder_path(base)), attn_implementation="sdpa", dtype=torch.float32
+    )  # float32 whatever the checkpoint's dtype: the heads and the caches are float32
     return AdeNet(encoder, cfg)
 
 
@@ -192,7 +182,7 @@ def load(folder: Path, base: Path | None = None) -> AdeNet:
 
     cfg = AdeConfig.load(folder)
     net = build(cfg, base)
-    state = _dequantize(load_file(str(folder / WEIGHTS_FILE)))
+    state = dequantized(load_file(str(folder / WEIGHTS_FILE)))
     own = net.state_dict()
     unknown = [k for k in state if k not in own]
     if unknown:
