@@ -55,6 +55,7 @@ def build_deidentifier(
         threads=settings.inference_threads,
         max_len=settings.max_window_tokens,
         stride=settings.window_stride,
+        device=settings.device,
     )
     default, per_type = build_operators(operators, default_operator)
     codebook = Codebook(

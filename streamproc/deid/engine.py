@@ -22,6 +22,7 @@ def build_analyzer(
     threads: int = 1,
     max_len: int = 256,
     stride: int = 64,
+    device: str = "auto",
 ) -> tuple[Analyzer, str]:
     """``mode``: rules | model | merged. Returns the analyzer and a detector version string.
 
@@ -53,7 +54,12 @@ def build_analyzer(
             log.warning("deid model weights missing; rules only", extra={"mode": mode})
         else:
             model = PhiModel(
-                directory, base=base_encoder, threads=threads, max_len=max_len, stride=stride
+                directory,
+                base=base_encoder,
+                threads=threads,
+                max_len=max_len,
+                stride=stride,
+                device=device,
             )
             sources.append(PhiModelRecognizer(model, span_filter=ModelSpanFilter(lexicons)))
             parts.append(f"phi-{version}")

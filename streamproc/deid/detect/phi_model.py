@@ -46,6 +46,7 @@ class Window:
 
 def _build(base: Path, num_labels: int, config_override: dict[str, Any] | None = None) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     cfg = AutoConfig.from_pretrained(str(base), num_labels=num_labels)
@@ -55,7 +56,9 @@ def _build(base: Path, num_labels: int, config_override: dict[str, Any] | None =
         for key, value in config_override.items():
             setattr(cfg, key, value)
         return AutoModelForTokenClassification.from_config(cfg)
-    return AutoModelForTokenClassification.from_pretrained(str(base), config=cfg)
+    return AutoModelForTokenClassification.from_pretrained(
+        str(base), config=cfg, dtype=torch.float32
+    )
 
 
 def _trainable_names(model: Any, layers: int = TRAINABLE_LAYERS) -> list[str]:
@@ -222,7 +225,8 @@ class PhiModel:
     """Inference: sliding windows over one note, first-sub-token tags -> word spans -> PhiSpans."""
 
     def __init__(self, model_dir: Path, base: Path | None = None, threads: int = 1,
-                 max_len: int = 256, stride: int = 64, config_override: dict[str, Any] | None = None) -> None:  # fmt: skip
+                 max_len: int = 256, stride: int = 64, config_override: dict[str, Any] | None = None,
+                 device: str = "auto") -> None:  # fmt: skip
         import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -235,7 +239,10 @@ class PhiModel:
         if weights.exists():
             state = {k: v.float() for k, v in load_file(str(weights)).items()}
             self.model.load_state_dict(state, strict=False)
-        self.model.eval()
+        from streamproc.nlp.token_classifier import resolve_device
+
+        self.device = resolve_device(device)
+        self.model.to(self.device).eval()
         self.max_len, self.stride = max_len, stride
         self._torch = torch
 
@@ -255,9 +262,10 @@ class PhiModel:
             while True:
                 chunk = ids[start : start + body]
                 x = torch.tensor(
-                    [[self.tokenizer.cls_token_id, *chunk, self.tokenizer.sep_token_id]]
+                    [[self.tokenizer.cls_token_id, *chunk, self.tokenizer.sep_token_id]],
+                    device=self.device,
                 )
-                logits = self.model(input_ids=x).logits[0, 1:-1]
+                logits = self.model(input_ids=x).logits[0, 1:-1].float().cpu()
                 probs[start : start + len(chunk)] += logits.softmax(-1)
                 counts[start : start + len(chunk)] += 1
                 if start + body >= n:

@@ -112,12 +112,13 @@ class AdeExtractor:
 
         from streamproc.nlp.ade.inference import predict_texts
         from streamproc.nlp.ade.model import base_encoder_path, load
+        from streamproc.nlp.token_classifier import resolve_device
 
         torch.set_num_threads(int(getattr(settings, "inference_threads", 1)))
         models = getattr(settings, "models", None)
         folder = getattr(models, "ade", None) or PACKAGED_MODEL
         base = getattr(models, "base_encoder", None)
-        net = load(Path(folder), base)
+        net = load(Path(folder), base).to(resolve_device(str(getattr(settings, "device", "auto"))))
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(base_encoder_path(base)))

@@ -76,7 +76,8 @@ def predict_hidden(
             owners.append((b, enc.chars_of(*drugs[i]), enc.chars_of(*effects[j])))
         preds.append(pred)
     if rows:
-        logits = net.pair_logits(hidden, attention, torch.tensor(rows, dtype=torch.long))
+        pairs = torch.tensor(rows, dtype=torch.long, device=hidden.device)
+        logits = net.pair_logits(hidden, attention, pairs)
         probs = torch.sigmoid(logits.float()).cpu().tolist()
         for (b, d, e), p in zip(owners, probs, strict=True):
             preds[b].pairs.append((d, e, float(p)))
@@ -109,6 +110,7 @@ def predict_texts(
         idx = order[k : k + batch_size]
         batch = [encs[i] for i in idx]
         ids, mask = pad(batch)
+        ids, mask = ids.to(net.device), mask.to(net.device)
         hidden = net.forward_hidden(ids, mask)
         for i, p in zip(idx, predict_hidden(net, hidden, mask, batch), strict=True):
             out[i] = p
