@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     # Which corpus head of the NER model reads notes: "" is the shared head trained on every
     # corpus; "bc5cdr" / "ncbi" / "chia" follow one corpus's span conventions.
     ner_head: str = ""
+    ner_unit: Literal["sentence", "note"] = "sentence"  # what the NER model reads at a time
     ade_threshold: float = Field(0.5, ge=0, le=1)
     inference_cache_ttl_s: int = Field(30 * 24 * 3600, ge=1)
 

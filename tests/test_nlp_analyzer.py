@@ -54,6 +54,13 @@ class DictionaryNer:
         return out
 
 
+def pieces(*texts: str) -> int:
+    """How many sentences the NER model is given for these notes (it reads one at a time)."""
+    from streamproc.nlp.sentences import split_sentences
+
+    return sum(len(split_sentences(t)) for t in texts)
+
+
 def make_note(text: str, n: int) -> NoteEvent:
     return NoteEvent(
         event_id=f"ev-{n}",
@@ -78,7 +85,7 @@ def test_analysis_assertion_and_codes(coder: IcdCoder) -> None:
     ner = DictionaryNer()
     analyzer = Analyzer(ner, coder=coder, store=MemoryStore())
     a1, a2 = analyzer.analyze_batch([make_note(NOTE_1, 1), make_note(NOTE_2, 2)])
-    assert ner.calls == [2]  # one model call for the whole batch
+    assert ner.calls == [pieces(NOTE_1, NOTE_2)]  # one model call, every sentence of the batch
     got = {e.text: (e.assertion, e.codes[0].code if e.codes else None) for e in a1.entities}
     assert got == {
         "CHF": ("present", "I50.9"),
@@ -102,7 +109,7 @@ def test_cache_second_call_skips_model(coder: IcdCoder) -> None:
     analyzer = Analyzer(ner, coder=coder, store=store, cache_ttl_s=60)
     first = analyzer.analyze_batch([make_note(NOTE_1, 1)])
     second = analyzer.analyze_batch([make_note(NOTE_1, 9)])  # same text, another event
-    assert ner.calls == [1]
+    assert ner.calls == [pieces(NOTE_1)]
     assert second[0].entities == first[0].entities
     assert analyzer.cache is not None and analyzer.cache.hits == 1
     # keys hold hashes only, never note text
@@ -110,7 +117,7 @@ def test_cache_second_call_skips_model(coder: IcdCoder) -> None:
     assert all(NOTE_1[:20] not in k for k in stored_keys)
     # a mixed batch runs the model only on the miss
     analyzer.analyze_batch([make_note(NOTE_1, 3), make_note(NOTE_2, 4)])
-    assert ner.calls == [1, 1]
+    assert ner.calls == [pieces(NOTE_1), pieces(NOTE_2)]
 
 
 def test_new_model_version_misses_cache(coder: IcdCoder) -> None:
@@ -120,7 +127,7 @@ def test_new_model_version_misses_cache(coder: IcdCoder) -> None:
     new = DictionaryNer()
     new.version = "dict-ner-2"
     Analyzer(new, coder=coder, store=store).analyze_batch([make_note(NOTE_2, 1)])
-    assert new.calls == [1]
+    assert new.calls == [pieces(NOTE_2)]
 
 
 def test_labels_mapped_and_edges_trimmed(coder: IcdCoder) -> None:
@@ -158,7 +165,9 @@ def test_problem_abbreviations_in_capitals(coder: IcdCoder) -> None:
             h, c = text.index("HTN"), text.index("CHF")
             return [[Span(h, h + 3, "test", 0.7), Span(c, c + 16, "problem", 0.9)]]
 
-    (a,) = Analyzer(PubMedNer(), coder=coder).analyze_batch([make_note(text, 1)])
+    (a,) = Analyzer(PubMedNer(), coder=coder, entity_unit="note").analyze_batch(
+        [make_note(text, 1)]
+    )
     found = [(e.label, e.text, e.codes[0].code) for e in a.entities]
     assert found == [
         ("problem", "HTN", "I10"),
@@ -180,7 +189,7 @@ def test_entities_never_cross_a_line_break(coder: IcdCoder) -> None:
             return [[Span(h, text.index("Thirst") + 6, "problem", 0.9),
                      Span(v, text.index("(disorder") + 9, "problem", 0.9)]]  # fmt: skip
 
-    (a,) = Analyzer(Joined(), coder=coder).analyze_batch([make_note(text, 1)])
+    (a,) = Analyzer(Joined(), coder=coder, entity_unit="note").analyze_batch([make_note(text, 1)])
     assert [e.text for e in a.entities] == ["Hunger", "Thirst", "viral sinusitis"]
 
 
@@ -243,11 +252,47 @@ def test_section_title_is_not_a_finding(coder: IcdCoder) -> None:
         version = "x"
 
         def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-            starts = [i for i in range(len(text)) if text.startswith("Allergies", i)]
-            return [[Span(s, s + len("Allergies"), "problem", 0.9) for s in starts]]
+            return [
+                [
+                    Span(i, i + 9, "problem", 0.9)
+                    for i in range(len(t))
+                    if t.startswith("Allergies", i)
+                ]
+                for t in texts
+            ]
 
     (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
     kept = [(e.start, e.assertion) for e in a.entities]
     assert text.index("# Allergies") + 2 not in [s for s, _ in kept]  # the title is dropped
     assert (text.index("Known Allergies") + 6, "absent") in kept
     assert (text.index("Allergies to"), "present") in kept
+
+
+def test_the_model_reads_each_sentence_and_list_item_alone(coder: IcdCoder) -> None:
+    """Sentence-wise NER: list items reach the model one by one, offsets come back the note's."""
+    text = "# Chief Complaint\n- Hunger\n- Thirst\n\nPatient has a history of stress. No fever."
+    seen: list[str] = []
+
+    class Recorder:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            seen.extend(texts)
+            return [
+                [Span(t.index(w), t.index(w) + len(w), "problem", 0.9) for w in
+                 ("Hunger", "Thirst", "stress", "fever") if w in t]
+                for t in texts
+            ]  # fmt: skip
+
+    (a,) = Analyzer(Recorder(), coder=coder).analyze_batch([make_note(text, 1)])
+    assert "- Hunger" in seen and "- Thirst" in seen and "No fever." in seen
+    assert all("\n" not in t for t in seen)
+    got = [(e.text, text[e.start : e.end], e.assertion) for e in a.entities]
+    assert got == [
+        ("Hunger", "Hunger", "present"),
+        ("Thirst", "Thirst", "present"),
+        ("stress", "stress", "present"),
+        ("fever", "fever", "absent"),
+    ]
+    whole = Analyzer(Recorder(), coder=coder, entity_unit="note")
+    assert whole.model_versions["analyzer"] != a.model_versions["analyzer"]  # cache key moves

@@ -74,4 +74,5 @@ def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
         relations=relations,
         store=store,
         cache_ttl_s=settings.inference_cache_ttl_s,
+        entity_unit=settings.ner_unit,
     )

@@ -4,7 +4,8 @@ The PubMed and trial-criteria dev splits of ``eval ner`` are not notes, and two 
 better there found fewer problems in notes (docs/training.md). This task reads a Synthea export
 folder (``--data ../shared/data/fhir``), finds each patient's recorded conditions in the notes
 (``datasets/synthea_notes.py``) and scores the *entities the analyzer keeps* (model spans through
-``nlp.entities.to_entities``) on ``problem``: recall is the figure to compare models on.
+``nlp.entities.to_entities``, the model reading sentence by sentence as the analyzer does unless
+``STREAMPROC_NER_UNIT=note``) on ``problem``: recall is the figure to compare models on.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ class NerNotesTask:
     def evaluate(self, data: Path, split: str = "dev", *, model_dir: Path | None = None,
                  settings: Any | None = None, limit: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         from streamproc.nlp import load_ner, ner_model_folder
+        from streamproc.nlp.analyzer import predict_by_sentence
 
         path = ner_model_folder(settings, model_dir)
         clf = load_ner(settings, path)
         examples = read_synthea_notes(Path(data), limit)
-        spans = clf.predict([e.text for e in examples])
+        unit = getattr(settings, "ner_unit", "sentence")
+        texts = [e.text for e in examples]
+        spans = predict_by_sentence(clf, texts) if unit == "sentence" else clf.predict(texts)
         preds = [
             [Span(x.start, x.end, x.label) for x in to_entities(e.text, s)]
             for e, s in zip(examples, spans, strict=True)
@@ -46,6 +50,7 @@ class NerNotesTask:
             "task": "ner-notes",
             "model": str(path),
             "model_version": clf.version,
+            "ner_unit": unit,
             "notes": len(examples),
             "gold_mentions": sum(len(e.spans) for e in examples),
             "summary": {
