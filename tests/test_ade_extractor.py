@@ -258,7 +258,7 @@ def test_tiny_network_training_step_reduces_loss(tiny: tuple[AdeNet, object, Pat
     cfg = AdeTrainConfig()
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-2)
     net.train()
-    first = float(step_loss(net, [item], cfg))
+    first = float(step_loss(net, [item], cfg).detach())
     for _ in range(15):
         loss = step_loss(net, [item], cfg)
         opt.zero_grad()

@@ -21,3 +21,18 @@ def test_every_shipped_model_has_a_card_with_a_rebuild_command() -> None:
         card = (MODELS / folder / "model_card.md").read_text(encoding="utf-8")
         assert f"streamproc train {folder} --data" in card
         assert "## Rebuild" in card
+
+
+def test_the_rebuild_commands_default_recipes_are_the_shipped_ones() -> None:
+    """The card's one-line rebuild (no --config) must train what ships: the task defaults are the
+    recipes recorded beside the weights."""
+    import json
+
+    from streamproc.train.tasks_ade import AdeTrainConfig
+    from streamproc.train.tasks_ner import TASK as NER
+
+    ner_meta = json.loads((MODELS / "ner" / "meta.json").read_text(encoding="utf-8"))
+    assert NER.config().model_dump() == ner_meta["config"]
+    assert "--config" not in ner_meta["rebuild_command"]
+    ade = json.loads((MODELS / "ade" / "ade_config.json").read_text(encoding="utf-8"))
+    assert AdeTrainConfig().__dict__ == ade["extra"]["recipe"]

@@ -1,8 +1,9 @@
 """Task spec for ADE: train and evaluate the joint drug/effect tagger + pair scorer.
 
-Recipe (why): the bottom ``split_layer`` (2) MiniLM layers stay frozen, so their output is computed
-once per sentence and cached; each epoch then runs only the top layers and heads,
-~3x cheaper than full fine-tuning on a shared 2-core CPU. Training data per epoch: every ADE-Corpus-V2
+Recipe (why): the bottom ``split_layer`` MiniLM layers (none in the shipped model) stay frozen, so
+their output (at least the embeddings) is computed once per sentence and cached; each epoch then
+runs only the trained layers and heads. The shipped model trains all six layers (int8 storage keeps
+it at 11.2 MB) on a GPU in under two minutes; ``split_layer: 2`` is ~3x cheaper on a 2-core CPU. Training data per epoch: every ADE-Corpus-V2
 train positive, a fresh seeded sample of ADE-NEG train sentences (tagger learns "nothing to tag",
 sentence head learns "no ADE"), and PHEE train sentences (PHEE heads only; PHEE files from abstracts
 in the ADE dev split are dropped so nothing leaks into ADE dev). Pair scorer: gold drug x effect
@@ -49,16 +50,16 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "ade"
 class AdeTrainConfig:
     epochs: int = 10
     batch_size: int = 32
-    lr_encoder: float = 2e-4
+    lr_encoder: float = 1e-4  # 2e-4 measured worse with all six layers trained
     lr_heads: float = 1e-3
     warmup: float = 0.1
     neg_pool: int = 8000  # ADE-NEG train sentences cached
     neg_per_epoch: int = 3000  # sampled from the pool each epoch
     seed: int = 13
-    threads: int = 1
+    threads: int = 8  # the shipped run's; on a GPU only the data pipeline uses them
     device: str = "auto"  # auto: the GPU when there is one
     limit: int | None = None  # cap examples per source (smoke runs)
-    split_layer: int = 2  # layers 2-5 fine-tuned, shipped as int8 (~7.5 MB)
+    split_layer: int = 0  # all six layers fine-tuned, shipped as int8 (11.2 MB)
     weight_format: str = "int8"
     max_len: int = 160
     sent_weight: float = 0.5
@@ -627,8 +628,8 @@ class AdeTaskSpec:
         cfg.batch_size = trial.suggest_categorical("batch_size", [16, 32, 64])
         base = kw.get("base")
         n_layers = _num_layers(base)
-        # at most 4 fine-tuned layers: the shipped int8 top must stay within the 8 MB budget
-        cfg.split_layer = trial.suggest_int("split_layer", max(1, n_layers - 4), n_layers - 1)
+        # int8 storage: all six trained layers fit the weights budget (11.2 MB)
+        cfg.split_layer = trial.suggest_int("split_layer", 0, n_layers - 1)
         if kw.get("max_examples") is not None:
             cfg.limit = int(kw["max_examples"])
             cfg.neg_pool = cfg.neg_per_epoch = min(cfg.neg_pool, int(kw["max_examples"]))
