@@ -41,10 +41,17 @@ def coder() -> IcdCoder:
         ("concussion with no loss of consciousness", "S06.0X0A"),
         ("HIV", "B20"),
         ("brain metastases", "C79.31"),
+        ("quit smoking", "Z87.891"),  # a history, not current dependence (F17.200)
+        ("smoke inhalation", "T59.811A"),
     ],
 )
 def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:
     assert coder.code(mention)[0].code == code
+
+
+def test_a_route_of_administration_alone_is_no_condition(coder: IcdCoder) -> None:
+    # "budesonide ... inhalation suspension" in a medication list: the NER's fragment
+    assert not coder.code("inhalation")
 
 
 def test_candidates_ranked_billable_top5(coder: IcdCoder) -> None:
