@@ -265,7 +265,7 @@ def test_tiny_network_training_step_reduces_loss(tiny: tuple[AdeNet, object, Pat
         loss.backward()
         opt.step()
     net.eval()
-    assert float(step_loss(net, [item], cfg)) < first
+    assert float(step_loss(net, [item], cfg).detach()) < first
 
 
 def test_negation_inside_the_effect_span() -> None:

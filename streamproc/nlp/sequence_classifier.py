@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from streamproc.nlp.token_classifier import resolve_device
+from streamproc.devices import resolve_device
 
 
 def pad_batch(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:

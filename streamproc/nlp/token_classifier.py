@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from streamproc.devices import resolve_device
+
 logger = logging.getLogger(__name__)
 
 
@@ -234,12 +236,6 @@ def decode_doc(
     if cur is not None:
         out.append(ScoredSpan(cur[1], cur[2], cur[0], cur[3] / cur[4]))
     return out
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def batch_windows(

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from streamproc.devices import resolve_device
 from streamproc.evaluate.metrics import entity_scores
 from streamproc.nlp.modeling import (
     WEIGHTS,
@@ -53,7 +54,6 @@ from streamproc.nlp.token_classifier import (
     bio_tags,
     head_labels,
     plan_windows,
-    resolve_device,
     token_tag_ids,
     tokenize_docs,
 )

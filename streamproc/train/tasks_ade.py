@@ -30,11 +30,11 @@ from typing import Any
 
 import torch
 
+from streamproc.devices import resolve_device
 from streamproc.evaluate.metrics import prf as _prf
 from streamproc.nlp.ade.encoding import IGNORE, Encoded, bio_targets, encode
 from streamproc.nlp.ade.inference import SentencePrediction, pad, predict_hidden, predict_texts
 from streamproc.nlp.ade.model import HEADS, AdeConfig, AdeNet, base_encoder_path, build, load
-from streamproc.nlp.token_classifier import resolve_device
 from streamproc.train.core import command_line
 from streamproc.train.datasets.ade import read_ade
 from streamproc.train.datasets.phee import read_phee

@@ -239,7 +239,7 @@ class PhiModel:
         if weights.exists():
             state = {k: v.float() for k, v in load_file(str(weights)).items()}
             self.model.load_state_dict(state, strict=False)
-        from streamproc.nlp.token_classifier import resolve_device
+        from streamproc.devices import resolve_device
 
         self.device = resolve_device(device)
         self.model.to(self.device).eval()

@@ -110,9 +110,9 @@ class AdeExtractor:
         """Load the packaged model (or ``settings.models.ade``) on the base encoder."""
         import torch
 
+        from streamproc.devices import resolve_device
         from streamproc.nlp.ade.inference import predict_texts
         from streamproc.nlp.ade.model import base_encoder_path, load
-        from streamproc.nlp.token_classifier import resolve_device
 
         torch.set_num_threads(int(getattr(settings, "inference_threads", 1)))
         models = getattr(settings, "models", None)

