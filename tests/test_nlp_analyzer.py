@@ -296,3 +296,34 @@ def test_the_model_reads_each_sentence_and_list_item_alone(coder: IcdCoder) -> N
     ]
     whole = Analyzer(Recorder(), coder=coder, entity_unit="note")
     assert whole.model_versions["analyzer"] != a.model_versions["analyzer"]  # cache key moves
+
+
+def test_short_chief_complaint_items_are_problems(coder: IcdCoder) -> None:
+    text = (
+        "# Chief Complaint\n- Frequent Urination\n- Nasal Congestion\n- Cough and fever\n"
+        "- Medication refill\n\n# History of Present Illness\nUrination at night, frequent."
+    )
+
+    class Partial:  # what the PubMed-trained tagger does with bare list items
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            out = []
+            for t in texts:
+                found = [("Urination", "problem"), ("Cough", "problem"), ("fever", "problem"),
+                         ("Medication refill", "treatment")]  # fmt: skip
+                out.append(
+                    [Span(t.index(w), t.index(w) + len(w), lab, 0.8) for w, lab in found if w in t]
+                )
+            return out
+
+    (a,) = Analyzer(Partial(), coder=coder).analyze_batch([make_note(text, 1)])
+    got = [(e.text, e.label, e.codes[0].code if e.codes else None) for e in a.entities]
+    assert got[:5] == [
+        ("Frequent Urination", "problem", "R35.0"),  # the item, not the model's "Urination"
+        ("Nasal Congestion", "problem", "R09.81"),  # the model found nothing on it
+        ("Cough", "problem", "R05.9"),  # a joined item keeps the model's two problems
+        ("fever", "problem", "R50.9"),
+        ("Medication refill", "treatment", None),  # another label: left as the model said
+    ]
+    assert got[5][0] == "Urination"  # outside the chief complaint nothing is widened

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
 from streamproc.nlp.cache import InferenceCache
-from streamproc.nlp.entities import ProblemAbbreviations, to_entities
+from streamproc.nlp.entities import ProblemAbbreviations, chief_complaint_items, to_entities
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, split_sentences
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 # 2: problem abbreviations written in capitals are entities; 3: constrained BIO decoding, spans
 # never leave a parenthesis open, a problem takes the "stage 3" written after it; 4: the NER model
-# reads one sentence (or list item) at a time
+# reads one sentence (or list item) at a time, a short chief-complaint list item it left empty is a
+# problem
 ANALYZER_VERSION = "analyzer-4"
 EntityUnit = Literal["sentence", "note"]
 
@@ -145,6 +146,7 @@ class Analyzer:
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
         found = self.abbreviations.add(text, to_entities(text, spans, self.min_entity_score))
+        found = chief_complaint_items(text, sentences, sections, found)
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections

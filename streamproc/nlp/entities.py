@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from streamproc.nlp.icd.coder import SynonymTable
+from streamproc.nlp.sections import SectionIndex
+from streamproc.nlp.sentences import Sentence
 from streamproc.nlp.types import Entity, EntityLabel
 
 # Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
@@ -113,6 +115,50 @@ class ProblemAbbreviations:
                 Entity(label="problem", start=start, end=end, text=text[start:end], score=0.9)
             )
         return sorted(out, key=lambda e: (e.start, e.end))
+
+
+_LIST_MARKER = re.compile(r"[ \t]*(?:[-*\u2022+]|\d{1,2}[.)])[ \t]+")
+_COMPLAINT_MAX_WORDS = 6
+_JOINED = re.compile(r",|/|&|\b(?:and|or|with|without|after|from)\b", re.IGNORECASE)
+
+
+def chief_complaint_items(
+    text: str, sentences: Sequence[Sentence], sections: SectionIndex, entities: Sequence[Entity]
+) -> list[Entity]:
+    """``entities`` with each short chief-complaint list item read as one problem.
+
+    A chief complaint is by definition the patient's problem, and EMR notes write it as a bare
+    list ("# Chief Complaint / - Hunger / - Thirst / - Frequent Urination"); a tagger trained on
+    PubMed sentences often finds nothing in a two-word line, or only part of it ("Urination").
+    A list item of at most six words becomes one problem when the model found nothing on it, or a
+    single problem inside it and nothing else (not when it joins several: "cough and fever"). The
+    ICD coder still decides whether the item names a condition (an uncodable one publishes none).
+    """
+    out = list(entities)
+    for sentence in sentences:
+        if sections.section_at(sentence.start) != "chief_complaint":
+            continue
+        marker = _LIST_MARKER.match(text, sentence.start, sentence.end)
+        if marker is None:
+            continue
+        start, end = marker.end(), sentence.end
+        while end > start and text[end - 1] in ".;,:":
+            end -= 1
+        item = text[start:end]
+        if not item.strip() or len(item.split()) > _COMPLAINT_MAX_WORDS:
+            continue
+        on_item = [e for e in out if e.start < end and start < e.end]
+        if on_item and (
+            len(on_item) > 1
+            or on_item[0].label != "problem"
+            or _JOINED.search(item)
+            or (on_item[0].start, on_item[0].end) == (start, end)
+        ):
+            continue
+        out = [e for e in out if e not in on_item]
+        score = on_item[0].score if on_item else 0.5
+        out.append(Entity(label="problem", start=start, end=end, text=item, score=score))
+    return sorted(out, key=lambda e: (e.start, e.end))
 
 
 def _close_parenthesis(text: str, start: int, end: int) -> int:
