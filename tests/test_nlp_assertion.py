@@ -35,6 +35,8 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("Findings concerning for appendicitis.", "appendicitis", "possible"),
         ("Return if fever develops.", "fever", "hypothetical"),
         ("Watch for signs of bleeding.", "bleeding", "hypothetical"),
+        ("- urine screening test for diabetes", "diabetes", "hypothetical"),  # a plan item
+        ("Positive test for influenza.", "influenza", "present"),
         ("Mother had breast cancer.", "breast cancer", "family"),
         ("Family history of diabetes.", "diabetes", "family"),
         ("Shortness of breath on exertion.", "Shortness of breath", "conditional"),
