@@ -65,6 +65,13 @@ def predict_by_sentence(source: EntitySource, texts: Sequence[str]) -> list[list
     return out
 
 
+def predict_spans(
+    source: EntitySource, texts: Sequence[str], unit: EntityUnit = "sentence"
+) -> Sequence[Sequence[Any]]:
+    """The NER model's spans per note, read by sentence (default) or whole note (``unit``)."""
+    return predict_by_sentence(source, texts) if unit == "sentence" else source.predict(texts)
+
+
 class RelationExtractor(Protocol):
     version: str
 
@@ -135,9 +142,7 @@ class Analyzer:
 
     def predict_entities(self, texts: Sequence[str]) -> Sequence[Sequence[Any]]:
         """The NER model's spans per note, read by sentence or whole (``entity_unit``)."""
-        if self.entity_unit == "sentence":
-            return predict_by_sentence(self.entities, texts)
-        return self.entities.predict(texts)
+        return predict_spans(self.entities, texts, self.entity_unit)
 
     # ---- one note ------------------------------------------------------------------------------
     def analyze_text(self, text: str, spans: Sequence[Any], ner_ms: float = 0.0) -> NoteAnalysis:

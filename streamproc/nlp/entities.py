@@ -14,7 +14,7 @@ from typing import Any
 
 from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.sections import SectionIndex
-from streamproc.nlp.sentences import Sentence
+from streamproc.nlp.sentences import LIST_ITEM, Sentence
 from streamproc.nlp.types import Entity, EntityLabel
 
 # Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
@@ -117,7 +117,6 @@ class ProblemAbbreviations:
         return sorted(out, key=lambda e: (e.start, e.end))
 
 
-_LIST_MARKER = re.compile(r"[ \t]*(?:[-*\u2022+]|\d{1,2}[.)])[ \t]+")
 _COMPLAINT_MAX_WORDS = 6
 _JOINED = re.compile(r",|/|&|\b(?:and|or|with|without|after|from)\b", re.IGNORECASE)
 
@@ -138,7 +137,7 @@ def chief_complaint_items(
     for sentence in sentences:
         if sections.section_at(sentence.start) != "chief_complaint":
             continue
-        marker = _LIST_MARKER.match(text, sentence.start, sentence.end)
+        marker = LIST_ITEM.match(text, sentence.start, sentence.end)
         if marker is None:
             continue
         start, end = marker.end(), sentence.end

@@ -89,7 +89,9 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022+]|\d{1,2}[.)]|[a-z][.)])[ \t]+", re.IGNORECASE)
+LIST_ITEM = re.compile(  # a list marker opening a line: "- ", "* ", "2. ", "b) "
+    r"[ \t]*(?:[-*\u2022+]|\d{1,2}[.)]|[a-z][.)])[ \t]+", re.IGNORECASE
+)
 _HEADER_LINE = re.compile(
     r"[ \t]*(?:#{1,6}[ \t]*\S.*|[A-Z][A-Za-z /&()-]{1,40}:[ \t]*|[A-Z][A-Z /&()-]{2,40}:?[ \t]*)$"
 )
@@ -126,7 +128,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
             current, prev_header, in_list = None, False, False
             continue
         header = _is_header(line)
-        list_item = bool(_LIST_ITEM.match(line))
+        list_item = bool(LIST_ITEM.match(line))
         starts_new = (
             current is None
             or prev_header

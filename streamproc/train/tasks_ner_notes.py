@@ -33,14 +33,13 @@ class NerNotesTask:
     def evaluate(self, data: Path, split: str = "dev", *, model_dir: Path | None = None,
                  settings: Any | None = None, limit: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         from streamproc.nlp import load_ner, ner_model_folder
-        from streamproc.nlp.analyzer import predict_by_sentence
+        from streamproc.nlp.analyzer import EntityUnit, predict_spans
 
         path = ner_model_folder(settings, model_dir)
         clf = load_ner(settings, path)
         examples = read_synthea_notes(Path(data), limit)
-        unit = getattr(settings, "ner_unit", "sentence")
-        texts = [e.text for e in examples]
-        spans = predict_by_sentence(clf, texts) if unit == "sentence" else clf.predict(texts)
+        unit: EntityUnit = "note" if getattr(settings, "ner_unit", "") == "note" else "sentence"
+        spans = predict_spans(clf, [e.text for e in examples], unit)
         preds = [
             [Span(x.start, x.end, x.label) for x in to_entities(e.text, s)]
             for e, s in zip(examples, spans, strict=True)
