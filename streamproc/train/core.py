@@ -118,7 +118,12 @@ def seed_everything(seed: int) -> None:
 
 
 def _autocast_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
-    mp = cfg.mixed_precision
+    return autocast_dtype(cfg.mixed_precision, device)
+
+
+def autocast_dtype(mp: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a ``mixed_precision`` setting: "auto" is bf16 on GPU, none on CPU
+    (bf16 autocast on CPU measured 13x slower)."""
     if mp == "auto":
         mp = "bf16" if device.type == "cuda" else "no"
     if mp == "no":
@@ -140,9 +145,11 @@ def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimize
     )
 
 
-def _schedule(
+def linear_schedule(
     opt: torch.optim.Optimizer, warmup: int, total: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up to the set learning rate, then linear decay to zero at ``total``."""
+
     def f(step: int) -> float:
         if step < warmup:
             return (step + 1) / max(1, warmup)
@@ -380,7 +387,7 @@ def _fit(
     steps_per_epoch = math.ceil(math.ceil(len(loop.lengths) / cfg.batch_size) / cfg.grad_accum)
     total = steps_per_epoch * cfg.epochs
     opt = _optimizer(model, cfg)
-    sched = _schedule(opt, int(total * cfg.warmup_ratio), total)
+    sched = linear_schedule(opt, int(total * cfg.warmup_ratio), total)
     scaler = _scaler(ac_dtype, device)
     rng = random.Random(cfg.seed)
     history: list[dict[str, Any]] = []

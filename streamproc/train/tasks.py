@@ -28,6 +28,7 @@ from streamproc.train.examples import Example
 
 # name -> module defining TASK. One line per task; order is the order shown in help.
 TASK_MODULES: dict[str, str] = {
+    "dapt": "streamproc.train.tasks_dapt",  # build step: masked-LM adaptation of the encoder
     "ner": "streamproc.train.tasks_ner",
     "ner-notes": "streamproc.train.tasks_ner_notes",  # eval only: problem recall on Synthea notes
     "deid": "streamproc.train.tasks_deid",

@@ -35,6 +35,7 @@ from streamproc.evaluate.metrics import prf as _prf
 from streamproc.nlp.ade.encoding import IGNORE, Encoded, bio_targets, encode
 from streamproc.nlp.ade.inference import SentencePrediction, pad, predict_hidden, predict_texts
 from streamproc.nlp.ade.model import HEADS, AdeConfig, AdeNet, base_encoder_path, build, load
+from streamproc.nlp.modeling import encoder_init_meta
 from streamproc.train.core import command_line
 from streamproc.train.datasets.ade import read_ade
 from streamproc.train.datasets.phee import read_phee
@@ -355,6 +356,10 @@ def train(
     called after each epoch's dev scoring (the tuner reports and prunes there; it may raise).
     """
     cfg = cfg or AdeTrainConfig()
+    init = encoder_init_meta(base)
+    if init and cfg.split_layer > 0:
+        # The extractor loads the wheel's layers below split_layer, not the adapted ones.
+        raise ValueError("an adapted encoder (dapt) needs split_layer 0: every layer trained")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -451,10 +456,11 @@ def train(
                 "train_seconds": round(time.time() - started),
                 "epoch": epoch,
                 "recipe": cfg.__dict__,
+                **init,
             }
             net.save(out_dir)
             (out_dir / "dev_metrics.json").write_text(json.dumps(best, indent=2), encoding="utf-8")
-            write_card(out_dir, best, cfg, net.cfg.version, rebuild_command)
+            write_card(out_dir, best, cfg, net.cfg.version, rebuild_command, init)
             print(f"saved epoch {epoch} to {out_dir}", flush=True)
         if on_epoch is not None:
             on_epoch(epoch, metrics)
@@ -462,7 +468,12 @@ def train(
 
 
 def write_card(
-    out_dir: Path, metrics: dict[str, Any], cfg: AdeTrainConfig, version: str, command: str = ""
+    out_dir: Path,
+    metrics: dict[str, Any],
+    cfg: AdeTrainConfig,
+    version: str,
+    command: str = "",
+    init: dict[str, Any] | None = None,
 ) -> None:
     """model_card.md next to the weights: data, recipe, seed, dev metrics, rebuild command."""
 
@@ -491,6 +502,7 @@ def write_card(
         f"  linear decay, max {cfg.max_len} word pieces, seed {cfg.seed}, torch threads {cfg.threads}, fp32,",
         f"  device {cfg.device} (auto: the GPU when there is one).",
         f"- kept epoch: {metrics.get('epoch')}",
+        *_init_words(init),
         "",
         "## Dev metrics (ADE-Corpus-V2 dev, threshold 0.5, all dev sentences)",
         f"- sentence-level ADE detection: {f(metrics['sentence_ade'])}",
@@ -518,6 +530,16 @@ def write_card(
         "decode to whole words; sentences over 160 word pieces are truncated.",
     ]
     (out_dir / "model_card.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _init_words(init: dict[str, Any] | None) -> list[str]:
+    enc = (init or {}).get("encoder_init")
+    if not enc:
+        return []
+    return [
+        f"- layers initialised from the adapted encoder `{enc.get('dapt_version')}` "
+        f"(`streamproc train dapt`, see docs/training.md): `{enc.get('rebuild_command')}`"
+    ]
 
 
 def _layers_words(split_layer: int) -> str:
