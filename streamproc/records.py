@@ -51,6 +51,16 @@ class Coding(BaseModel):
     display: str | None = None
 
 
+class PhiMark(BaseModel):
+    """Where the de-identifier put a surrogate in a note's text: offsets and type, never a value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    type: str = Field(description="NAME, DATE, AGE, PHONE, ID, LOCATION, ...")
+
+
 class NoteEvent(BaseModel):
     """One clinical note in canonical form, whatever wire format it came in.
 
@@ -76,6 +86,11 @@ class NoteEvent(BaseModel):
     received_at: datetime = Field(default_factory=utcnow)
     deidentified: bool = False
     deid_version: str | None = None
+    phi_marks: tuple[PhiMark, ...] = Field(
+        default=(),
+        description="Surrogates in the de-identified text (offsets, type): no clinical entity "
+        "is read there",
+    )
     worker_version: str = __version__
 
 

@@ -117,6 +117,24 @@ def test_surrogates_are_consistent_per_patient(settings: Settings) -> None:
     assert ", RN" in a.text and a.text.split("\n")[-2][1] == "."
 
 
+def test_phi_marks_point_at_the_surrogates(settings: Settings) -> None:
+    deid = build_deidentifier(settings, MemoryStore(), mode="rules")
+    out = deid.deidentify(make_note(NOTE_1))
+    marks = out.phi_marks
+    assert marks == tuple(sorted(marks, key=lambda m: m.start))
+    assert all(a.end <= b.start for a, b in zip(marks, marks[1:], strict=False))
+    by_type: dict[str, list[str]] = {}
+    for m in marks:
+        by_type.setdefault(m.type, []).append(out.text[m.start : m.end])
+    fake_dr = out.text.split("Dr. ")[1].split()[0]
+    assert fake_dr in by_type["NAME"]
+    assert {"NAME", "DATE", "PHONE"} <= set(by_type)
+    # what lies between the marks is the note's own (non-PHI) text, unchanged
+    outside = "".join(out.text[a.end : b.start] for a, b in zip(marks, marks[1:], strict=False))
+    assert "spoke with pt's daughter" in outside and "Prior MI" in outside
+    assert_no_phi(" ".join(x for v in by_type.values() for x in v))
+
+
 def test_dates_shift_by_one_patient_offset_and_keep_format(settings: Settings) -> None:
     deid = build_deidentifier(settings, MemoryStore(), mode="rules")
     out = deid.deidentify(make_note(NOTE_1))

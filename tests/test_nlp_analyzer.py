@@ -327,3 +327,35 @@ def test_short_chief_complaint_items_are_problems(coder: IcdCoder) -> None:
         ("Medication refill", "treatment", None),  # another label: left as the model said
     ]
     assert got[5][0] == "Urination"  # outside the chief complaint nothing is widened
+
+
+def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
+    """A de-identified note marks its surrogates; the model's hits there are dropped."""
+    from streamproc.records import PhiMark
+
+    text = "Seen with Hardin120 for CHF. Lasix caused rash.\n"
+
+    class Source:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            out = []
+            for t in texts:
+                spans = []
+                for word, label in (("Hardin120", "drug"), ("CHF", "problem"), ("Lasix", "drug")):
+                    i = t.find(word)
+                    if i >= 0:
+                        spans.append(Span(i, i + len(word), label, 0.9))
+                out.append(spans)
+            return out
+
+    name = text.index("Hardin120")
+    marked = make_note(text, 1).model_copy(
+        update={"phi_marks": (PhiMark(start=name, end=name + 9, type="NAME"),)}
+    )
+    store = MemoryStore()
+    analyzer = Analyzer(Source(), coder=coder, store=store)
+    (plain,) = analyzer.analyze_batch([make_note(text, 2)])
+    (kept,) = analyzer.analyze_batch([marked])
+    assert {e.text for e in plain.entities} == {"Hardin120", "CHF", "Lasix"}
+    assert {e.text for e in kept.entities} == {"CHF", "Lasix"}  # not the cached unmarked result

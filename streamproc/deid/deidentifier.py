@@ -23,7 +23,7 @@ from streamproc.deid.transform.codebook import Codebook
 from streamproc.deid.transform.fakes import NamePool
 from streamproc.deid.transform.operators.base import OperatorContext
 from streamproc.deid.types import ID, PhiSpan
-from streamproc.records import NoteEvent, SourceRef
+from streamproc.records import NoteEvent, PhiMark, SourceRef
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Deidentifier:
         pkey = self.patient_key(note)
         ctx = OperatorContext(self.codebook, pkey, self.names, self.first_names)
         spans = self.detect(note)
-        text, counts = self.anonymizer.anonymize(note.text, spans, ctx)
+        text, counts, marks = self.anonymizer.anonymize_marked(note.text, spans, ctx)
         offset = ctx.date_offset
         update: dict[str, object] = {
             "text": text,
@@ -112,6 +112,9 @@ class Deidentifier:
             ).hexdigest(),
             "deidentified": True,
             "deid_version": self.version,
+            "phi_marks": tuple(
+                PhiMark(start=m.start, end=m.end, type=m.entity_type) for m in marks
+            ),
         }
         if note.source.key is not None:
             update["source"] = SourceRef(

@@ -16,7 +16,12 @@ from typing import Any, Literal, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
 from streamproc.nlp.cache import InferenceCache
-from streamproc.nlp.entities import ProblemAbbreviations, chief_complaint_items, to_entities
+from streamproc.nlp.entities import (
+    ProblemAbbreviations,
+    chief_complaint_items,
+    outside,
+    to_entities,
+)
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, split_sentences
@@ -30,8 +35,8 @@ log = logging.getLogger(__name__)
 # 2: problem abbreviations written in capitals are entities; 3: constrained BIO decoding, spans
 # never leave a parenthesis open, a problem takes the "stage 3" written after it; 4: the NER model
 # reads one sentence (or list item) at a time, a short chief-complaint list item it left empty is a
-# problem
-ANALYZER_VERSION = "analyzer-4"
+# problem; 5: nothing is an entity where the de-identifier put a surrogate
+ANALYZER_VERSION = "analyzer-5"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -114,7 +119,12 @@ class Analyzer:
     # ---- ClinicalAnalyzer ----------------------------------------------------------------------
     def analyze_batch(self, notes: Sequence[NoteEvent]) -> list[NoteAnalysis]:
         texts = [n.text for n in notes]
-        cached = self.cache.get_many(texts) if self.cache else [None] * len(texts)
+        # The surrogate marks change what is kept, so they are part of what a result is cached for.
+        keys = [
+            t + "".join(f"\x00{m.start}:{m.end}" for m in n.phi_marks)
+            for t, n in zip(texts, notes, strict=True)
+        ]
+        cached = self.cache.get_many(keys) if self.cache else [None] * len(texts)
         miss_idx = [i for i, hit in enumerate(cached) if hit is None]
         results: list[NoteAnalysis | None] = list(cached)
         if miss_idx:
@@ -123,7 +133,8 @@ class Analyzer:
             ner_ms = (time.perf_counter() - started) * 1e3 / len(miss_idx)
             for i, note_spans in zip(miss_idx, spans, strict=True):
                 t0 = time.perf_counter()
-                analysis = self.analyze_text(texts[i], note_spans, ner_ms)
+                phi = [(m.start, m.end) for m in notes[i].phi_marks]
+                analysis = self.analyze_text(texts[i], note_spans, ner_ms, phi)
                 analysis = analysis.model_copy(
                     update={
                         "elapsed_ms": round(
@@ -133,7 +144,7 @@ class Analyzer:
                 )
                 results[i] = analysis
                 if self.cache:
-                    self.cache.put(texts[i], analysis)
+                    self.cache.put(keys[i], analysis)
         log.debug(
             "analyzer batch",
             extra={"notes": len(notes), "cache_hits": len(notes) - len(miss_idx)},
@@ -145,12 +156,22 @@ class Analyzer:
         return predict_spans(self.entities, texts, self.entity_unit)
 
     # ---- one note ------------------------------------------------------------------------------
-    def analyze_text(self, text: str, spans: Sequence[Any], ner_ms: float = 0.0) -> NoteAnalysis:
-        """Everything after NER for one note (public so evaluation can feed gold spans)."""
+    def analyze_text(
+        self,
+        text: str,
+        spans: Sequence[Any],
+        ner_ms: float = 0.0,
+        phi: Sequence[tuple[int, int]] = (),
+    ) -> NoteAnalysis:
+        """Everything after NER for one note (public so evaluation can feed gold spans).
+
+        ``phi``: where the de-identifier put surrogates; nothing found there is clinical (a
+        surrogate name such as "Hardin120" read alone looks like a drug to the model)."""
         sentences = split_sentences(text)
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
-        found = self.abbreviations.add(text, to_entities(text, spans, self.min_entity_score))
+        found = to_entities(text, spans, self.min_entity_score)
+        found = self.abbreviations.add(text, outside(found, phi))
         found = chief_complaint_items(text, sentences, sections, found)
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
@@ -162,7 +183,11 @@ class Analyzer:
             if ent.label == "problem":
                 update["codes"] = self.coder.code(ent.text)
             entities.append(ent.model_copy(update=update))
-        relations = self._relations(text, sentences, entities)
+        relations = [
+            r
+            for r in self._relations(text, sentences, entities)
+            if outside([r.drug, r.effect], phi) == [r.drug, r.effect]
+        ]
         return NoteAnalysis(
             entities=tuple(entities),
             relations=tuple(relations),

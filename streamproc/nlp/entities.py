@@ -176,3 +176,10 @@ def _close_parenthesis(text: str, start: int, end: int) -> int:
 def _balanced(span: str) -> bool:
     """True when the span ends with a closing bracket that closes one inside it."""
     return span.endswith(")") and span.count("(") == span.count(")") and "(" in span
+
+
+def outside(entities: Sequence[Entity], marks: Sequence[tuple[int, int]]) -> list[Entity]:
+    """The entities that overlap none of ``marks`` (character ranges, end exclusive)."""
+    if not marks:
+        return list(entities)
+    return [e for e in entities if not any(e.start < end and start < e.end for start, end in marks)]

@@ -18,16 +18,35 @@ class Anonymizer:
         self, text: str, spans: Sequence[PhiSpan], ctx: OperatorContext
     ) -> tuple[str, Counter[str]]:
         """New text and the number of replacements per type (counts only: safe to log)."""
+        out, counts, _ = self.anonymize_marked(text, spans, ctx)
+        return out, counts
+
+    def anonymize_marked(
+        self, text: str, spans: Sequence[PhiSpan], ctx: OperatorContext
+    ) -> tuple[str, Counter[str], list[PhiSpan]]:
+        """New text, counts per type, and where each replacement stands in the new text (so
+        later stages can tell a surrogate from the clinical words around it)."""
         counts: Counter[str] = Counter()
-        pieces: list[str] = []
+        replaced: list[tuple[PhiSpan, str]] = []  # right to left: operators see the same order
         cursor = len(text)
         for span in sorted(spans, key=lambda s: s.start, reverse=True):
             if span.end > cursor:  # overlapping leftovers: the analyzer should have merged them
                 continue
             op = self.per_type.get(span.entity_type, self.default)
-            pieces.append(text[span.end : cursor])
-            pieces.append(op.operate(text[span.start : span.end], span, ctx))
+            replaced.append((span, op.operate(text[span.start : span.end], span, ctx)))
             cursor = span.start
             counts[span.entity_type] += 1
-        pieces.append(text[:cursor])
-        return "".join(reversed(pieces)), counts
+        pieces: list[str] = []
+        marks: list[PhiSpan] = []
+        cursor, length = 0, 0
+        for span, surrogate in reversed(replaced):
+            pieces.append(text[cursor : span.start])
+            length += span.start - cursor
+            pieces.append(surrogate)
+            marks.append(
+                PhiSpan(length, length + len(surrogate), span.entity_type, span.score, span.source)
+            )
+            length += len(surrogate)
+            cursor = span.end
+        pieces.append(text[cursor:])
+        return "".join(pieces), counts, marks
