@@ -147,6 +147,7 @@ def test_bench_in_process_reports_stage_timings(tmp_path: Path) -> None:
     run = report["in_process"]
     assert run["messages"] == 6 and run["notes"] == 6  # 3 HL7 MDM + 3 FHIR DocumentReference
     assert run["outputs"] == {"deid": 6}
-    assert run["stage_calls"]["ingest"]["count"] == 6
+    assert run["stage_calls"]["ingest"]["count"] == 6  # the 4 warm-up messages are not timed
+    assert run["warmup"]["messages"] == 4 and run["warmup"]["seconds"] > 0
     assert run["throughput_msgs_per_s"] > 0
     assert report["environment"]["cpus"] >= 1

@@ -28,6 +28,9 @@ def bench(
         str, typer.Option("--agents", help="ingest, analyze or both (NLP needs its models)")
     ] = "ingest,analyze",
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic notes")] = 13,
+    warmup: Annotated[
+        int, typer.Option(help="Extra messages run through every stage first, untimed", min=0)
+    ] = 4,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the JSON here")
     ] = None,
@@ -43,10 +46,11 @@ def bench(
     settings = settings_of(ctx)
     setup(settings, level="WARNING")
     selected = parse_agents(agents)
-    messages = synthetic_messages(notes, seed=seed, target_chars=chars)
+    generated = synthetic_messages(notes + warmup, seed=seed, target_chars=chars)
+    messages, warm = generated[:notes], generated[notes:]
     result: dict[str, object] = {"environment": environment()}
     try:
-        result["in_process"] = bench_in_process(settings, messages, selected)
+        result["in_process"] = bench_in_process(settings, messages, selected, warm)
         if broker:
             result["broker"] = bench_broker(settings, messages, selected)
     except StageUnavailable as err:
