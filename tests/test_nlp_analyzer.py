@@ -359,3 +359,21 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
     (kept,) = analyzer.analyze_batch([marked])
     assert {e.text for e in plain.entities} == {"Hardin120", "CHF", "Lasix"}
     assert {e.text for e in kept.entities} == {"CHF", "Lasix"}  # not the cached unmarked result
+
+
+def test_a_parenthesised_synonym_is_one_condition(coder: IcdCoder) -> None:
+    text = "Assessment: severe anxiety (panic). Sepsis (pneumonia).\n"
+
+    class Source:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            words = ("anxiety", "panic", "Sepsis", "pneumonia")
+            return [
+                [Span(t.index(w), t.index(w) + len(w), "problem", 0.9) for w in words if w in t]
+                for t in texts
+            ]
+
+    (analysis,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    got = {e.text: e.codes[0].code for e in analysis.entities}
+    assert got == {"anxiety (panic)": "F41.0", "Sepsis": "A41.9", "pneumonia": "J18.9"}

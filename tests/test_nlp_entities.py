@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from streamproc.nlp.entities import to_entities
+from streamproc.nlp.entities import join_glosses, to_entities
 from streamproc.nlp.token_classifier import TokenClassifier
 from streamproc.nlp.types import Entity
 from streamproc.train.core import TrainConfig, train_token_classifier
@@ -76,3 +76,45 @@ def test_a_problem_takes_the_stage_written_after_it() -> None:
         "CKD",
         "breast",
     ]
+
+
+def _ent(text: str, phrase: str, label: str = "problem") -> Entity:
+    start = text.index(phrase)
+    return Entity(label=label, start=start, end=start + len(phrase), text=phrase, score=0.9)  # type: ignore[arg-type]
+
+
+def test_a_problem_glossed_by_a_problem_in_parentheses_is_one_problem() -> None:
+    text = "Severe anxiety (panic), CHF ( EF 30% ), sepsis (pneumonia) and stroke ( CVA ).\n"
+    ents = [_ent(text, "Severe anxiety"), _ent(text, "panic"), _ent(text, "CHF"),
+            _ent(text, "EF 30%", "test"), _ent(text, "sepsis"), _ent(text, "pneumonia"),
+            _ent(text, "stroke"), _ent(text, "CVA")]  # fmt: skip
+    family = {"Severe anxiety": "F41", "panic": "F41", "stroke": "I63", "CVA": "I63",
+              "sepsis": "A41", "pneumonia": "J18", "CHF": "I50"}  # fmt: skip
+    asked: list[tuple[str, str]] = []
+
+    def same(a: str, b: str) -> bool:
+        asked.append((a, b))
+        return family[a] == family[b]
+
+    joined = join_glosses(text, ents, same)
+    assert [(e.text, e.label) for e in joined] == [
+        ("Severe anxiety (panic)", "problem"),
+        ("CHF", "problem"),  # a test in the parenthesis is no gloss
+        ("EF 30%", "test"),
+        ("sepsis", "problem"),  # two findings
+        ("pneumonia", "problem"),
+        ("stroke ( CVA )", "problem"),
+    ]
+    assert text[joined[0].start : joined[0].end] == joined[0].text
+    assert ("sepsis", "pneumonia") in asked
+    # "A, (B)" or "A (B and more)" are no glosses, whatever the codes
+    other = "anxiety, (panic) and pain (back pain worse)\n"
+    ents2 = [
+        _ent(other, "anxiety"),
+        _ent(other, "panic"),
+        _ent(other, "pain"),
+        _ent(other, "back pain"),
+    ]
+    assert [e.text for e in join_glosses(other, ents2, lambda a, b: True)] == [
+        "anxiety", "panic", "pain", "back pain"
+    ]  # fmt: skip

@@ -19,6 +19,7 @@ from streamproc.nlp.cache import InferenceCache
 from streamproc.nlp.entities import (
     ProblemAbbreviations,
     chief_complaint_items,
+    join_glosses,
     outside,
     to_entities,
 )
@@ -35,8 +36,9 @@ log = logging.getLogger(__name__)
 # 2: problem abbreviations written in capitals are entities; 3: constrained BIO decoding, spans
 # never leave a parenthesis open, a problem takes the "stage 3" written after it; 4: the NER model
 # reads one sentence (or list item) at a time, a short chief-complaint list item it left empty is a
-# problem; 5: nothing is an entity where the de-identifier put a surrogate
-ANALYZER_VERSION = "analyzer-5"
+# problem; 5: nothing is an entity where the de-identifier put a surrogate; 6: "A (B)" with both
+# problems is one problem
+ANALYZER_VERSION = "analyzer-6"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -172,7 +174,9 @@ class Analyzer:
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
         found = to_entities(text, spans, self.min_entity_score)
         found = self.abbreviations.add(text, outside(found, phi))
-        found = chief_complaint_items(text, sentences, sections, found)
+        found = join_glosses(
+            text, chief_complaint_items(text, sentences, sections, found), self._same_category
+        )
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections
@@ -194,6 +198,11 @@ class Analyzer:
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _same_category(self, a: str, b: str) -> bool:
+        """Whether two problem mentions code to the same ICD-10-CM category (F41.9 / F41.0)."""
+        codes_a, codes_b = self.coder.code(a), self.coder.code(b)
+        return bool(codes_a and codes_b and codes_a[0].code[:3] == codes_b[0].code[:3])
 
     def _relations(
         self, text: str, sentences: list[Sentence], entities: list[Entity]

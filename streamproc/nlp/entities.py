@@ -9,7 +9,7 @@ line break, and the clinical abbreviations the PubMed-trained model misses added
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from streamproc.nlp.icd.coder import SynonymTable
@@ -176,6 +176,42 @@ def _close_parenthesis(text: str, start: int, end: int) -> int:
 def _balanced(span: str) -> bool:
     """True when the span ends with a closing bracket that closes one inside it."""
     return span.endswith(")") and span.count("(") == span.count(")") and "(" in span
+
+
+_GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*$")
+_GLOSS_CLOSE = re.compile(r"[ \t]*\)")
+
+
+def join_glosses(
+    text: str, entities: Sequence[Entity], same_finding: Callable[[str, str], bool]
+) -> list[Entity]:
+    """A problem written as "A (B)", B a problem that ``same_finding(A, B)`` says names the same
+    finding, is one problem: the parenthesis names or narrows A ("severe anxiety (panic)",
+    "heart failure (HFrEF)", "CKD (chronic kidney disease)"). Two entities would publish two
+    Conditions for one finding, one of them the less specific code (F41.9 beside F41.0 in a
+    quarter of the Synthea notes). "sepsis (pneumonia)" names two findings and stays two."""
+    ordered = sorted(entities, key=lambda e: (e.start, e.end))
+    out: list[Entity] = []
+    i = 0
+    while i < len(ordered):
+        a = ordered[i]
+        b = ordered[i + 1] if i + 1 < len(ordered) else None
+        if (
+            b is not None
+            and a.label == b.label == "problem"
+            and a.end <= b.start
+            and _GLOSS_OPEN.fullmatch(text, a.end, b.start)
+            and (close := _GLOSS_CLOSE.match(text, b.end))
+            and same_finding(a.text, b.text)
+        ):
+            end = close.end()
+            out.append(a.model_copy(update={"end": end, "text": text[a.start : end],
+                                            "score": min(a.score, b.score)}))  # fmt: skip
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def outside(entities: Sequence[Entity], marks: Sequence[tuple[int, int]]) -> list[Entity]:
