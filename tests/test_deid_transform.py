@@ -88,6 +88,29 @@ def test_codebook_offsets_are_stored_under_hmac_keys() -> None:
     assert all(k.startswith("deid:shift:") for k in store.keys())  # noqa: SIM118
 
 
+def test_date_offsets_are_keyed_not_random() -> None:
+    """Same secret and patient: same offset with an empty store (reproducible runs); another
+    secret draws others; never 0, always within the bound."""
+    patients = [f"patient-{i}" for i in range(200)]
+    first = [
+        Codebook(MemoryStore(), "s3cret", date_shift_max_days=5).date_offset(p) for p in patients
+    ]
+    again = [
+        Codebook(MemoryStore(), "s3cret", date_shift_max_days=5).date_offset(p) for p in patients
+    ]
+    other = [
+        Codebook(MemoryStore(), "0ther", date_shift_max_days=5).date_offset(p) for p in patients
+    ]
+    assert first == again
+    assert first != other
+    assert set(first) == {-5, -4, -3, -2, -1, 1, 2, 3, 4, 5}  # every value drawn, no zero
+    # an offset already stored (e.g. an earlier random draw) wins over the keyed draw
+    store = MemoryStore()
+    cb = Codebook(store, "s3cret", date_shift_max_days=5)
+    store.set(cb.store_key("shift", "patient-0"), "-3" if first[0] != -3 else "4")
+    assert Codebook(store, "s3cret", date_shift_max_days=5).date_offset("patient-0") != first[0]
+
+
 def test_codebook_reverse_needs_reversible_mode() -> None:
     store = MemoryStore()
     cb = Codebook(store, "s3cret")

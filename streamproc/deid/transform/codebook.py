@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 from collections.abc import Callable
 
 from streamproc.state import StateStore
@@ -56,16 +55,24 @@ class Codebook:
 
     # ---- per-patient date shift -------------------------------------------------------------
     def date_offset(self, patient_key: str) -> int:
-        """Random non-zero offset in [-max, +max] days, drawn once per patient and kept."""
+        """Non-zero offset in [-max, +max] days, one per patient, kept in the store.
+
+        Drawn from a keyed digest of the patient key (like the surrogates), not a random
+        generator: unpredictable without the secret, yet the same on every run and after the
+        store is lost, so ``streamproc process`` and replays are reproducible. An offset already
+        in the store (an earlier random draw included) always wins."""
         if patient_key in self._offsets:
             return self._offsets[patient_key]
         key = self.store_key("shift", patient_key)
         value = self.store.get(key)
         if value is None:
-            rng = secrets.SystemRandom()
-            offset = 0
-            while offset == 0:
-                offset = rng.randint(-self.max_shift, self.max_shift)
+            draw = int.from_bytes(self.digest("shift-draw", patient_key)[:8], "big")
+            magnitude = 1 + draw % (2 * self.max_shift)  # 1 .. 2*max
+            offset = (
+                magnitude - self.max_shift - 1
+                if magnitude <= self.max_shift
+                else magnitude - self.max_shift
+            )
             self.store.set_if_absent(key, str(offset))
             value = self.store.get(key) or str(offset)  # another worker may have won the race
         offset = int(value)
