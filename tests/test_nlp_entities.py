@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from streamproc.nlp.entities import join_glosses, to_entities
+import pytest
+
+from streamproc.nlp.entities import join_glosses, not_vaccine_targets, to_entities
 from streamproc.nlp.token_classifier import TokenClassifier
 from streamproc.nlp.types import Entity
 from streamproc.train.core import TrainConfig, train_token_classifier
@@ -118,3 +120,25 @@ def test_a_problem_glossed_by_a_problem_in_parentheses_is_one_problem() -> None:
     assert [e.text for e in join_glosses(other, ents2, lambda a, b: True)] == [
         "anxiety", "panic", "pain", "back pain"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "kept"),
+    [
+        ("administration of diphtheria, pertussis, and tetanus vaccine", "diphtheria", False),
+        ("administration of diphtheria, pertussis, and tetanus vaccine", "pertussis", False),
+        ("hepatitis B vaccine series completed", "hepatitis B", False),
+        ("vaccinated against measles, mumps and rubella", "rubella", False),
+        ("the following immunizations: influenza, seasonal, injectable", "influenza", False),
+        ("pneumonia despite pneumococcal vaccination", "pneumonia", True),
+        ("diabetes. Influenza vaccine given", "diabetes", True),
+        ("received influenza vaccine, has CHF", "CHF", True),
+        ("immunization history reviewed. Has asthma", "asthma", True),
+        ("HPV vaccine declined; cervical dysplasia noted", "cervical dysplasia", True),
+    ],
+)
+def test_a_disease_named_for_a_vaccine_is_no_problem(text: str, problem: str, kept: bool) -> None:
+    ents = [_ent(text, problem)]
+    assert (not_vaccine_targets(text, ents) == ents) is kept
+    treatment = [_ent(text, problem, "treatment")]
+    assert not_vaccine_targets(text, treatment) == treatment  # only problems are dropped

@@ -20,6 +20,7 @@ from streamproc.nlp.entities import (
     ProblemAbbreviations,
     chief_complaint_items,
     join_glosses,
+    not_vaccine_targets,
     outside,
     to_entities,
 )
@@ -37,8 +38,8 @@ log = logging.getLogger(__name__)
 # never leave a parenthesis open, a problem takes the "stage 3" written after it; 4: the NER model
 # reads one sentence (or list item) at a time, a short chief-complaint list item it left empty is a
 # problem; 5: nothing is an entity where the de-identifier put a surrogate; 6: "A (B)" with both
-# problems is one problem
-ANALYZER_VERSION = "analyzer-6"
+# problems is one problem; 7: a disease named as what a vaccine is for is no problem
+ANALYZER_VERSION = "analyzer-7"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -177,6 +178,7 @@ class Analyzer:
         found = join_glosses(
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
+        found = not_vaccine_targets(text, found)
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections

@@ -214,6 +214,41 @@ def join_glosses(
     return out
 
 
+_VACCINE = (
+    r"(?:vaccines?|vaccinations?|vaccinated|immuni[sz]ations?|immuni[sz]ed|toxoids?|antitoxin)"
+)
+# "diphtheria, pertussis, and tetanus vaccine": at most six words, no clause punctuation, then the
+# vaccine word; "pneumonia despite pneumococcal vaccination" is a finding, so a gap holding a verb
+# or preposition of its own does not count
+_VACCINE_AFTER = re.compile(r"(?:[ \t,/-]+[\w()'-]+){0,6}?[ \t,/-]*" + _VACCINE + r"\b", re.I)
+_NOT_A_VACCINE_NAME = re.compile(
+    r"\b(?:after|before|despite|with|without|on|since|from|due|following|post|s/p|received|"
+    r"given|got|had|has|have|was|were|is|are|needs?|needed|declined|refused|no|not)\b",
+    re.I,
+)
+# "vaccinated against hepatitis B", "immunizations: influenza, seasonal, ..."
+_VACCINE_BEFORE = re.compile(
+    _VACCINE + r"(?:[ \t]+(?:against|for)[ \t]+(?:[\w()'-]+[ \t,/-]+){0,5}|[ \t]*:[^.;:\n]*)$", re.I
+)
+
+
+def not_vaccine_targets(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Problems named as what a vaccine is for are no findings: "administration of diphtheria,
+    pertussis, and tetanus vaccine" coded A36.9 / A37.00 as present Conditions, and so would
+    "hepatitis B vaccine" or "vaccinated against influenza". Other labels are kept."""
+    out: list[Entity] = []
+    for e in entities:
+        if e.label == "problem":
+            after = _VACCINE_AFTER.match(text, e.end)
+            if after and not _NOT_A_VACCINE_NAME.search(text, e.end, after.end()):
+                continue
+            line_start = text.rfind("\n", 0, e.start) + 1
+            if _VACCINE_BEFORE.search(text, line_start, e.start):
+                continue
+        out.append(e)
+    return out
+
+
 def outside(entities: Sequence[Entity], marks: Sequence[tuple[int, int]]) -> list[Entity]:
     """The entities that overlap none of ``marks`` (character ranges, end exclusive)."""
     if not marks:
