@@ -360,6 +360,38 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
     assert {e.text for e in plain.entities} == {"Hardin120", "CHF", "Lasix"}
     assert {e.text for e in kept.entities} == {"CHF", "Lasix"}  # not the cached unmarked result
 
+    # the ADE stage reads its own spans: a pair with a surrogate in it is dropped too
+    from streamproc.nlp.types import AdeRelation, Entity
+
+    def ent(word: str, label: str) -> Entity:
+        i = text.index(word)
+        return Entity(label=label, start=i, end=i + len(word), text=word)  # type: ignore[arg-type]
+
+    class Pairs:
+        version = "pairs-1"
+
+        def extract(self, text: str, sentences: object, entities: object) -> list[AdeRelation]:
+            return [
+                AdeRelation(
+                    drug=ent("Hardin120", "drug"),
+                    effect=ent("rash", "problem"),
+                    score=0.9,
+                    sentence_start=0,
+                    sentence_end=len(text),
+                ),
+                AdeRelation(
+                    drug=ent("Lasix", "drug"),
+                    effect=ent("rash", "problem"),
+                    score=0.9,
+                    sentence_start=0,
+                    sentence_end=len(text),
+                ),
+            ]
+
+    with_ade = Analyzer(Source(), coder=coder, relations=Pairs())
+    (marked_out,) = with_ade.analyze_batch([marked])
+    assert [r.drug.text for r in marked_out.relations] == ["Lasix"]
+
 
 def test_a_parenthesised_synonym_is_one_condition(coder: IcdCoder) -> None:
     text = "Assessment: severe anxiety (panic). Sepsis (pneumonia).\n"

@@ -87,6 +87,17 @@ def test_adapted_encoder_changes_layers_not_embeddings_and_ships_on_the_wheel(
         not torch.equal(before[k], after[k]) for k in before if k.startswith("encoder.layer.")
     )
 
+    # `streamproc eval dapt`: the saved head scores the dev text (the dev sentence here), on the
+    # same masked positions every time
+    from streamproc.train.tasks_dapt import TASK
+
+    scored = TASK.evaluate(data, "dev", model_dir=out)
+    assert scored["units"] == 1 and scored["masked_lm"]["tokens"] > 0
+    assert 0.0 < scored["masked_lm"]["loss"] < 20.0
+    assert TASK.evaluate(data, "dev", model_dir=out)["masked_lm"] == scored["masked_lm"]
+    with pytest.raises(FileNotFoundError):
+        TASK.evaluate(data, "dev", model_dir=base)  # a plain encoder has no masked-LM head
+
     # A tagger trained on every layer of the adapted encoder names the adapted encoder's own
     # base, and loads on it to the same outputs.
     train = read_ner_corpora(data / "ner", "train")

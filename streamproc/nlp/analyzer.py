@@ -22,6 +22,7 @@ from streamproc.nlp.entities import (
     join_glosses,
     not_vaccine_targets,
     outside,
+    overlaps_any,
     to_entities,
 )
 from streamproc.nlp.icd import IcdCoder
@@ -173,12 +174,11 @@ class Analyzer:
         sentences = split_sentences(text)
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
-        found = to_entities(text, spans, self.min_entity_score)
-        found = self.abbreviations.add(text, outside(found, phi))
+        found = self.abbreviations.add(text, to_entities(text, spans, self.min_entity_score))
         found = join_glosses(
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
-        found = not_vaccine_targets(text, found)
+        found = outside(not_vaccine_targets(text, found), phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         results = self.assertion.assert_spans(
             text, [(e.start, e.end) for e in raw], sentences, sections
@@ -192,7 +192,7 @@ class Analyzer:
         relations = [
             r
             for r in self._relations(text, sentences, entities)
-            if outside([r.drug, r.effect], phi) == [r.drug, r.effect]
+            if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
         ]
         return NoteAnalysis(
             entities=tuple(entities),

@@ -249,8 +249,11 @@ def not_vaccine_targets(text: str, entities: Sequence[Entity]) -> list[Entity]:
     return out
 
 
+def overlaps_any(entity: Entity, marks: Sequence[tuple[int, int]]) -> bool:
+    """Whether the entity overlaps one of ``marks`` (character ranges, end exclusive)."""
+    return any(entity.start < end and start < entity.end for start, end in marks)
+
+
 def outside(entities: Sequence[Entity], marks: Sequence[tuple[int, int]]) -> list[Entity]:
-    """The entities that overlap none of ``marks`` (character ranges, end exclusive)."""
-    if not marks:
-        return list(entities)
-    return [e for e in entities if not any(e.start < end and start < e.end for start, end in marks)]
+    """The entities that overlap none of ``marks``."""
+    return [e for e in entities if not overlaps_any(e, marks)]

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from safetensors.torch import load_file, save_file
 
 from streamproc.devices import resolve_device
 from streamproc.nlp.modeling import DAPT_FILE, compute_version
@@ -36,6 +37,7 @@ from streamproc.train.core import autocast_dtype, command_line, linear_schedule,
 logger = logging.getLogger(__name__)
 
 NAME = "dapt"
+MLM_HEAD = "mlm_head.safetensors"  # the masked-LM head, for `streamproc eval dapt` only
 
 
 class DaptConfig(BaseModel):
@@ -93,9 +95,9 @@ def _without_phi(text: str, spans: Any) -> str:
     return "".join(out + [text[last:]])
 
 
-def collect_texts(data: Path) -> tuple[list[TextUnit], dict[str, Any]]:
-    """Training-side text units of every corpus found under ``data`` (the shared data root),
-    minus any unit that equals a dev unit. Missing corpora are skipped."""
+def corpus_texts(data: Path) -> tuple[list[TextUnit], list[TextUnit]]:
+    """(train, dev) text units of every corpus found under ``data`` (the shared data root);
+    missing corpora are skipped. De-id notes: train patients only, PHI replaced by its type."""
     from streamproc.train.datasets.ade import read_ade
     from streamproc.train.datasets.ner_corpora import read_ner_corpora
     from streamproc.train.datasets.phee import read_phee
@@ -103,48 +105,57 @@ def collect_texts(data: Path) -> tuple[list[TextUnit], dict[str, Any]]:
 
     data = Path(data)
     train: list[TextUnit] = []
-    dev: set[str] = set()
+    dev: list[TextUnit] = []
     ner_dir = data / "ner"
     if ner_dir.is_dir():
-        for e in read_ner_corpora(ner_dir, "train"):
-            train.append(TextUnit(e.meta.get("corpus", "ner"), e.text))
-        dev |= {_fold(e.text) for e in read_ner_corpora(ner_dir, "dev")}
+        train += [
+            TextUnit(e.meta.get("corpus", "ner"), e.text)
+            for e in read_ner_corpora(ner_dir, "train")
+        ]
+        dev += [
+            TextUnit(e.meta.get("corpus", "ner"), e.text) for e in read_ner_corpora(ner_dir, "dev")
+        ]
     ade_groups_dev: set[str] = set()
     if (data / "ade" / "DRUG-AE.rel").is_file():
         ade = read_ade(data)
         ade_groups_dev = {e.group for e in ade if e.split == "dev"}
         train += [TextUnit("ade", e.text) for e in ade if e.split == "train"]
-        dev |= {_fold(e.text) for e in ade if e.split == "dev"}
+        dev += [TextUnit("ade", e.text) for e in ade if e.split == "dev"]
     if (data / "phee").is_dir():
         phee = read_phee(data)
-        train += [
-            TextUnit("phee", e.text)
-            for e in phee
-            if e.split == "train" and e.group not in ade_groups_dev
-        ]
-        dev |= {_fold(e.text) for e in phee if e.split == "dev"}
+        train += [TextUnit("phee", e.text) for e in phee
+                  if e.split == "train" and e.group not in ade_groups_dev]  # fmt: skip
+        dev += [TextUnit("phee", e.text) for e in phee if e.split == "dev"]
     if (data / "deid" / "id.text").is_file():
         for e in read_corpus(data / "deid", "train"):
             train += [
                 TextUnit("physionet-notes", p) for p in _paragraphs(_without_phi(e.text, e.spans))
             ]
+    return train, dev
+
+
+def _unique(units: list[TextUnit]) -> list[TextUnit]:
     seen: set[str] = set()
-    kept: list[TextUnit] = []
-    dropped_dev = 0
-    for unit in train:
+    out: list[TextUnit] = []
+    for unit in units:
         key = _fold(unit.text)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        if key in dev:
-            dropped_dev += 1
-            continue
-        kept.append(unit)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(unit)
+    return out
+
+
+def collect_texts(data: Path) -> tuple[list[TextUnit], dict[str, Any]]:
+    """Training-side text units, each once, minus any unit that equals a dev unit."""
+    train, dev = corpus_texts(data)
+    dev_keys = {_fold(u.text) for u in dev}
+    unique = _unique(train)
+    kept = [u for u in unique if _fold(u.text) not in dev_keys]
     by_source: dict[str, int] = {}
     for unit in kept:
         by_source[unit.source] = by_source.get(unit.source, 0) + 1
     summary = {"units": len(kept), "by_source": dict(sorted(by_source.items())),
-               "dropped_as_dev_text": dropped_dev}  # fmt: skip
+               "dropped_as_dev_text": len(unique) - len(kept)}  # fmt: skip
     return kept, summary
 
 
@@ -240,6 +251,12 @@ def save_encoder(model: Any, tokenizer: Any, base: Path, out: Path, info: dict[s
     out.mkdir(parents=True, exist_ok=True)
     encoder.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
+    head = {k: v.detach().contiguous() for k, v in model.state_dict().items()
+            if not k.startswith(model.base_model_prefix + ".")}  # fmt: skip
+    # tied: the decoder's weight is the word embeddings, its bias the head's bias
+    head.pop("cls.predictions.decoder.weight", None)
+    head.pop("cls.predictions.decoder.bias", None)
+    save_file(head, str(out / MLM_HEAD))
     info["version"] = compute_version(out / "model.safetensors", info.get("recipe", {}))
     (out / DAPT_FILE).write_text(json.dumps(info, indent=1, sort_keys=True, default=str) + "\n")
 
@@ -360,8 +377,27 @@ class DaptTask:
 
     def evaluate(self, data: Path, split: str = "dev", *, model_dir: Path | None = None,
                  limit: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        """Masked-token accuracy of an encoder on the dev text units (never trained on)."""
-        raise NotImplementedError("dapt has no separate eval: dapt.json holds the held-out figures")
+        """Masked-token loss and accuracy of an adapted encoder (``--model``, with the head it
+        was trained with) on the corpora's dev text units, which it never read."""
+        if model_dir is None or not (Path(model_dir) / MLM_HEAD).is_file():
+            raise FileNotFoundError(f"an adapted encoder folder with {MLM_HEAD} (--model)")
+        from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+        cfg = DaptConfig(**json.loads((Path(model_dir) / DAPT_FILE).read_text())["recipe"])
+        device = resolve_device(cfg.device)
+        tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        model = AutoModelForMaskedLM.from_pretrained(str(model_dir), dtype=torch.float32)
+        missing = model.load_state_dict(load_file(str(Path(model_dir) / MLM_HEAD)), strict=False)
+        if missing.unexpected_keys:
+            raise ValueError(f"unexpected MLM head tensors: {missing.unexpected_keys}")
+        model.tie_weights()
+        train, dev = corpus_texts(Path(data))
+        units = dev if split in ("dev", "test") else _unique(train + dev)
+        units = _unique(units)[:limit] if limit else _unique(units)
+        blocks = pack_blocks(tokenizer, [u.text for u in units], cfg.max_length)
+        scores = masked_accuracy(model.to(device), tokenizer, blocks, cfg, device)
+        return {"task": NAME, "model": str(model_dir), "split": split, "units": len(units),
+                "blocks": len(blocks), "masked_lm": scores}  # fmt: skip
 
 
 TASK = DaptTask()
