@@ -420,7 +420,7 @@ def train(
             opt.step()
             sched.step()
             step += 1
-            run += float(loss)
+            run += float(loss.detach())
             if i % 25 == 0:
                 print(
                     f"epoch {epoch} step {i}/{len(batches)} loss {run / 25:.4f} "
