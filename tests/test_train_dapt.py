@@ -52,6 +52,28 @@ def test_reads_training_text_only_without_phi(data: Path) -> None:
         assert phrase not in joined
 
 
+def test_a_sites_own_notes_are_read_only_when_deidentified(tmp_path: Path) -> None:
+    lines = [
+        {
+            "topic": "notes.deid",
+            "value": {"text": "Seen for CHF.\n\nPlan: lasix.", "deidentified": True},
+        },
+        {"topic": "fhir.conditions", "value": {"resourceType": "Condition"}},
+        {"text": "Raw note of Quilling, never de-identified.", "deidentified": False},
+        {"text": "A NoteEvent line, de-identified.", "deidentified": True},
+    ]
+    (tmp_path / "site.jsonl").write_text(
+        "\n".join(json.dumps(x) for x in lines) + "\nnot json\n", encoding="utf-8"
+    )
+    units, summary = collect_texts(tmp_path)
+    assert [u.text for u in units] == [
+        "Seen for CHF.",
+        "Plan: lasix.",
+        "A NoteEvent line, de-identified.",
+    ]
+    assert summary["by_source"] == {"deid-notes": 3}
+
+
 def test_masking_leaves_special_tokens_and_labels_the_chosen() -> None:
     tok = AutoTokenizer.from_pretrained(str(default_base_path()))
     ids = torch.tensor([tok("aspirin induced severe asthma in a child " * 8)["input_ids"]] * 16)

