@@ -363,30 +363,19 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
     # the ADE stage reads its own spans: a pair with a surrogate in it is dropped too
     from streamproc.nlp.types import AdeRelation, Entity
 
-    def ent(word: str, label: str) -> Entity:
-        i = text.index(word)
-        return Entity(label=label, start=i, end=i + len(word), text=word)  # type: ignore[arg-type]
+    def pair(drug: str) -> AdeRelation:
+        def ent(word: str, label: str) -> Entity:
+            i = text.index(word)
+            return Entity(label=label, start=i, end=i + len(word), text=word)  # type: ignore[arg-type]
+
+        return AdeRelation(drug=ent(drug, "drug"), effect=ent("rash", "problem"), score=0.9,
+                           sentence_start=0, sentence_end=len(text))  # fmt: skip
 
     class Pairs:
         version = "pairs-1"
 
         def extract(self, text: str, sentences: object, entities: object) -> list[AdeRelation]:
-            return [
-                AdeRelation(
-                    drug=ent("Hardin120", "drug"),
-                    effect=ent("rash", "problem"),
-                    score=0.9,
-                    sentence_start=0,
-                    sentence_end=len(text),
-                ),
-                AdeRelation(
-                    drug=ent("Lasix", "drug"),
-                    effect=ent("rash", "problem"),
-                    score=0.9,
-                    sentence_start=0,
-                    sentence_end=len(text),
-                ),
-            ]
+            return [pair("Hardin120"), pair("Lasix")]
 
     with_ade = Analyzer(Source(), coder=coder, relations=Pairs())
     (marked_out,) = with_ade.analyze_batch([marked])
