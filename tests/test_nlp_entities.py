@@ -122,6 +122,25 @@ def test_a_problem_glossed_by_a_problem_in_parentheses_is_one_problem() -> None:
     ]  # fmt: skip
 
 
+def test_an_untagged_parenthesis_naming_the_same_finding_joins_the_problem() -> None:
+    text = "History of severe anxiety (panic) (finding), CHF (EF 30%), diabetes (finding).\n"
+    ents = [_ent(text, "severe anxiety"), _ent(text, "CHF"), _ent(text, "diabetes")]
+    family = {"severe anxiety": "F41", "panic": "F41", "CHF": "I50", "EF 30%": "R94",
+              "diabetes": "E11", "finding": "E11"}  # fmt: skip
+    asked: list[str] = []
+
+    def same(a: str, b: str) -> bool:
+        asked.append(b)
+        return family[a] == family[b]
+
+    assert [e.text for e in join_glosses(text, ents, same)] == [
+        "severe anxiety (panic)",
+        "CHF",
+        "diabetes",  # a SNOMED tag is never a gloss, whatever it would code to
+    ]
+    assert "finding" not in asked
+
+
 @pytest.mark.parametrize(
     ("text", "problem", "kept"),
     [

@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 # never leave a parenthesis open, a problem takes the "stage 3" written after it; 4: the NER model
 # reads one sentence (or list item) at a time, a short chief-complaint list item it left empty is a
 # problem; 5: nothing is an entity where the de-identifier put a surrogate; 6: "A (B)" with both
-# problems is one problem; 7: a disease named as what a vaccine is for is no problem
-ANALYZER_VERSION = "analyzer-7"
+# problems is one problem; 7: a disease named as what a vaccine is for is no problem; 8: also when
+# the model left "(B)" untagged and B codes to A's category
+ANALYZER_VERSION = "analyzer-8"
 EntityUnit = Literal["sentence", "note"]
 
 

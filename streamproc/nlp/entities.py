@@ -182,36 +182,57 @@ _GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*$")
 _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
 
+# a short parenthesis right after a problem that the model left untagged: "anxiety (panic)"
+_PAREN_GLOSS = re.compile(r"[ \t]*\(([^()\n]{2,40})\)")
+_SEMANTIC_TAG_WORD = re.compile(r"\s*(?:disorder|finding|situation|procedure|event)\s*", re.I)
+
+
 def join_glosses(
     text: str, entities: Sequence[Entity], same_finding: Callable[[str, str], bool]
 ) -> list[Entity]:
-    """A problem written as "A (B)", B a problem that ``same_finding(A, B)`` says names the same
-    finding, is one problem: the parenthesis names or narrows A ("severe anxiety (panic)",
-    "heart failure (HFrEF)", "CKD (chronic kidney disease)"). Two entities would publish two
-    Conditions for one finding, one of them the less specific code (F41.9 beside F41.0 in a
-    quarter of the Synthea notes). "sepsis (pneumonia)" names two findings and stays two."""
+    """A problem written as "A (B)" where ``same_finding(A, B)`` says B names the same finding
+    is one problem: the parenthesis names or narrows A ("severe anxiety (panic)", "heart failure
+    (HFrEF)", "CKD (chronic kidney disease)"). B is a problem the model found or, when it found
+    nothing inside the parenthesis, its text (up to four words; not a SNOMED tag such as
+    "(finding)"). Two entities would publish two Conditions for one finding, one of them the
+    less specific code (F41.9 beside F41.0 in a quarter of the Synthea notes), and A alone the
+    less specific code. "sepsis (pneumonia)" names two findings and stays two."""
     ordered = sorted(entities, key=lambda e: (e.start, e.end))
     out: list[Entity] = []
     i = 0
     while i < len(ordered):
         a = ordered[i]
         b = ordered[i + 1] if i + 1 < len(ordered) else None
-        if (
-            b is not None
-            and a.label == b.label == "problem"
-            and a.end <= b.start
-            and _GLOSS_OPEN.fullmatch(text, a.end, b.start)
-            and (close := _GLOSS_CLOSE.match(text, b.end))
-            and same_finding(a.text, b.text)
-        ):
-            end = close.end()
-            out.append(a.model_copy(update={"end": end, "text": text[a.start : end],
-                                            "score": min(a.score, b.score)}))  # fmt: skip
-            i += 2
-            continue
+        if a.label == "problem":
+            if (
+                b is not None
+                and b.label == "problem"
+                and a.end <= b.start
+                and _GLOSS_OPEN.fullmatch(text, a.end, b.start)
+                and (close := _GLOSS_CLOSE.match(text, b.end))
+                and same_finding(a.text, b.text)
+            ):
+                out.append(_extended(text, a, close.end(), min(a.score, b.score)))
+                i += 2
+                continue
+            paren = _PAREN_GLOSS.match(text, a.end)
+            if (
+                paren
+                and (b is None or b.start >= paren.end())  # nothing found inside it
+                and len(paren.group(1).split()) <= 4
+                and not _SEMANTIC_TAG_WORD.fullmatch(paren.group(1))
+                and same_finding(a.text, paren.group(1).strip())
+            ):
+                out.append(_extended(text, a, paren.end(), a.score))
+                i += 1
+                continue
         out.append(a)
         i += 1
     return out
+
+
+def _extended(text: str, entity: Entity, end: int, score: float) -> Entity:
+    return entity.model_copy(update={"end": end, "text": text[entity.start : end], "score": score})
 
 
 _VACCINE = (
