@@ -173,3 +173,16 @@ def test_builders_wiring() -> None:
     builders = build_resource_builders(Settings(), None)
     assert isinstance(builders[0], ConditionBuilder)
     assert len(builders) == 2
+
+
+def test_history_mentions_are_problem_list_items() -> None:
+    past = entity("CHF", "present").model_copy(update={"historical": True})
+    (msg,) = ConditionBuilder().build(note(), analysis(past))
+    category = msg.value["category"][0]["coding"][0]
+    assert (category["code"], category["display"]) == ("problem-list-item", "Problem List Item")
+    assert msg.value["clinicalStatus"]["coding"][0]["code"] == "active"  # required on the list
+    validate(msg.value)
+    # one mention of this encounter makes the Condition an encounter diagnosis
+    both = (past, entity("CHF", "present", occurrence=1))
+    (msg2,) = ConditionBuilder().build(note(), analysis(*both))
+    assert msg2.value["category"][0]["coding"][0]["code"] == "encounter-diagnosis"

@@ -398,3 +398,36 @@ def test_a_parenthesised_synonym_is_one_condition(coder: IcdCoder) -> None:
     (analysis,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
     got = {e.text: e.codes[0].code for e in analysis.entities}
     assert got == {"anxiety (panic)": "F41.0", "Sepsis": "A41.9", "pneumonia": "J18.9"}
+
+
+def test_history_of_problems_are_marked_historical(coder: IcdCoder) -> None:
+    text = (
+        "# History of Present Illness\nPatient has a history of CHF, HTN (finding), type 2 "
+        "diabetes. She presents with pneumonia.\nHistory of HTN; now fever.\n\n"
+        "Past Medical History:\nbreast cancer\n"
+    )
+
+    class Source:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            out = []
+            for t in texts:
+                spans = []
+                for w in ("CHF", "HTN", "type 2 diabetes", "pneumonia", "fever", "breast cancer"):
+                    for i in [m for m in range(len(t)) if t.startswith(w, m)]:
+                        spans.append(Span(i, i + len(w), "problem", 0.9))
+                out.append(sorted(spans, key=lambda s: s.start))
+            return out
+
+    (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    flags = [(e.text, e.historical) for e in a.entities]
+    assert flags == [
+        ("CHF", True),
+        ("HTN", True),
+        ("type 2 diabetes", True),
+        ("pneumonia", False),  # "presents with": this encounter
+        ("HTN", True),
+        ("fever", False),  # after "; now"
+        ("breast cancer", True),  # past medical history section
+    ]

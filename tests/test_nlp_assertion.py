@@ -159,3 +159,27 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
     score = evaluate_chia(tmp_path, ctx)
     assert (score.tp, score.fp, score.fn, score.tn) == (1, 0, 0, 1)
     assert score.f1 == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "past"),
+    [
+        ("Patient has a history of CKD stage 3, anxiety and stress.", "stress", True),
+        ("h/o MI, presenting with chest pain.", "chest pain", False),
+        ("h/o MI, presenting with chest pain.", "MI", True),
+        ("Family history of breast cancer in her mother.", "breast cancer", False),
+        ("History of present illness reviewed: cough for 3 days.", "cough", False),
+        ("PMH: asthma, GERD. Today wheezing.", "GERD", True),
+        ("Known history of epilepsy but seizure free; admitted for syncope.", "syncope", False),
+    ],
+)
+def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:
+    from streamproc.nlp.assertion.history import historical
+    from streamproc.nlp.sections import SectionIndex
+    from streamproc.nlp.sentences import split_sentences
+
+    start = text.index(mention)
+    flags = historical(
+        text, [(start, start + len(mention))], split_sentences(text), SectionIndex.of(text)
+    )
+    assert flags == [past]

@@ -8,6 +8,10 @@ Choices (see docs/clinical-nlp.md):
   negated or a relative's diagnosis on the patient's list.
 * A problem becomes a Condition only when its best ICD-10-CM candidate scores at least
   ``min_code_score``: an uncodable mention ("full-time employment") is not a diagnosis.
+* ``category`` is ``problem-list-item`` when every mention is the patient's history ("has a
+  history of …", a past-medical-history section; ``Entity.historical``), else
+  ``encounter-diagnosis``. ``clinicalStatus`` is ``active`` either way: a note rarely says a
+  past problem resolved, and FHIR requires the status on problem-list items.
 * All mentions of the same code in one note form one Condition (id from note event id + first
   span + code), with every span in a ``note-span`` extension: redelivery and replay overwrite,
   and a note that says "hypertension" three times yields one Condition.
@@ -104,13 +108,7 @@ class ConditionBuilder:
                 status,
                 status.capitalize(),
             ),
-            "category": [
-                _concept(
-                    "http://terminology.hl7.org/CodeSystem/condition-category",
-                    "encounter-diagnosis",
-                    "Encounter Diagnosis",
-                )
-            ],
+            "category": [_category(mentions)],
             "code": {
                 "coding": [
                     {
@@ -132,6 +130,15 @@ class ConditionBuilder:
         if recorded is not None:
             resource["recordedDate"] = recorded
         return resource
+
+
+def _category(mentions: list[Entity]) -> dict[str, Any]:
+    """problem-list-item when every mention is the patient's history ("has a history of …", a
+    past-medical-history section), encounter-diagnosis when any is this encounter's."""
+    system = "http://terminology.hl7.org/CodeSystem/condition-category"
+    if all(m.historical for m in mentions):
+        return _concept(system, "problem-list-item", "Problem List Item")
+    return _concept(system, "encounter-diagnosis", "Encounter Diagnosis")
 
 
 def _concept(system: str, code: str, display: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
+from streamproc.nlp.assertion.history import historical
 from streamproc.nlp.cache import InferenceCache
 from streamproc.nlp.entities import (
     ProblemAbbreviations,
@@ -40,8 +41,9 @@ log = logging.getLogger(__name__)
 # reads one sentence (or list item) at a time, a short chief-complaint list item it left empty is a
 # problem; 5: nothing is an entity where the de-identifier put a surrogate; 6: "A (B)" with both
 # problems is one problem; 7: a disease named as what a vaccine is for is no problem; 8: also when
-# the model left "(B)" untagged and B codes to A's category
-ANALYZER_VERSION = "analyzer-8"
+# the model left "(B)" untagged and B codes to A's category; 9: problems of the patient's history
+# are marked (Condition category problem-list-item)
+ANALYZER_VERSION = "analyzer-9"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -181,14 +183,15 @@ class Analyzer:
         )
         found = outside(not_vaccine_targets(text, found), phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
-        results = self.assertion.assert_spans(
-            text, [(e.start, e.end) for e in raw], sentences, sections
-        )
+        ranges = [(e.start, e.end) for e in raw]
+        results = self.assertion.assert_spans(text, ranges, sentences, sections)
+        history = historical(text, ranges, sentences, sections)
         entities: list[Entity] = []
-        for ent, res in zip(raw, results, strict=True):
+        for ent, res, past in zip(raw, results, history, strict=True):
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
                 update["codes"] = self.coder.code(ent.text)
+                update["historical"] = past
             entities.append(ent.model_copy(update=update))
         relations = [
             r

@@ -33,6 +33,7 @@ class Entity(BaseModel):
     assertion: Assertion = "present"
     assertion_cue: str | None = None
     codes: tuple[CodeCandidate, ...] = ()  # ranked, best first; problems only
+    historical: bool = False  # the patient's history (problem list), not this encounter's finding
 
 
 class AdeRelation(BaseModel):

@@ -1,0 +1,54 @@
+"""Whether a problem mention is the patient's history rather than a finding of this encounter.
+
+FHIR keeps the two apart by ``Condition.category``: ``problem-list-item`` for what the patient
+has had or has ("Patient has a history of chronic kidney disease stage 3, anxiety, ..."; a
+past-medical-history section), ``encounter-diagnosis`` for what this visit found or treats.
+Subscribers filter on it, so "history of acute bronchitis" must not look like today's diagnosis.
+Orthogonal to the ConText assertion: "no history of X" is absent (and not published) whatever
+this says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from streamproc.nlp.sections import SectionIndex
+from streamproc.nlp.sentences import Sentence, sentence_index
+
+HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
+_TRIGGER = re.compile(
+    r"\b(?:(?:past\s+)?(?:medical\s+)?history\s+of|h/o|hx\s+of|pmh\b\s*(?:of\b|:)?|"
+    r"previously\s+diagnosed\s+with|known\s+history\s+of)",
+    re.IGNORECASE,
+)
+_NOT_A_TRIGGER = re.compile(
+    r"history\s+of\s+present\s+illness|family\s+(?:medical\s+)?history", re.I
+)
+# what ends a history list inside a sentence: this visit's findings follow
+_ENDS_HISTORY = re.compile(
+    r";|\b(?:presents?|presenting|presented|now|currently|today|admitted|but|here\s+for)\b", re.I
+)
+
+
+def historical(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    sentences: list[Sentence],
+    sections: SectionIndex,
+) -> list[bool]:
+    """One flag per ``(start, end)``: in a history section, or after a history trigger in its
+    sentence with nothing between them that turns to the present encounter."""
+    out: list[bool] = []
+    for start, _end in spans:
+        if sections.section_at(start) in HISTORY_SECTIONS:
+            out.append(True)
+            continue
+        idx = sentence_index(sentences, start)
+        lo = sentences[idx].start if idx >= 0 else text.rfind("\n", 0, start) + 1
+        trigger_end = -1
+        for m in _TRIGGER.finditer(text, lo, start):
+            if not _NOT_A_TRIGGER.search(text[max(lo, m.start() - 24) : m.end() + 20]):
+                trigger_end = m.end()
+        out.append(trigger_end >= 0 and not _ENDS_HISTORY.search(text, trigger_end, start))
+    return out
