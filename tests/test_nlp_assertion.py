@@ -171,6 +171,9 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         ("History of present illness reviewed: cough for 3 days.", "cough", False),
         ("PMH: asthma, GERD. Today wheezing.", "GERD", True),
         ("Known history of epilepsy but seizure free; admitted for syncope.", "syncope", False),
+        ("Hx: DM2, HTN.", "HTN", True),
+        ("65M s/p MI in 2019, now with dyspnea.", "MI", True),
+        ("65M s/p MI in 2019, now with dyspnea.", "dyspnea", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:
