@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,21 @@ def test_a_disease_named_for_a_vaccine_is_no_problem(text: str, problem: str, ke
     assert (not_vaccine_targets(text, ents) == ents) is kept
     treatment = [_ent(text, problem, "treatment")]
     assert not_vaccine_targets(text, treatment) == treatment  # only problems are dropped
+
+
+def test_a_piece_of_a_hyphenated_word_is_no_entity() -> None:
+    text = "History of part-time employment, COVID-19, non-small cell lung cancer, well-being.\n"
+
+    @dataclass
+    class S:
+        start: int
+        end: int
+        label: str = "problem"
+        score: float = 0.9
+
+    def at(phrase: str) -> S:
+        i = text.index(phrase)
+        return S(i, i + len(phrase))
+
+    spans = [at("part"), at("COVID"), at("small cell lung cancer"), at("being")]
+    assert [e.text for e in to_entities(text, spans)] == ["COVID", "small cell lung cancer"]

@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 # problem; 5: nothing is an entity where the de-identifier put a surrogate; 6: "A (B)" with both
 # problems is one problem; 7: a disease named as what a vaccine is for is no problem; 8: also when
 # the model left "(B)" untagged and B codes to A's category; 9: problems of the patient's history
-# are marked (Condition category problem-list-item)
-ANALYZER_VERSION = "analyzer-9"
+# are marked (Condition category problem-list-item); 10: a one-word piece of a hyphenated word is no
+# entity
+ANALYZER_VERSION = "analyzer-10"
 EntityUnit = Literal["sentence", "note"]
 
 

@@ -71,11 +71,24 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
                 end = stage.end()
             while end > start and text[end - 1] in _EDGE_JUNK and not _balanced(text[start:end]):
                 end -= 1
-            if end - start < 2:
+            if end - start < 2 or _word_fragment(text, start, end):
                 continue
             score = round(float(span.score), 4)
             out.append(Entity(label=label, start=start, end=end, text=text[start:end], score=score))
     return out
+
+
+_HYPHEN_WORD_AFTER = re.compile(r"-[A-Za-z]")
+
+
+def _word_fragment(text: str, start: int, end: int) -> bool:
+    """A one-word span that is only part of a hyphenated word: "part" of "part-time employment"
+    coded as a head laceration (S01.91XA) in a model's output. "COVID-19" (digits) and spans of
+    several words ("small cell lung cancer" in "non-small cell lung cancer") are kept."""
+    if " " in text[start:end]:
+        return False
+    before = start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
+    return before or bool(_HYPHEN_WORD_AFTER.match(text, end))
 
 
 class ProblemAbbreviations:
