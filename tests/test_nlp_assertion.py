@@ -186,3 +186,10 @@ def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> 
         text, [(start, start + len(mention))], split_sentences(text), SectionIndex.of(text)
     )
     assert flags == [past]
+
+
+def test_what_an_assessment_instrument_names_is_not_found() -> None:
+    ctx = ContextAssertion()
+    text = "- assessment using alcohol use disorders identification test - consumption (procedure)"
+    start = text.index("alcohol")
+    assert ctx.assert_text(text, start, start + len("alcohol")).assertion == "hypothetical"
