@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import typer
 import yaml
 from typer.testing import CliRunner
@@ -117,3 +118,50 @@ def test_tune_two_trials(env: dict[str, Path]) -> None:
     assert best["n_trials"] == 2 and db.is_file()
     assert {"lr", "epochs", "batch_size", "trainable"} <= set(best["best_params"])
     assert best["config"]["lr"] == best["best_params"]["lr"]
+
+
+def test_soup_averages_two_runs_and_scores_the_average(env: dict[str, Path]) -> None:
+    from safetensors.torch import load_file
+
+    from streamproc.nlp.modeling import WEIGHTS, dequantized
+
+    runner = CliRunner()
+    parts = []
+    for lr in ("5e-3", "1e-2"):
+        cfg = env["root"] / f"soup-{lr}.yaml"
+        cfg.write_text(yaml.safe_dump({"lr": float(lr), "batch_size": 8, "max_length": 32}))
+        out = env["root"] / f"part-{lr}"
+        r = runner.invoke(
+            _app(),
+            ["train", "ner", "--data", str(env["data"]), "--out", str(out), "--config", str(cfg),
+             "--epochs", "1", "--base", str(env["base"])],
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        parts.append(out)
+    soup = env["root"] / "soup"
+    r = runner.invoke(
+        _app(), ["soup", "ner", *map(str, parts), "--out", str(soup), "--data", str(env["data"])]
+    )
+    assert r.exit_code == 0, r.output
+    meta = json.loads((soup / "meta.json").read_text())
+    versions = [json.loads((p / "meta.json").read_text())["version"] for p in parts]
+    assert [p["version"] for p in meta["soup_of"]] == versions
+    assert meta["version"] not in versions and meta["rebuild_command"].startswith("streamproc soup")
+    # weights: the mean of the parts' (within fp16 storage)
+    a, b, s = (dequantized(load_file(str(p / WEIGHTS))) for p in (*parts, soup))
+    key = next(k for k in s if k.endswith("classifier.weight"))
+    assert torch.allclose(s[key].float(), (a[key].float() + b[key].float()) / 2, atol=2e-3)
+    # scored on dev: the card's table is the soup's own full-dev result, not a part's
+    assert set(meta["metrics"]["summary"]) == {"bc5cdr", "ncbi"}
+    card = (soup / "model_card.md").read_text()
+    assert "model soup" in card and versions[0] in card
+    r2 = runner.invoke(_app(), ["eval", "ner", "--model", str(soup), "--data", str(env["data"])])
+    assert json.loads(r2.stdout)["summary"]["ncbi"] == meta["metrics"]["summary"]["ncbi"]["f1"]
+    # a folder of another task or shape is refused, not averaged
+    other = env["root"] / "other"
+    other.mkdir(exist_ok=True)
+    (other / "meta.json").write_text(json.dumps({**meta, "task": "deid"}))
+    bad = runner.invoke(
+        _app(), ["soup", "ner", str(parts[0]), str(other), "--out", str(env["root"] / "x")]
+    )
+    assert bad.exit_code == 2 and "task" in bad.output

@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -335,14 +336,69 @@ def save_model(
         **encoder_init_meta(base),
         **(extra_meta or {}),
     }
-    (out_dir / "meta.json").write_text(
-        json.dumps(meta, indent=1, sort_keys=True, default=str) + "\n"
-    )
-    (out_dir / "model_card.md").write_text(render_card(meta, labels))
+    write_meta(out_dir, meta, labels)
     logger.info(
         "model saved", extra={"task": task, "version": version, "weights_mb": meta["weights_mb"]}
     )
     return version
+
+
+def average_models(folders: Sequence[Path], out_dir: Path, rebuild_command: str = "") -> str:
+    """A "model soup": the uniform average of the trained weights of model folders that share
+    task, labels, base and recipe shape (runs of one recipe at other learning rates or seeds,
+    all started from the same base). Written as a model folder of its own; returns its version.
+
+    Why: two fine-tunes from one start lie in one basin; their average scored above both on
+    PubMed and trial dev and read more problems in notes (docs/training.md). Metrics are not
+    copied from the parts: the caller scores the soup."""
+    if len(folders) < 2:
+        raise ValueError("a soup needs at least two model folders")
+    metas = [json.loads((Path(f) / "meta.json").read_text()) for f in folders]
+    first = metas[0]
+    for key in ("format", "task", "kind", "base", "recipe", "weight_format"):
+        if any(m.get(key) != first.get(key) for m in metas[1:]):
+            raise ValueError(f"models differ in {key}: they cannot be averaged")
+    labels = [_labels_from(Path(f), None) for f in folders]
+    if any(lab != labels[0] for lab in labels[1:]):
+        raise ValueError("models differ in labels: they cannot be averaged")
+    states = [dequantized(load_file(str(Path(f) / WEIGHTS))) for f in folders]
+    if any(set(st) != set(states[0]) for st in states[1:]):
+        raise ValueError("models store different tensors: they cannot be averaged")
+    averaged = {k: torch.stack([st[k].float() for st in states]).mean(0) for k in states[0]}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / (WEIGHTS + ".tmp")
+    save_file(
+        storable(averaged, first.get("weight_format", "fp16")),
+        str(tmp),
+        metadata={"format": FORMAT},
+    )
+    os.replace(tmp, out_dir / WEIGHTS)
+    os.chmod(out_dir / WEIGHTS, 0o644)
+    parts = [{"version": m["version"], "config": m.get("config", {})} for m in metas]
+    version = compute_version(out_dir / WEIGHTS, {"soup_of": parts})
+    (out_dir / "label_map.json").write_text(json.dumps({"labels": labels[0]}, indent=1) + "\n")
+    meta = {
+        **{k: first[k] for k in ("format", "task", "kind", "base", "recipe", "weight_format")},
+        "version": version,
+        "soup_of": parts,
+        "config": first.get("config", {}),
+        "seed": first.get("seed"),
+        "data": first.get("data", {}),
+        "metrics": {},
+        "weights_mb": round((out_dir / WEIGHTS).stat().st_size / 1e6, 3),
+        "rebuild_command": rebuild_command,
+    }
+    write_meta(out_dir, meta, labels[0])
+    return version
+
+
+def write_meta(out_dir: Path, meta: dict[str, Any], labels: list[str]) -> None:
+    """meta.json and the model card rendered from it."""
+    (out_dir / "meta.json").write_text(
+        json.dumps(meta, indent=1, sort_keys=True, default=str) + "\n"
+    )
+    (out_dir / "model_card.md").write_text(render_card(meta, labels))
 
 
 def _fmt_metrics(metrics: dict[str, Any]) -> list[str]:
@@ -379,6 +435,16 @@ def render_card(meta: dict[str, Any], labels: list[str]) -> str:
         if init
         else []
     )
+    soup = meta.get("soup_of")
+    soup_line = (
+        [
+            "- weights: the uniform average (model soup) of "
+            + ", ".join(f"`{p['version']}` (lr {p['config'].get('lr')})" for p in soup)
+            + ", each trained with the recipe below at its own learning rate"
+        ]
+        if soup
+        else []
+    )
     return "\n".join(
         [
             f"# {meta['task']} model — version `{meta['version']}`",
@@ -389,6 +455,7 @@ def render_card(meta: dict[str, Any], labels: list[str]) -> str:
             f"(LoRA rank {meta['recipe']['lora_rank']}, top layers {meta['recipe']['top_layers']}), "
             f"{_format_words(meta.get('weight_format', 'fp16'))}, {meta['weights_mb']} MB",
             *init_line,
+            *soup_line,
             f"- seed: {meta.get('seed')}",
             f"- data: {json.dumps(meta.get('data', {}), sort_keys=True)}",
             f"- recipe: {json.dumps(cfg, sort_keys=True)}",

@@ -111,10 +111,58 @@ def tune_command(
     typer.echo(json.dumps(result, indent=1, default=str))
 
 
+def soup_command(
+    task: Annotated[str, typer.Argument(help="task of the models, e.g. ner")],
+    models: Annotated[list[Path], typer.Argument(help="two or more model folders of one recipe")],
+    out: Annotated[Path, typer.Option("--out", help="model folder to write")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="corpus folder: score the soup on its dev split")
+    ] = None,
+) -> None:
+    """Average the weights of model folders trained from one base with one recipe (a "model
+    soup") into a new model folder; with --data, score it on dev and put that in its card."""
+    from streamproc.nlp.modeling import average_models, write_meta
+
+    _logging()
+    spec = task_or_exit(task)
+    for folder in models:
+        path_or_exit(folder, "model folder")
+    try:
+        version = average_models(models, out, rebuild_command=command_line_of("soup"))
+    except (ValueError, FileNotFoundError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    result: dict[str, Any] = {"version": version, "out": str(out)}
+    if data is not None:
+        path_or_exit(data, "data folder")
+        scored = spec.evaluate(data, "dev", model_dir=out)
+        meta = json.loads((out / "meta.json").read_text())
+        corpora = scored.get("corpora", {})
+        meta["metrics"] = {
+            "summary": {name: c["strict"]["micro"] for name, c in corpora.items()},
+            "corpora": corpora,
+            "evaluated_with": f"streamproc eval {task} --split dev (full dev)",
+        }
+        labels = json.loads((out / "label_map.json").read_text())["labels"]
+        write_meta(out, meta, labels)
+        result["dev"] = scored.get("summary")
+    typer.echo(json.dumps(result, indent=1, default=str))
+
+
+def command_line_of(command: str) -> str:
+    """The running ``streamproc <command> ...`` line, for a model card."""
+    import shlex
+    import sys
+
+    args = sys.argv[sys.argv.index(command) + 1 :] if command in sys.argv else ["..."]
+    return f"streamproc {command} " + " ".join(shlex.quote(a) for a in args)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the top-level CLI."""
     app.command("train")(train_command)
     app.command("tune")(tune_command)
+    app.command("soup")(soup_command)
 
 
 if __name__ == "__main__":
