@@ -193,3 +193,16 @@ def test_what_an_assessment_instrument_names_is_not_found() -> None:
     text = "- assessment using alcohol use disorders identification test - consumption (procedure)"
     start = text.index("alcohol")
     assert ctx.assert_text(text, start, start + len("alcohol")).assertion == "hypothetical"
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "expected"),
+    [
+        ("- skin test for tuberculosis, tine test (procedure)", "tuberculosis", "hypothetical"),
+        ("Urine test for diabetes ordered.", "diabetes", "hypothetical"),
+        ("Positive test for influenza A.", "influenza", "present"),
+    ],
+)
+def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expected: str) -> None:
+    start = text.index(mention)
+    assert ContextAssertion().assert_text(text, start, start + len(mention)).assertion == expected
