@@ -31,8 +31,19 @@ def test_the_rebuild_commands_default_recipes_are_the_shipped_ones() -> None:
     from streamproc.train.tasks_ade import AdeTrainConfig
     from streamproc.train.tasks_ner import TASK as NER
 
+    import yaml
+
     ner_meta = json.loads((MODELS / "ner" / "meta.json").read_text(encoding="utf-8"))
     assert NER.config().model_dump() == ner_meta["config"]
-    assert "--config" not in ner_meta["rebuild_command"]
+    # The shipped NER is a soup of two runs: the default recipe, and the default recipe with the
+    # overrides of the committed file its rebuild line passes with --config.
+    first, second = ner_meta["soup_of"]
+    assert first["config"] == NER.config().model_dump()
+    part_file = MODELS / "ner" / "soup-part-lr2e-4.yaml"
+    overrides = yaml.safe_load(part_file.read_text(encoding="utf-8"))
+    assert second["config"] == NER.config(overrides).model_dump()
+    command = ner_meta["rebuild_command"]
+    assert command.count("streamproc train ner") == 2 and "streamproc soup ner" in command
+    assert "--config streamproc/models/ner/soup-part-lr2e-4.yaml" in command
     ade = json.loads((MODELS / "ade" / "ade_config.json").read_text(encoding="utf-8"))
     assert AdeTrainConfig().__dict__ == ade["extra"]["recipe"]
