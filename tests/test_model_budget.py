@@ -28,10 +28,10 @@ def test_the_rebuild_commands_default_recipes_are_the_shipped_ones() -> None:
     recipes recorded beside the weights."""
     import json
 
+    import yaml
+
     from streamproc.train.tasks_ade import AdeTrainConfig
     from streamproc.train.tasks_ner import TASK as NER
-
-    import yaml
 
     ner_meta = json.loads((MODELS / "ner" / "meta.json").read_text(encoding="utf-8"))
     assert NER.config().model_dump() == ner_meta["config"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,26 @@ class DictionaryNer:
             if i >= 0:
                 spans.append(Span(i, i + 5, "Drug", 0.8))
             out.append(sorted(spans, key=lambda s: s.start))
+        return out
+
+
+class WordNer:
+    """An injected entity source: every occurrence of the given words, with their labels."""
+
+    version = "words-1"
+
+    def __init__(self, words: dict[str, str]) -> None:
+        self.words = words
+
+    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+        out = []
+        for t in texts:
+            found = [
+                Span(m.start(), m.end(), label, 0.9)
+                for word, label in self.words.items()
+                for m in re.finditer(re.escape(word), t)
+            ]
+            out.append(sorted(found, key=lambda sp: sp.start))
         return out
 
 
@@ -335,26 +356,14 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
 
     text = "Seen with Hardin120 for CHF. Lasix caused rash.\n"
 
-    class Source:
-        version = "x"
-
-        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-            out = []
-            for t in texts:
-                spans = []
-                for word, label in (("Hardin120", "drug"), ("CHF", "problem"), ("Lasix", "drug")):
-                    i = t.find(word)
-                    if i >= 0:
-                        spans.append(Span(i, i + len(word), label, 0.9))
-                out.append(spans)
-            return out
+    source = WordNer({"Hardin120": "drug", "CHF": "problem", "Lasix": "drug"})
 
     name = text.index("Hardin120")
     marked = make_note(text, 1).model_copy(
         update={"phi_marks": (PhiMark(start=name, end=name + 9, type="NAME"),)}
     )
     store = MemoryStore()
-    analyzer = Analyzer(Source(), coder=coder, store=store)
+    analyzer = Analyzer(source, coder=coder, store=store)
     (plain,) = analyzer.analyze_batch([make_note(text, 2)])
     (kept,) = analyzer.analyze_batch([marked])
     assert {e.text for e in plain.entities} == {"Hardin120", "CHF", "Lasix"}
@@ -377,7 +386,7 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
         def extract(self, text: str, sentences: object, entities: object) -> list[AdeRelation]:
             return [pair("Hardin120"), pair("Lasix")]
 
-    with_ade = Analyzer(Source(), coder=coder, relations=Pairs())
+    with_ade = Analyzer(source, coder=coder, relations=Pairs())
     (marked_out,) = with_ade.analyze_batch([marked])
     assert [r.drug.text for r in marked_out.relations] == ["Lasix"]
 
@@ -385,17 +394,8 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
 def test_a_parenthesised_synonym_is_one_condition(coder: IcdCoder) -> None:
     text = "Assessment: severe anxiety (panic). Sepsis (pneumonia).\n"
 
-    class Source:
-        version = "x"
-
-        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-            words = ("anxiety", "panic", "Sepsis", "pneumonia")
-            return [
-                [Span(t.index(w), t.index(w) + len(w), "problem", 0.9) for w in words if w in t]
-                for t in texts
-            ]
-
-    (analysis,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    source = WordNer(dict.fromkeys(("anxiety", "panic", "Sepsis", "pneumonia"), "problem"))
+    (analysis,) = Analyzer(source, coder=coder).analyze_batch([make_note(text, 1)])
     got = {e.text: e.codes[0].code for e in analysis.entities}
     assert got == {"anxiety (panic)": "F41.0", "Sepsis": "A41.9", "pneumonia": "J18.9"}
 
@@ -407,20 +407,9 @@ def test_history_of_problems_are_marked_historical(coder: IcdCoder) -> None:
         "Past Medical History:\nbreast cancer\n"
     )
 
-    class Source:
-        version = "x"
-
-        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-            out = []
-            for t in texts:
-                spans = []
-                for w in ("CHF", "HTN", "type 2 diabetes", "pneumonia", "fever", "breast cancer"):
-                    for i in [m for m in range(len(t)) if t.startswith(w, m)]:
-                        spans.append(Span(i, i + len(w), "problem", 0.9))
-                out.append(sorted(spans, key=lambda s: s.start))
-            return out
-
-    (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    words = ("CHF", "HTN", "type 2 diabetes", "pneumonia", "fever", "breast cancer")
+    source = WordNer(dict.fromkeys(words, "problem"))
+    (a,) = Analyzer(source, coder=coder).analyze_batch([make_note(text, 1)])
     flags = [(e.text, e.historical) for e in a.entities]
     assert flags == [
         ("CHF", True),
