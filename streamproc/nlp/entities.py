@@ -197,7 +197,6 @@ _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
 # a short parenthesis right after a problem that the model left untagged: "anxiety (panic)"
 _PAREN_GLOSS = re.compile(r"[ \t]*\(([^()\n]{2,40})\)")
-_SEMANTIC_TAG_WORD = re.compile(r"\s*(?:disorder|finding|situation|procedure|event)\s*", re.I)
 
 
 def join_glosses(
@@ -233,7 +232,7 @@ def join_glosses(
                 paren
                 and (b is None or b.start >= paren.end())  # nothing found inside it
                 and len(paren.group(1).split()) <= 4
-                and not _SEMANTIC_TAG_WORD.fullmatch(paren.group(1))
+                and not SEMANTIC_TAG.fullmatch(paren.group(0))
                 and same_finding(a.text, paren.group(1).strip())
             ):
                 out.append(_extended(text, a, paren.end(), a.score))

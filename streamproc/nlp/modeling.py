@@ -310,10 +310,7 @@ def save_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     state = storable(trainable_state(model, recipe), weight_format)
-    tmp = out_dir / (WEIGHTS + ".tmp")
-    save_file(state, str(tmp), metadata={"format": FORMAT})
-    os.replace(tmp, out_dir / WEIGHTS)
-    os.chmod(out_dir / WEIGHTS, 0o644)  # shipped with the package: readable by every user
+    _write_weights(out_dir, state)
     if recipe.added_tokens:
         tokenizer.save_pretrained(str(out_dir))
     full_recipe = {"recipe": recipe.to_dict(), "config": config, "labels": labels, "kind": kind}
@@ -367,14 +364,7 @@ def average_models(folders: Sequence[Path], out_dir: Path, rebuild_command: str 
     averaged = {k: torch.stack([st[k].float() for st in states]).mean(0) for k in states[0]}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / (WEIGHTS + ".tmp")
-    save_file(
-        storable(averaged, first.get("weight_format", "fp16")),
-        str(tmp),
-        metadata={"format": FORMAT},
-    )
-    os.replace(tmp, out_dir / WEIGHTS)
-    os.chmod(out_dir / WEIGHTS, 0o644)
+    _write_weights(out_dir, storable(averaged, first.get("weight_format", "fp16")))
     parts = [{"version": m["version"], "config": m.get("config", {})} for m in metas]
     version = compute_version(out_dir / WEIGHTS, {"soup_of": parts})
     (out_dir / "label_map.json").write_text(json.dumps({"labels": labels[0]}, indent=1) + "\n")
@@ -391,6 +381,14 @@ def average_models(folders: Sequence[Path], out_dir: Path, rebuild_command: str 
     }
     write_meta(out_dir, meta, labels[0])
     return version
+
+
+def _write_weights(out_dir: Path, state: dict[str, torch.Tensor]) -> None:
+    """weights.safetensors, written atomically (a reader never sees half a file)."""
+    tmp = out_dir / (WEIGHTS + ".tmp")
+    save_file(state, str(tmp), metadata={"format": FORMAT})
+    os.replace(tmp, out_dir / WEIGHTS)
+    os.chmod(out_dir / WEIGHTS, 0o644)  # shipped with the package: readable by every user
 
 
 def write_meta(out_dir: Path, meta: dict[str, Any], labels: list[str]) -> None:

@@ -122,13 +122,14 @@ def soup_command(
     """Average the weights of model folders trained from one base with one recipe (a "model
     soup") into a new model folder; with --data, score it on dev and put that in its card."""
     from streamproc.nlp.modeling import average_models, write_meta
+    from streamproc.train.core import command_line
 
     _logging()
     spec = task_or_exit(task)
     for folder in models:
         path_or_exit(folder, "model folder")
     try:
-        version = average_models(models, out, rebuild_command=command_line_of("soup"))
+        version = average_models(models, out, rebuild_command=command_line(task, "soup"))
     except (ValueError, FileNotFoundError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
@@ -147,15 +148,6 @@ def soup_command(
         write_meta(out, meta, labels)
         result["dev"] = scored.get("summary")
     typer.echo(json.dumps(result, indent=1, default=str))
-
-
-def command_line_of(command: str) -> str:
-    """The running ``streamproc <command> ...`` line, for a model card."""
-    import shlex
-    import sys
-
-    args = sys.argv[sys.argv.index(command) + 1 :] if command in sys.argv else ["..."]
-    return f"streamproc {command} " + " ".join(shlex.quote(a) for a in args)
 
 
 def register(app: typer.Typer) -> None:

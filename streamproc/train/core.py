@@ -103,10 +103,10 @@ class TrainConfig(BaseModel):
     )
 
 
-def command_line(task: str) -> str:
-    """The ``streamproc train`` command that is running, for the model card's rebuild line."""
-    args = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else [task, "..."]
-    return "streamproc train " + " ".join(shlex.quote(a) for a in args)
+def command_line(task: str, command: str = "train") -> str:
+    """The ``streamproc <command>`` line that is running (train, soup), for a card's rebuild line."""
+    args = sys.argv[sys.argv.index(command) + 1 :] if command in sys.argv else [task, "..."]
+    return f"streamproc {command} " + " ".join(shlex.quote(a) for a in args)
 
 
 def seed_everything(seed: int) -> None:

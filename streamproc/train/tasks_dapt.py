@@ -276,12 +276,10 @@ def _mlm_model(base: Path) -> Any:
     return model
 
 
-def save_encoder(model: Any, tokenizer: Any, base: Path, out: Path, info: dict[str, Any]) -> None:
-    """The adapted encoder as a plain HF folder: the base's own model class (pooler included,
-    copied from the base) with the trained layers, the tokenizer and ``dapt.json``."""
-    from transformers import AutoModel
-
-    encoder = AutoModel.from_pretrained(str(base), dtype=torch.float32)
+def save_encoder(model: Any, encoder: Any, tokenizer: Any, out: Path, info: dict[str, Any]) -> None:
+    """The adapted encoder as a plain HF folder: ``encoder`` (the base's own model class, loaded
+    once, pooler included) takes the trained layers and is saved with the tokenizer and
+    ``dapt.json``."""
     trained = getattr(model, model.base_model_prefix).state_dict()
     missing, unexpected = encoder.load_state_dict(trained, strict=False)
     if unexpected or any(not k.startswith("pooler") for k in missing):
@@ -301,7 +299,7 @@ def save_encoder(model: Any, tokenizer: Any, base: Path, out: Path, info: dict[s
 
 def train_dapt(data: Path, out: Path, cfg: DaptConfig, base: Path | None = None,
                rebuild_command: str = "") -> dict[str, Any]:  # fmt: skip
-    from transformers import AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer
 
     from streamproc.nlp.modeling import base_encoder_path, base_id_for
 
@@ -322,6 +320,7 @@ def train_dapt(data: Path, out: Path, cfg: DaptConfig, base: Path | None = None,
     n_held = max(1, round(len(blocks) * cfg.heldout_fraction)) if cfg.heldout_fraction else 0
     heldout, train_blocks = blocks[:n_held], blocks[n_held:]
     model = _mlm_model(base_path).to(device)
+    encoder = AutoModel.from_pretrained(str(base_path), dtype=torch.float32)  # what is saved
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [
         p
@@ -393,7 +392,7 @@ def train_dapt(data: Path, out: Path, cfg: DaptConfig, base: Path | None = None,
             "rebuild_command": rebuild_command or command_line(NAME),
         }
         save_encoder(
-            model, tokenizer, base_path, Path(out), info
+            model, encoder, tokenizer, Path(out), info
         )  # every epoch: a stopped run leaves one
     return info
 

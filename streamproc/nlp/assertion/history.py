@@ -18,8 +18,9 @@ from streamproc.nlp.sentences import Sentence, sentence_index
 
 HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 _TRIGGER = re.compile(
-    r"\b(?:(?:past\s+)?(?:medical\s+)?history\s+of|h/o|hx\s*(?:of\b|:)|pmhx?\b\s*(?:of\b|:)?|"
-    r"s/p|status\s+post|previously\s+diagnosed\s+with|known\s+history\s+of)",
+    # "history of" also covers "past medical history of", "known history of"
+    r"\b(?:history\s+of|h/o|hx\s*(?:of\b|:)|pmhx?\b\s*(?:of\b|:)?|s/p|status\s+post|"
+    r"previously\s+diagnosed\s+with)",
     re.IGNORECASE,
 )
 _NOT_A_TRIGGER = re.compile(
