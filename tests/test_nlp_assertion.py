@@ -43,6 +43,18 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("Chest pain when climbing stairs.", "Chest pain", "conditional"),
         ("History of hypertension.", "hypertension", "present"),
         ("Patient has type 2 diabetes.", "type 2 diabetes", "present"),
+        # nursing-note wording (context-rules-11, docs/assertion-gold.md)
+        ("No further bleeding after FFP.", "bleeding", "absent"),
+        ("No longer air leak or fluctuation.", "air leak", "absent"),
+        ("Abd CT showed ?gallstone, NPO.", "gallstone", "possible"),
+        ("Febrile, ? yeast infection in groin.", "yeast infection", "possible"),
+        ("Pneumonia? repeat film in am.", "Pneumonia", "possible"),
+        ("Hypotensive, most prob septic.", "septic", "possible"),
+        ("Check left groin for bleeding.", "bleeding", "hypothetical"),
+        ("Assess for evidence of new infection.", "infection", "hypothetical"),
+        ("Tylenol ordered prn for pain.", "pain", "hypothetical"),
+        ("Incision pain never totally resolved.", "Incision pain", "present"),
+        ("He has not fully resolved his cellulitis.", "cellulitis", "present"),
     ],
 )
 def test_categories(ctx: ContextAssertion, sentence: str, mention: str, expected: str) -> None:
@@ -138,6 +150,27 @@ def test_sentences_clinical_layout() -> None:
         "- item one",
         "- item two",
     ]
+
+
+def test_sentences_split_lower_case_notes() -> None:
+    """All-lower-case nursing notes still end sentences; abbreviations and initials do not."""
+    text = "no basal rate. pt states pain is under control. sats 98%. pt calm. seen by dr. smith"
+    got = [s.text(text) for s in split_sentences(text)]
+    assert got == [
+        "no basal rate.",
+        "pt states pain is under control.",
+        "sats 98%.",
+        "pt calm.",
+        "seen by dr. smith",
+    ]
+    assert len(split_sentences("treated with i.v. antibiotics at 2 p.m. today")) == 1
+
+
+def test_lower_case_split_keeps_a_negation_in_its_sentence(ctx: ContextAssertion) -> None:
+    text = "hr 90's nsr w/o ectopi. no episodes of afib today. gi- abd soft distended"
+    start = text.index("distended")
+    result = ctx.assert_spans(text, [(start, start + 9)], split_sentences(text))[0]
+    assert result.assertion == "present"
 
 
 def test_sections() -> None:

@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 # problems is one problem; 7: a disease named as what a vaccine is for is no problem; 8: also when
 # the model left "(B)" untagged and B codes to A's category; 9: problems of the patient's history
 # are marked (Condition category problem-list-item); 10: a one-word piece of a hyphenated word is no
-# entity
-ANALYZER_VERSION = "analyzer-10"
+# entity; 11: lower-case notes split into sentences ("no basal rate. pt states pain…")
+ANALYZER_VERSION = "analyzer-11"
 EntityUnit = Literal["sentence", "note"]
 
 

@@ -98,6 +98,9 @@ _HEADER_LINE = re.compile(
 _INLINE_HEADER = re.compile(r"[ \t]*[A-Z][A-Za-z /&()-]{1,40}:[ \t]+\S")
 _LIST_MARKER_ONLY = re.compile(r"\s*(?:\d{1,2}|[A-Za-z])[.)]\s*$")
 _SENT_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+# What may stand right before a sentence end followed by a lower-case word: a word of three or
+# more letters (not an abbreviation) or a reading ("98%", "x3", "120/80").
+_PLAIN_WORD_END = re.compile(r"(?<!\S)(?:[A-Za-z][\w/'-]*[A-Za-z]{2}|\S*[0-9%])$")
 
 
 def _is_header(line: str) -> bool:
@@ -172,8 +175,13 @@ def split_sentences(text: str) -> list[Sentence]:
         cursor = b_start
         for m in _SENT_END.finditer(text, b_start, b_end):
             nxt = m.end()
-            # Need whitespace then an upper-case letter, digit or list marker to split.
+            # Need whitespace then an upper-case letter, digit or list marker to split, or a
+            # lower-case word after a plain word or a number (all-lower-case nursing notes:
+            # "no basal rate. pt states pain is under control").
             follow = re.match(r"\s+([A-Z0-9(\[\"'-])", text[nxt : min(b_end, nxt + 40)])
+            if follow is None and re.match(r"\s+[a-z]", text[nxt : min(b_end, nxt + 3)]):
+                follow = _PLAIN_WORD_END.search(text, max(b_start, m.start() - 40), m.start())
+                follow = follow if follow and follow.group().lower() not in _ABBREVIATIONS else None
             if follow is None or not _ends_sentence(text, m.start()):
                 continue
             if _LIST_MARKER_ONLY.match(text[cursor:nxt]):

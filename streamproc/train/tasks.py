@@ -35,6 +35,7 @@ TASK_MODULES: dict[str, str] = {
     "ade": "streamproc.train.tasks_ade",
     "icd": "streamproc.nlp.icd.task",  # eval only: top-1/top-5 on the shipped gold set
     "negation": "streamproc.nlp.assertion.task",  # eval only: Chia negation cues
+    "assertion-notes": "streamproc.nlp.assertion.notes_gold",  # eval only: nursing-note gold
 }
 
 

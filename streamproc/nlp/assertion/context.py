@@ -140,13 +140,14 @@ class ContextAssertion:
         # the few rules that can start there (one big alternation was ~5 ms per sentence).
         self._by_first: dict[str, list[tuple[re.Pattern[str], ContextRule]]] = {}
         for rule in rules:
+            # A pattern rule is indexed by its literal's first token, which the pattern must
+            # also start with ("check ... for" -> "check").
+            first = _TOKEN.findall(rule.literal)[0].lower()
             if rule.pattern is not None:
                 body = rule.pattern
-                first = rule.literal
             else:
                 body = r"\s+".join(re.escape(w) for w in rule.literal.split())
                 body = rf"{body}(?![\w])" if rule.literal[-1:].isalnum() else body
-                first = _TOKEN.findall(rule.literal)[0]
             self._by_first.setdefault(first, []).append((re.compile(body, re.IGNORECASE), rule))
         for candidates in self._by_first.values():
             candidates.sort(key=lambda item: -len(item[1].literal))  # longest first: pseudo wins
