@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     ner_head: str = ""
     ner_unit: Literal["sentence", "note"] = "sentence"  # what the NER model reads at a time
     ade_threshold: float = Field(0.5, ge=0, le=1)
+    # An alert needs the entity stage to agree on the drug and the effect and the sentence to
+    # link them ("after", "due to", "-induced"…); off reproduces the model alone (docs/adverse-events.md).
+    ade_require_evidence: bool = True
     inference_cache_ttl_s: int = Field(30 * 24 * 3600, ge=1)
 
     # Operations.

@@ -287,3 +287,74 @@ def test_implausible_effects_dropped() -> None:
 def test_possible_reaction_stays_actual() -> None:
     s = "A possible case of rash due to penicillin"
     assert actuality(s, *span(s, "rash"))[0] == "actual"
+
+
+def _ner(text: str, words: dict[str, str]) -> list[Entity]:
+    out = []
+    for word, label in words.items():
+        start = text.index(word)
+        out.append(Entity(label=label, start=start, end=start + len(word), text=word))  # type: ignore[arg-type]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "effect", "ner", "kept"),
+    [
+        # what nursing notes alerted on before the evidence requirement
+        ("NEURO: sedated on propofol drip", "propofol", "NEURO", {"propofol": "drug"}, False),
+        ("PMHX: COPD, asthma, GERD", "PMHX", "COPD", {"COPD": "problem"}, False),
+        (
+            "Hypotensive all day despite levophed",
+            "levophed",
+            "Hypotensive",
+            {"levophed": "drug", "Hypotensive": "problem"},
+            False,
+        ),
+        # what a reaction in a note looks like
+        (
+            "Transient hypotension after receiving captopril dose",
+            "captopril",
+            "hypotension",
+            {"captopril": "drug", "hypotension": "problem"},
+            True,
+        ),
+        (
+            "After receiving lasix x2, hypotension to 80s",
+            "lasix",
+            "hypotension",
+            {"lasix": "drug", "hypotension": "problem"},
+            True,
+        ),
+        (
+            "Vancomycin rash on the trunk",
+            "Vancomycin",
+            "rash",
+            {"Vancomycin": "drug", "rash": "problem"},
+            True,
+        ),  # fmt: skip
+        # a linked pair the entity stage did not see as a problem is not alerted
+        ("Clear yellow urine after lasix", "lasix", "Clear yellow", {"lasix": "drug"}, False),
+    ],
+)
+def test_evidence_requirement(
+    text: str, drug: str, effect: str, ner: dict[str, str], kept: bool
+) -> None:
+    model = FakeModel([drug.lower()], [effect.lower()], {(drug.lower(), effect.lower()): 1.0})
+    entities = _ner(text, ner)
+    required = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert bool(required) is kept
+    # the model alone takes every one of them
+    assert AdeExtractor(model).extract(text, [(0, len(text))], entities)
+
+
+def test_causal_link_cues() -> None:
+    from streamproc.nlp.ade.cues import causal_link
+
+    def link(sentence: str, drug: str, effect: str) -> str | None:
+        return causal_link(sentence, span(sentence, drug), span(sentence, effect))
+
+    assert link("rash due to vancomycin", "vancomycin", "rash") == "due to"
+    assert link("lithium toxicity", "lithium", "toxicity") == "toxicity"
+    assert link("amoxicillin-induced hepatitis", "amoxicillin", "hepatitis") == "-induced"
+    assert link("hypertension treated with lisinopril", "lisinopril", "hypertension") is None
+    assert link("on heparin; platelets stable, anemia", "heparin", "anemia") is None

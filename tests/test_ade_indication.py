@@ -56,3 +56,31 @@ def test_adverse_effects_are_not_indications(sentence: str, effect: str) -> None
 )
 def test_harms_worded_with_on_stay_candidates(sentence: str, effect: str) -> None:
     assert not is_indication(sentence, *_span(sentence, effect))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "effect", "drug", "expected"),
+    [
+        # "on" names a body site here, and the drug comes after a causal cue
+        ("Rash on chest after starting amoxicillin.", "Rash", "amoxicillin", False),
+        (
+            "Swelling on the left hand after the injection of ceftriaxone",
+            "Swelling",
+            "ceftriaxone",
+            False,
+        ),  # fmt: skip
+        # with the drug known, the classic indications still read as indications
+        ("Hypertension on lisinopril.", "Hypertension", "lisinopril", True),
+        (
+            "Hypertension, well controlled on daily lisinopril 10 mg.",
+            "Hypertension",
+            "lisinopril",
+            True,
+        ),  # fmt: skip
+        ("Started amoxicillin for otitis media.", "otitis media", "amoxicillin", True),
+    ],
+)
+def test_indication_with_the_drug_span(
+    sentence: str, effect: str, drug: str, expected: bool
+) -> None:
+    assert is_indication(sentence, *_span(sentence, effect), _span(sentence, drug)) is expected

@@ -33,6 +33,7 @@ TASK_MODULES: dict[str, str] = {
     "ner-notes": "streamproc.train.tasks_ner_notes",  # eval only: problem recall on Synthea notes
     "deid": "streamproc.train.tasks_deid",
     "ade": "streamproc.train.tasks_ade",
+    "ade-pipeline": "streamproc.nlp.ade.pipeline_eval",  # eval only: what alerts on ADE-Corpus
     "icd": "streamproc.nlp.icd.task",  # eval only: top-1/top-5 on the shipped gold set
     "negation": "streamproc.nlp.assertion.task",  # eval only: Chia negation cues
     "assertion-notes": "streamproc.nlp.assertion.notes_gold",  # eval only: nursing-note gold

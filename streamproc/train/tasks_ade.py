@@ -226,6 +226,23 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+Pair = tuple[tuple[int, int], tuple[int, int]]  # (drug span, effect span)
+
+
+def pair_counts(gold: set[Pair], pred: set[Pair]) -> tuple[list[int], list[int]]:
+    """(tp, fp, fn) of predicted drug/effect pairs: strict (same offsets) and relaxed (both
+    spans overlap a gold pair's, each gold pair matched once)."""
+    tp = len(gold & pred)
+    unmatched = set(gold)
+    rtp = 0
+    for d, e in sorted(pred):
+        hit = next((g for g in sorted(unmatched) if _overlap(g[0], d) and _overlap(g[1], e)), None)
+        if hit is not None:
+            unmatched.discard(hit)
+            rtp += 1
+    return [tp, len(pred) - tp, len(gold) - tp], [rtp, len(pred) - rtp, len(unmatched)]
+
+
 def ade_metrics(
     examples: Sequence[Example],
     preds: Sequence[SentencePrediction],
@@ -257,26 +274,13 @@ def ade_metrics(
         sh_tp += gold_ade and head_ade
         sh_fp += (not gold_ade) and head_ade
         sh_fn += gold_ade and not head_ade
-        tp = len(gold_pairs & pred_pairs)
-        strict[0] += tp
-        strict[1] += len(pred_pairs) - tp
-        strict[2] += len(gold_pairs) - tp
+        one_strict, one_relaxed = pair_counts(gold_pairs, pred_pairs)
+        for total, counts in ((strict, one_strict), (relaxed, one_relaxed)):
+            for k in range(3):
+                total[k] += counts[k]
         if gold_ade:
-            pos_strict[0] += tp
-            pos_strict[1] += len(pred_pairs) - tp
-            pos_strict[2] += len(gold_pairs) - tp
-        unmatched = set(gold_pairs)
-        rtp = 0
-        for d, e in sorted(pred_pairs):
-            hit = next(
-                (g for g in sorted(unmatched) if _overlap(g[0], d) and _overlap(g[1], e)), None
-            )
-            if hit is not None:
-                unmatched.discard(hit)
-                rtp += 1
-        relaxed[0] += rtp
-        relaxed[1] += len(pred_pairs) - rtp
-        relaxed[2] += len(unmatched)
+            for k in range(3):
+                pos_strict[k] += one_strict[k]
         for label, head in (("drug", "ade_drug"), ("effect", "ade_effect")):
             gold = set(_spans(ex, label))
             got = set(pred.spans.get(head, []))

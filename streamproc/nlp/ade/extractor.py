@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from streamproc.nlp.ade.cues import COMPOUND_CUES, causal_link, is_indication
 from streamproc.nlp.ade.cues import actuality as cue_actuality
-from streamproc.nlp.ade.cues import is_indication
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
 from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
@@ -97,8 +97,10 @@ class AdeExtractor:
         version: str = "ade-injected",
         assertion: Any | None = None,
         gate: bool = False,
+        require_evidence: bool = False,
     ) -> None:
         self.gate = gate
+        self.require_evidence = require_evidence
         self.predictor = predictor
         self.threshold = threshold
         self.severity = severity or SeverityRules.load()
@@ -132,6 +134,7 @@ class AdeExtractor:
             threshold=float(getattr(settings, "ade_threshold", net.cfg.threshold)),
             version=net.cfg.version,
             gate=net.cfg.gate_with_sentence,
+            require_evidence=bool(getattr(settings, "ade_require_evidence", True)),
         )
 
     # ---- the stage ---------------------------------------------------------------------------
@@ -152,6 +155,7 @@ class AdeExtractor:
         preds = self.predictor([text[ps:pe] for ps, pe, _, _ in windows]) if windows else []
         out: list[AdeRelation] = []
         seen: set[tuple[str, int, int]] = set()
+        known = {id(ent) for ent in entities}  # spans the entity stage also found
         for (ps, pe, ss, se), pred in zip(windows, preds, strict=True):
             piece = text[ps:pe]
             drug_names = {normalise(piece[a:b]) for a, b in pred.spans.get("ade_drug", [])}
@@ -160,7 +164,10 @@ class AdeExtractor:
                     continue
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
-                if is_indication(text[ss:se], effect.start - ss, effect.end - ss):
+                drug_span = (drug.start - ss, drug.end - ss)
+                if is_indication(text[ss:se], effect.start - ss, effect.end - ss, drug_span):
+                    continue
+                if self.require_evidence and not _evidenced(text, ss, drug, effect, known):
                     continue
                 act = self._actuality(text, effect, ss, se)
                 if act == "absent":
@@ -226,6 +233,22 @@ class AdeExtractor:
             if result in _NER_POTENTIAL:
                 return "potential"
         return cue_actuality(sentence, start, end)[0]
+
+
+def _evidenced(text: str, ss: int, drug: Entity, effect: Entity, known: set[int]) -> bool:
+    """``require_evidence``: the entity stage found the effect as a problem, the sentence
+    starting at ``ss`` links drug and effect (:func:`causal_link`), and the entity stage found
+    the drug too unless the link is a compound naming it ("vancomycin-induced", "amoxicillin
+    rash"). Without this, nursing notes alerted on "NEURO: sedated on propofol" and "PMHX: COPD,
+    asthma" (docs/adverse-events.md, "On nursing notes").
+    """
+    if id(effect) not in known:
+        return False
+    sentence = text[ss : max(drug.end, effect.end)]
+    cue = causal_link(
+        sentence, (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
+    )
+    return cue is not None and (id(drug) in known or cue in COMPOUND_CUES)
 
 
 def _plausible_effect(effect: str, drug_names: set[str]) -> bool:
