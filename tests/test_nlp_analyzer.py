@@ -420,3 +420,19 @@ def test_history_of_problems_are_marked_historical(coder: IcdCoder) -> None:
         ("fever", False),  # after "; now"
         ("breast cancer", True),  # past medical history section
     ]
+
+
+def test_icu_shorthand_is_coded_only_in_a_history_list(coder: IcdCoder) -> None:
+    """ "MS:" (mental status), "on RA" (room air), "CA repleted" (calcium), "PAD 22" (pulmonary
+    artery diastolic) are not multiple sclerosis, rheumatoid arthritis, cancer, PVD; in a past
+    medical history list the same letters are."""
+    text = (
+        "MS: sedated on propofol. Sats 95% on RA. K and CA repleted. PAD 22-25.\nPMH: HTN, MS, RA."
+    )
+    (a,) = Analyzer(WordNer({}), coder=coder, entity_unit="note").analyze_batch(
+        [make_note(text, 1)]
+    )
+    coded = {(e.text, e.codes[0].code) for e in a.entities if e.codes}
+    history = text.index("PMH")
+    assert all(e.start > history for e in a.entities if e.codes)
+    assert {c for _, c in coded} >= {"I10", "G35.D", "M06.9"}

@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 # problems is one problem; 7: a disease named as what a vaccine is for is no problem; 8: also when
 # the model left "(B)" untagged and B codes to A's category; 9: problems of the patient's history
 # are marked (Condition category problem-list-item); 10: a one-word piece of a hyphenated word is no
-# entity; 11: lower-case notes split into sentences ("no basal rate. pt states pain…")
-ANALYZER_VERSION = "analyzer-11"
+# entity; 11: lower-case notes split into sentences ("no basal rate. pt states pain…"); 12: a
+# short form that is also ICU shorthand ("MS", "RA", "CA", "PAD") is coded only in a history list
+ANALYZER_VERSION = "analyzer-12"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -191,7 +192,8 @@ class Analyzer:
         for ent, res, past in zip(raw, results, history, strict=True):
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
-                update["codes"] = self.coder.code(ent.text)
+                ambiguous = not past and self.coder.synonyms.is_ambiguous(ent.text)
+                update["codes"] = () if ambiguous else self.coder.code(ent.text)
                 update["historical"] = past
             entities.append(ent.model_copy(update=update))
         relations = [

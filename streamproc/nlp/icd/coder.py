@@ -51,6 +51,12 @@ class SynonymTable:
     direct: dict[str, str]
     version: str
     uncodable: frozenset[str] = frozenset()  # mentions that alone name no condition
+    # Short forms that are also ICU shorthand ("MS:" mental status, "on RA" room air, "CA"
+    # calcium, "PAD 22" pulmonary artery diastolic): a problem only in a history list.
+    ambiguous: frozenset[str] = frozenset()
+
+    def is_ambiguous(self, mention: str) -> bool:
+        return _normal(mention) in self.ambiguous
 
 
 def _normal(text: str) -> str:
@@ -69,6 +75,7 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     abbreviations: list[tuple[str, str]] = []
     direct: dict[str, str] = {}
     uncodable: set[str] = set()
+    ambiguous: set[str] = set()
     for line in raw.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -79,6 +86,8 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
             direct[_normal(term)] = value.strip()
         elif kind == "none":
             uncodable.add(_normal(term))
+        elif kind == "ambiguous":
+            ambiguous.add(_normal(term))
         else:
             raise ValueError(f"unknown synonym kind {kind!r}")
     abbreviations.sort(key=lambda item: -len(item[0]))  # "dm ii" before "dm"
@@ -89,7 +98,7 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     import hashlib
 
     version = "syn-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
-    return SynonymTable(compiled, direct, version, frozenset(uncodable))
+    return SynonymTable(compiled, direct, version, frozenset(uncodable), frozenset(ambiguous))
 
 
 class IcdCoder:
