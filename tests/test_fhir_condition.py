@@ -126,6 +126,9 @@ def test_repeated_mentions_make_one_condition() -> None:
     spans = [e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]
     assert len(spans) == 2
     assert msg.value["verificationStatus"]["coding"][0]["code"] == "confirmed"
+    # the assertion shown is the one that decided the status, not the first mention's
+    (shown,) = [e["valueCode"] for e in msg.value["extension"] if e["url"].endswith("/assertion")]
+    assert shown == "present"
 
 
 def test_low_score_and_uncoded_problems_are_skipped() -> None:

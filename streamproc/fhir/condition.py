@@ -68,6 +68,9 @@ class ConditionBuilder:
     ) -> dict[str, Any]:
         first = mentions[0]
         status = min((VERIFICATION[m.assertion] for m in mentions), key=_RANK.__getitem__)
+        # The assertion shown is the one that decided the status: "?acute MI … PMH: AMI" is a
+        # confirmed Condition whose assertion reads "present", not the first mention's "possible".
+        deciding = next(m for m in mentions if VERIFICATION[m.assertion] == status)
         best = first.codes[0]
         subject = reference(note.patient_ref, "Patient")
         if subject is None:
@@ -78,7 +81,7 @@ class ConditionBuilder:
             "meta": model_meta(analysis.model_versions),
             "extension": [
                 *(note_span_extension(note, m.start, m.end) for m in mentions),
-                {"url": EXT_ASSERTION, "valueCode": first.assertion},
+                {"url": EXT_ASSERTION, "valueCode": deciding.assertion},
                 {"url": EXT_CODING_SCORE, "valueDecimal": round(best.score, 4)},
                 *(
                     {
