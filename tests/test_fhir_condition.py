@@ -189,3 +189,39 @@ def test_history_mentions_are_problem_list_items() -> None:
     both = (past, entity("CHF", "present", occurrence=1))
     (msg2,) = ConditionBuilder().build(note(), analysis(*both))
     assert msg2.value["category"][0]["coding"][0]["code"] == "encounter-diagnosis"
+
+
+def test_a_past_episode_in_the_history_is_inactive() -> None:
+    """ "History of pneumonia" is no current pneumonia; "history of CHF" is a current problem."""
+    past_pneumonia = entity("pneumonia", "present").model_copy(update={"historical": True})
+    past_chf = entity("CHF", "present").model_copy(update={"historical": True})
+    statuses = {
+        m.value["code"]["coding"][0]["code"]: m.value["clinicalStatus"]["coding"][0]["code"]
+        for m in ConditionBuilder().build(note(), analysis(past_pneumonia, past_chf))
+    }
+    assert statuses == {"J18.9": "inactive", "I50.9": "active"}
+    # the same pneumonia named as this encounter's problem is active
+    now = entity("pneumonia", "present")
+    (msg,) = ConditionBuilder().build(note(), analysis(now))
+    assert msg.value["clinicalStatus"]["coding"][0]["code"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("code", "episodic"),
+    [
+        ("N39.0", True),  # urinary tract infection
+        ("J01.90", True),  # acute sinusitis
+        ("S82.899A", True),  # fracture of ankle
+        ("A41.9", True),  # sepsis
+        ("R05.9", True),  # cough
+        ("I10", False),  # hypertension
+        ("N18.30", False),  # chronic kidney disease
+        ("B18.2", False),  # chronic hepatitis C
+        ("J32.9", False),  # chronic sinusitis
+        ("T78.40XA", False),  # an allergy persists
+    ],
+)
+def test_episodic_codes(code: str, episodic: bool) -> None:
+    from streamproc.fhir.condition import is_episodic
+
+    assert is_episodic(code) is episodic

@@ -10,8 +10,10 @@ Choices (see docs/clinical-nlp.md):
   ``min_code_score``: an uncodable mention ("full-time employment") is not a diagnosis.
 * ``category`` is ``problem-list-item`` when every mention is the patient's history ("has a
   history of …", a past-medical-history section; ``Entity.historical``), else
-  ``encounter-diagnosis``. ``clinicalStatus`` is ``active`` either way: a note rarely says a
-  past problem resolved, and FHIR requires the status on problem-list items.
+  ``encounter-diagnosis``. ``clinicalStatus`` is ``inactive`` for a history-only problem whose
+  code names a passing episode (an infection, an injury, a pregnancy, a symptom: see
+  ``_EPISODIC_PREFIXES``), else ``active``: a note rarely says whether a past problem resolved,
+  but "history of E. coli UTI" is not a current infection, while "history of hypertension" is.
 * All mentions of the same code in one note form one Condition (id from note event id + first
   span + code), with every span in a ``note-span`` extension: redelivery and replay overwrite,
   and a note that says "hypertension" three times yields one Condition.
@@ -40,6 +42,31 @@ from streamproc.records import NoteEvent, OutMessage
 
 VERIFICATION = {"present": "confirmed", "possible": "provisional"}
 _RANK = {"confirmed": 0, "provisional": 1}
+
+# ICD-10-CM codes of conditions that come and go in episodes: infections, acute respiratory
+# illness, injuries and poisonings, pregnancy, acute vascular events, passing symptoms. Named only
+# in the patient's history ("has a history of E. coli UTI, fracture of ankle"), such a problem is
+# a past episode: clinicalStatus ``inactive`` (no longer active; whether it could recur is not
+# said). Chronic conditions in a history list (hypertension, CKD, diabetes) stay ``active``.
+# Measured on Synthea notes against the patients' recorded episodes: docs/clinical-nlp.md.
+_EPISODIC_PREFIXES = (
+    *(f"A{n:02d}" for n in range(100) if not 15 <= n <= 19 and n != 30),  # not TB, leprosy
+    *(f"B{n:02d}" for n in range(90) if n not in (18, 19, 20)),  # not chronic hepatitis, HIV
+    "J0", "J10", "J11", "J12", "J13", "J14", "J15", "J16", "J17", "J18", "J20", "J21", "J22",
+    "H65", "H66", "H10", "N10", "N30.0", "N39.0", "L02", "L03", "K35", "K36", "K37", "K52.9",
+    "S", "O", "Z33", "Z34", "U07.1",
+    "I21", "I26", "I63", "G45", "I82.4",
+    "R05", "R06", "R07", "R10", "R11", "R19.7", "R21", "R50", "R51", "R52", "R53.83", "R68.83",
+    "M79.1", "M25.5",
+)  # fmt: skip
+_NOT_EPISODIC = ("T78", "T86")  # allergies and transplant complications persist
+
+
+def is_episodic(code: str) -> bool:
+    """Whether an ICD-10-CM code names a condition that passes (see ``_EPISODIC_PREFIXES``)."""
+    if code.startswith(_NOT_EPISODIC):
+        return False
+    return code.startswith(_EPISODIC_PREFIXES) or code.startswith("T")
 
 
 @dataclass
@@ -103,9 +130,7 @@ class ConditionBuilder:
                     for rank, c in enumerate(first.codes, start=1)
                 ),
             ],
-            "clinicalStatus": _concept(
-                "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"
-            ),
+            "clinicalStatus": _clinical_status(mentions, best.code),
             "verificationStatus": _concept(
                 "http://terminology.hl7.org/CodeSystem/condition-ver-status",
                 status,
@@ -133,6 +158,14 @@ class ConditionBuilder:
         if recorded is not None:
             resource["recordedDate"] = recorded
         return resource
+
+
+def _clinical_status(mentions: list[Entity], code: str) -> dict[str, Any]:
+    """``inactive`` for a past episode named only in the history, else ``active``."""
+    system = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+    if all(m.historical for m in mentions) and is_episodic(code):
+        return _concept(system, "inactive", "Inactive")
+    return _concept(system, "active", "Active")
 
 
 def _category(mentions: list[Entity]) -> dict[str, Any]:
