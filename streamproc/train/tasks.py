@@ -37,6 +37,7 @@ TASK_MODULES: dict[str, str] = {
     "icd": "streamproc.nlp.icd.task",  # eval only: top-1/top-5 on the shipped gold set
     "negation": "streamproc.nlp.assertion.task",  # eval only: Chia negation cues
     "assertion-notes": "streamproc.nlp.assertion.notes_gold",  # eval only: nursing-note gold
+    "condition-status": "streamproc.evaluate.condition_status",  # eval only: Synthea episodes
 }
 
 
