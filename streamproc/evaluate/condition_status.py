@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from streamproc.nlp.entities import SEMANTIC_TAG
+from streamproc.train.tasks import EvalOnlyTask
 
 Episode = tuple[datetime, datetime | None]
 
@@ -126,15 +127,9 @@ def evaluate_status(
     }
 
 
-class ConditionStatusTask:
-    name = "condition-status"
-    description = "Condition clinicalStatus against Synthea's recorded episodes (eval only)"
-
-    def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
-        raise NotImplementedError("eval only: clinicalStatus comes from rules in fhir/condition.py")
-
-    def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]:
-        return evaluate_status(Path(data), kw.get("settings"), kw.get("limit"))
-
-
-TASK = ConditionStatusTask()
+TASK = EvalOnlyTask(
+    name="condition-status",
+    description="Condition clinicalStatus against Synthea's recorded episodes (eval only)",
+    run=lambda data, split, **kw: evaluate_status(data, kw.get("settings"), kw.get("limit")),
+    train_hint="eval only: clinicalStatus comes from rules in fhir/condition.py",
+)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -59,6 +59,22 @@ class TaskSpec(Protocol):
     def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]: ...
 
     def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class EvalOnlyTask:
+    """A registered task that only evaluates (rules or a gold set, nothing to train)."""
+
+    name: str
+    description: str
+    run: Callable[..., dict[str, Any]]  # (data, split, **kw) -> metrics
+    train_hint: str  # what to do instead of training
+
+    def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
+        raise NotImplementedError(self.train_hint)
+
+    def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]:
+        return self.run(Path(data), split, **kw)
 
 
 class UnknownTask(LookupError):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from streamproc.evaluate.metrics import prf
+from streamproc.train.tasks import EvalOnlyTask
 
 
 def evaluate_pipeline(
@@ -67,15 +68,11 @@ def evaluate_pipeline(
     return out
 
 
-class AdePipelineTask:
-    name = "ade-pipeline"
-    description = "alerts as the analyzer makes them (NER + ADE + rules) on ADE-Corpus-V2"
-
-    def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
-        raise NotImplementedError("nothing to train: `streamproc train ade` trains the model")
-
-    def evaluate(self, data: Path, split: str = "dev", **kw: Any) -> dict[str, Any]:
-        return evaluate_pipeline(Path(data), split, kw.get("settings"), kw.get("limit"))
-
-
-TASK = AdePipelineTask()
+TASK = EvalOnlyTask(
+    name="ade-pipeline",
+    description="alerts as the analyzer makes them (NER + ADE + rules) on ADE-Corpus-V2",
+    run=lambda data, split, **kw: evaluate_pipeline(
+        data, split, kw.get("settings"), kw.get("limit")
+    ),
+    train_hint="nothing to train: `streamproc train ade` trains the model",
+)

@@ -22,6 +22,7 @@ from typing import Any
 from streamproc.nlp.assertion.context import ContextAssertion
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import split_sentences
+from streamproc.train.tasks import EvalOnlyTask
 
 LABELS = ("present", "absent", "possible", "hypothetical", "family")
 # The pipeline's categories folded onto the gold's: "conditional" (on exertion…) is a
@@ -131,15 +132,9 @@ def evaluate_notes(
     return out
 
 
-class AssertionNotesTask:
-    name = "assertion-notes"
-    description = "ConText assertion on the shipped nursing-note gold set (rules; nothing to train)"
-
-    def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
-        raise NotImplementedError("assertion is rule-based: edit assertion/rules.json")
-
-    def evaluate(self, data: Path, split: str = "all", **kw: Any) -> dict[str, Any]:
-        return evaluate_notes(Path(data), split)
-
-
-TASK = AssertionNotesTask()
+TASK = EvalOnlyTask(
+    name="assertion-notes",
+    description="ConText assertion on the shipped nursing-note gold set (rules; nothing to train)",
+    run=lambda data, split, **kw: evaluate_notes(data, split),
+    train_hint="assertion is rule-based: edit assertion/rules.json",
+)

@@ -10,18 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
-class IcdTask:
-    name = "icd"
-    description = "ICD-10-CM coding of problem mentions (rules + lexical index; nothing to train)"
-
-    def train(self, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
-        raise NotImplementedError("the ICD coder is not trained: edit synonyms.tsv and re-evaluate")
-
-    def evaluate(self, data: Path, split: str = "all", **kw: Any) -> dict[str, Any]:
-        from streamproc.nlp.icd.evaluate import evaluate_gold
-
-        return evaluate_gold(Path(data), split=split, errors=int(kw.get("errors", 20)))
+from streamproc.train.tasks import EvalOnlyTask
 
 
-TASK = IcdTask()
+def _evaluate(data: Path, split: str = "all", **kw: Any) -> dict[str, Any]:
+    from streamproc.nlp.icd.evaluate import evaluate_gold
+
+    return evaluate_gold(Path(data), split=split, errors=int(kw.get("errors", 20)))
+
+
+TASK = EvalOnlyTask(
+    name="icd",
+    description="ICD-10-CM coding of problem mentions (rules + lexical index; nothing to train)",
+    run=_evaluate,
+    train_hint="the ICD coder is not trained: edit synonyms.tsv and re-evaluate",
+)
