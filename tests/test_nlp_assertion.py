@@ -207,6 +207,9 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         ("Hx: DM2, HTN.", "HTN", True),
         ("65M s/p MI in 2019, now with dyspnea.", "MI", True),
         ("65M s/p MI in 2019, now with dyspnea.", "dyspnea", False),
+        # a duration makes "history" this illness's course, not the past history
+        ("Came in with a 24h history of epistaxis.", "epistaxis", False),
+        ("ADMITTED FOR 1.5 WEEK HX OF PAIN IN THE NECK.", "PAIN", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:

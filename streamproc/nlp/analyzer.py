@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 # the model left "(B)" untagged and B codes to A's category; 9: problems of the patient's history
 # are marked (Condition category problem-list-item); 10: a one-word piece of a hyphenated word is no
 # entity; 11: lower-case notes split into sentences ("no basal rate. pt states pain…"); 12: a
-# short form that is also ICU shorthand ("MS", "RA", "CA", "PAD") is coded only in a history list
-ANALYZER_VERSION = "analyzer-12"
+# short form that is also ICU shorthand ("MS", "RA", "CA", "PAD") is coded only in a history list;
+# 13: "a 24h history of X" is this illness's course, not past history
+ANALYZER_VERSION = "analyzer-13"
 EntityUnit = Literal["sentence", "note"]
 
 

@@ -24,7 +24,10 @@ _TRIGGER = re.compile(
     re.IGNORECASE,
 )
 _NOT_A_TRIGGER = re.compile(
-    r"history\s+of\s+present\s+illness|family\s+(?:medical\s+)?history", re.I
+    r"history\s+of\s+present\s+illness|family\s+(?:medical\s+)?history"
+    # a duration names this illness's course: "a 24h history of epistaxis", "1.5 week hx of pain"
+    r"|\d\s*-?\s*(?:h|hr|hrs|hours?|days?|d|wks?|weeks?|months?|mos?|years?|yrs?)\s+(?:history|hx)",
+    re.I,
 )
 # what ends a history list inside a sentence: this visit's findings follow
 _ENDS_HISTORY = re.compile(
