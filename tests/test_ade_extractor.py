@@ -358,3 +358,11 @@ def test_causal_link_cues() -> None:
     assert link("amoxicillin-induced hepatitis", "amoxicillin", "hepatitis") == "-induced"
     assert link("hypertension treated with lisinopril", "lisinopril", "hypertension") is None
     assert link("on heparin; platelets stable, anemia", "heparin", "anemia") is None
+    # "productive" is no "produces"
+    assert link("tolerating spirocare, strong non productive cough", "spirocare", "cough") is None
+
+
+def test_a_patient_is_no_drug() -> None:
+    text = "Pt was bolused with pain med which caused hypotension"
+    model = FakeModel(["pt"], ["hypotension"], {("pt", "hypotension"): 1.0})
+    assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []

@@ -55,6 +55,9 @@ _NOT_AN_EFFECT = frozenset(
     ]
 )
 _NER_POTENTIAL = {"hypothetical", "conditional"}
+# Nursing-note words the drug tagger took for a drug ("bolused with pain med which caused
+# hypotension": drug "Pt").
+_NOT_A_DRUG = frozenset(["pt", "pts", "pt s", "patient", "patients"])
 _LEADING_NEGATION = frozenset(["no", "not", "without", "denies", "denied", "negative"])
 
 
@@ -161,6 +164,8 @@ class AdeExtractor:
             drug_names = {normalise(piece[a:b]) for a, b in pred.spans.get("ade_drug", [])}
             for (d0, d1), (e0, e1), score in sorted(pred.scored(self.gate), key=lambda p: -p[2]):
                 if score < self.threshold or not _plausible_effect(piece[e0:e1], drug_names):
+                    continue
+                if normalise(piece[d0:d1]) in _NOT_A_DRUG:
                     continue
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
