@@ -358,6 +358,17 @@ def test_causal_link_cues() -> None:
     assert link("amoxicillin-induced hepatitis", "amoxicillin", "hepatitis") == "-induced"
     assert link("hypertension treated with lisinopril", "lisinopril", "hypertension") is None
     assert link("on heparin; platelets stable, anemia", "heparin", "anemia") is None
+    # a cue inside the effect links only a drug close by
+    assert (
+        link("allergic reaction to amoxicillin", "amoxicillin", "allergic reaction") == "allergic"
+    )
+    far = "allergic reaction w/ red dry skin under the dressing on the neck, yeast to perineum, nystatin powder ordered"  # fmt: skip
+    assert link(far, "nystatin", "allergic reaction") is None
+    # what the drug is for, a response to it, a missed sentence end: no link
+    assert link("U/O qs with brisk diuresis after Lasix", "Lasix", "brisk diuresis") is None
+    assert link("Wheezes have seemed to decrease after lasix dose", "lasix", "Wheezes") is None
+    assert link("scan showing tracheal malacia.Pt. sedated during procedure with propofol", "propofol", "tracheal malacia") is None  # fmt: skip
+    assert link("After receiving lasix x2, decreased BP to 80s", "lasix", "decreased BP") == "after"
     # "productive" is no "produces"
     assert link("tolerating spirocare, strong non productive cough", "spirocare", "cough") is None
 

@@ -173,7 +173,23 @@ _LINK = re.compile(
 COMPOUND_CUES = frozenset(["-induced", "-associated", "-related", "adjacent"])
 # Worded as what the drug is given against: "hypotensive despite levophed".
 _AGAINST = re.compile(r"\b(?:despite|in\s+spite\s+of|for)\b", re.I)
+# What a drug is given to do, not a harm: "brisk diuresis after lasix", "sedated on propofol".
+_INTENDED = re.compile(
+    r"\b(?:diuresis|diuresed|diuresing|sedation|sedated|relief|relieved|analgesia|comfortable"
+    r"|bowel\s+movements?|bm)\b",
+    re.I,
+)
+# The effect got better after the drug: a response, not a reaction.
+_RESPONSE = re.compile(
+    r"\b(?:decreas\w*|improv\w*|resolv\w*|better|reliev\w*|subsid\w*|clear(?:ed|ing)|less)\b",
+    re.I,
+)
+# A sentence end the splitter missed ("…tracheal malacia.Pt. on ac … propofol").
+_CLAUSE_GAP = re.compile(
+    r"(?:^|[a-z]{2})\.[A-Z][a-z]"
+)  # at the start: right after the first mention
 _LEAD_IN_CHARS = 30  # "After receiving lasix x2, decreased BP": the cue may open the clause
+_NEAR_WORDS = 8  # at most this many words between two mentions linked by such a cue
 
 
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
@@ -187,14 +203,21 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     between = sentence[first[1] : second[0]]
     if _AGAINST.search(between) and not re.search(r"induc|caus|due|after|following", between):
         return None
+    if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
+        return None
+    if effect < drug and _RESPONSE.search(between):  # "wheezes have decreased after lasix"
+        return None
+    m = _LINK.search(between)
+    if m:
+        return m.group(0).lower()
+    # A cue in the mentions' own wording or opening the clause links them only when they are
+    # close: in a run-on note sentence "?allergic reaction w/ red skin … nystatin powder
+    # ordered" the reaction is not the nystatin's.
+    if len(between.split()) > _NEAR_WORDS:
+        return None
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
-    for fragment in (
-        between,
-        sentence[effect[0] : effect[1]],
-        sentence[drug[0] : drug[1]],
-        lead_in,
-    ):
+    for fragment in (sentence[effect[0] : effect[1]], sentence[drug[0] : drug[1]], lead_in):
         m = _LINK.search(fragment)
         if m:
             return m.group(0).lower()
