@@ -369,6 +369,9 @@ def test_causal_link_cues() -> None:
     assert link("Wheezes have seemed to decrease after lasix dose", "lasix", "Wheezes") is None
     assert link("scan showing tracheal malacia.Pt. sedated during procedure with propofol", "propofol", "tracheal malacia") is None  # fmt: skip
     assert link("After receiving lasix x2, decreased BP to 80s", "lasix", "decreased BP") == "after"
+    # nursing shorthand for a cause
+    assert link("?pulm fibrosis poss r/t methotrexate", "methotrexate", "pulm fibrosis") == "r/t"
+    assert link("Pts BP effected by the propofol", "propofol", "BP") == "effected by"
     # "productive" is no "produces"
     assert link("tolerating spirocare, strong non productive cough", "spirocare", "cough") is None
 

@@ -159,7 +159,7 @@ _NEAR_CHARS = 25  # "on lisinopril", "treated with daily low-dose lisinopril"
 _LINK = re.compile(
     r"\b(?:after|following|post|since|upon|s/p|during|while\s+(?:on|receiving|taking)"
     r"|within\s+\w+\s+(?:minutes|hours|days|weeks)\s+of|induc\w*|produc(?:e|es|ed|ing)|caus(?:e|ed|es|ing)"
-    r"|due\s+to|d/t|2/2|secondary\s+to|attribut(?:ed|able)\s+to|related\s+to|associated\s+with"
+    r"|due\s+to|d/t|2/2|r/t|(?:af|ef)fected\s+by|secondary\s+to|attribut(?:ed|able)\s+to|related\s+to|associated\s+with"
     r"|association|consequence\s+of|complications?\s+of|reactions?|allerg(?:y|ic|ies)"
     r"|intoleran(?:ce|t)|toxicity|toxic|overdose|poisoning|intoxication|led\s+to"
     r"|lead(?:s|ing)?\s+to|result(?:ed|ing|s)?\s+in|precipitat\w*|trigger\w*|provok\w*"
