@@ -62,28 +62,16 @@ def evaluate_status(
 ) -> dict[str, Any]:
     from streamproc.config import load_settings
     from streamproc.fhir.condition import ConditionBuilder
-    from streamproc.ingest.errors import IngestError
-    from streamproc.ingest.fhir_json import parse_fhir
     from streamproc.nlp import build_analyzer
-    from streamproc.records import NoteEvent, SourceRef
+    from streamproc.train.datasets.synthea_notes import note_events
 
     settings = settings or load_settings()
     folder = Path(folder)
     if (folder / "fhir").is_dir() and not (folder / "Condition.ndjson").is_file():
         folder = folder / "fhir"
     episodes = recorded_episodes(folder)
-    notes: list[NoteEvent] = []
-    path = folder / "DocumentReference.ndjson"
-    for n, line in enumerate(path.read_bytes().splitlines()):
-        if limit and len(notes) >= limit:
-            break
-        try:
-            parsed = parse_fhir(line, SourceRef(topic=f"file:{path}", offset=n), settings)
-        except IngestError:
-            continue
-        # synthetic notes: analysed as they are so their dates match the recorded episodes
-        notes.extend(note.model_copy(update={"deidentified": True}) for note in parsed)
-    notes = notes[:limit] if limit else notes
+    # synthetic notes: analysed as they are so their dates match the recorded episodes
+    notes = [n.model_copy(update={"deidentified": True}) for n in note_events(folder, limit)]
     analyzer = build_analyzer(settings, None)
     builder = ConditionBuilder()
     confusion: Counter[tuple[str, str, str]] = Counter()

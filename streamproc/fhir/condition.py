@@ -54,7 +54,7 @@ _EPISODIC_PREFIXES = (
     *(f"B{n:02d}" for n in range(90) if n not in (18, 19, 20)),  # not chronic hepatitis, HIV
     "J0", "J10", "J11", "J12", "J13", "J14", "J15", "J16", "J17", "J18", "J20", "J21", "J22",
     "H65", "H66", "H10", "N10", "N30.0", "N39.0", "L02", "L03", "K35", "K36", "K37", "K52.9",
-    "S", "O", "Z33", "Z34", "U07.1",
+    "S", "T", "O", "Z33", "Z34", "U07.1",
     "I21", "I26", "I63", "G45", "I82.4",
     "R05", "R06", "R07", "R10", "R11", "R19.7", "R21", "R50", "R51", "R52", "R53.83", "R68.83",
     "M79.1", "M25.5",
@@ -64,9 +64,7 @@ _NOT_EPISODIC = ("T78", "T86")  # allergies and transplant complications persist
 
 def is_episodic(code: str) -> bool:
     """Whether an ICD-10-CM code names a condition that passes (see ``_EPISODIC_PREFIXES``)."""
-    if code.startswith(_NOT_EPISODIC):
-        return False
-    return code.startswith(_EPISODIC_PREFIXES) or code.startswith("T")
+    return code.startswith(_EPISODIC_PREFIXES) and not code.startswith(_NOT_EPISODIC)
 
 
 @dataclass

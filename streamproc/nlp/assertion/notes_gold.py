@@ -13,7 +13,7 @@ Registered in ``streamproc.train.tasks.TASK_MODULES`` as ``"assertion-notes"``.
 from __future__ import annotations
 
 import csv
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -109,12 +109,14 @@ def evaluate_notes(
     assertion = assertion or ContextAssertion()
     notes = _notes(Path(data))
     rows = [r for r in read_gold(gold) if r.label != "not_problem"]
+    by_note: dict[tuple[str, str], list[GoldRow]] = defaultdict(list)
+    for r in rows:
+        by_note[(r.patient, r.note)].append(r)
     by_half: dict[str, list[tuple[str, str]]] = {"tuning": [], "heldout": []}
-    for key in sorted({(r.patient, r.note) for r in rows}):
+    for key, mine in sorted(by_note.items()):
         text = notes.get(key)
         if text is None:
             raise ValueError(f"note {key} of the gold set is not in the corpus")
-        mine = [r for r in rows if (r.patient, r.note) == key]
         for r in mine:
             if text[r.start : r.end].replace("\n", " ").replace("\t", " ") != r.mention:
                 raise ValueError(f"gold span {key} {r.start}-{r.end} does not match the note text")

@@ -25,7 +25,7 @@ from streamproc.config import load_settings
 from streamproc.ingest.errors import IngestError
 from streamproc.ingest.fhir_json import parse_fhir
 from streamproc.nlp.entities import SEMANTIC_TAG
-from streamproc.records import SourceRef
+from streamproc.records import NoteEvent, SourceRef
 from streamproc.train.examples import Example, Span
 
 logger = logging.getLogger(__name__)
@@ -68,26 +68,19 @@ def gold_spans(text: str, names: set[str]) -> tuple[Span, ...]:
     return tuple(sorted(spans, key=lambda s: s.start))
 
 
-def read_synthea_notes(folder: Path, limit: int | None = None) -> list[Example]:
-    """Notes of ``DocumentReference.ndjson`` in file order, each with its weak problem gold.
-    A resource the ingest parser rejects is skipped and counted in the log."""
-    names = condition_names(folder)
+def note_events(folder: Path, limit: int | None = None) -> list[NoteEvent]:
+    """The notes of ``DocumentReference.ndjson`` in file order, parsed by the product's FHIR
+    reader. A resource the parser rejects is skipped and counted in the log."""
     settings = load_settings()
     path = folder / "DocumentReference.ndjson"
-    out: list[Example] = []
+    out: list[NoteEvent] = []
     rejected = 0
     for n, line in enumerate(_lines(path)):
         try:
-            notes = parse_fhir(line, SourceRef(topic=f"file:{path}", offset=n), settings)
+            out.extend(parse_fhir(line, SourceRef(topic=f"file:{path}", offset=n), settings))
         except IngestError:
             rejected += 1
             continue
-        for note in notes:
-            patient = note.patient_ref or ""
-            spans = gold_spans(note.text, names.get(patient, set()))
-            meta = {"corpus": CORPUS, "annotated_labels": "problem"}
-            out.append(Example(note.document_id or note.event_id, note.text, spans,
-                               group=patient, split="dev", meta=meta))  # fmt: skip
         if limit and len(out) >= limit:
             break
     if rejected:
@@ -95,3 +88,16 @@ def read_synthea_notes(folder: Path, limit: int | None = None) -> list[Example]:
             "notes the ingest parser rejected were skipped", extra={"rejected": rejected}
         )
     return out[:limit] if limit else out
+
+
+def read_synthea_notes(folder: Path, limit: int | None = None) -> list[Example]:
+    """Notes of ``DocumentReference.ndjson`` in file order, each with its weak problem gold."""
+    names = condition_names(folder)
+    out: list[Example] = []
+    for note in note_events(folder, limit):
+        patient = note.patient_ref or ""
+        spans = gold_spans(note.text, names.get(patient, set()))
+        meta = {"corpus": CORPUS, "annotated_labels": "problem"}
+        out.append(Example(note.document_id or note.event_id, note.text, spans,
+                           group=patient, split="dev", meta=meta))  # fmt: skip
+    return out
