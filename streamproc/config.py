@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # An alert needs the entity stage to agree on the drug and the effect and the sentence to
     # link them ("after", "due to", "-induced"…); off reproduces the model alone (docs/adverse-events.md).
     ade_require_evidence: bool = True
+    # Drug names from a dictionary (DrugBank / MeSH names, brands, ICU shorthand): adds the drugs
+    # the NER model missed and names each drug (docs/clinical-nlp.md, "Drug names").
+    drug_lexicon: bool = True
     inference_cache_ttl_s: int = Field(30 * 24 * 3600, ge=1)
 
     # Operations.

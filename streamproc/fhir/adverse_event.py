@@ -16,8 +16,11 @@ hepatotoxicity") are published with ``actuality="potential"`` only when ``includ
 same finding under a second id and double every alert; the AdverseEvent already carries severity,
 seriousness, the suspect drug and the evidence.
 
-Coding: MedDRA and SNOMED CT are not available offline, so ``event`` and the Medication carry text
-only (plus the NER stage's ICD-10-CM candidates for the effect when it supplied them).
+Coding: MedDRA, SNOMED CT and RxNorm are not available offline, so ``event`` carries text (plus the
+NER stage's ICD-10-CM candidates for the effect when it supplied them) and the Medication carries
+the mention as text plus, when the drug dictionary names it (``streamproc.nlp.drugs``), a DrugBank
+coding under the UMLS-pattern system URI the FHIR spec gives for systems it does not list. The
+finding's identity uses that canonical name: "lasix" and "furosemide" are one drug.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ IDENTIFIER_SYSTEM = "https://streamproc.dev/fhir/adverse-event"
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+DRUGBANK_SYSTEM = "http://www.nlm.nih.gov/research/umls/drugbank"
 _SEVERITY_CODE = {
     "high": ("severe", "Severe"),
     "moderate": ("moderate", "Moderate"),
@@ -96,7 +100,7 @@ class AdverseEventBuilder:
                 continue
             if rel.actuality != "actual" and not self.include_potential:
                 continue
-            digest = finding_digest(self._secret, patient, rel.drug.text, rel.effect.text)
+            digest = finding_digest(self._secret, patient, drug_name(rel), rel.effect.text)
             resource = self.resource(note, rel, digest, dict(analysis.model_versions))
             mark = f"ade:alerted:{digest}"
             if mark in self._in_flight or self.store.get(mark) is not None:
@@ -147,7 +151,7 @@ class AdverseEventBuilder:
             "id": rid,
             "meta": model_meta(versions),
             "contained": [
-                {"resourceType": "Medication", "id": med_id, "code": {"text": rel.drug.text}}
+                {"resourceType": "Medication", "id": med_id, "code": medication_code(rel)}
             ],
             "extension": [
                 {
@@ -193,6 +197,22 @@ class AdverseEventBuilder:
             }
         validate(res)
         return res
+
+
+def drug_name(rel: AdeRelation) -> str:
+    """What identifies the suspect drug: its canonical name when the dictionary knows it."""
+    return rel.drug.concept.name if rel.drug.concept else rel.drug.text
+
+
+def medication_code(rel: AdeRelation) -> dict[str, Any]:
+    """The Medication's CodeableConcept: the note's wording, and DrugBank when named."""
+    code: dict[str, Any] = {"text": rel.drug.text}
+    concept = rel.drug.concept
+    if concept is not None and concept.drugbank:
+        code["coding"] = [
+            {"system": DRUGBANK_SYSTEM, "code": concept.drugbank, "display": concept.name}
+        ]
+    return code
 
 
 def validate(resource: dict[str, Any]) -> None:

@@ -67,6 +67,11 @@ def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
     except (FileNotFoundError, ImportError) as err:
         # Conditions do not depend on ADE; say loudly that alerts are off rather than fail.
         log.warning("ADE model unavailable; no adverse-event relations", extra={"error": str(err)})
+    drugs = None
+    if settings.drug_lexicon:
+        from streamproc.nlp.drugs import packaged_lexicon
+
+        drugs = packaged_lexicon()
     return Analyzer(
         entities=ner,
         assertion=ContextAssertion(),
@@ -75,4 +80,5 @@ def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
         store=store,
         cache_ttl_s=settings.inference_cache_ttl_s,
         entity_unit=settings.ner_unit,
+        drugs=drugs,
     )

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from streamproc.nlp.assertion import ContextAssertion
 from streamproc.nlp.assertion.history import historical
 from streamproc.nlp.cache import InferenceCache
+from streamproc.nlp.drugs import DrugLexicon
 from streamproc.nlp.entities import (
     ProblemAbbreviations,
     chief_complaint_items,
@@ -45,8 +46,11 @@ log = logging.getLogger(__name__)
 # are marked (Condition category problem-list-item); 10: a one-word piece of a hyphenated word is no
 # entity; 11: lower-case notes split into sentences ("no basal rate. pt states pain…"); 12: a
 # short form that is also ICU shorthand ("MS", "RA", "CA", "PAD") is coded only in a history list;
-# 13: "a 24h history of X" is this illness's course, not past history
-ANALYZER_VERSION = "analyzer-13"
+# 13: "a 24h history of X" is this illness's course, not past history; 14: drugs the dictionary
+# names are entities where the model found nothing, every drug carries its concept, and
+# "hx (+) for" / "history significant for" open a history list; "returned to normal BP after
+# dextrose" is a recovery, no reaction
+ANALYZER_VERSION = "analyzer-14"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -108,6 +112,7 @@ class Analyzer:
         cache_ttl_s: int = 30 * 24 * 3600,
         min_entity_score: float = 0.0,
         entity_unit: EntityUnit = "sentence",
+        drugs: DrugLexicon | None = None,
     ) -> None:
         self.entities = entities
         self.entity_unit = entity_unit
@@ -123,6 +128,9 @@ class Analyzer:
         }
         if relations is not None:
             self.model_versions["ade"] = str(getattr(relations, "version", "unknown"))
+        self.drugs = drugs
+        if drugs is not None:
+            self.model_versions["drugs"] = drugs.version
         self.abbreviations = ProblemAbbreviations(self.coder.synonyms)
         self.cache = InferenceCache(store, self.model_versions, cache_ttl_s) if store else None
 
@@ -184,6 +192,8 @@ class Analyzer:
         found = join_glosses(
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
+        if self.drugs is not None:
+            found = self.drugs.annotate(text, found)
         found = outside(not_vaccine_targets(text, found), phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         ranges = [(e.start, e.end) for e in raw]
@@ -198,7 +208,7 @@ class Analyzer:
                 update["historical"] = past
             entities.append(ent.model_copy(update=update))
         relations = [
-            r
+            self._named_drug(r)
             for r in self._relations(text, sentences, entities)
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
         ]
@@ -208,6 +218,16 @@ class Analyzer:
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _named_drug(self, relation: AdeRelation) -> AdeRelation:
+        """The ADE model's own drug span (no entity overlapped it) named by the dictionary too."""
+        if self.drugs is None or relation.drug.concept is not None:
+            return relation
+        concept = self.drugs.lookup(relation.drug.text)
+        if concept is None:
+            return relation
+        drug = relation.drug.model_copy(update={"concept": concept})
+        return relation.model_copy(update={"drug": drug})
 
     def _same_category(self, a: str, b: str) -> bool:
         """Whether two problem mentions code to the same ICD-10-CM category (F41.9 / F41.0)."""

@@ -22,6 +22,15 @@ class CodeCandidate(BaseModel):
     billable: bool = True
 
 
+class DrugConcept(BaseModel):
+    """The medication a drug mention names (``streamproc.nlp.drugs``): canonical name, DrugBank id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    drugbank: str | None = None
+
+
 class Entity(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -34,6 +43,7 @@ class Entity(BaseModel):
     assertion_cue: str | None = None
     codes: tuple[CodeCandidate, ...] = ()  # ranked, best first; problems only
     historical: bool = False  # the patient's history (problem list), not this encounter's finding
+    concept: DrugConcept | None = None  # drugs and treatments the drug dictionary names
 
 
 class AdeRelation(BaseModel):

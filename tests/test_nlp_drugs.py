@@ -1,0 +1,185 @@
+"""Drug names by dictionary: matching, the shorthand table, the analyzer and the alert's drug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamproc.fhir.adverse_event import drug_name, finding_digest, medication_code
+from streamproc.nlp.analyzer import Analyzer
+from streamproc.nlp.drugs import DrugLexicon, packaged_lexicon
+from streamproc.nlp.drugs.lexicon import read_shorthand
+from streamproc.nlp.types import AdeRelation, DrugConcept, Entity
+
+FURO = {"name": "Furosemide", "drugbank_id": "DB00695", "mesh_id": "D049994"}
+DICTIONARY = {
+    "drug_variant_to_canonical": {
+        "furosemide": ["furosemide"],
+        "lasix": ["furosemide"],
+        "morphine": ["morphine"],
+        "analgesics": ["analgesics"],  # a MeSH class: no drug mention
+        "alkaline phosphatase": ["alkaline phosphatase"],
+        "ace": ["ace"],
+        "piperacillin and tazobactam": ["pip/tazo"],
+    },
+    "drug_canonical_to_data": {
+        "furosemide": FURO,
+        "morphine": {"name": "Morphine", "drugbank_id": "DB00295"},
+        "analgesics": {"name": "Analgesics", "mesh_id": "D000700"},
+        "alkaline phosphatase": {"name": "Alkaline phosphatase", "drugbank_id": "DB00000"},
+        "ace": {"name": "Ace", "drugbank_id": "DB99999"},
+        "pip/tazo": {"name": "Piperacillin and Tazobactam", "medline_plus_id": "a000000"},
+    },
+}
+
+
+@pytest.fixture
+def shorthand(tmp_path: Path) -> Path:
+    path = tmp_path / "shorthand.tsv"
+    path.write_text(
+        "# kind\tterm\tvalue\nalias\tmso4\tmorphine\nalias\tpip-tazo\tpiperacillin and tazobactam\n"
+        "exclude\talkaline phosphatase\n"
+    )
+    return path
+
+
+def found(lexicon: DrugLexicon, text: str) -> list[tuple[str, str]]:
+    return [(text[m.start : m.end], m.concept.name) for m in lexicon.find(text)]
+
+
+def test_brands_shorthand_and_longest_match(shorthand: Path) -> None:
+    lex = DrugLexicon.from_dictionary(DICTIONARY, shorthand)
+    text = "Hypotensive after Lasix x2 and MSO4 2mg; started piperacillin and tazobactam, pip-tazo."
+    assert found(lex, text) == [
+        ("Lasix", "Furosemide"),
+        ("MSO4", "Morphine"),
+        ("piperacillin and tazobactam", "Piperacillin and Tazobactam"),  # one three-word name
+        ("pip-tazo", "Piperacillin and Tazobactam"),
+    ]
+
+
+def test_classes_excluded_entries_and_short_words_are_not_drugs(shorthand: Path) -> None:
+    lex = DrugLexicon.from_dictionary(DICTIONARY, shorthand)
+    text = "analgesics given; alkaline phosphatase 140; ACE level; no lasixx"
+    assert found(lex, text) == []
+
+
+def test_an_alias_to_an_unknown_drug_is_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "s.tsv"
+    bad.write_text("alias\tvanco\tvancomycin\n")
+    with pytest.raises(ValueError, match="vanco"):
+        DrugLexicon.from_dictionary(DICTIONARY, bad)
+
+
+def test_lookup_names_the_one_drug_in_a_mention(shorthand: Path) -> None:
+    lex = DrugLexicon.from_dictionary(DICTIONARY, shorthand)
+    assert (
+        lex.lookup("IV Lasix")
+        == lex.lookup("furosemide")
+        == DrugConcept(name="Furosemide", drugbank="DB00695")
+    )
+    assert lex.lookup("lasix and morphine") is None  # two drugs: no single name
+    assert lex.lookup("saline") is None
+
+
+def test_annotate_adds_missed_drugs_and_names_found_ones(shorthand: Path) -> None:
+    lex = DrugLexicon.from_dictionary(DICTIONARY, shorthand)
+    text = "lasix gtt; MSO4 for pain; furosemide toxicity"
+    gtt = Entity(label="treatment", start=0, end=9, text="lasix gtt")
+    toxicity = Entity(label="problem", start=26, end=45, text="furosemide toxicity")
+    out = lex.annotate(text, [gtt, toxicity])
+    assert [(e.text, e.label, e.concept.name if e.concept else None) for e in out] == [
+        ("lasix gtt", "treatment", "Furosemide"),
+        ("MSO4", "drug", "Morphine"),
+        ("furosemide toxicity", "problem", None),  # a problem keeps its span and label
+    ]
+
+
+def test_the_packaged_table_and_dictionary_agree() -> None:
+    """Every shorthand row names a real dictionary entry (the loader raises otherwise), and the
+    product's dictionary knows the names ICU notes use."""
+    aliases, excluded = read_shorthand()
+    lex = packaged_lexicon()
+    assert aliases and excluded and len(lex.names) > 20_000
+    assert not excluded & set(lex.names)
+    text = "after lasix and MSO4, levophed gtt; KCL 40meq; alkaline phosphatase 90; alcohol"
+    assert found(lex, text) == [
+        ("lasix", "Furosemide"),
+        ("MSO4", "Morphine"),
+        ("levophed", "Norepinephrine"),
+        ("KCL", "Potassium chloride"),
+    ]
+
+
+def test_the_analyzer_adds_a_drug_the_model_missed() -> None:
+    class NoNer:
+        version = "none"
+
+        def predict(self, texts: list[str]) -> list[list[object]]:
+            return [[] for _ in texts]
+
+    text = "Pt hypotensive after receiving lasix.\n"
+    analysis = Analyzer(NoNer(), drugs=packaged_lexicon()).analyze_text(text, [])
+    (drug,) = analysis.entities
+    assert (drug.text, drug.label) == ("lasix", "drug")
+    assert drug.concept is not None and drug.concept.drugbank == "DB00695"
+    assert analysis.model_versions["drugs"] == DrugLexicon.version
+
+
+def _relation(drug: str, concept: DrugConcept | None) -> AdeRelation:
+    return AdeRelation(
+        drug=Entity(label="drug", start=0, end=len(drug), text=drug, concept=concept),
+        effect=Entity(label="problem", start=20, end=31, text="hypotension"),
+        score=0.9,
+        sentence_start=0,
+        sentence_end=40,
+    )
+
+
+def test_the_alert_names_and_codes_the_drug() -> None:
+    furosemide = DrugConcept(name="Furosemide", drugbank="DB00695")
+    lasix, generic = _relation("lasix", furosemide), _relation("furosemide", furosemide)
+    code = medication_code(lasix)
+    assert code["text"] == "lasix"
+    assert [(c["code"], c["display"]) for c in code["coding"]] == [("DB00695", "Furosemide")]
+    digest = [
+        finding_digest(b"k", "Patient/1", drug_name(r), "hypotension") for r in (lasix, generic)
+    ]
+    assert digest[0] == digest[1]  # one suspect drug, one alert
+    unnamed = _relation("pain med", None)
+    assert medication_code(unnamed) == {"text": "pain med"}
+
+
+def test_a_brand_and_its_generic_alert_once_for_a_patient() -> None:
+    from datetime import UTC, datetime
+
+    from streamproc.config import Settings
+    from streamproc.fhir.adverse_event import AdverseEventBuilder, validate
+    from streamproc.nlp.types import NoteAnalysis
+    from streamproc.records import NoteEvent, SourceRef
+    from streamproc.state import MemoryStore
+
+    def note(event_id: str) -> NoteEvent:
+        return NoteEvent(
+            event_id=event_id,
+            source=SourceRef(topic="notes.deid"),
+            message_format="fhir",
+            message_type="DocumentReference",
+            patient_ref="Patient/p-1",
+            authored=datetime(2024, 3, 1, tzinfo=UTC),
+            text="x" * 40,
+            content_hash=event_id,
+            deidentified=True,
+        )
+
+    furosemide = DrugConcept(name="Furosemide", drugbank="DB00695")
+    builder = AdverseEventBuilder(Settings(), MemoryStore())
+    first = builder.build(note("e1"), NoteAnalysis(relations=(_relation("lasix", furosemide),)))
+    again = builder.build(
+        note("e2"), NoteAnalysis(relations=(_relation("furosemide", furosemide),))
+    )
+    (alert,) = [m.value for m in first]
+    validate(alert)
+    assert alert["contained"][0]["code"]["coding"][0]["code"] == "DB00695"
+    assert again == []
