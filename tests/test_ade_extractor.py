@@ -367,6 +367,8 @@ def test_causal_link_cues() -> None:
     # what the drug is for, a response to it, a missed sentence end: no link
     assert link("U/O qs with brisk diuresis after Lasix", "Lasix", "brisk diuresis") is None
     assert link("Wheezes have seemed to decrease after lasix dose", "lasix", "Wheezes") is None
+    recovered = "HYPOTENSIVE WHEN HYPOGLYCEMIC AND RETURNED TO A NORMAL BP AFTER DEXTROSE WAS GIVEN"
+    assert link(recovered, "DEXTROSE", "HYPOTENSIVE") is None
     assert link("scan showing tracheal malacia.Pt. sedated during procedure with propofol", "propofol", "tracheal malacia") is None  # fmt: skip
     assert link("After receiving lasix x2, decreased BP to 80s", "lasix", "decreased BP") == "after"
     # nursing shorthand for a cause

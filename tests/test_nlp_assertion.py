@@ -210,6 +210,9 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         # a duration makes "history" this illness's course, not the past history
         ("Came in with a 24h history of epistaxis.", "epistaxis", False),
         ("ADMITTED FOR 1.5 WEEK HX OF PAIN IN THE NECK.", "PAIN", False),
+        ("PT WITH HX (+) FOR ETOH ABUSE AND SEIZURES.", "SEIZURES", True),
+        ("History significant for atrial fibrillation.", "atrial fibrillation", True),
+        ("Hx positive for CAD, now with chest pain.", "chest pain", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:

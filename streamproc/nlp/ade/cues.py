@@ -181,7 +181,9 @@ _INTENDED = re.compile(
 )
 # The effect got better after the drug: a response, not a reaction.
 _RESPONSE = re.compile(
-    r"\b(?:decreas\w*|improv\w*|resolv\w*|better|reliev\w*|subsid\w*|clear(?:ed|ing)|less)\b",
+    r"\b(?:decreas\w*|improv\w*|resolv\w*|better|reliev\w*|subsid\w*|clear(?:ed|ing)|less"
+    # "hypotensive when hypoglycemic and returned to a normal BP after dextrose"
+    r"|normali[sz]\w*|(?:return\w*|back)\s+to\s+(?:a\s+)?(?:normal|baseline))\b",
     re.I,
 )
 # A sentence end the splitter missed ("…tracheal malacia.Pt. on ac … propofol").

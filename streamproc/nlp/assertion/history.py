@@ -20,7 +20,9 @@ HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 _TRIGGER = re.compile(
     # "history of" also covers "past medical history of", "known history of"
     r"\b(?:history\s+of|h/o|hx\s*(?:of\b|:)|pmhx?\b\s*(?:of\b|:)?|s/p|status\s+post|"
-    r"previously\s+diagnosed\s+with)",
+    r"previously\s+diagnosed\s+with|"
+    # "HX (+) FOR ETOH abuse", "history significant for", "hx positive for"
+    r"(?:hx|history)\s*(?:\(\s*\+\s*\)|\+|positive|significant|notable|remarkable)\s*for\b)",
     re.IGNORECASE,
 )
 _NOT_A_TRIGGER = re.compile(
