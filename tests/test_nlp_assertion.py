@@ -173,6 +173,13 @@ def test_lower_case_split_keeps_a_negation_in_its_sentence(ctx: ContextAssertion
     assert result.assertion == "present"
 
 
+def test_wo_is_without_in_nursing_shorthand(ctx: ContextAssertion) -> None:
+    text = "SATS UPPER 90'S ON 3L NC. WO CO SOB/DYSPNEA. CXR WO INFILTRATE/EFFUSION."
+    spans = [(text.index(w), text.index(w) + len(w)) for w in ("SOB", "INFILTRATE", "EFFUSION")]
+    results = ctx.assert_spans(text, spans, split_sentences(text))
+    assert [r.assertion for r in results] == ["absent"] * 3
+
+
 def test_sections() -> None:
     text = "# Chief Complaint\n- Cough\n\nFAMILY HISTORY: mother with DM\nAllergies:\nNKDA\n"
     names = [s.name for s in find_sections(text)]
@@ -213,6 +220,7 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         ("PT WITH HX (+) FOR ETOH ABUSE AND SEIZURES.", "SEIZURES", True),
         ("History significant for atrial fibrillation.", "atrial fibrillation", True),
         ("Hx positive for CAD, now with chest pain.", "chest pain", False),
+        ("PRESENT HX: ACUTE ONSET OF SOB. TO VA, INTUBATED.", "SOB", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:

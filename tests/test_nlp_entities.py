@@ -180,3 +180,40 @@ def test_a_piece_of_a_hyphenated_word_is_no_entity() -> None:
 
     spans = [at("part"), at("COVID"), at("small cell lung cancer"), at("being")]
     assert [e.text for e in to_entities(text, spans)] == ["COVID", "small cell lung cancer"]
+
+
+def test_a_bare_cancer_takes_the_organ_before_it() -> None:
+    from streamproc.nlp.entities import cancer_sites
+
+    text = "PMH: OVARIAN CA (6/94), laryngeal CA w/p XRT. CA repleted."
+
+    def problem(word: str, nth: int = 0) -> Entity:
+        start = [i for i in range(len(text)) if text.startswith(word, i)][nth]
+        return Entity(label="problem", start=start, end=start + len(word), text=word)
+
+    organ = Entity(label="test", start=5, end=12, text="OVARIAN")
+    out = cancer_sites(text, [organ, problem("CA"), problem("CA", 1), problem("CA", 2)])
+    assert [e.text for e in out] == ["OVARIAN CA", "laryngeal CA", "CA"]  # calcium stays alone
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("NEURO: RESPONSIVE ONLY TO DEEP PAIN AND ONLY BY WITHDRAWING.", False),
+        ("perrl; withdraws to pain.", False),
+        ("c/o pain suddenly at 0200.", True),
+        ("responds to pain meds well.", True),  # the pain is there, and treated
+        ("NEURO: OPENS EYES TO VOICE. HAS A COUGH AND GAG.", False),  # airway reflexes
+        ("strong cough, productive of thick secretions", True),
+        ("cough reflex intact, pupils 3 mm", False),
+    ],
+)
+def test_neuro_exam_stimuli_and_reflexes_are_no_problems(text: str, kept: bool) -> None:
+    from streamproc.nlp.entities import not_stimuli
+
+    word = "pain" if "pain" in text.lower() else "cough"
+    start = text.lower().index(word)
+    found = Entity(
+        label="problem", start=start, end=start + len(word), text=text[start : start + len(word)]
+    )
+    assert (not_stimuli(text, [found]) == [found]) is kept

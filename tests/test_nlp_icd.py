@@ -43,6 +43,19 @@ def coder() -> IcdCoder:
         ("brain metastases", "C79.31"),
         ("quit smoking", "Z87.891"),  # a history, not current dependence (F17.200)
         ("smoke inhalation", "T59.811A"),
+        # a cancer named by its organ: the site's code (the lexical match had read "ovarian
+        # cancer" as an ovarian cyst, "esophageal cancer" as an obstruction)
+        ("OVARIAN CA", "C56.9"),
+        ("laryngeal CA", "C32.9"),
+        ("esophageal cancer", "C15.9"),
+        ("L lung ca", "C34.90"),
+        ("renal cell carcinoma", "C64.9"),
+        ("A- blood loss anemia", "D62"),  # not P61.3, congenital anemia from fetal blood loss
+        ("varices", "I85.00"),
+        # nursing adjectives for a reading, not a diagnosis: "became hypertensive w/ agitation"
+        ("hypertensive", "R03.0"),
+        ("chronic anemia", "D64.9"),  # not D63.1, anemia in chronic kidney disease
+        ("resp failure", "J96.90"),
     ],
 )
 def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:
@@ -97,6 +110,18 @@ def test_fragments_alone_have_no_codes(coder: IcdCoder) -> None:
     for fragment in ("heart", "Urination", "viral", "Heart."):
         assert coder.code(fragment) == ()
     assert coder.code("heart failure")[0].code == "I50.9"  # only the lone word is uncodable
+
+
+def test_codes_a_note_never_means(coder: IcdCoder) -> None:
+    # an external cause (V00-Y99) is never the condition; a perinatal code needs a newborn cue
+    assert all(c.code[0] not in "VWXY" for c in coder.code("scratched"))
+    assert all(c.code[0] != "P" for c in coder.code("blood loss anemia"))
+    assert coder.code("neonatal jaundice")[0].code == "P59.9"
+    # a mention of body parts and qualifiers only ("Skin - Coccyx intact")
+    assert coder.code("skin - coccyx") == ()
+    assert coder.code("coccyx") == () and coder.code("PEARL") == () and coder.code("drip") == ()
+    # a body system alone, also once "resp" is expanded ("RESP: on PSV"), or with a qualifier
+    assert coder.code("resp") == () and coder.code("resp status") == ()
 
 
 def test_gold_file_is_valid() -> None:

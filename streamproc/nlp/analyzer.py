@@ -20,8 +20,10 @@ from streamproc.nlp.cache import InferenceCache
 from streamproc.nlp.drugs import DrugLexicon
 from streamproc.nlp.entities import (
     ProblemAbbreviations,
+    cancer_sites,
     chief_complaint_items,
     join_glosses,
+    not_stimuli,
     not_vaccine_targets,
     outside,
     overlaps_any,
@@ -49,8 +51,10 @@ log = logging.getLogger(__name__)
 # 13: "a 24h history of X" is this illness's course, not past history; 14: drugs the dictionary
 # names are entities where the model found nothing, every drug carries its concept, and
 # "hx (+) for" / "history significant for" open a history list; "returned to normal BP after
-# dextrose" is a recovery, no reaction
-ANALYZER_VERSION = "analyzer-14"
+# dextrose" is a recovery, no reaction; 15: a bare "CA" takes the organ before it ("OVARIAN CA"),
+# pain as a neuro-exam stimulus ("withdraws to pain") and "cough and gag" (reflexes) are no
+# problems, "PRESENT HX:" is no history
+ANALYZER_VERSION = "analyzer-15"
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -189,12 +193,14 @@ class Analyzer:
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
         found = self.abbreviations.add(text, to_entities(text, spans, self.min_entity_score))
+        found = cancer_sites(text, found)
         found = join_glosses(
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
-        found = outside(not_vaccine_targets(text, found), phi)  # after every rule that adds
+        found = not_stimuli(text, not_vaccine_targets(text, found))
+        found = outside(found, phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         ranges = [(e.start, e.end) for e in raw]
         results = self.assertion.assert_spans(text, ranges, sentences, sections)

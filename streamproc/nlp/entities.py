@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from streamproc.nlp.icd.cancer import ORGAN_BEFORE, is_bare_cancer
 from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import LIST_ITEM, Sentence
@@ -247,6 +248,26 @@ def _extended(text: str, entity: Entity, end: int, score: float) -> Entity:
     return entity.model_copy(update={"end": end, "text": text[entity.start : end], "score": score})
 
 
+def cancer_sites(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """A bare "CA" / "cancer" problem takes the organ word written right before it ("OVARIAN
+    CA", "laryngeal CA w/p XRT"): the model, trained on PubMed prose, tagged only the "CA", which
+    codes to C80.1 (primary site unknown), and a bare "CA" outside a history list is read as
+    calcium. What the organ word overlapped (the model may have tagged it alone) is replaced."""
+    out = list(entities)
+    for e in entities:
+        if e.label != "problem" or not is_bare_cancer(e.text):
+            continue
+        line_start = text.rfind("\n", 0, e.start) + 1
+        organ = ORGAN_BEFORE.search(text, line_start, e.start)
+        if organ is None:
+            continue
+        start = organ.start(1)
+        joined = e.model_copy(update={"start": start, "text": text[start : e.end]})
+        out = [x for x in out if x is not e and not (x.start < e.start and start < x.end)]
+        out.append(joined)
+    return sorted(out, key=lambda x: (x.start, x.end))
+
+
 _VACCINE = (
     r"(?:vaccines?|vaccinations?|vaccinated|immuni[sz]ations?|immuni[sz]ed|toxoids?|antitoxin)"
 )
@@ -278,6 +299,50 @@ def not_vaccine_targets(text: str, entities: Sequence[Entity]) -> list[Entity]:
             line_start = text.rfind("\n", 0, e.start) + 1
             if _VACCINE_BEFORE.search(text, line_start, e.start):
                 continue
+        out.append(e)
+    return out
+
+
+# "withdraws to pain", "responsive only to deep pain", "localizes to painful stimuli": the neuro
+# exam's stimulus, not the patient's pain
+_STIMULUS_BEFORE = re.compile(
+    r"\b(?:respon\w*|withdr[ae]w\w*|localiz\w*|grimac\w*|reacts?|moan\w*|opens?\s+eyes|"
+    r"flex\w*|extend\w*|moves?)\s+(?:\w+\s+){0,2}?to\s+(?:deep\s+|noxious\s+|painful\s+|"
+    r"central\s+|sternal\s+|nail\s*bed\s+)?$",
+    re.I,
+)
+
+
+_PAIN_TREATED = re.compile(
+    r"\s*(?:med|meds|medications?|medicines?|regimen|relief|control)\b", re.I
+)
+
+
+# "HAS A COUGH AND GAG", "+cough/gag", "cough reflex intact": the airway reflexes of a neuro exam
+_GAG = re.compile(r"\bgag\b", re.I)
+_REFLEX_AFTER = re.compile(r"\s*reflex", re.I)
+
+
+def _reflex(text: str, e: Entity) -> bool:
+    around = text[max(0, e.start - 12) : e.start] + " " + text[e.end : e.end + 12]
+    return bool(_GAG.search(around) or _REFLEX_AFTER.match(text, e.end))
+
+
+def not_stimuli(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Neuro-exam stimuli and reflexes are no findings: "responsive only to deep pain" and
+    "withdraws to pain" published R52 Conditions for comatose patients in ICU nursing notes, and
+    "has a cough and gag" (the airway reflexes) a cough R05.9."""
+    out: list[Entity] = []
+    for e in entities:
+        word = e.text.lower()
+        if e.label == "problem" and word.startswith("pain"):
+            line_start = text.rfind("\n", 0, e.start) + 1
+            if _STIMULUS_BEFORE.search(
+                text, max(line_start, e.start - 60), e.start
+            ) and not _PAIN_TREATED.match(text, e.end):
+                continue
+        if e.label == "problem" and word in ("cough", "coughs") and _reflex(text, e):
+            continue
         out.append(e)
     return out
 

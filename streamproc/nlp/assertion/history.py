@@ -27,6 +27,7 @@ _TRIGGER = re.compile(
 )
 _NOT_A_TRIGGER = re.compile(
     r"history\s+of\s+present\s+illness|family\s+(?:medical\s+)?history"
+    r"|present\s+(?:hx|history)|(?:hx|history)\s+of\s+present"  # "PRESENT HX: acute onset of SOB"
     # a duration names this illness's course: "a 24h history of epistaxis", "1.5 week hx of pain"
     r"|\d\s*-?\s*(?:h|hr|hrs|hours?|days?|d|wks?|weeks?|months?|mos?|years?|yrs?)\s+(?:history|hx)",
     re.I,

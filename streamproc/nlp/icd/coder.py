@@ -15,10 +15,13 @@ from importlib import resources
 
 import numpy as np
 
+from streamproc.nlp.icd.cancer import site_code
 from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
-CODER_VERSION = "coder-2"  # bump when query-side logic changes (part of the cache key)
+# bump when query-side logic changes (part of the cache key); 3: organ + cancer word -> the
+# site's code; external causes never, perinatal codes only with a perinatal cue
+CODER_VERSION = "coder-3"
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -40,6 +43,11 @@ _CHAPTER_CUES: dict[str, re.Pattern[str]] = {
     "Q": re.compile(r"congenital|hereditary|inherited|familial|syndrome", re.I),
 }
 _CHAPTER_PENALTY = 0.85
+# A perinatal code for a mention with no newborn cue is always wrong in an adult's note ("blood
+# loss anemia" -> P61.3 congenital anemia from fetal blood loss), and an external cause
+# (V00-Y99, "scratched by cat") is never the condition itself: out, not just behind.
+_EXCLUDED_WITHOUT_CUE = frozenset({"P"})
+_NEVER = frozenset({"V", "W", "X", "Y"})
 # "Encounter for screening/examination..." codes describe a visit, not a problem.
 _ENCOUNTER_CUE = re.compile(r"encounter|screening|exam|visit|vaccin|immuniz|counsel|follow", re.I)
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
@@ -57,6 +65,10 @@ class SynonymTable:
 
     def is_ambiguous(self, mention: str) -> bool:
         return _normal(mention) in self.ambiguous
+
+
+def _words(mention: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9/']+", mention))
 
 
 def _normal(text: str) -> str:
@@ -130,8 +142,17 @@ class IcdCoder:
     def _code_uncached(self, mention: str) -> tuple[CodeCandidate, ...]:
         if mention in self.synonyms.uncodable:
             return ()  # a body part or qualifier alone: a fragment of a longer mention
-        direct = self.synonyms.direct.get(mention) or self.synonyms.direct.get(
-            _HISTORY_PREFIX.sub("", mention)
+        bare = _HISTORY_PREFIX.sub("", mention)
+        expanded = self.expand(bare)
+        if expanded in self.synonyms.uncodable:
+            return ()  # "resp" -> "respiratory"
+        if _words(mention) and _words(mention) <= self.synonyms.uncodable:
+            return ()  # "skin - coccyx", "resp status": body parts and qualifiers only
+        direct = (
+            self.synonyms.direct.get(mention)
+            or self.synonyms.direct.get(bare)
+            or self.synonyms.direct.get(expanded)  # "resp failure" -> "respiratory failure"
+            or site_code(expanded)
         )
         results: list[CodeCandidate] = []
         if direct and direct in self.index.code_pos:
@@ -141,7 +162,7 @@ class IcdCoder:
                     code=info.code, display=info.description, score=1.0, billable=info.billable
                 )
             )
-        for cand in self._lexical(self.expand(_HISTORY_PREFIX.sub("", mention))):
+        for cand in self._lexical(expanded):
             if all(c.code != cand.code for c in results):
                 results.append(cand)
             if len(results) >= self.top_k:
@@ -153,9 +174,7 @@ class IcdCoder:
         if not toks:
             return []
         doc_scores = self.index.score(toks)
-        penalty = self._chapter_penalty(text)
-        if penalty is not None:
-            doc_scores = doc_scores * penalty
+        doc_scores = doc_scores * self._chapter_penalty(text)
         n = min(200, len(doc_scores))
         top_docs = np.argpartition(-doc_scores, n - 1)[:n]
         by_code: dict[int, float] = {}
@@ -204,17 +223,17 @@ class IcdCoder:
                 break
         return out
 
-    def _chapter_penalty(self, text: str) -> np.ndarray | None:
+    def _chapter_penalty(self, text: str) -> np.ndarray:
         """Per-document multiplier for chapters the mention gives no cue for (cached)."""
         missing = tuple(ch for ch, cue in _CHAPTER_CUES.items() if not cue.search(text))
         if not _ENCOUNTER_CUE.search(text):
             missing = (*missing, "encounter")
-        if not missing:
-            return None
         if missing not in self._penalties:
             first = np.array([c.code[0] for c in self.index.codes])[self.index.doc_code]
             mult = np.ones(len(first), dtype=np.float32)
             mult[np.isin(first, list(missing))] = _CHAPTER_PENALTY
+            mult[np.isin(first, [ch for ch in missing if ch in _EXCLUDED_WITHOUT_CUE])] = 0.0
+            mult[np.isin(first, list(_NEVER))] = 0.0
             if "encounter" in missing:
                 visit = np.array(
                     [c.description.startswith("Encounter for") for c in self.index.codes]

@@ -1,0 +1,75 @@
+"""A cancer named by its organ ("ovarian CA", "renal cell carcinoma" excepted): the site's code.
+
+The lexical coder reads descriptions written with nouns ("Malignant neoplasm of ovary") and
+matched "ovarian cancer" to an ovarian cyst, "renal cancer" to a kidney disorder and "esophageal
+cancer" to an obstruction; in ICU notes the NER model also often tags only the "CA" of "OVARIAN
+CA" (a bare "CA" codes to C80.1, primary site unknown). One organ word (adjective or noun) and
+one cancer word, with at most a side and "primary" before them, is the organ's unspecified
+malignant-neoplasm code; anything longer ("small cell lung cancer", "metastatic …") is left to
+the lexical coder.
+"""
+
+from __future__ import annotations
+
+import re
+
+# organ word -> ICD-10-CM code of the malignant neoplasm of that site, unspecified part
+SITE_CODES: dict[str, str] = {
+    "ovarian": "C56.9",
+    "ovary": "C56.9",
+    "laryngeal": "C32.9",
+    "larynx": "C32.9",
+    "lung": "C34.90",
+    "pulmonary": "C34.90",
+    "bronchogenic": "C34.90",
+    "liver": "C22.9",
+    "hepatic": "C22.9",
+    "renal": "C64.9",
+    "kidney": "C64.9",
+    "gastric": "C16.9",
+    "stomach": "C16.9",
+    "pancreatic": "C25.9",
+    "pancreas": "C25.9",
+    "colon": "C18.9",
+    "colonic": "C18.9",
+    "colorectal": "C18.9",
+    "rectal": "C20",
+    "rectum": "C20",
+    "esophageal": "C15.9",
+    "oesophageal": "C15.9",
+    "esophagus": "C15.9",
+    "bladder": "C67.9",
+    "breast": "C50.919",
+    "prostate": "C61",
+    "prostatic": "C61",
+    "brain": "C71.9",
+    "thyroid": "C73",
+    "cervical": "C53.9",
+    "cervix": "C53.9",
+    "uterine": "C55",
+    "uterus": "C55",
+    "endometrial": "C54.1",
+    "testicular": "C62.90",
+    "skin": "C44.90",
+    "tongue": "C02.9",
+    "oral": "C06.9",
+    "gallbladder": "C23",
+}
+CANCER_WORDS = ("cancer", "ca", "carcinoma", "malignancy", "adenocarcinoma")
+_ORGANS = "|".join(sorted(SITE_CODES, key=len, reverse=True))
+_SITE_CANCER = re.compile(
+    rf"^(?:primary\s+)?(?:(?:left|right|l|r|bilateral|bilat)\.?\s+)?({_ORGANS})\s+"
+    rf"(?:{'|'.join(CANCER_WORDS)})\.?$",
+    re.IGNORECASE,
+)
+ORGAN_BEFORE = re.compile(rf"\b({_ORGANS})\s+$", re.IGNORECASE)
+
+
+def site_code(mention: str) -> str | None:
+    """The site's code for "<organ> cancer|CA|carcinoma" (normalised mention), else None."""
+    m = _SITE_CANCER.match(mention.strip())
+    return SITE_CODES[m.group(1).lower()] if m else None
+
+
+def is_bare_cancer(mention: str) -> bool:
+    return mention.strip(" .").lower() in CANCER_WORDS
