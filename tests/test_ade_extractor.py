@@ -369,6 +369,12 @@ def test_causal_link_cues() -> None:
     assert link("Wheezes have seemed to decrease after lasix dose", "lasix", "Wheezes") is None
     recovered = "HYPOTENSIVE WHEN HYPOGLYCEMIC AND RETURNED TO A NORMAL BP AFTER DEXTROSE WAS GIVEN"
     assert link(recovered, "DEXTROSE", "HYPOTENSIVE") is None
+    naps = "sleeping in short naps after ativan but awakens with recurrent vomiting"
+    assert link(naps, "ativan", "vomiting") is None
+    assert (
+        link("hypotensive episode after captopril dose", "captopril", "hypotensive episode")
+        == "after"
+    )
     assert link("scan showing tracheal malacia.Pt. sedated during procedure with propofol", "propofol", "tracheal malacia") is None  # fmt: skip
     assert link("After receiving lasix x2, decreased BP to 80s", "lasix", "decreased BP") == "after"
     # nursing shorthand for a cause
@@ -382,3 +388,10 @@ def test_a_patient_is_no_drug() -> None:
     text = "Pt was bolused with pain med which caused hypotension"
     model = FakeModel(["pt"], ["hypotension"], {("pt", "hypotension"): 1.0})
     assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []
+
+
+def test_nursing_shorthand_is_no_effect() -> None:
+    from streamproc.nlp.ade.extractor import _plausible_effect
+
+    assert not _plausible_effect("VSS", set()) and not _plausible_effect("cont", set())
+    assert _plausible_effect("hypotensive episode", set())

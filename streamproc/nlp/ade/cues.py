@@ -190,6 +190,9 @@ _RESPONSE = re.compile(
 _CLAUSE_GAP = re.compile(
     r"(?:^|[a-z]{2})\.[A-Z][a-z]"
 )  # at the start: right after the first mention
+# "sleeping in short naps after ativan but awakens with recurrent vomiting": a turn of the clause
+# between the mentions ends what an opening "after" links
+_CONTRAST = re.compile(r"\b(?:but|however|although|though|yet|whereas)\b", re.I)
 _LEAD_IN_CHARS = 30  # "After receiving lasix x2, decreased BP": the cue may open the clause
 _NEAR_WORDS = 8  # at most this many words between two mentions linked by such a cue
 
@@ -215,7 +218,7 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # A cue in the mentions' own wording or opening the clause links them only when they are
     # close: in a run-on note sentence "?allergic reaction w/ red skin … nystatin powder
     # ordered" the reaction is not the nystatin's.
-    if len(between.split()) > _NEAR_WORDS:
+    if len(between.split()) > _NEAR_WORDS or _CONTRAST.search(between):
         return None
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]

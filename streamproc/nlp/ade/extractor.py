@@ -52,6 +52,12 @@ _NOT_AN_EFFECT = frozenset(
         "in",
         "to",
         "for",
+        # nursing shorthand the entity model took for a finding: "cont" (continues), "VSS"
+        "cont",
+        "vss",
+        "wnl",
+        "nad",
+        "stable",
     ]
 )
 _NER_POTENTIAL = {"hypothetical", "conditional"}
