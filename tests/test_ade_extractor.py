@@ -369,6 +369,12 @@ def test_causal_link_cues() -> None:
     assert link("Wheezes have seemed to decrease after lasix dose", "lasix", "Wheezes") is None
     recovered = "HYPOTENSIVE WHEN HYPOGLYCEMIC AND RETURNED TO A NORMAL BP AFTER DEXTROSE WAS GIVEN"
     assert link(recovered, "DEXTROSE", "HYPOTENSIVE") is None
+    treated = "some discomfort in chest from incision - treated with morphine and then percocet"
+    assert link(treated, "morphine", "discomfort in chest") is None
+    case = "torsades de pointes during therapy in a patient who was being treated with dofetilide"
+    assert link(case, "dofetilide", "torsades de pointes") == "during"
+    rash = "rash treated with benadryl, which began after amoxicillin"
+    assert link(rash, "amoxicillin", "rash") == "after"
     naps = "sleeping in short naps after ativan but awakens with recurrent vomiting"
     assert link(naps, "ativan", "vomiting") is None
     assert (

@@ -173,6 +173,18 @@ _LINK = re.compile(
 COMPOUND_CUES = frozenset(["-induced", "-associated", "-related", "adjacent"])
 # Worded as what the drug is given against: "hypotensive despite levophed".
 _AGAINST = re.compile(r"\b(?:despite|in\s+spite\s+of|for)\b", re.I)
+# the effect came first and the drug treated it: "discomfort in chest from incision - treated
+# with morphine"; after a clause break or a copula only: "hepatitis in a patient treated with
+# methotrexate" is the case-report wording of a reaction
+_TREATED_WITH = re.compile(
+    r"(?:[-,;]|\b(?:and|was|were|is|are|been|being))\s*"
+    r"(?:treated|tx'?d?|rx'?e?d?|medicated|managed|relieved)\s+(?:with|w/|by)\b",
+    re.I,
+)
+# "… in a patient who was being treated with dofetilide": the case-report wording of a reaction
+_WHO_WAS_TREATED = re.compile(
+    r"\b(?:who|that|which|patients?|wom[ae]n|m[ae]n|child(?:ren)?|boy|girl|subjects?)\b", re.I
+)
 # What a drug is given to do, not a harm: "brisk diuresis after lasix", "sedated on propofol".
 _INTENDED = re.compile(
     r"\b(?:diuresis|diuresed|diuresing|sedation|sedated|relief|relieved|analgesia|comfortable"
@@ -206,11 +218,19 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     """
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
-    if _AGAINST.search(between) and not re.search(r"induc|caus|due|after|following", between):
+    causal_between = re.search(r"induc|caus|due|after|following", between)
+    if _AGAINST.search(between) and not causal_between:
         return None
     if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
         return None
     if effect < drug and _RESPONSE.search(between):  # "wheezes have decreased after lasix"
+        return None
+    if (
+        effect < drug
+        and _TREATED_WITH.search(between)
+        and not causal_between
+        and not _WHO_WAS_TREATED.search(between)
+    ):
         return None
     m = _LINK.search(between)
     if m:
