@@ -10,7 +10,7 @@ from streamproc.fhir.adverse_event import drug_name, finding_digest, medication_
 from streamproc.nlp.analyzer import Analyzer
 from streamproc.nlp.drugs import DrugLexicon, packaged_lexicon
 from streamproc.nlp.drugs.lexicon import read_shorthand
-from streamproc.nlp.types import AdeRelation, DrugConcept, Entity
+from streamproc.nlp.types import AdeRelation, CodeCandidate, DrugConcept, Entity
 
 FURO = {"name": "Furosemide", "drugbank_id": "DB00695", "mesh_id": "D049994"}
 DICTIONARY = {
@@ -127,10 +127,15 @@ def test_the_analyzer_adds_a_drug_the_model_missed() -> None:
     assert analysis.model_versions["drugs"] == DrugLexicon.version
 
 
-def _relation(drug: str, concept: DrugConcept | None) -> AdeRelation:
+def _relation(
+    drug: str, concept: DrugConcept | None, effect: str = "hypotension", code: str | None = None
+) -> AdeRelation:
+    codes = (
+        (CodeCandidate(code=code, display="Hypotension, unspecified", score=1.0),) if code else ()
+    )
     return AdeRelation(
         drug=Entity(label="drug", start=0, end=len(drug), text=drug, concept=concept),
-        effect=Entity(label="problem", start=20, end=31, text="hypotension"),
+        effect=Entity(label="problem", start=20, end=20 + len(effect), text=effect, codes=codes),
         score=0.9,
         sentence_start=0,
         sentence_end=40,
@@ -179,6 +184,17 @@ def test_a_brand_and_its_generic_alert_once_for_a_patient() -> None:
     again = builder.build(
         note("e2"), NoteAnalysis(relations=(_relation("furosemide", furosemide),))
     )
+    # the same drug and a differently worded effect with the same ICD-10-CM code: one finding
+    coded = AdverseEventBuilder(Settings(), MemoryStore())
+    one = coded.build(
+        note("e3"),
+        NoteAnalysis(relations=(_relation("lasix", furosemide, "hypotensive", "I95.9"),)),
+    )
+    two = coded.build(
+        note("e4"),
+        NoteAnalysis(relations=(_relation("furosemide", furosemide, "hypotension", "I95.9"),)),
+    )
+    assert len(one) == 1 and two == []
     (alert,) = [m.value for m in first]
     validate(alert)
     assert alert["contained"][0]["code"]["coding"][0]["code"] == "DB00695"

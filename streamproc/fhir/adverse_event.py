@@ -20,7 +20,8 @@ Coding: MedDRA, SNOMED CT and RxNorm are not available offline, so ``event`` car
 NER stage's ICD-10-CM candidates for the effect when it supplied them) and the Medication carries
 the mention as text plus, when the drug dictionary names it (``streamproc.nlp.drugs``), a DrugBank
 coding under the UMLS-pattern system URI the FHIR spec gives for systems it does not list. The
-finding's identity uses that canonical name: "lasix" and "furosemide" are one drug.
+finding's identity uses that canonical name and the effect's ICD-10-CM code when it has one:
+"lasix → hypotensive" and a later "furosemide → hypotension" are one finding, alerted once.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class AdverseEventBuilder:
                 continue
             if rel.actuality != "actual" and not self.include_potential:
                 continue
-            digest = finding_digest(self._secret, patient, drug_name(rel), rel.effect.text)
+            digest = finding_digest(self._secret, patient, drug_name(rel), effect_name(rel))
             resource = self.resource(note, rel, digest, dict(analysis.model_versions))
             mark = f"ade:alerted:{digest}"
             if mark in self._in_flight or self.store.get(mark) is not None:
@@ -202,6 +203,12 @@ class AdverseEventBuilder:
 def drug_name(rel: AdeRelation) -> str:
     """What identifies the suspect drug: its canonical name when the dictionary knows it."""
     return rel.drug.concept.name if rel.drug.concept else rel.drug.text
+
+
+def effect_name(rel: AdeRelation) -> str:
+    """What identifies the effect: its ICD-10-CM code when the entity stage coded it, so
+    "hypotensive" in one note and "hypotension" in the next are one finding (I95.9)."""
+    return rel.effect.codes[0].code if rel.effect.codes else rel.effect.text
 
 
 def medication_code(rel: AdeRelation) -> dict[str, Any]:
