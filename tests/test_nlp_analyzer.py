@@ -436,3 +436,18 @@ def test_icu_shorthand_is_coded_only_in_a_history_list(coder: IcdCoder) -> None:
     history = text.index("PMH")
     assert all(e.start > history for e in a.entities if e.codes)
     assert {c for _, c in coded} >= {"I10", "G35.D", "M06.9"}
+
+
+def test_build_analyzer_runs_without_the_drug_dictionary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing dictionary (package not installed, data file moved) leaves drugs unnamed."""
+    from streamproc.config import Settings
+    from streamproc.nlp import build_analyzer
+
+    def missing() -> None:
+        raise RuntimeError("drug-named-entity-recognition is not installed")
+
+    monkeypatch.setattr("streamproc.nlp.load_ner", lambda settings: DictionaryNer())
+    monkeypatch.setattr("streamproc.nlp.ade.AdeExtractor.from_settings", lambda settings: None)
+    monkeypatch.setattr("streamproc.nlp.drugs.packaged_lexicon", missing)
+    analyzer = build_analyzer(Settings(), MemoryStore())
+    assert analyzer.drugs is None and "drugs" not in analyzer.model_versions

@@ -71,7 +71,11 @@ def build_analyzer(settings: Settings, store: StateStore | None) -> Analyzer:
     if settings.drug_lexicon:
         from streamproc.nlp.drugs import packaged_lexicon
 
-        drugs = packaged_lexicon()
+        try:
+            drugs = packaged_lexicon()
+        except (RuntimeError, OSError, KeyError, ValueError) as err:
+            # Entities and Conditions do not need it; say loudly that drugs go unnamed.
+            log.warning("drug dictionary unavailable; drugs unnamed", extra={"error": str(err)})
     return Analyzer(
         entities=ner,
         assertion=ContextAssertion(),
