@@ -15,6 +15,7 @@ pharmacological action, e.g. furosemide -> a symporter-inhibitor heading, not th
 from __future__ import annotations
 
 import bz2
+import hashlib
 import importlib.util
 import logging
 import pickle
@@ -91,13 +92,15 @@ def read_shorthand(path: Path = SHORTHAND) -> tuple[dict[str, str], set[str]]:
 class DrugLexicon:
     """``find(text)`` -> drug mentions (longest match, whole words); ``lookup(mention)``."""
 
-    version = "drugs-1"
-
     def __init__(
-        self, names: dict[str, DrugConcept], short_forms: frozenset[str] = frozenset()
+        self,
+        names: dict[str, DrugConcept],
+        short_forms: frozenset[str] = frozenset(),
+        version: str = "drugs-1",
     ) -> None:
         self.names = names
         self.short_forms = short_forms  # shorthand-table keys, matched whatever their length
+        self.version = version  # part of the inference-cache key
 
     @classmethod
     def from_dictionary(
@@ -119,7 +122,8 @@ class DrugLexicon:
             if target not in names:
                 raise ValueError(f"{shorthand.name}: alias {short!r} -> {target!r} names no drug")
             names[short] = names[target]
-        return cls(names, frozenset(aliases))
+        digest = hashlib.sha256(shorthand.read_bytes()).hexdigest()[:8]
+        return cls(names, frozenset(aliases), f"drugs-1+{digest}")
 
     def lookup(self, mention: str) -> DrugConcept | None:
         """The drug a whole mention names, else the one drug named inside it ("IV lasix")."""
