@@ -56,6 +56,10 @@ def coder() -> IcdCoder:
         ("hypertensive", "R03.0"),
         ("chronic anemia", "D64.9"),  # not D63.1, anemia in chronic kidney disease
         ("resp failure", "J96.90"),
+        ("syncope", "R55"),  # not T67.1XXA heat syncope
+        ("decubitus ulcer", "L89.90"),  # not N86, erosion of the cervix
+        ("bilateral effusions", "J90"),  # a side before a direct row
+        ("shock liver", "K72.00"),
     ],
 )
 def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:
@@ -122,6 +126,7 @@ def test_codes_a_note_never_means(coder: IcdCoder) -> None:
     assert coder.code("coccyx") == () and coder.code("PEARL") == () and coder.code("drip") == ()
     # a body system alone, also once "resp" is expanded ("RESP: on PSV"), or with a qualifier
     assert coder.code("resp") == () and coder.code("resp status") == ()
+    assert coder.code("Color") == () and coder.code("ll") == () and coder.code("gait") == ()
 
 
 def test_gold_file_is_valid() -> None:

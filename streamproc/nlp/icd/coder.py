@@ -50,6 +50,7 @@ _EXCLUDED_WITHOUT_CUE = frozenset({"P"})
 _NEVER = frozenset({"V", "W", "X", "Y"})
 # "Encounter for screening/examination..." codes describe a visit, not a problem.
 _ENCOUNTER_CUE = re.compile(r"encounter|screening|exam|visit|vaccin|immuniz|counsel|follow", re.I)
+_SIDE = re.compile(r"^(?:left|right|bilateral|bilat|b/l|l|r)\.?\s+")
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
 
 
@@ -152,6 +153,7 @@ class IcdCoder:
             self.synonyms.direct.get(mention)
             or self.synonyms.direct.get(bare)
             or self.synonyms.direct.get(expanded)  # "resp failure" -> "respiratory failure"
+            or self.synonyms.direct.get(_SIDE.sub("", expanded))  # "bilateral effusions"
             or site_code(expanded)
         )
         results: list[CodeCandidate] = []
