@@ -375,6 +375,12 @@ def test_causal_link_cues() -> None:
     assert link(case, "dofetilide", "torsades de pointes") == "during"
     rash = "rash treated with benadryl, which began after amoxicillin"
     assert link(rash, "amoxicillin", "rash") == "after"
+    assert (
+        link("pt developing a contraction alkalosis from lasix", "lasix", "contraction alkalosis")
+        == "from"
+    )
+    far = "hypothermia from o.r. multiple blood products & protamine given"
+    assert link(far, "protamine", "hypothermia") is None
     naps = "sleeping in short naps after ativan but awakens with recurrent vomiting"
     assert link(naps, "ativan", "vomiting") is None
     assert (

@@ -162,12 +162,15 @@ _LINK = re.compile(
     r"|due\s+to|d/t|2/2|r/t|(?:af|ef)fected\s+by|secondary\s+to|attribut(?:ed|able)\s+to|related\s+to|associated\s+with"
     r"|association|consequence\s+of|complications?\s+of|reactions?|allerg(?:y|ic|ies)"
     r"|intoleran(?:ce|t)|toxicity|toxic|overdose|poisoning|intoxication|led\s+to"
-    r"|lead(?:s|ing)?\s+to|result(?:ed|ing|s)?\s+in|precipitat\w*|trigger\w*|provok\w*"
+    r"|lead(?:s|ing)?\s+to|result(?:ed|ing|s)?\s+(?:in|from)|precipitat\w*|trigger\w*|provok\w*"
     r"|worsen\w*|aggravat\w*|exacerbat\w*|contribut\w*|develop(?:ed|s|ing)"
-    r"|side[\s-]effects?|adverse|from)\b"
+    r"|side[\s-]effects?|adverse)\b"
     r"|-(?:induced|associated|related)\b",
     re.I,
 )
+# "from" names the cause only when the drug follows within two words: "bleeding, hypothermia
+# from o.r., multiple blood products & protamine given" is not the protamine's
+_FROM_DRUG = re.compile(r"\bfrom\s+(?:\S+\s+){0,2}$", re.I)
 # A compound that names the drug as the cause: the drug needs no entity of its own (the entity
 # stage reads "vancomycin-induced" as part of the problem, or not at all).
 COMPOUND_CUES = frozenset(["-induced", "-associated", "-related", "adjacent"])
@@ -235,6 +238,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     m = _LINK.search(between)
     if m:
         return m.group(0).lower()
+    if effect < drug and _FROM_DRUG.search(between):  # "contraction alkalosis from lasix"
+        return "from"
     # A cue in the mentions' own wording or opening the clause links them only when they are
     # close: in a run-on note sentence "?allergic reaction w/ red skin … nystatin powder
     # ordered" the reaction is not the nystatin's.
