@@ -53,6 +53,24 @@ VALID_FHIR = json.dumps(
     }
 ).encode()
 
+RTF_BODY = (
+    rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fnil\fcharset0 Arial;}{\f1\fcharset204 X;}}"
+    rb"\uc1\pard\b HPI:\b0 caf\'e9 \u8212? \f1\'c0\f0\par"
+    rb"{\field{\*\fldinst{HYPERLINK \"http://x.org\"}}{\fldrslt{link}}}"
+    rb"\trowd\cellx100 Na\cell 140\cell\row{\pict\pngblip 89504e47}\line end\par}"
+)
+
+# MDM whose note is an RTF document in a Base64 ED value and an A-encoded one.
+VALID_HL7_ED = "\r".join(
+    [
+        "MSH|^~\\&|APP|FAC|RAPP|RFAC|20240305101500||MDM^T02|C2|P|2.5.1",
+        "PID|1||MRN2^^^FAC^MR",
+        "TXA|1|11506-3^Note^LN|TX|20240305||||||||DOC-2",
+        "OBX|1|ED|N^Note^L|1|^TEXT^RTF^Base64^" + base64.b64encode(RTF_BODY).decode() + "||||||F",
+        "OBX|2|ED|M^More^L|1|^TEXT^RTF^A^{\\E\\rtf1 more \\E\\par}||||||F",
+    ]
+).encode("latin-1")
+
 HL7_ALPHABET = st.sampled_from(
     [b"MSH", b"OBX", b"TXA", b"OBR", b"PID", b"|", b"^", b"~", b"\\", b"&", b"\r", b"\n", b"1"]
     + [b"TX", b"FT", b"MDM^T02", b"ORU^R01", b"\\.sp9\\", b"\\X", b"\xe9", b"\x0b", b"\x1c"]
@@ -121,6 +139,26 @@ def test_mutated_fhir(raw: bytes) -> None:
     check(raw)
 
 
+@FAST
+@given(mutated(VALID_HL7_ED))
+def test_mutated_hl7_encapsulated_rtf(raw: bytes) -> None:
+    check(raw)
+
+
+@FAST
+@given(mutated(RTF_BODY))
+def test_mutated_rtf_attachment(body: bytes) -> None:
+    attachment = {"contentType": "text/rtf", "data": base64.b64encode(body).decode()}
+    resource = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "content": [{"attachment": attachment}],
+    }
+    check(json.dumps(resource).encode())
+
+
 def test_unmutated_bases_are_valid_notes() -> None:
     assert len(parse_message(VALID_HL7, SRC, SETTINGS)) == 1
     assert len(parse_message(VALID_FHIR, SRC, SETTINGS)) == 1
+    [rtf_note] = parse_message(VALID_HL7_ED, SRC, SETTINGS)
+    assert rtf_note.text == "HPI:café — А\nlinkNa|140|\n\nend\n\nmore"

@@ -23,7 +23,14 @@ import pydantic
 
 from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
-from streamproc.ingest.text import check_text_size, html_to_text, normalize_newlines, stable_id
+from streamproc.ingest.text import (
+    PLAIN_MEDIA_TYPE,
+    TEXT_MEDIA_TYPES,
+    body_to_text,
+    check_text_size,
+    decode_body,
+    stable_id,
+)
 from streamproc.records import Coding, NoteEvent, SourceRef, sha256_hex
 
 try:  # fhir.resources >= 7: top level is R5, R4B lives in a subpackage
@@ -35,8 +42,8 @@ log = logging.getLogger(__name__)
 
 NOTE_RESOURCES = frozenset({"DocumentReference", "DiagnosticReport"})
 LOINC = "http://loinc.org"
-# Preferred attachment types, best first; anything else (PDF, images) is not a text note.
-TEXT_CONTENT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+# Attachment types read as notes, best first: text.TEXT_MEDIA_TYPES (plain, HTML, RTF); anything
+# else (PDF, images) is not a text note.
 
 # A string literal; an unterminated one runs to the end of input, so a failed match never
 # rescans (``"\"\"\"...`` would otherwise make the scan quadratic).
@@ -138,12 +145,12 @@ def _validate(resource: dict[str, Any], root: str) -> Any:
 # ---- notes --------------------------------------------------------------------------------
 
 
-def _media_type(content_type: str | None) -> tuple[str, str]:
-    """(media type, charset) of a MIME content type; plain UTF-8 text when absent."""
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    """(media type, declared charset or None) of a MIME content type; plain text when absent."""
     if not content_type:
-        return "text/plain", "utf-8"
+        return PLAIN_MEDIA_TYPE, None
     media, _, params = content_type.partition(";")
-    charset = "utf-8"
+    charset = None
     for param in params.split(";"):
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset" and value.strip():
@@ -153,16 +160,16 @@ def _media_type(content_type: str | None) -> tuple[str, str]:
 
 def _attachment_text(attachments: list[Any], path: str, settings: Settings) -> str | None:
     """Text of the best textual attachment; None when there is no textual attachment."""
-    best: tuple[int, Any, str, str] | None = None
+    best: tuple[int, Any, str, str | None] | None = None
     url_only = False
     for att in attachments:
         media, charset = _media_type(att.contentType)
-        if media not in TEXT_CONTENT_TYPES:
+        if media not in TEXT_MEDIA_TYPES:
             continue
         if att.data is None:
             url_only = url_only or bool(att.url)
             continue
-        rank = TEXT_CONTENT_TYPES.index(media)
+        rank = TEXT_MEDIA_TYPES.index(media)
         if best is None or rank < best[0]:
             best = (rank, att, media, charset)
     if best is None:
@@ -173,25 +180,8 @@ def _attachment_text(attachments: list[Any], path: str, settings: Settings) -> s
             )
         return None
     _, att, media, charset = best
-    raw: bytes = att.data
-    try:
-        text = raw.decode(charset)
-    except LookupError:
-        raise IngestError(
-            "unsupported_charset", f"{path}: attachment charset {charset[:40]!r} is not supported"
-        ) from None
-    except UnicodeDecodeError as err:
-        code = (
-            "not_utf8"
-            if charset.lower().replace("_", "-") in ("utf-8", "utf8")
-            else "charset_mismatch"
-        )
-        raise IngestError(
-            code, f"{path}: attachment bytes at offset {err.start} are not valid {charset}"
-        ) from None
-    text = text.lstrip("\ufeff")
-    text = html_to_text(text) if media != "text/plain" else normalize_newlines(text)
-    return text
+    body = decode_body(att.data, charset, f"{path} attachment", media=media)
+    return body_to_text(body, media)
 
 
 def _coding(concept: Any) -> Coding | None:

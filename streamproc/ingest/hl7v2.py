@@ -20,6 +20,8 @@ Decisions (see docs/ingest.md):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 from dataclasses import dataclass, field
@@ -27,7 +29,16 @@ from datetime import datetime, timedelta, timezone
 
 from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
-from streamproc.ingest.text import check_text_size, normalize_newlines, stable_id
+from streamproc.ingest.text import (
+    HTML_MEDIA_TYPES,
+    PLAIN_MEDIA_TYPE,
+    RTF_MEDIA_TYPES,
+    body_to_text,
+    check_text_size,
+    decode_body,
+    normalize_newlines,
+    stable_id,
+)
 from streamproc.records import Coding, NoteEvent, SourceRef, sha256_hex
 
 log = logging.getLogger(__name__)
@@ -37,10 +48,12 @@ Segment = list[str]  # index n is field n for every segment, MSH included (MSH-1
 MDM_TRIGGERS = frozenset({"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10"})
 ORU_TRIGGERS = frozenset({"R01", ""})
 TEXT_VALUE_TYPES = frozenset({"TX", "FT", "ST"})
+ENCAPSULATED_VALUE_TYPE = "ED"
 MIN_OBX_FIELDS = 5
 MAX_ESCAPE_REPEAT = 100  # cap for \.spN\ / \.skN\ so a tiny escape cannot blow up the text
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
+_WHITESPACE = re.compile(r"\s+")
 _BATCH_SEGMENTS = frozenset({"FHS", "FTS", "BHS", "BTS"})
 _TS = re.compile(
     r"(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?"
@@ -364,20 +377,96 @@ def _check_obx(seg: Segment, n: int) -> None:
         )
 
 
-def _text_of(obx: list[Segment], ctx: _Context) -> str:
+def _ed_media(seg: Segment, d: Delimiters) -> str | None:
+    """Media type of a textual encapsulated-data OBX (RTF, HTML, plain); None for PDF, images."""
+    kind = component(seg, 5, d, 2).lower()
+    subtype = component(seg, 5, d, 3).lower().rpartition("/")[2].removeprefix("x-")
+    if subtype == "rtf":
+        return RTF_MEDIA_TYPES[0]
+    if subtype in ("html", "xhtml", "xhtml+xml"):
+        return HTML_MEDIA_TYPES[0]
+    if subtype in ("plain", "txt", "text") or (kind in ("text", "tx") and not subtype):
+        return PLAIN_MEDIA_TYPE
+    return None
+
+
+def _text_kind(seg: Segment, d: Delimiters) -> str | None:
+    """``"text"`` for TX/FT/ST, the media type for textual ED, None for every other OBX."""
+    value_type = component(seg, 2, d).upper()
+    if value_type in TEXT_VALUE_TYPES:
+        return "text"
+    if value_type == ENCAPSULATED_VALUE_TYPE:
+        return _ed_media(seg, d)
+    return None
+
+
+def _ed_data(seg: Segment, d: Delimiters) -> tuple[str, str]:
+    """(encoding, data) of an ED value; a data part holding stray ``^`` is kept whole."""
+    comps = raw_field(seg, 5).split(d.repetition)[0].split(d.component)
+    encoding = unescape(comps[3], d).strip().upper() if len(comps) > 3 else ""
+    return encoding, d.component.join(comps[4:])
+
+
+def _encapsulated_text(segs: list[Segment], media: str, where: str, ctx: _Context) -> str:
+    """One ED observation (its data may continue over several OBX) -> note text."""
     d = ctx.delims
-    out: list[str] = []
-    previous: tuple[str, str] | None = None
+    encoding = _ed_data(segs[0], d)[0]
+    data = "".join(_ed_data(seg, d)[1] for seg in segs)
+    if encoding in ("", "A"):
+        return body_to_text(unescape(data, d, ctx.codec), media)
+    packed = _WHITESPACE.sub("", unescape(data, d))
+    try:
+        if encoding == "BASE64":
+            raw = base64.b64decode(packed, validate=True)
+        elif encoding == "HEX":
+            raw = bytes.fromhex(packed)
+        else:
+            raise IngestError(
+                "hl7_bad_encoding",
+                f"{where}: ED encoding {encoding[:20]!r} is not A, Hex or Base64",
+            )
+    except (binascii.Error, ValueError):
+        raise IngestError(
+            "invalid_base64" if encoding == "BASE64" else "hl7_bad_encoding",
+            f"{where}: ED data is not valid {encoding.title()}",
+        ) from None
+    # MSH-18 names the message's character set; bytes under an unset one are read as UTF-8
+    # (RTF falls back to its own default, Windows-1252).
+    charset = None if ctx.codec == "utf-8" else ctx.codec
+    return body_to_text(decode_body(raw, charset, where, media=media), media)
+
+
+def _text_of(obx: list[Segment], ctx: _Context) -> str:
+    """Note text of a document's OBX: each observation's text, a blank line between them.
+
+    An observation is a run of consecutive text OBX with the same OBX-3 and OBX-4 (lines of
+    one text, or the continued data of one ED value). TX/FT/ST lines that together are an RTF
+    document (senders put RTF in TX as well) are read as RTF.
+    """
+    d = ctx.delims
+    runs: list[tuple[tuple[str, str], str, list[Segment]]] = []
     for seg in obx:
-        if component(seg, 2, d).upper() not in TEXT_VALUE_TYPES:
+        kind = _text_kind(seg, d)
+        if kind is None:
             continue
         key = (raw_field(seg, 3), raw_field(seg, 4))
-        value = "\n".join(unescape(r, d, ctx.codec) for r in raw_field(seg, 5).split(d.repetition))
-        if previous is not None:
-            out.append("\n" if key == previous else "\n\n")
-        out.append(value)
-        previous = key
-    text = normalize_newlines("".join(out)).strip("\n")
+        if runs and runs[-1][0] == key and runs[-1][1] == kind:
+            runs[-1][2].append(seg)
+        else:
+            runs.append((key, kind, [seg]))
+    texts: list[str] = []
+    for n, (_, kind, segs) in enumerate(runs, start=1):
+        if kind == "text":
+            lines = [
+                unescape(r, d, ctx.codec)
+                for seg in segs
+                for r in raw_field(seg, 5).split(d.repetition)
+            ]
+            text = body_to_text("\n".join(lines), PLAIN_MEDIA_TYPE)
+        else:
+            text = _encapsulated_text(segs, kind, f"OBX observation {n} (ED)", ctx)
+        texts.append(text)
+    text = normalize_newlines("\n\n".join(t for t in texts if t.strip())).strip("\n")
     return text if text.strip() else ""
 
 
@@ -449,7 +538,7 @@ def _mdm(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
     if not text:
         return []
     txa, obr = first.get("TXA"), first.get("OBR")
-    first_text_obx = next((s for s in obx if component(s, 2, d).upper() in TEXT_VALUE_TYPES), None)
+    first_text_obx = next((s for s in obx if _text_kind(s, d) is not None), None)
     note_type = _pick_note_type(
         [
             coding(txa, 2, d, DOCUMENT_TYPE_SYSTEM),
@@ -489,9 +578,7 @@ def _oru(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
         text = _text_of(group.obx, ctx)
         if not text:
             continue
-        first_text_obx = next(
-            (s for s in group.obx if component(s, 2, d).upper() in TEXT_VALUE_TYPES), None
-        )
+        first_text_obx = next((s for s in group.obx if _text_kind(s, d) is not None), None)
         note_type = _pick_note_type(
             [coding(group.obr, 4, d, LOCAL_SYSTEM), coding(first_text_obx, 3, d, LOCAL_SYSTEM)]
         )

@@ -1,4 +1,5 @@
-"""Text helpers shared by the HL7 and FHIR readers: HTML to text, size checks, stable ids.
+"""Text helpers shared by the HL7 and FHIR readers: document bodies (plain, HTML, RTF) to text,
+size checks, stable ids.
 
 Kept free of format knowledge so both readers produce note text the same way.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+from striprtf import striprtf
 
 from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
@@ -95,6 +98,115 @@ def html_to_text(html: str) -> str:
     parser.close()
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parser.parts).split("\n")]
     return "\n".join(lines).strip()
+
+
+# Media types whose bodies become note text, best first (plain text needs no conversion).
+PLAIN_MEDIA_TYPE = "text/plain"
+HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
+RTF_MEDIA_TYPES = ("text/rtf", "application/rtf")
+TEXT_MEDIA_TYPES = (PLAIN_MEDIA_TYPE, *HTML_MEDIA_TYPES, *RTF_MEDIA_TYPES)
+RTF_DEFAULT_CODEC = "cp1252"  # RTF's own default (\ansicpg1252) for undeclared 8-bit bytes
+
+_FIELD_INSTRUCTION = re.compile(r"\\fldinst\{")
+_FONT_TABLE_START = re.compile(r"{[^{}]*\\fonttbl")  # where striprtf looks for it
+_FONT_OR_CHARSET = re.compile(r"\\f(\d+)|\\fcharset(\d+)")
+_BRACE = re.compile(r"[{}]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def looks_like_rtf(text: str) -> bool:
+    """RTF sent as if it were plain text (a TX OBX, a text/plain attachment) still starts so."""
+    return text.lstrip("\ufeff \t\r\n").startswith("{\\rtf")
+
+
+def _canonical_font_table(rtf: str) -> str:
+    """The font table rewritten as ``{\\fN\\fcharsetM F;}`` entries, found in one linear scan.
+
+    striprtf reads fonts with a regular expression whose time grows with the cube of a
+    malformed table (a 2.6 KB one took 8 s); only each font's number and character set matter
+    for the text (they decide how ``\\'xx`` bytes decode), so that is all that is kept.
+    """
+    start = _FONT_TABLE_START.search(rtf)
+    if start is None:
+        return rtf
+    end, depth = len(rtf), 1
+    for brace in _BRACE.finditer(rtf, start.end()):
+        depth += 1 if brace.group() == "{" else -1
+        if depth == 0:
+            end = brace.end()
+            break
+    charsets: dict[str, str] = {}
+    font: str | None = None
+    for match in _FONT_OR_CHARSET.finditer(rtf, start.end(), end):
+        if match.group(1) is not None:
+            font = match.group(1)
+            charsets.setdefault(font, "0")
+        elif font is not None:
+            charsets[font] = match.group(2)
+    entries = "".join(f"{{\\f{f}\\fcharset{c} F;}}" for f, c in charsets.items())
+    return f"{rtf[: start.start()]}{{\\fonttbl{entries}}}{rtf[end:]}"
+
+
+def rtf_to_text(rtf: str) -> str:
+    """Plain text of an RTF note: many EMRs keep notes as RTF and send them unchanged.
+
+    ``striprtf`` does the reading, after two rewrites that keep a crafted note from stalling a
+    worker: its hyperlink rewrite is a regular expression that backtracks for minutes on a
+    crafted field group (66 KB took 90 s), so field instructions are made unmatchable
+    (``\\fldinst {`` means the same in RTF: the link's shown text is kept and its URL, an
+    identifier under HIPAA, is dropped); and the font table is put in a canonical form.
+    """
+    safe = _canonical_font_table(_FIELD_INSTRUCTION.sub(r"\\fldinst {", rtf))
+    try:
+        plain = striprtf.rtf_to_text(safe, encoding=RTF_DEFAULT_CODEC, errors="replace")
+    except (ValueError, LookupError, OverflowError, TypeError, IndexError, KeyError) as err:
+        # What striprtf raises on broken input (chr() of an out-of-range \uN, a control word
+        # missing its number, a code page Python lacks); the message never quotes the text.
+        raise IngestError(
+            "invalid_rtf", f"RTF body could not be read ({type(err).__name__})"
+        ) from None
+    lines = [line.rstrip() for line in normalize_newlines(plain).split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def decode_body(
+    raw: bytes, charset: str | None, where: str, *, media: str = PLAIN_MEDIA_TYPE
+) -> str:
+    """Bytes of a document body -> str in its declared charset (UTF-8 when none is declared).
+
+    An RTF body with no declared charset that is not UTF-8 is read as Windows-1252, RTF's own
+    default; for other types undecodable bytes are an error, not a guess.
+    """
+    codec = charset or "utf-8"
+    try:
+        return raw.decode(codec).lstrip("\ufeff")
+    except LookupError:
+        raise IngestError(
+            "unsupported_charset", f"{where}: charset {codec[:40]!r} is not supported"
+        ) from None
+    except UnicodeDecodeError as err:
+        if charset is None and media in RTF_MEDIA_TYPES:
+            return raw.decode(RTF_DEFAULT_CODEC, errors="replace")
+        code = (
+            "not_utf8"
+            if codec.lower().replace("_", "-") in ("utf-8", "utf8")
+            else "charset_mismatch"
+        )
+        raise IngestError(
+            code, f"{where}: bytes at offset {err.start} are not valid {codec[:40]}"
+        ) from None
+
+
+def body_to_text(body: str, media: str) -> str:
+    """Note text of a decoded body: HTML and RTF reduced to their text, newlines normalised.
+
+    RTF is recognised by its header too, since senders label it text/plain often enough.
+    """
+    if media in RTF_MEDIA_TYPES or looks_like_rtf(body):
+        return rtf_to_text(body)
+    if media in HTML_MEDIA_TYPES:
+        return html_to_text(body)
+    return normalize_newlines(body)
 
 
 def normalize_newlines(text: str) -> str:

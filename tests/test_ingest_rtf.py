@@ -1,0 +1,204 @@
+"""RTF notes and encapsulated (ED) text: what EMRs send besides plain TX lines and text/plain."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from streamproc.config import Settings
+from streamproc.ingest import IngestError, parse_message
+from streamproc.ingest.text import rtf_to_text
+from streamproc.records import NoteEvent, SourceRef
+
+SRC = SourceRef(topic="notes.raw", partition=0, offset=11)
+SETTINGS = Settings.model_validate({})
+
+RTF_NOTE = (
+    r"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fnil Arial;}}{\colortbl ;\red0\green0\blue0;}"
+    "\n"
+    r"\viewkind4\uc1\pard\b HPI:\b0  67 y/o with CHF, temp 38\'b0C.\par"
+    "\n"
+    r"Denies chest pain \u8212? no dyspnea.\par"
+    "\n"
+    r"\pard Plan: start lisinopril 10 mg\par"
+    "\n"
+    r"{\*\generator Riched20 10.0;}}"
+)
+RTF_TEXT = "HPI: 67 y/o with CHF, temp 38°C.\nDenies chest pain — no dyspnea.\nPlan: start lisinopril 10 mg"
+
+MSH = "MSH|^~\\&|EPIC|GENHOSP|RECV|RFAC|20240305101500||MDM^T02^MDM_T02|CTRL9|P|2.5.1"
+PID = "PID|1||MRN5^^^GENHOSP^MR||Doe^Jan"
+TXA = "TXA|1|11506-3^Progress note^LN|TX|20240305093000||||||||DOC-9||||AU"
+
+
+def b64(data: bytes | str) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hl7(*obx: str) -> bytes:
+    return "\r".join([MSH, PID, TXA, *obx]).encode("utf-8")
+
+
+def doc_ref(*attachments: dict[str, str]) -> bytes:
+    resource = {
+        "resourceType": "DocumentReference",
+        "id": "rtf-1",
+        "status": "current",
+        "subject": {"reference": "Patient/p-1"},
+        "content": [{"attachment": att} for att in attachments],
+    }
+    return json.dumps(resource).encode("utf-8")
+
+
+def one(raw: bytes) -> NoteEvent:
+    notes = parse_message(raw, SRC, SETTINGS)
+    assert len(notes) == 1
+    return notes[0]
+
+
+def error(raw: bytes) -> IngestError:
+    with pytest.raises(IngestError) as caught:
+        parse_message(raw, SRC, SETTINGS)
+    return caught.value
+
+
+# ---- RTF itself -------------------------------------------------------------------------------
+
+
+def test_rtf_to_text_keeps_words_drops_markup() -> None:
+    assert rtf_to_text(RTF_NOTE) == RTF_TEXT
+
+
+def test_rtf_hyperlink_keeps_shown_text_and_drops_the_url() -> None:
+    rtf = (
+        r'{\rtf1\ansi See {\field{\*\fldinst{HYPERLINK "https://portal.example.org/p/88231"}}'
+        r"{\fldrslt{\ul discharge instructions}}} today.\par}"
+    )
+    assert rtf_to_text(rtf) == "See discharge instructions today."
+
+
+@pytest.mark.timeout(30)
+def test_crafted_field_groups_do_not_stall_the_reader() -> None:
+    # striprtf's own hyperlink regex needs about 90 s for this (66 KB); a worker must not stall.
+    crafted = "{\\rtf1 Plan: rest.\\par " + '{\\field{\\*\\fldinst{HYPERLINK "x" ' * 2000 + "}"
+    assert rtf_to_text(crafted) == "Plan: rest."
+
+
+def test_font_charsets_decide_how_bytes_decode() -> None:
+    rtf = (
+        r"{\rtf1\ansi{\fonttbl{\f0\fswiss\fcharset0 Arial;}{\f1\froman\fcharset204 Times;}}"
+        r"\f1\'c0\'e1 \f0 caf\'e9\par}"
+    )
+    assert rtf_to_text(rtf) == "Аб café"
+
+
+@pytest.mark.timeout(30)
+def test_malformed_font_table_does_not_stall_the_reader() -> None:
+    # Many fonts, one late \fcharset, no ';': striprtf's font regex took 3.8 s on these 2.4 KB
+    # and grows with the cube of the table.
+    crafted = (
+        r"{\rtf1 Plan: rest.\par {\fonttbl" + r"\f0 " * 100 + r"\fcharset0 " + "a" * 2000 + "}}"
+    )
+    assert rtf_to_text(crafted) == "Plan: rest."
+
+
+def test_unreadable_rtf_is_an_ingest_error() -> None:
+    with pytest.raises(IngestError) as caught:
+        rtf_to_text(r"{\rtf1 pain \u9999999999? today}")
+    assert caught.value.code == "invalid_rtf"
+
+
+# ---- FHIR attachments -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["text/rtf", "application/rtf", "text/rtf; charset=utf-8"])
+def test_fhir_rtf_attachment_is_read_as_text(content_type: str) -> None:
+    note = one(doc_ref({"contentType": content_type, "data": b64(RTF_NOTE)}))
+    assert note.text == RTF_TEXT
+
+
+def test_fhir_rtf_labelled_text_plain_is_still_rtf() -> None:
+    note = one(doc_ref({"contentType": "text/plain", "data": b64(RTF_NOTE)}))
+    assert note.text == RTF_TEXT
+
+
+def test_fhir_plain_attachment_is_preferred_over_rtf() -> None:
+    note = one(
+        doc_ref(
+            {"contentType": "text/rtf", "data": b64(r"{\rtf1 rtf copy\par}")},
+            {"contentType": "text/plain", "data": b64("plain copy")},
+        )
+    )
+    assert note.text == "plain copy"
+
+
+def test_fhir_rtf_with_raw_windows_1252_bytes_and_no_charset() -> None:
+    raw = r"{\rtf1\ansi Caf".encode("ascii") + b"\xe9 au lait, no \x96 rash\\par}"
+    note = one(doc_ref({"contentType": "text/rtf", "data": b64(raw)}))
+    assert note.text == "Café au lait, no – rash"
+
+
+def test_fhir_plain_text_with_bad_bytes_is_still_an_error() -> None:
+    raw = b"caf\xe9"
+    assert error(doc_ref({"contentType": "text/plain", "data": b64(raw)})).code == "not_utf8"
+
+
+def test_fhir_bad_rtf_goes_to_the_dead_letter_topic() -> None:
+    bad = r"{\rtf1 pain \u9999999999? today}"
+    assert error(doc_ref({"contentType": "text/rtf", "data": b64(bad)})).code == "invalid_rtf"
+
+
+# ---- HL7 v2 encapsulated data and RTF in TX ----------------------------------------------------
+
+
+def test_hl7_ed_rtf_base64_is_the_note() -> None:
+    note = one(hl7(f"OBX|1|ED|NOTE^Progress note^L||^TEXT^RTF^Base64^{b64(RTF_NOTE)}||||||F"))
+    assert note.text == RTF_TEXT
+    assert note.document_id == "DOC-9"
+
+
+def test_hl7_ed_continued_over_several_obx_is_joined_before_decoding() -> None:
+    data = b64(RTF_NOTE)
+    cut = 41  # not a multiple of 4: neither half is valid base64 alone
+    raw = hl7(
+        f"OBX|1|ED|NOTE^Progress note^L|1|^application^rtf^Base64^{data[:cut]}||||||F",
+        f"OBX|2|ED|NOTE^Progress note^L|1|^application^rtf^Base64^{data[cut:]}||||||F",
+    )
+    assert one(raw).text == RTF_TEXT
+
+
+def test_hl7_ed_plain_text_and_html_beside_tx() -> None:
+    raw = hl7(
+        "OBX|1|TX|HPI^History^L||Cough for three days.||||||F",
+        f"OBX|2|ED|ASSESS^Assessment^L||^TEXT^PLAIN^Base64^{b64('Viral bronchitis.')}||||||F",
+        f"OBX|3|ED|PLAN^Plan^L||^TEXT^HTML^Base64^{b64('<p>Fluids</p><p>Rest</p>')}||||||F",
+        "OBX|4|ED|NOTE2^Addendum^L||^TEXT^^A^No fever.\\.br\\Tolerating diet.||||||F",
+    )
+    assert one(raw).text == (
+        "Cough for three days.\n\nViral bronchitis.\n\nFluids\n\nRest\n\nNo fever.\nTolerating diet."
+    )
+
+
+def test_hl7_ed_pdf_and_images_are_still_not_notes() -> None:
+    raw = hl7(
+        f"OBX|1|ED|ECHO^Echo^L||^application^pdf^Base64^{b64('%PDF-1.4')}||||||F",
+        "OBX|2|ED|IMG^Image^L||^IM^JPEG^Base64^VGhpcyBpcyBhIEJhc2U2NCBzdHJpbmc=||||||F",
+    )
+    assert parse_message(raw, SRC, SETTINGS) == []
+
+
+def test_hl7_ed_bad_base64_and_unknown_encoding_are_dead_lettered() -> None:
+    bad = hl7("OBX|1|ED|NOTE^Note^L||^TEXT^RTF^Base64^not*base64!||||||F")
+    assert error(bad).code == "invalid_base64"
+    odd = hl7("OBX|1|ED|NOTE^Note^L||^TEXT^PLAIN^UUENCODE^abc||||||F")
+    assert error(odd).code == "hl7_bad_encoding"
+
+
+def test_hl7_rtf_sent_as_tx_lines_is_read_as_rtf() -> None:
+    # A conforming sender escapes RTF's backslashes as \E\ in ER7.
+    lines = RTF_NOTE.replace("\\", "\\E\\").split("\n")
+    obx = [f"OBX|{i}|TX|NOTE^Note^L|1|{line}||||||F" for i, line in enumerate(lines, start=1)]
+    assert one(hl7(*obx)).text == RTF_TEXT
