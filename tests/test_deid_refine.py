@@ -7,7 +7,7 @@ import pytest
 from streamproc.deid.detect.analyzer import Analyzer
 from streamproc.deid.detect.lexicons import Lexicons, load_lexicons
 from streamproc.deid.detect.refine import ModelSpanFilter, NamePropagation
-from streamproc.deid.types import DATE, LOCATION, NAME, PHONE, PhiSpan
+from streamproc.deid.types import AGE, DATE, LOCATION, NAME, PHONE, PhiSpan
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,10 @@ def test_model_filter_drops_ordinary_places_and_clock_phones(lex: Lexicons) -> N
         span(text, "617-555-0100", PHONE),
     ]
     assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["617-555-0100"]
+
+
+def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
+    # The PHI model tagged "73" in an RTF progress note; only 90+ is aggregated by Safe Harbor.
+    text = "HPI: 73 y/o woman; her mother, 94 yo, and a man in his nineties; age 90 exactly"
+    spans = [span(text, v, AGE) for v in ("73", "94", "nineties", "90")]
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["94", "nineties", "90"]

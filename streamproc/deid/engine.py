@@ -12,7 +12,7 @@ from streamproc.deid.detect.registry import build_recognizers, read_config
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-4"
+RULES_VERSION = "rules-5"
 
 
 def build_analyzer(

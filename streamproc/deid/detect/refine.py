@@ -10,6 +10,7 @@ Two things a span-by-span detector cannot know:
   A model NAME span is dropped when every word is an ordinary word of clinical notes, or when it
   is written in lower case in a mixed-case note and no word is a known first or last name,
   unless a relation word comes just before it ("son rob", "daughters sarah and margie").
+  A model AGE span under 90 is dropped: only ages over 89 are Safe Harbor identifiers.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from collections.abc import Sequence
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizers.date import DateRecognizer
-from streamproc.deid.types import DATE, LOCATION, NAME, PHONE, PhiSpan
+from streamproc.deid.types import AGE, DATE, LOCATION, NAME, PHONE, PhiSpan
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _TIME_BEFORE = re.compile(r"(?:\bat|@|\bby)\s*$")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
 _MONTH_DAY = re.compile(r"\d{1,2}/\d{1,2}")
+_NUMBER = re.compile(r"\d+")
+SAFE_HARBOR_MIN_AGE = 90  # younger ages are not identifiers and carry clinical meaning
 
 
 def upper_share(text: str) -> float:
@@ -81,7 +84,8 @@ class NamePropagation:
 class ModelSpanFilter:
     """Drop PHI-model NAME spans that are ordinary words or lower-case non-names, DATE spans
     that are bare numbers (a lab value "9" of "9.2", a clock time "0320", a setting "10") and
-    LOCATION spans that are a state or country (not Safe Harbor identifiers)."""
+    LOCATION spans that are a state or country and AGE spans under 90 (neither is a Safe Harbor
+    identifier)."""
 
     def __init__(self, lexicons: Lexicons) -> None:
         self.lex = lexicons
@@ -106,6 +110,10 @@ class ModelSpanFilter:
         return len(value) <= 4
 
     def keep(self, text: str, span: PhiSpan, caps_note: bool) -> bool:
+        if span.entity_type == AGE:
+            # The model tags "73 y/o" as an age too; Safe Harbor aggregates only ages over 89.
+            number = _NUMBER.search(text, span.start, span.end)
+            return number is None or int(number.group()) >= SAFE_HARBOR_MIN_AGE
         if span.entity_type == DATE:
             if _MONTH_DAY.fullmatch(text, span.start, span.end):
                 # the rules' own test: "pain 8/10", "PSV 15/5" are not dates
