@@ -81,6 +81,25 @@ def test_valid_adverse_event_with_evidence() -> None:
     assert "Patient developed" not in str(res["extension"])  # evidence is offsets, not note text
 
 
+def test_a_low_scoring_code_is_not_published_on_the_alert() -> None:
+    # "angioedema of the lips" once coded K13.0 "Diseases of lips" at 0.47: a Condition was
+    # rightly withheld, but the alert still named the code.
+    guess = (CodeCandidate(code="K13.0", display="Diseases of lips", score=0.47),)
+    sure = (
+        CodeCandidate(code="L27.0", display="Generalized skin eruption due to drugs", score=0.9),
+    )
+    b = AdverseEventBuilder(Settings(), MemoryStore())
+    (low,) = b.build(note(), analysis(rel("penicillin", "anaphylaxis", codes=guess)))
+    (high,) = b.build(note(), analysis(rel("Amoxicillin", "rash", codes=sure)))
+    assert low.value["event"] == {"text": "anaphylaxis"}
+    assert high.value["event"]["coding"][0]["code"] == "L27.0"
+    # The finding's identity follows: the guess leaves the wording, not the code, as identity.
+    uncoded = AdverseEventBuilder(Settings(), MemoryStore()).build(
+        note(), analysis(rel("penicillin", "anaphylaxis"))
+    )
+    assert uncoded[0].value["id"] == low.value["id"]
+
+
 def acked(store: MemoryStore | RedisStore, outputs: list) -> list:  # type: ignore[type-arg]
     """What the pipeline does once the broker acknowledged the outputs."""
     Pipeline(Settings(), store).mark_published(outputs)

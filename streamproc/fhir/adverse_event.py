@@ -32,10 +32,10 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from streamproc.fhir.common import document_reference, iso, model_meta, reference
+from streamproc.fhir.common import MIN_CODE_SCORE, document_reference, iso, model_meta, reference
 from streamproc.fhir.common import validate as validate_r4
 from streamproc.nlp.ade.extractor import normalise
-from streamproc.nlp.types import AdeRelation, NoteAnalysis
+from streamproc.nlp.types import AdeRelation, CodeCandidate, NoteAnalysis
 from streamproc.records import NoteEvent, OutMessage
 from streamproc.state import StateStore
 
@@ -128,11 +128,9 @@ class AdverseEventBuilder:
         rid = f"ade-{digest[:40]}"
         med_id = f"med-{digest[40:56]}"
         event: dict[str, Any] = {"text": rel.effect.text}
-        if rel.effect.codes:
-            event["coding"] = [
-                {"system": ICD10_SYSTEM, "code": c.code, "display": c.display}
-                for c in rel.effect.codes[:1]
-            ]
+        code = effect_code(rel)
+        if code is not None:
+            event["coding"] = [{"system": ICD10_SYSTEM, "code": code.code, "display": code.display}]
         evidence: list[tuple[str, dict[str, Any]]] = [
             ("eventId", {"valueString": note.event_id}),
             ("drugStart", {"valueInteger": rel.drug.start}),
@@ -205,10 +203,18 @@ def drug_name(rel: AdeRelation) -> str:
     return rel.drug.concept.name if rel.drug.concept else rel.drug.text
 
 
+def effect_code(rel: AdeRelation) -> CodeCandidate | None:
+    """The effect's ICD-10-CM code when the entity stage coded it with confidence (the bar
+    the note's Conditions use), else None: a low-scoring guess is left out, not published."""
+    codes = rel.effect.codes
+    return codes[0] if codes and codes[0].score >= MIN_CODE_SCORE else None
+
+
 def effect_name(rel: AdeRelation) -> str:
-    """What identifies the effect: its ICD-10-CM code when the entity stage coded it, so
-    "hypotensive" in one note and "hypotension" in the next are one finding (I95.9)."""
-    return rel.effect.codes[0].code if rel.effect.codes else rel.effect.text
+    """What identifies the effect: its ICD-10-CM code when confidently coded, so "hypotensive"
+    in one note and "hypotension" in the next are one finding (I95.9); else its wording."""
+    code = effect_code(rel)
+    return code.code if code is not None else rel.effect.text
 
 
 def medication_code(rel: AdeRelation) -> dict[str, Any]:

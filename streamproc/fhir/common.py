@@ -27,6 +27,10 @@ EXT_CODING_SCORE = f"{BASE_URL}/StructureDefinition/coding-score"
 EXT_ASSERTION = f"{BASE_URL}/StructureDefinition/assertion"
 MODEL_VERSION_SYSTEM = f"{BASE_URL}/CodeSystem/model-version"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+# An ICD-10-CM candidate below this score is a guess, not a code: it makes no Condition and
+# codes no alert event (the text stays). One threshold, so an alert never names a code that
+# the same note's Conditions rejected ("angioedema of the lips" -> K13.0 "Diseases of lips").
+MIN_CODE_SCORE = 0.5
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE_URL)
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 

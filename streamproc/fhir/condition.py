@@ -29,6 +29,7 @@ from streamproc.fhir.common import (
     EXT_ASSERTION,
     EXT_CODING_SCORE,
     ICD10CM,
+    MIN_CODE_SCORE,
     deterministic_id,
     document_reference,
     iso,
@@ -71,7 +72,7 @@ def is_episodic(code: str) -> bool:
 class ConditionBuilder:
     """Implements :class:`streamproc.pipeline.ResourceBuilder` for ``fhir.conditions``."""
 
-    min_code_score: float = 0.5
+    min_code_score: float = MIN_CODE_SCORE
 
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         groups: dict[str, list[Entity]] = {}
