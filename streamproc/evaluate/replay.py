@@ -23,10 +23,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from streamproc.config import KafkaSecurity
 from streamproc.evaluate.metrics import prf
 from streamproc.ingest import IngestError, parse_message
 from streamproc.pipeline import Pipeline
 from streamproc.records import NoteEvent, OutMessage, SourceRef
+from streamproc.stream.security import client_options
 
 ICD_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 
@@ -88,6 +90,7 @@ def read_topic(
     from_time: datetime | None = None,
     max_messages: int | None = None,
     idle_timeout_s: float = 5.0,
+    security: KafkaSecurity | None = None,
 ) -> Iterator[ReplayMessage]:
     """Read every partition of ``topic`` from an offset or a time until idle for ``idle_timeout_s``.
 
@@ -101,6 +104,7 @@ def read_topic(
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=int(idle_timeout_s * 1000),
+        **client_options(security or KafkaSecurity()),
     )
     try:
         partitions = consumer.partitions_for_topic(topic)

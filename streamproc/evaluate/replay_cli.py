@@ -38,6 +38,7 @@ def replay(
     from streamproc.evaluate.replay import load_gold, read_files, read_topic, run_replay, score
     from streamproc.evaluate.report import render_html
     from streamproc.state import MemoryStore
+    from streamproc.stream.security import kafka_security
     from streamproc.stream.wiring import StageUnavailable, build_pipeline
 
     settings = cli.settings_of(ctx)
@@ -68,6 +69,7 @@ def replay(
             from_time=from_time,
             max_messages=max_messages,
             idle_timeout_s=idle_timeout,
+            security=kafka_security(settings),
         )
     try:
         pipeline = build_pipeline(settings, MemoryStore())

@@ -29,6 +29,7 @@ from streamproc.metrics import Metrics
 from streamproc.pipeline import IngestOutcome, Pipeline
 from streamproc.records import DeadLetter, NoteEvent, OutMessage, SourceRef
 from streamproc.stream.ledger import DONE, Ledger, find_published
+from streamproc.stream.security import kafka_security
 from streamproc.stream.topics import LOGICAL_TOPICS, topic_name
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,12 @@ async def drop_already_published(
 ) -> list[OutMessage]:
     """Outputs of a crashed attempt that did not reach the broker (see ``ledger``)."""
     named = [(topic_name(ctx.settings, o.topic), o) for o in outputs]
-    present = await find_published(ctx.brokers, named, claimed_ms - LEDGER_SLACK_MS)
+    present = await find_published(
+        ctx.brokers,
+        named,
+        claimed_ms - LEDGER_SLACK_MS,
+        security=kafka_security(ctx.settings),
+    )
     if present:
         ctx.metrics.messages_skipped.labels(topic=source_topic, reason="already_published").inc(
             len(present)

@@ -25,6 +25,7 @@ from streamproc.pipeline import Pipeline
 from streamproc.state import RedisStore, StateStore
 from streamproc.stream.agents import AGENTS, StreamContext, install_agents
 from streamproc.stream.ledger import Ledger
+from streamproc.stream.security import faust_credentials, kafka_security
 from streamproc.stream.topics import bootstrap_servers, ensure_topics
 from streamproc.stream.wiring import build_pipeline, instrument, stages_for
 
@@ -42,6 +43,7 @@ def build_app(settings: Settings, brokers: str) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{b}" for b in bootstrap_servers(brokers)],
+        broker_credentials=faust_credentials(kafka_security(settings)),
         store="memory://",
         datadir=str(datadir),
         autodiscover=False,

@@ -21,8 +21,10 @@ import logging
 import time
 from collections.abc import Sequence
 
+from streamproc.config import KafkaSecurity
 from streamproc.records import OutMessage, SourceRef
 from streamproc.state import StateStore
+from streamproc.stream.security import client_options
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ async def find_published(
     outputs: Sequence[tuple[str, OutMessage]],
     since_ms: int,
     timeout_s: float = 15.0,
+    security: KafkaSecurity | None = None,
 ) -> set[int]:
     """Indexes of ``outputs`` ((topic name, message) pairs) already present in their topics at
     or after ``since_ms``: same key and, where the value has one, the same ``content_hash``.
@@ -78,7 +81,10 @@ async def find_published(
         wanted.setdefault((topic, msg.key.encode("utf-8")), []).append(i)
     found: set[int] = set()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=list(brokers), group_id=None, enable_auto_commit=False
+        bootstrap_servers=list(brokers),
+        group_id=None,
+        enable_auto_commit=False,
+        **client_options(security or KafkaSecurity()),
     )
     await consumer.start()
     try:

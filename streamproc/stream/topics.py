@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from streamproc.config import Settings
+from streamproc.config import KafkaSecurity, Settings
+from streamproc.stream.security import client_options, kafka_security
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def bootstrap_servers(brokers: str) -> list[str]:
     return [i.strip().removeprefix("kafka://") for i in items if i.strip()]
 
 
-def _admin(brokers: str, timeout_s: float):  # noqa: ANN202 - kafka.admin.KafkaAdminClient
+def _admin(brokers: str, timeout_s: float, security: KafkaSecurity):  # noqa: ANN202 - KafkaAdminClient
     from kafka.admin import KafkaAdminClient
     from kafka.errors import KafkaError
 
@@ -37,6 +38,7 @@ def _admin(brokers: str, timeout_s: float):  # noqa: ANN202 - kafka.admin.KafkaA
             bootstrap_servers=bootstrap_servers(brokers),
             client_id="streamproc-admin",
             request_timeout_ms=int(timeout_s * 1000),
+            **client_options(security),
         )
     except (KafkaError, OSError, ValueError) as err:
         raise BrokerUnreachable(f"no Kafka broker at {brokers}: {type(err).__name__}") from err
@@ -47,7 +49,7 @@ def ensure_topics(settings: Settings, brokers: str, timeout_s: float = 10.0) -> 
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = _admin(brokers, timeout_s)
+    admin = _admin(brokers, timeout_s, kafka_security(settings))
     try:
         existing = set(admin.list_topics())
         missing = [t for t in settings.topics.all() if t not in existing]
@@ -73,9 +75,11 @@ def ensure_topics(settings: Settings, brokers: str, timeout_s: float = 10.0) -> 
         admin.close()
 
 
-def describe_topics(brokers: str, timeout_s: float = 10.0) -> dict[str, int]:
+def describe_topics(
+    brokers: str, timeout_s: float = 10.0, security: KafkaSecurity | None = None
+) -> dict[str, int]:
     """``{topic: partition count}`` for every non-internal topic."""
-    admin = _admin(brokers, timeout_s)
+    admin = _admin(brokers, timeout_s, security or KafkaSecurity())
     try:
         names = [n for n in admin.list_topics() if not n.startswith("__")]
         out: dict[str, int] = {}
