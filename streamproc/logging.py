@@ -108,6 +108,8 @@ def logging_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
             # aiokafka is chatty at INFO during rebalances; keep warnings.
             "aiokafka": {"level": "WARNING"},
             "kafka": {"level": "WARNING"},
+            # pypdf's warnings name objects and strings of the document it reads: never logged.
+            "pypdf": {"level": "CRITICAL"},
         },
     }
 

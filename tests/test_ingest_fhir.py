@@ -121,9 +121,10 @@ def test_document_reference_prefers_plain_over_html_and_honours_charset() -> Non
     assert note.text == "Café"
 
 
-def test_document_reference_without_text_attachment_is_skipped() -> None:
+def test_document_reference_without_readable_attachment_is_skipped() -> None:
+    # An image is no note (a PDF is read for its text layer: tests/test_ingest_documents.py).
     resource = doc_ref()
-    resource["content"] = [{"attachment": {"contentType": "application/pdf", "data": b64("%PDF")}}]
+    resource["content"] = [{"attachment": {"contentType": "image/jpeg", "data": b64("JFIF")}}]
     assert parse(resource) == []
 
 

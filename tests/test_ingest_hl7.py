@@ -83,7 +83,7 @@ def test_other_mdm_triggers_with_text(trigger: str) -> None:
 
 
 def test_mdm_without_text_is_skipped() -> None:
-    raw = hl7(MSH_MDM, PID, TXA, "OBX|1|ED|PDF^Report^L||^application^pdf^Base64^JVBERi0=||||||F")
+    raw = hl7(MSH_MDM, PID, TXA, "OBX|1|ED|IMG^Wound photo^L||^IM^JPEG^Base64^SkZJRg==||||||F")
     assert parse_message(raw, SRC, SETTINGS) == []
 
 

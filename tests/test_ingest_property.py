@@ -60,6 +60,26 @@ RTF_BODY = (
     rb"\trowd\cellx100 Na\cell 140\cell\row{\pict\pngblip 89504e47}\line end\par}"
 )
 
+# A two-page PDF with a text layer, as pypdf writes it (tests/test_ingest_documents.make_pdf).
+PDF_BODY = base64.b64decode(
+    "JVBERi0xLjMKJeLjz9MKMSAwIG9iago8PAovUHJvZHVjZXIgKHB5cGRmKQo+PgplbmRvYmoKMiAwIG9iago8PAov"
+    "VHlwZSAvUGFnZXMKL0NvdW50IDIKL0tpZHMgWyA1IDAgUiA3IDAgUiBdCj4+CmVuZG9iagozIDAgb2JqCjw8Ci9U"
+    "eXBlIC9DYXRhbG9nCi9QYWdlcyAyIDAgUgo+PgplbmRvYmoKNCAwIG9iago8PAovVHlwZSAvRm9udAovU3VidHlw"
+    "ZSAvVHlwZTEKL0Jhc2VGb250IC9IZWx2ZXRpY2EKPj4KZW5kb2JqCjUgMCBvYmoKPDwKL1R5cGUgL1BhZ2UKL1Jl"
+    "c291cmNlcyA8PAovRm9udCA8PAovRjEgNCAwIFIKPj4KPj4KL01lZGlhQm94IFsgMC4wIDAuMCA2MTIgNzkyIF0K"
+    "L1BhcmVudCAyIDAgUgovQ29udGVudHMgNiAwIFIKPj4KZW5kb2JqCjYgMCBvYmoKPDwKL0xlbmd0aCA5NQo+Pgpz"
+    "dHJlYW0KQlQgL0YxIDExIFRmIDcyIDcyMCBUZCAoQXNzZXNzbWVudDogcG5ldW1vbmlhLikgVGogMCAtMTQgVGQg"
+    "KFBsYW46IGFtb3hpY2lsbGluLikgVGogMCAtMTQgVGQgRVQKZW5kc3RyZWFtCmVuZG9iago3IDAgb2JqCjw8Ci9U"
+    "eXBlIC9QYWdlCi9SZXNvdXJjZXMgPDwKL0ZvbnQgPDwKL0YxIDQgMCBSCj4+Cj4+Ci9NZWRpYUJveCBbIDAuMCAw"
+    "LjAgNjEyIDc5MiBdCi9QYXJlbnQgMiAwIFIKL0NvbnRlbnRzIDggMCBSCj4+CmVuZG9iago4IDAgb2JqCjw8Ci9M"
+    "ZW5ndGggNjUKPj4Kc3RyZWFtCkJUIC9GMSAxMSBUZiA3MiA3MjAgVGQgKE5vIHJhc2ggYWZ0ZXIgcGVuaWNpbGxp"
+    "bi4pIFRqIDAgLTE0IFRkIEVUCmVuZHN0cmVhbQplbmRvYmoKeHJlZgowIDkKMDAwMDAwMDAwMCA2NTUzNSBmIAow"
+    "MDAwMDAwMDE1IDAwMDAwIG4gCjAwMDAwMDAwNTQgMDAwMDAgbiAKMDAwMDAwMDExOSAwMDAwMCBuIAowMDAwMDAw"
+    "MTY4IDAwMDAwIG4gCjAwMDAwMDAyMzggMDAwMDAgbiAKMDAwMDAwMDM3MCAwMDAwMCBuIAowMDAwMDAwNTE1IDAw"
+    "MDAwIG4gCjAwMDAwMDA2NDcgMDAwMDAgbiAKdHJhaWxlcgo8PAovU2l6ZSA5Ci9Sb290IDMgMCBSCi9JbmZvIDEg"
+    "MCBSCj4+CnN0YXJ0eHJlZgo3NjIKJSVFT0YK"
+)
+
 # MDM whose note is an RTF document in a Base64 ED value and an A-encoded one.
 VALID_HL7_ED = "\r".join(
     [
@@ -157,8 +177,28 @@ def test_mutated_rtf_attachment(body: bytes) -> None:
     check(json.dumps(resource).encode())
 
 
+@FAST
+@given(mutated(PDF_BODY))
+def test_mutated_pdf_attachment(body: bytes) -> None:
+    attachment = {"contentType": "application/pdf", "data": base64.b64encode(body).decode()}
+    resource = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "content": [{"attachment": attachment}],
+    }
+    check(json.dumps(resource).encode())
+
+
 def test_unmutated_bases_are_valid_notes() -> None:
     assert len(parse_message(VALID_HL7, SRC, SETTINGS)) == 1
     assert len(parse_message(VALID_FHIR, SRC, SETTINGS)) == 1
+    pdf = {"contentType": "application/pdf", "data": base64.b64encode(PDF_BODY).decode()}
+    pdf_doc = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "content": [{"attachment": pdf}],
+    }
+    [pdf_note] = parse_message(json.dumps(pdf_doc).encode(), SRC, SETTINGS)
+    assert pdf_note.text.startswith("Assessment: pneumonia.")
     [rtf_note] = parse_message(VALID_HL7_ED, SRC, SETTINGS)
     assert rtf_note.text == "HPI:café — А\nlinkNa|140|\n\nend\n\nmore"

@@ -24,11 +24,13 @@ import pydantic
 from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
 from streamproc.ingest.text import (
+    PDF_MEDIA_TYPE,
     PLAIN_MEDIA_TYPE,
     TEXT_MEDIA_TYPES,
     body_to_text,
     check_text_size,
     decode_body,
+    pdf_to_text,
     stable_id,
 )
 from streamproc.records import Coding, NoteEvent, SourceRef, sha256_hex
@@ -180,6 +182,8 @@ def _attachment_text(attachments: list[Any], path: str, settings: Settings) -> s
             )
         return None
     _, att, media, charset = best
+    if media == PDF_MEDIA_TYPE:
+        return pdf_to_text(att.data)
     body = decode_body(att.data, charset, f"{path} attachment", media=media)
     return body_to_text(body, media)
 

@@ -31,12 +31,14 @@ from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
 from streamproc.ingest.text import (
     HTML_MEDIA_TYPES,
+    PDF_MEDIA_TYPE,
     PLAIN_MEDIA_TYPE,
     RTF_MEDIA_TYPES,
     body_to_text,
     check_text_size,
     decode_body,
     normalize_newlines,
+    pdf_to_text,
     stable_id,
 )
 from streamproc.records import Coding, NoteEvent, SourceRef, sha256_hex
@@ -378,11 +380,14 @@ def _check_obx(seg: Segment, n: int) -> None:
 
 
 def _ed_media(seg: Segment, d: Delimiters) -> str | None:
-    """Media type of a textual encapsulated-data OBX (RTF, HTML, plain); None for PDF, images."""
+    """Media type of an encapsulated-data OBX we read (RTF, HTML, plain, PDF); None for images
+    and other binary data."""
     kind = component(seg, 5, d, 2).lower()
     subtype = component(seg, 5, d, 3).lower().rpartition("/")[2].removeprefix("x-")
     if subtype == "rtf":
         return RTF_MEDIA_TYPES[0]
+    if subtype == "pdf":
+        return PDF_MEDIA_TYPE
     if subtype in ("html", "xhtml", "xhtml+xml"):
         return HTML_MEDIA_TYPES[0]
     if subtype in ("plain", "txt", "text") or (kind in ("text", "tx") and not subtype):
@@ -412,6 +417,10 @@ def _encapsulated_text(segs: list[Segment], media: str, where: str, ctx: _Contex
     d = ctx.delims
     encoding = _ed_data(segs[0], d)[0]
     data = "".join(_ed_data(seg, d)[1] for seg in segs)
+    if not data.strip():
+        return ""  # a document announced without content (the shared samples' empty PDFs)
+    if encoding in ("", "A") and media == PDF_MEDIA_TYPE:
+        raise IngestError("hl7_bad_encoding", f"{where}: a PDF must be sent as Base64 or Hex")
     if encoding in ("", "A"):
         return body_to_text(unescape(data, d, ctx.codec), media)
     packed = _WHITESPACE.sub("", unescape(data, d))
@@ -432,6 +441,8 @@ def _encapsulated_text(segs: list[Segment], media: str, where: str, ctx: _Contex
         ) from None
     # MSH-18 names the message's character set; bytes under an unset one are read as UTF-8
     # (RTF falls back to its own default, Windows-1252).
+    if media == PDF_MEDIA_TYPE:
+        return pdf_to_text(raw)
     charset = None if ctx.codec == "utf-8" else ctx.codec
     return body_to_text(decode_body(raw, charset, where, media=media), media)
 

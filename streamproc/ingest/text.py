@@ -6,6 +6,7 @@ Kept free of format knowledge so both readers produce note text the same way.
 
 from __future__ import annotations
 
+import io
 import re
 from html.parser import HTMLParser
 
@@ -104,7 +105,9 @@ def html_to_text(html: str) -> str:
 PLAIN_MEDIA_TYPE = "text/plain"
 HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
 RTF_MEDIA_TYPES = ("text/rtf", "application/rtf")
-TEXT_MEDIA_TYPES = (PLAIN_MEDIA_TYPE, *HTML_MEDIA_TYPES, *RTF_MEDIA_TYPES)
+PDF_MEDIA_TYPE = "application/pdf"  # read for its text layer; last, as the least faithful
+TEXT_MEDIA_TYPES = (PLAIN_MEDIA_TYPE, *HTML_MEDIA_TYPES, *RTF_MEDIA_TYPES, PDF_MEDIA_TYPE)
+MAX_PDF_PAGES = 200
 RTF_DEFAULT_CODEC = "cp1252"  # RTF's own default (\ansicpg1252) for undeclared 8-bit bytes
 
 _FIELD_INSTRUCTION = re.compile(r"\\fldinst\{")
@@ -167,6 +170,39 @@ def rtf_to_text(rtf: str) -> str:
         ) from None
     lines = [line.rstrip() for line in normalize_newlines(plain).split("\n")]
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def pdf_to_text(raw: bytes) -> str:
+    """The text layer of a PDF note (EMRs print discharge summaries and reports to PDF).
+
+    ``pypdf`` reads it, within its own limits on decompressed stream sizes; the message size
+    limit bounds the input. A PDF with no text layer (a scan) is an error, not an empty note:
+    it is a clinical document this worker cannot read, and the dead-letter topic keeps it.
+    """
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError("pdf_encrypted", "PDF is encrypted with a password")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise IngestError(
+                "too_large", f"PDF has {len(reader.pages)} pages, over the limit of {MAX_PDF_PAGES}"
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except Exception as err:  # any failure of the parser on untrusted bytes
+        # pypdf raises its own errors but also ValueError, KeyError, TypeError... on broken files;
+        # the message names the type only, never the document's content.
+        raise IngestError("invalid_pdf", f"PDF could not be read ({type(err).__name__})") from None
+    lines = [line.rstrip() for line in normalize_newlines("\n\n".join(pages)).split("\n")]
+    text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    if not text.strip():
+        raise IngestError(
+            "pdf_no_text", "PDF has no text layer (a scanned image?); OCR is not done"
+        )
+    return text
 
 
 def decode_body(

@@ -1,15 +1,19 @@
-"""RTF notes and encapsulated (ED) text: what EMRs send besides plain TX lines and text/plain."""
+"""RTF and PDF notes, and encapsulated (ED) text: what EMRs send besides TX lines and text/plain."""
 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from streamproc.config import Settings
 from streamproc.ingest import IngestError, parse_message
-from streamproc.ingest.text import rtf_to_text
+from streamproc.ingest.text import pdf_to_text, rtf_to_text
 from streamproc.records import NoteEvent, SourceRef
 
 SRC = SourceRef(topic="notes.raw", partition=0, offset=11)
@@ -182,10 +186,10 @@ def test_hl7_ed_plain_text_and_html_beside_tx() -> None:
     )
 
 
-def test_hl7_ed_pdf_and_images_are_still_not_notes() -> None:
+def test_hl7_ed_images_and_binary_data_are_still_not_notes() -> None:
     raw = hl7(
-        f"OBX|1|ED|ECHO^Echo^L||^application^pdf^Base64^{b64('%PDF-1.4')}||||||F",
-        "OBX|2|ED|IMG^Image^L||^IM^JPEG^Base64^VGhpcyBpcyBhIEJhc2U2NCBzdHJpbmc=||||||F",
+        "OBX|1|ED|IMG^Image^L||^IM^JPEG^Base64^VGhpcyBpcyBhIEJhc2U2NCBzdHJpbmc=||||||F",
+        "OBX|2|ED|||App5^NS^Octet-stream^Base64^VGhpcyBpcyBhIEJhc2U2NCBzdHJpbmc=|",
     )
     assert parse_message(raw, SRC, SETTINGS) == []
 
@@ -202,3 +206,131 @@ def test_hl7_rtf_sent_as_tx_lines_is_read_as_rtf() -> None:
     lines = RTF_NOTE.replace("\\", "\\E\\").split("\n")
     obx = [f"OBX|{i}|TX|NOTE^Note^L|1|{line}||||||F" for i, line in enumerate(lines, start=1)]
     assert one(hl7(*obx)).text == RTF_TEXT
+
+
+# ---- PDF ----------------------------------------------------------------------------------------
+
+
+def make_pdf(*pages: list[str], compress: bool = False) -> bytes:
+    """A PDF whose pages carry the given lines as a Helvetica text layer (as EMR print-outs do)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    for lines in pages:
+        page = writer.add_blank_page(612, 792)
+        fonts = DictionaryObject({NameObject("/F1"): font})
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+        ops = " ".join(f"({line}) Tj 0 -14 Td" for line in lines)
+        stream = DecodedStreamObject()
+        stream.set_data(f"BT /F1 11 Tf 72 720 Td {ops} ET".encode("latin-1"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        if compress:
+            page.compress_content_streams()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+SUMMARY_PDF = make_pdf(
+    ["DISCHARGE SUMMARY", "Assessment: community-acquired pneumonia."],
+    ["Plan: amoxicillin 500 mg TID. No rash after penicillin."],
+    compress=True,
+)
+SUMMARY_TEXT = (
+    "DISCHARGE SUMMARY\nAssessment: community-acquired pneumonia.\n\n"
+    "Plan: amoxicillin 500 mg TID. No rash after penicillin."
+)
+
+
+def test_pdf_text_layer_is_the_note() -> None:
+    assert pdf_to_text(SUMMARY_PDF) == SUMMARY_TEXT
+
+
+def test_fhir_pdf_attachment_is_read_when_no_text_attachment_exists() -> None:
+    note = one(doc_ref({"contentType": "application/pdf", "data": b64(SUMMARY_PDF)}))
+    assert note.text == SUMMARY_TEXT
+    both = one(
+        doc_ref(
+            {"contentType": "application/pdf", "data": b64(SUMMARY_PDF)},
+            {"contentType": "text/plain", "data": b64("the plain copy")},
+        )
+    )
+    assert both.text == "the plain copy"
+
+
+def test_hl7_ed_pdf_is_read_and_an_empty_one_is_skipped() -> None:
+    note = one(
+        hl7(f"OBX|1|ED|DS^Discharge summary^L||^application^pdf^Base64^{b64(SUMMARY_PDF)}||||||F")
+    )
+    assert note.text == SUMMARY_TEXT
+    # The shared MDM samples announce a PDF with no data: nothing to read, nothing lost.
+    assert (
+        parse_message(hl7("OBX|1|ED|DS^Echo^L||^application^pdf^Base64^||||||F"), SRC, SETTINGS)
+        == []
+    )
+
+
+def test_scanned_broken_and_locked_pdfs_are_dead_lettered() -> None:
+    from pypdf import PdfWriter
+
+    scan = io.BytesIO()
+    blank = PdfWriter()
+    blank.add_blank_page(612, 792)  # no text layer, like a scanned page
+    blank.write(scan)
+    locked = io.BytesIO()
+    secret = PdfWriter(clone_from=io.BytesIO(SUMMARY_PDF))
+    secret.encrypt("open-sesame")
+    secret.write(locked)
+    cases = {
+        "pdf_no_text": scan.getvalue(),
+        "invalid_pdf": SUMMARY_PDF[: len(SUMMARY_PDF) // 2],
+        "pdf_encrypted": locked.getvalue(),
+    }
+    for code, raw in cases.items():
+        assert error(doc_ref({"contentType": "application/pdf", "data": b64(raw)})).code == code
+
+
+def test_pypdf_warnings_never_reach_the_log(tmp_path: Path) -> None:
+    # pypdf's warnings quote the bytes they stumble on: here "Mr Smith." of a broken text stream.
+    leaky = make_pdf(["Assessment: pneumonia in Mr Smith."]).replace(
+        b"Tj 0 -14 Td", b"Tj 0 -1<<4 Td"
+    )
+    path = tmp_path / "leaky.pdf"
+    path.write_bytes(leaky)
+    script = (
+        "import sys\n"
+        "from streamproc.logging import setup_logging\n"
+        "if sys.argv[2] == 'configured': setup_logging()\n"
+        "from streamproc.ingest.text import pdf_to_text\n"
+        "try:\n"
+        "    pdf_to_text(open(sys.argv[1], 'rb').read())\n"
+        "except Exception as err:\n"
+        "    print(type(err).__name__)\n"
+    )
+
+    def run(mode: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(path), mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stderr
+
+    assert "Smith" in run("bare")  # Python's last-resort handler prints pypdf's warning
+    assert "Smith" not in run("configured")  # the project's logging silences pypdf
+
+
+def test_hl7_pdf_must_be_encoded() -> None:
+    raw = hl7("OBX|1|ED|DS^Summary^L||^application^pdf^A^%PDF-1.4 text||||||F")
+    assert error(raw).code == "hl7_bad_encoding"
