@@ -407,3 +407,23 @@ def test_nursing_shorthand_is_no_effect() -> None:
 
     assert not _plausible_effect("VSS", set()) and not _plausible_effect("cont", set())
     assert _plausible_effect("hypotensive episode", set())
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "effect", "alerted"),
+    [
+        # W150, an ICU note: the allergy the son reported is on record, not a reaction now.
+        ("she has an allergy to sulfa drugs according to her son", "sulfa drugs", "allergy", False),
+        ("Patient allergic to codeine", "codeine", "allergic", False),
+        ("Allergies: PCN (hives), latex", "pcn", "hives", False),
+        ("Developed an allergic reaction to vancomycin", "vancomycin", "allergic reaction", True),
+        # A heading between the list and the finding ends the list.
+        ("Allergies: NKDA PRESENT HX: hypotensive after lasix", "lasix", "hypotensive", True),
+    ],
+)
+def test_allergies_on_record_are_not_alerted(
+    text: str, drug: str, effect: str, alerted: bool
+) -> None:
+    model = FakeModel([drug], [effect], {(drug, effect): 1.0})
+    out = AdeExtractor(model, require_evidence=False).extract(text, [(0, len(text))], [])
+    assert bool(out) is alerted

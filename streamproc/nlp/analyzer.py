@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 # "hx (+) for" / "history significant for" open a history list; "returned to normal BP after
 # dextrose" is a recovery, no reaction; 15: a bare "CA" takes the organ before it ("OVARIAN CA"),
 # pain as a neuro-exam stimulus ("withdraws to pain") and "cough and gag" (reflexes) are no
-# problems, "PRESENT HX:" is no history
-ANALYZER_VERSION = "analyzer-15"
+# problems, "PRESENT HX:" is no history; 16: an allergy on record ("an allergy to sulfa", an
+# "Allergies:" list) is no reaction to alert
+ANALYZER_VERSION = "analyzer-16"
 EntityUnit = Literal["sentence", "note"]
 
 

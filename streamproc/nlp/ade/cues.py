@@ -147,6 +147,29 @@ def is_indication(sentence: str, start: int, end: int, drug: tuple[int, int] | N
     return bool(after or _INDICATION_BEFORE.search(before))
 
 
+# A documented allergy is a record, not an event happening now: "she has an allergy to sulfa
+# drugs according to her son" alerted as sulfa -> "allergy"; "Allergies: PCN (hives)" lists a
+# reaction from the past. "Developed an allergic reaction to vancomycin" still reads as an event.
+_ALLERGY_WORD = re.compile(r"(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)", re.I)
+_TO = re.compile(r"\s*to\b", re.I)
+_HEADING = re.compile(r"\b[A-Za-z][A-Za-z /]{1,24}:")
+_ALLERGY_LIST = re.compile(
+    r"^\W*(?:drug\s+|medication\s+)?allerg(?:y|ies)\s*(?:[:\-]|list\b)", re.I
+)
+
+
+def is_allergy_record(sentence: str, start: int, end: int) -> bool:
+    """True when the effect at ``sentence[start:end]`` is an allergy on record, not a new
+    reaction: "allergy to" / "allergic to" a drug, or any finding in an "Allergies:" list."""
+    effect = sentence[start:end].strip(" .,;:()")
+    if _ALLERGY_WORD.fullmatch(effect) and _TO.match(sentence, end):
+        return True  # "an allergy to sulfa", "allergic to codeine"; not "allergic [reaction]"
+    listed = _ALLERGY_LIST.match(sentence)
+    # ... unless another heading opens between the list and the finding ("Allergies: NKDA
+    # PRESENT HX: hypotensive after lasix" read as one sentence).
+    return bool(listed) and not _HEADING.search(sentence[listed.end() : start])
+
+
 _CAUSE_BETWEEN = re.compile(r"\b(?:after|following|since|due\s+to|induced|caused\s+by)\b", re.I)
 _NEAR_CHARS = 25  # "on lisinopril", "treated with daily low-dose lisinopril"
 

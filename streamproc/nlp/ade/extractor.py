@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from streamproc.nlp.ade.cues import COMPOUND_CUES, causal_link, is_indication
+from streamproc.nlp.ade.cues import COMPOUND_CUES, causal_link, is_allergy_record, is_indication
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
@@ -177,6 +177,8 @@ class AdeExtractor:
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
                 drug_span = (drug.start - ss, drug.end - ss)
                 if is_indication(text[ss:se], effect.start - ss, effect.end - ss, drug_span):
+                    continue
+                if is_allergy_record(text[ss:se], effect.start - ss, effect.end - ss):
                     continue
                 if self.require_evidence and not _evidenced(text, ss, drug, effect, known):
                     continue
