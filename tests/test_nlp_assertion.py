@@ -55,6 +55,10 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("Tylenol ordered prn for pain.", "pain", "hypothetical"),
         ("Incision pain never totally resolved.", "Incision pain", "present"),
         ("He has not fully resolved his cellulitis.", "cellulitis", "present"),
+        # X150 (context-rules-13): the target of a prophylaxis is no finding
+        ("restart coumadin this evening for DVT proph(hx of DVT).", "DVT", "hypothetical"),
+        ("on sc heparin for dvt ppx", "dvt", "hypothetical"),
+        ("New DVT in left leg.", "DVT", "present"),
     ],
 )
 def test_categories(ctx: ContextAssertion, sentence: str, mention: str, expected: str) -> None:
