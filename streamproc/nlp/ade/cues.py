@@ -167,7 +167,7 @@ def is_allergy_record(sentence: str, start: int, end: int) -> bool:
     listed = _ALLERGY_LIST.match(sentence)
     # ... unless another heading opens between the list and the finding ("Allergies: NKDA
     # PRESENT HX: hypotensive after lasix" read as one sentence).
-    return bool(listed) and not _HEADING.search(sentence[listed.end() : start])
+    return listed is not None and not _HEADING.search(sentence[listed.end() : start])
 
 
 _CAUSE_BETWEEN = re.compile(r"\b(?:after|following|since|due\s+to|induced|caused\s+by)\b", re.I)
