@@ -334,3 +334,73 @@ def test_pypdf_warnings_never_reach_the_log(tmp_path: Path) -> None:
 def test_hl7_pdf_must_be_encoded() -> None:
     raw = hl7("OBX|1|ED|DS^Summary^L||^application^pdf^A^%PDF-1.4 text||||||F")
     assert error(raw).code == "hl7_bad_encoding"
+
+
+# ---- FHIR Binary in the same Bundle -------------------------------------------------------------
+
+
+def bundle(*entries: dict) -> bytes:
+    return json.dumps(
+        {"resourceType": "Bundle", "type": "collection", "entry": list(entries)}
+    ).encode()
+
+
+def reference_doc(url: str, content_type: str | None = "text/rtf") -> dict:
+    attachment = {"url": url} | ({"contentType": content_type} if content_type else {})
+    return {
+        "fullUrl": "urn:uuid:7d2b1f0e-0000-4000-8000-000000000001",
+        "resource": {
+            "resourceType": "DocumentReference",
+            "id": "doc-by-url",
+            "status": "current",
+            "subject": {"reference": "Patient/p-1"},
+            "content": [{"attachment": attachment}],
+        },
+    }
+
+
+def binary(rid: str, content_type: str, data: bytes, full_url: str | None = None) -> dict:
+    entry: dict = {
+        "resource": {
+            "resourceType": "Binary",
+            "id": rid,
+            "contentType": content_type,
+            "data": b64(data),
+        }
+    }
+    if full_url:
+        entry["fullUrl"] = full_url
+    return entry
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "Binary/rtf-1",  # relative reference
+        "https://ehr.example.org/fhir/R4/Binary/rtf-1",  # absolute, same id
+        "urn:uuid:0b0b0b0b-0000-4000-8000-000000000002",  # the entry's fullUrl
+    ],
+)
+def test_attachment_url_is_read_from_a_binary_of_the_same_bundle(url: str) -> None:
+    raw = bundle(
+        reference_doc(url),
+        binary(
+            "rtf-1", "text/rtf", RTF_NOTE.encode(), "urn:uuid:0b0b0b0b-0000-4000-8000-000000000002"
+        ),
+    )
+    assert one(raw).text == RTF_TEXT
+
+
+def test_binary_content_type_is_used_when_the_attachment_has_none() -> None:
+    raw = bundle(
+        reference_doc("Binary/pdf-1", None), binary("pdf-1", "application/pdf", SUMMARY_PDF)
+    )
+    assert one(raw).text == SUMMARY_TEXT
+
+
+def test_unresolved_url_and_bad_binary_are_dead_lettered() -> None:
+    missing = bundle(reference_doc("Binary/elsewhere"), binary("rtf-1", "text/rtf", b"x"))
+    assert error(missing).code == "attachment_url_unsupported"
+    broken = json.loads(bundle(reference_doc("Binary/rtf-1"), binary("rtf-1", "text/rtf", b"x")))
+    broken["entry"][1]["resource"]["data"] = "not*base64!"
+    assert error(json.dumps(broken).encode()).code == "invalid_base64"

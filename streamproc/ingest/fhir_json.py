@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate, repeat
 from operator import sub
@@ -127,6 +128,8 @@ def _raw_attachments(resource: dict[str, Any], root: str) -> Iterator[tuple[str,
             for i, item in enumerate(content):
                 if isinstance(item, dict) and isinstance(item.get("attachment"), dict):
                     yield f"{root}.content[{i}].attachment", item["attachment"]
+    elif resource.get("resourceType") == "Binary":
+        yield root, resource
     elif resource.get("resourceType") == "DiagnosticReport":
         forms = resource.get("presentedForm")
         if isinstance(forms, list):
@@ -160,31 +163,83 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
-def _attachment_text(attachments: list[Any], path: str, settings: Settings) -> str | None:
-    """Text of the best textual attachment; None when there is no textual attachment."""
-    best: tuple[int, Any, str, str | None] | None = None
+@dataclass(frozen=True)
+class _Binary:
+    """A Binary resource of the same Bundle, which an attachment may point at by ``url``."""
+
+    content_type: str | None
+    data: bytes
+
+
+_BINARY_REF = re.compile(r"(?:^|/)(Binary/[A-Za-z0-9\-.]{1,64})$")
+
+
+def _bundle_binaries(entries: list[Any], root: str) -> dict[str, _Binary]:
+    """Binary entries by the references that may name them: ``Binary/<id>`` and the fullUrl.
+
+    EHR exports often ship a DocumentReference whose attachment has only ``url: Binary/…``
+    with the document itself as a Binary entry of the same Bundle.
+    """
+    found: dict[str, _Binary] = {}
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Binary":
+            continue
+        binary = _validate(resource, f"{root}.entry[{i}].resource")
+        item = _Binary(binary.contentType, binary.data or b"")
+        if binary.id:
+            found[f"Binary/{binary.id}"] = item
+        if isinstance(entry.get("fullUrl"), str):
+            found[entry["fullUrl"]] = item
+    return found
+
+
+def _resolve(url: str, binaries: dict[str, _Binary]) -> _Binary | None:
+    if url in binaries:
+        return binaries[url]
+    relative = _BINARY_REF.search(url)  # "https://ehr.example.org/fhir/Binary/abc"
+    return binaries.get(relative.group(1)) if relative else None
+
+
+def _attachment_text(
+    attachments: list[Any], path: str, binaries: dict[str, _Binary] | None = None
+) -> str | None:
+    """Text of the best textual attachment; None when there is no textual attachment.
+
+    An attachment with only a ``url`` is read from a Binary of the same Bundle when it names
+    one; the worker never fetches a URL.
+    """
+    best: tuple[int, bytes, str, str | None] | None = None
     url_only = False
     for att in attachments:
         media, charset = _media_type(att.contentType)
+        data = att.data
+        if data is None and att.url:
+            binary = _resolve(att.url, binaries or {})
+            if binary is not None:
+                data = binary.data
+                if not att.contentType:
+                    media, charset = _media_type(binary.content_type)
         if media not in TEXT_MEDIA_TYPES:
             continue
-        if att.data is None:
+        if data is None:
             url_only = url_only or bool(att.url)
             continue
         rank = TEXT_MEDIA_TYPES.index(media)
         if best is None or rank < best[0]:
-            best = (rank, att, media, charset)
+            best = (rank, data, media, charset)
     if best is None:
         if url_only:
             raise IngestError(
                 "attachment_url_unsupported",
-                f"{path}: text attachment is only referenced by url; fetching is not supported",
+                f"{path}: text attachment is only referenced by url (no Binary of the same "
+                "Bundle has it); fetching is not supported",
             )
         return None
-    _, att, media, charset = best
+    _, data, media, charset = best
     if media == PDF_MEDIA_TYPE:
-        return pdf_to_text(att.data)
-    body = decode_body(att.data, charset, f"{path} attachment", media=media)
+        return pdf_to_text(data)
+    body = decode_body(data, charset, f"{path} attachment", media=media)
     return body_to_text(body, media)
 
 
@@ -211,6 +266,7 @@ def _note_from(
     full_url: str | None,
     source: SourceRef,
     settings: Settings,
+    binaries: dict[str, _Binary] | None = None,
 ) -> NoteEvent | None:
     if resource.status == "entered-in-error":  # retracted by the sender: never analyse it
         log.info("fhir resource entered in error", extra={"resource_type": rtype})
@@ -233,7 +289,7 @@ def _note_from(
             or (_as_datetime(period.start) if period is not None else None)
             or _as_datetime(resource.issued)
         )
-    text = _attachment_text(attachments, root, settings)
+    text = _attachment_text(attachments, root, binaries)
     if text is None or not text.strip():
         log.info("fhir resource has no text attachment", extra={"resource_type": rtype})
         return None
@@ -257,7 +313,13 @@ def _note_from(
 
 
 def _resource_notes(
-    obj: Any, root: str, full_url: str | None, source: SourceRef, settings: Settings, depth: int
+    obj: Any,
+    root: str,
+    full_url: str | None,
+    source: SourceRef,
+    settings: Settings,
+    depth: int,
+    binaries: dict[str, _Binary] | None = None,
 ) -> list[NoteEvent]:
     if not isinstance(obj, dict):
         raise IngestError("not_fhir_resource", f"{root} is not a JSON object")
@@ -276,7 +338,7 @@ def _resource_notes(
         log.info("fhir resource carries no note", extra={"resource_type": rtype})
         return []
     resource = _validate(obj, root)
-    note = _note_from(resource, rtype, root, full_url, source, settings)
+    note = _note_from(resource, rtype, root, full_url, source, settings, binaries)
     return [note] if note is not None else []
 
 
@@ -289,6 +351,7 @@ def _bundle_notes(
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise IngestError("fhir_invalid", f"{root}.entry: not a list")
+    binaries = _bundle_binaries(entries, root)
     notes: list[NoteEvent] = []
     for i, entry in enumerate(entries):
         path = f"{root}.entry[{i}]"
@@ -299,7 +362,13 @@ def _bundle_notes(
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
         notes.extend(
             _resource_notes(
-                entry["resource"], f"{path}.resource", full_url, source, settings, depth + 1
+                entry["resource"],
+                f"{path}.resource",
+                full_url,
+                source,
+                settings,
+                depth + 1,
+                binaries,
             )
         )
     return notes
