@@ -439,10 +439,10 @@ def _encapsulated_text(segs: list[Segment], media: str, where: str, ctx: _Contex
             "invalid_base64" if encoding == "BASE64" else "hl7_bad_encoding",
             f"{where}: ED data is not valid {encoding.title()}",
         ) from None
-    # MSH-18 names the message's character set; bytes under an unset one are read as UTF-8
-    # (RTF falls back to its own default, Windows-1252).
     if media == PDF_MEDIA_TYPE:
         return pdf_to_text(raw)
+    # MSH-18 names the message's character set; bytes under an unset one are read as UTF-8
+    # (RTF falls back to its own default, Windows-1252).
     charset = None if ctx.codec == "utf-8" else ctx.codec
     return body_to_text(decode_body(raw, charset, where, media=media), media)
 

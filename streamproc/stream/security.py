@@ -1,4 +1,4 @@
-"""Kafka client options for TLS and SASL, built once from ``Settings.kafka_security``.
+"""Kafka client options for TLS and SASL, built from ``Settings.kafka_security``.
 
 kafka-python (admin, ``send``, ``tail``, replay) and aiokafka (the publish ledger) take the same
 option names, so one mapping serves both; Faust takes the same facts as ``broker_credentials``.
