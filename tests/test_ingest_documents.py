@@ -91,6 +91,11 @@ def test_crafted_field_groups_do_not_stall_the_reader() -> None:
     assert rtf_to_text(crafted) == "Plan: rest."
 
 
+def test_rtf_table_rows_become_lines_of_cells() -> None:
+    rtf = r"{\rtf1\ansi\trowd\cellx1000\cellx2000 Na\cell 138\cell\row\trowd Cr\cell 1.1\cell\row}"
+    assert rtf_to_text(rtf) == "Na | 138\nCr | 1.1"
+
+
 def test_font_charsets_decide_how_bytes_decode() -> None:
     rtf = (
         r"{\rtf1\ansi{\fonttbl{\f0\fswiss\fcharset0 Arial;}{\f1\froman\fcharset204 Times;}}"

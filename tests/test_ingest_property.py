@@ -201,4 +201,4 @@ def test_unmutated_bases_are_valid_notes() -> None:
     [pdf_note] = parse_message(json.dumps(pdf_doc).encode(), SRC, SETTINGS)
     assert pdf_note.text.startswith("Assessment: pneumonia.")
     [rtf_note] = parse_message(VALID_HL7_ED, SRC, SETTINGS)
-    assert rtf_note.text == "HPI:café — А\nlinkNa|140|\n\nend\n\nmore"
+    assert rtf_note.text == "HPI:café — А\nlinkNa | 140\n\nend\n\nmore"

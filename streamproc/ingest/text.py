@@ -168,7 +168,12 @@ def rtf_to_text(rtf: str) -> str:
         raise IngestError(
             "invalid_rtf", f"RTF body could not be read ({type(err).__name__})"
         ) from None
-    lines = [line.rstrip() for line in normalize_newlines(plain).split("\n")]
+    # striprtf ends every table cell with "|": "Na|138|" reads as "Na | 138".
+    lines = [
+        " | ".join(c.strip() for c in line.rstrip().rstrip("|").split("|")) if "|" in line else line
+        for line in normalize_newlines(plain).split("\n")
+    ]
+    lines = [line.rstrip() for line in lines]
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
