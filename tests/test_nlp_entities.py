@@ -217,3 +217,27 @@ def test_neuro_exam_stimuli_and_reflexes_are_no_problems(text: str, kept: bool) 
         label="problem", start=start, end=start + len(word), text=text[start : start + len(word)]
     )
     assert (not_stimuli(text, [found]) == [found]) is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Cv- Hypotensive", "Hypotensive"),  # coded O26.50 (pregnancy) as one mention
+        ("Neuro - Pt anxious", "Pt anxious"),
+        ("Skin - Yeast infection", "Yeast infection"),
+        ("a- stemi", "stemi"),  # SOAP assessment
+        ("C-V- Hemodynamically stable", "Hemodynamically stable"),
+        ("A-fib", "A-fib"),  # no space after the dash: a word, not a heading
+        ("DM- TYPE 2", "DM- TYPE 2"),  # DM is the problem itself
+        ("gi- ", None),  # only a heading
+    ],
+)
+def test_inline_system_headings_are_cut_off(text: str, finding: str | None) -> None:
+    from streamproc.nlp.entities import without_inline_headings
+
+    note = f"Night shift. {text} overnight."
+    start = note.index(text)
+    entity = Entity(label="problem", start=start, end=start + len(text), text=text)
+    out = without_inline_headings(note, [entity])
+    assert [note[e.start : e.end] for e in out] == ([finding] if finding else [])
+    assert all(e.text == note[e.start : e.end] for e in out)

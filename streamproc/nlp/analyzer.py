@@ -28,6 +28,7 @@ from streamproc.nlp.entities import (
     outside,
     overlaps_any,
     to_entities,
+    without_inline_headings,
 )
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
@@ -54,7 +55,8 @@ log = logging.getLogger(__name__)
 # dextrose" is a recovery, no reaction; 15: a bare "CA" takes the organ before it ("OVARIAN CA"),
 # pain as a neuro-exam stimulus ("withdraws to pain") and "cough and gag" (reflexes) are no
 # problems, "PRESENT HX:" is no history; 16: an allergy on record ("an allergy to sulfa", an
-# "Allergies:" list) is no reaction to alert
+# "Allergies:" list) is no reaction to alert; an inline system heading ("Cv- Hypotensive") is cut
+# off the problem it was read with
 ANALYZER_VERSION = "analyzer-16"
 EntityUnit = Literal["sentence", "note"]
 
@@ -200,7 +202,7 @@ class Analyzer:
         )
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
-        found = not_stimuli(text, not_vaccine_targets(text, found))
+        found = not_stimuli(text, not_vaccine_targets(text, without_inline_headings(text, found)))
         found = outside(found, phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         ranges = [(e.start, e.end) for e in raw]

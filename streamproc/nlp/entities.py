@@ -347,6 +347,34 @@ def not_stimuli(text: str, entities: Sequence[Entity]) -> list[Entity]:
     return out
 
 
+# A nursing note's system heading written inline with a dash: "Cv- Hypotensive", "Neuro - Pt
+# anxious", "Skin - Yeast infection", "A- s/p cardiac arrest" (SOAP). The NER took heading and
+# finding as one problem, which then coded to nothing or to the wrong thing ("Cv- Hypotensive"
+# -> O26.50, pregnancy). The heading is cut off; what is left is the finding.
+_INLINE_HEADING = re.compile(
+    r"(?:neuro|neurologic|cv|c-v|cardiac|cardio|cardiovascular|hemodynamics|resp|respiratory"
+    r"|pulm|pulmonary|gi|gu|gi/gu|id|skin|integ|integument|endo|heme|renal|psych|social|ms"
+    r"|access|lines|ext|extremities|plan|assessment|[soap])\s*-+\s+",  # "A-fib" is no heading
+    re.IGNORECASE,
+)
+
+
+def without_inline_headings(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Problem entities that begin with an inline system heading keep only the finding after
+    it; one that is nothing but a heading ("gi- ") is dropped."""
+    out: list[Entity] = []
+    for e in entities:
+        heading = _INLINE_HEADING.match(e.text) if e.label == "problem" else None
+        if heading is None:
+            out.append(e)
+            continue
+        start = e.start + heading.end()
+        if start >= e.end or not any(c.isalpha() for c in text[start : e.end]):
+            continue
+        out.append(e.model_copy(update={"start": start, "text": text[start : e.end]}))
+    return out
+
+
 def overlaps_any(entity: Entity, marks: Sequence[tuple[int, int]]) -> bool:
     """Whether the entity overlaps one of ``marks`` (character ranges, end exclusive)."""
     return any(entity.start < end and start < entity.end for start, end in marks)

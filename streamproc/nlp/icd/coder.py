@@ -21,7 +21,7 @@ from streamproc.nlp.types import CodeCandidate
 
 # bump when query-side logic changes (part of the cache key); 3: organ + cancer word -> the
 # site's code; external causes never, perinatal codes only with a perinatal cue
-CODER_VERSION = "coder-3"
+CODER_VERSION = "coder-4"
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -52,6 +52,9 @@ _NEVER = frozenset({"V", "W", "X", "Y"})
 _ENCOUNTER_CUE = re.compile(r"encounter|screening|exam|visit|vaccin|immuniz|counsel|follow", re.I)
 _SIDE = re.compile(r"^(?:left|right|bilateral|bilat|b/l|l|r)\.?\s+")
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
+# "pt anxious", "patient remains hypotensive": the subject is not part of the finding. Used for
+# the direct rows only: "patient education" stripped would match "sex counseling" lexically.
+_PATIENT_PREFIX = re.compile(r"^(?:pt\.?|patient)(?:\s+(?:is|was|remains|became))?\s+", re.I)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class IcdCoder:
             or self.synonyms.direct.get(bare)
             or self.synonyms.direct.get(expanded)  # "resp failure" -> "respiratory failure"
             or self.synonyms.direct.get(_SIDE.sub("", expanded))  # "bilateral effusions"
+            or self.synonyms.direct.get(self.expand(_PATIENT_PREFIX.sub("", bare)))
             or site_code(expanded)
         )
         results: list[CodeCandidate] = []
