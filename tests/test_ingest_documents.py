@@ -409,3 +409,13 @@ def test_unresolved_url_and_bad_binary_are_dead_lettered() -> None:
     broken = json.loads(bundle(reference_doc("Binary/rtf-1"), binary("rtf-1", "text/rtf", b"x")))
     broken["entry"][1]["resource"]["data"] = "not*base64!"
     assert error(json.dumps(broken).encode()).code == "invalid_base64"
+
+
+def test_a_binary_no_attachment_uses_is_not_read() -> None:
+    # Like any entry no note needs: a broken image in the Bundle does not lose its note.
+    raw = json.loads(
+        bundle(reference_doc("Binary/rtf-1"), binary("rtf-1", "text/rtf", RTF_NOTE.encode()))
+    )
+    raw["entry"].append(binary("img-9", "image/jpeg", b"x"))
+    raw["entry"][-1]["resource"]["data"] = "not*base64!"
+    assert one(json.dumps(raw).encode()).text == RTF_TEXT

@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 NOTE_RESOURCES = frozenset({"DocumentReference", "DiagnosticReport"})
 LOINC = "http://loinc.org"
-# Attachment types read as notes, best first: text.TEXT_MEDIA_TYPES (plain, HTML, RTF); anything
-# else (PDF, images) is not a text note.
+# Attachment types read as notes, best first: text.TEXT_MEDIA_TYPES (plain, HTML, RTF, the text
+# layer of a PDF); anything else (images) is not a note.
 
 # A string literal; an unterminated one runs to the end of input, so a failed match never
 # rescans (``"\"\"\"...`` would otherwise make the scan quadratic).
@@ -163,15 +163,20 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+_BINARY_REF = re.compile(r"(?:^|/)(Binary/[A-Za-z0-9\-.]{1,64})$")
+
+
 @dataclass(frozen=True)
 class _Binary:
-    """A Binary resource of the same Bundle, which an attachment may point at by ``url``."""
+    """A Binary entry of the same Bundle, which an attachment may point at by ``url``; it is
+    validated only when an attachment uses it, like every other entry no note needs."""
 
-    content_type: str | None
-    data: bytes
+    resource: dict[str, Any]
+    path: str
 
-
-_BINARY_REF = re.compile(r"(?:^|/)(Binary/[A-Za-z0-9\-.]{1,64})$")
+    def content(self) -> tuple[str | None, bytes]:
+        binary = _validate(self.resource, self.path)
+        return binary.contentType, binary.data or b""
 
 
 def _bundle_binaries(entries: list[Any], root: str) -> dict[str, _Binary]:
@@ -185,10 +190,9 @@ def _bundle_binaries(entries: list[Any], root: str) -> dict[str, _Binary]:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or resource.get("resourceType") != "Binary":
             continue
-        binary = _validate(resource, f"{root}.entry[{i}].resource")
-        item = _Binary(binary.contentType, binary.data or b"")
-        if binary.id:
-            found[f"Binary/{binary.id}"] = item
+        item = _Binary(resource, f"{root}.entry[{i}].resource")
+        if isinstance(resource.get("id"), str):
+            found[f"Binary/{resource['id']}"] = item
         if isinstance(entry.get("fullUrl"), str):
             found[entry["fullUrl"]] = item
     return found
@@ -217,9 +221,9 @@ def _attachment_text(
         if data is None and att.url:
             binary = _resolve(att.url, binaries or {})
             if binary is not None:
-                data = binary.data
+                content_type, data = binary.content()
                 if not att.contentType:
-                    media, charset = _media_type(binary.content_type)
+                    media, charset = _media_type(content_type)
         if media not in TEXT_MEDIA_TYPES:
             continue
         if data is None:

@@ -1,5 +1,5 @@
-"""Text helpers shared by the HL7 and FHIR readers: document bodies (plain, HTML, RTF) to text,
-size checks, stable ids.
+"""Text helpers shared by the HL7 and FHIR readers: document bodies (plain, HTML, RTF, PDF) to
+text, size checks, stable ids.
 
 Kept free of format knowledge so both readers produce note text the same way.
 """
@@ -150,6 +150,13 @@ def _canonical_font_table(rtf: str) -> str:
     return f"{rtf[: start.start()]}{{\\fonttbl{entries}}}{rtf[end:]}"
 
 
+def _tidy(text: str) -> str:
+    """Converted text as notes are kept: LF line ends, no trailing blanks, at most one empty
+    line in a row, no empty lines at either end."""
+    lines = [line.rstrip() for line in normalize_newlines(text).split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
 def rtf_to_text(rtf: str) -> str:
     """Plain text of an RTF note: many EMRs keep notes as RTF and send them unchanged.
 
@@ -173,8 +180,7 @@ def rtf_to_text(rtf: str) -> str:
         " | ".join(c.strip() for c in line.rstrip().rstrip("|").split("|")) if "|" in line else line
         for line in normalize_newlines(plain).split("\n")
     ]
-    lines = [line.rstrip() for line in lines]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    return _tidy("\n".join(lines))
 
 
 def pdf_to_text(raw: bytes) -> str:
@@ -201,8 +207,7 @@ def pdf_to_text(raw: bytes) -> str:
         # pypdf raises its own errors but also ValueError, KeyError, TypeError... on broken files;
         # the message names the type only, never the document's content.
         raise IngestError("invalid_pdf", f"PDF could not be read ({type(err).__name__})") from None
-    lines = [line.rstrip() for line in normalize_newlines("\n\n".join(pages)).split("\n")]
-    text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    text = _tidy("\n\n".join(pages))
     if not text.strip():
         raise IngestError(
             "pdf_no_text", "PDF has no text layer (a scanned image?); OCR is not done"
