@@ -12,6 +12,7 @@ from dataclasses import dataclass
 NAME = "NAME"
 DATE = "DATE"
 AGE = "AGE"
+SAFE_HARBOR_MIN_AGE = 90  # ages above 89 are identifiers; younger ones carry clinical meaning
 PHONE = "PHONE"
 EMAIL = "EMAIL"
 URL = "URL"

@@ -20,14 +20,13 @@ from collections.abc import Sequence
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizers.date import DateRecognizer
-from streamproc.deid.types import AGE, DATE, LOCATION, NAME, PHONE, PhiSpan
+from streamproc.deid.types import AGE, DATE, LOCATION, NAME, PHONE, SAFE_HARBOR_MIN_AGE, PhiSpan
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _TIME_BEFORE = re.compile(r"(?:\bat|@|\bby)\s*$")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
 _MONTH_DAY = re.compile(r"\d{1,2}/\d{1,2}")
 _NUMBER = re.compile(r"\d+")
-SAFE_HARBOR_MIN_AGE = 90  # younger ages are not identifiers and carry clinical meaning
 
 
 def upper_share(text: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from streamproc.deid.detect.recognizer import Pattern, PatternRecognizer
-from streamproc.deid.types import AGE
+from streamproc.deid.types import AGE, SAFE_HARBOR_MIN_AGE
 
 
 class AgeRecognizer(PatternRecognizer):
@@ -23,4 +23,4 @@ class AgeRecognizer(PatternRecognizer):
 
     def validate_result(self, text: str, start: int, end: int, pattern: Pattern) -> bool | None:
         digits = "".join(ch for ch in text[start:end] if ch.isdigit())
-        return 90 <= int(digits) <= 125 or False
+        return SAFE_HARBOR_MIN_AGE <= int(digits) <= 125 or False
