@@ -85,6 +85,32 @@ class KafkaSecurity(BaseModel):
         return self.protocol in ("SSL", "SASL_SSL")
 
 
+class PatientIdentity(BaseModel):
+    """Which identifier keys a note's patient: one person must be one patient to the product
+    (one pseudonym, one date shift, one alert per drug and effect), and two people must never be
+    one (the second person's alert would be taken for a repeat and dropped).
+
+    An identifier counts with its namespace: the HL7 assigning authority (PID-3.4) or the FHIR
+    ``Identifier.system``. ``namespaces`` maps the names feeds use for one identifier domain to
+    one shared name, so that an MRN from the HL7 feed and the same MRN in a FHIR
+    ``subject.identifier`` (or the Bundle's Patient) key the same patient; the key ``""`` stands
+    for identifiers sent with no namespace. Without a mapping, FHIR notes keep the server's
+    logical id (``Patient/123``) and HL7 notes the first PID-3 identifier of a preferred type,
+    qualified by its assigning authority when it has one.
+    """
+
+    model_config = {"frozen": True}
+
+    namespaces: dict[str, str] = {}  # STREAMPROC_PATIENT_IDENTITY__NAMESPACES='{"HOSP": "hosp"}'
+    types: tuple[str, ...] = ("MR", "PI", "PT")  # identifier types preferred, in this order
+
+    @model_validator(mode="after")
+    def _named(self) -> PatientIdentity:
+        if any(not name.strip() for name in self.namespaces.values()):
+            raise ValueError("patient_identity.namespaces: a shared name may not be empty")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Secrets are ``SecretStr`` and never printed."""
 
@@ -109,6 +135,9 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(1_000_000, ge=1)
     max_json_depth: int = Field(64, ge=4)
     dedup_ttl_s: int = Field(7 * 24 * 3600, ge=1)
+
+    # Who a note is about (ingest/patient.py).
+    patient_identity: PatientIdentity = PatientIdentity()
 
     # De-identification.
     deid_secret: SecretStr = SecretStr("change-me-in-production")

@@ -78,6 +78,12 @@ class NoteEvent(BaseModel):
         None, description="Source document id (TXA-12, OBR-3, resource id)"
     )
     patient_ref: str | None = Field(None, description="Patient reference, e.g. Patient/123")
+    patient_namespace: str | None = Field(
+        None,
+        description="What patient_ref's id is unique within (an assigning authority, an "
+        "identifier system or the shared name settings give it); None for a FHIR logical id "
+        "and after de-identification, whose pseudonym already carries it",
+    )
     encounter_ref: str | None = None
     note_type: Coding | None = Field(None, description="LOINC document type where known")
     authored: datetime | None = None

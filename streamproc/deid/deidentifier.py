@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 _REF = re.compile(r"^(?P<type>[A-Za-z]+)/(?P<id>.+)$")
 
 
+def _scoped(value: str, namespace: str | None) -> str:
+    """An id within its namespace; a bare id stays as it is (the keys of before namespaces)."""
+    return f"{namespace}|{value}" if namespace else value
+
+
 class Deidentifier:
     """Implements ``streamproc.pipeline.Deidentifier``."""
 
@@ -50,20 +55,22 @@ class Deidentifier:
         self.version = version
 
     # ---- structured identifiers -------------------------------------------------------------
-    def pseudonym(self, kind: str, raw: str) -> str:
-        """Keyed pseudonym: same raw id -> same pseudonym, across notes and wire formats."""
+    def pseudonym(self, kind: str, raw: str, namespace: str | None = None) -> str:
+        """Keyed pseudonym: same raw id (in the same namespace) -> same pseudonym, across notes
+        and wire formats."""
         m = _REF.match(raw)
         rtype, rid = (m.group("type"), m.group("id")) if m else ("", raw)
-        fake = self.codebook.hkey("ref", kind, rid.strip())[:24]
+        rid = _scoped(rid.strip(), namespace)
+        fake = self.codebook.hkey("ref", kind, rid)[:24]
         out = f"{rtype}/{fake}" if rtype else fake
-        self.codebook.remember("ref", out, raw)
+        self.codebook.remember("ref", out, _scoped(raw, namespace))
         return out
 
     def patient_key(self, note: NoteEvent) -> str:
         if note.patient_ref:
             m = _REF.match(note.patient_ref)
             pid = m.group("id") if m else note.patient_ref
-            return self.codebook.hkey("patient", pid.strip())
+            return self.codebook.hkey("patient", _scoped(pid.strip(), note.patient_namespace))
         # no patient: the note is its own scope (consistent within the note only)
         return self.codebook.hkey("note", note.event_id)
 
@@ -97,9 +104,10 @@ class Deidentifier:
         offset = ctx.date_offset
         update: dict[str, object] = {
             "text": text,
-            "patient_ref": self.pseudonym("patient", note.patient_ref)
+            "patient_ref": self.pseudonym("patient", note.patient_ref, note.patient_namespace)
             if note.patient_ref
             else None,
+            "patient_namespace": None,  # the pseudonym carries it
             "encounter_ref": self.pseudonym("encounter", note.encounter_ref)
             if note.encounter_ref
             else None,

@@ -14,16 +14,22 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate, repeat
 from operator import sub
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 
 from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
+from streamproc.ingest.patient import (
+    PatientIdentifier,
+    PatientKey,
+    choose_patient,
+    fhir_identifiers,
+)
 from streamproc.ingest.text import (
     PDF_MEDIA_TYPE,
     PLAIN_MEDIA_TYPE,
@@ -42,6 +48,7 @@ except ImportError:  # pragma: no cover - older releases are R4 at the top level
     from fhir.resources import get_fhir_model_class
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 NOTE_RESOURCES = frozenset({"DocumentReference", "DiagnosticReport"})
 LOINC = "http://loinc.org"
@@ -163,7 +170,7 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
-_BINARY_REF = re.compile(r"(?:^|/)(Binary/[A-Za-z0-9\-.]{1,64})$")
+_LOCAL_REF = re.compile(r"(?:^|/)((?:Binary|Patient)/[A-Za-z0-9\-.]{1,64})$")
 
 
 @dataclass(frozen=True)
@@ -179,34 +186,56 @@ class _Binary:
         return binary.contentType, binary.data or b""
 
 
-def _bundle_binaries(entries: list[Any], root: str) -> dict[str, _Binary]:
-    """Binary entries by the references that may name them: ``Binary/<id>`` and the fullUrl.
+@dataclass
+class _BundleIndex:
+    """Entries of a Bundle that a note's resource may point at, by every reference that may name
+    them (``Binary/<id>``, an absolute URL ending so, the entry's fullUrl).
 
-    EHR exports often ship a DocumentReference whose attachment has only ``url: Binary/…``
-    with the document itself as a Binary entry of the same Bundle.
+    EHR exports ship a DocumentReference whose attachment has only ``url: Binary/…`` with the
+    document as a Binary of the same Bundle, and the Patient it is about beside it, whose
+    identifiers (the MRN) are what links the note to the same patient in other feeds.
     """
-    found: dict[str, _Binary] = {}
-    for i, entry in enumerate(entries):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or resource.get("resourceType") != "Binary":
-            continue
-        item = _Binary(resource, f"{root}.entry[{i}].resource")
-        if isinstance(resource.get("id"), str):
-            found[f"Binary/{resource['id']}"] = item
-        if isinstance(entry.get("fullUrl"), str):
-            found[entry["fullUrl"]] = item
-    return found
+
+    binaries: dict[str, _Binary] = field(default_factory=dict)
+    patients: dict[str, list[PatientIdentifier]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entries: list[Any], root: str) -> _BundleIndex:
+        index = cls()
+        for i, entry in enumerate(entries):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict):
+                continue
+            rtype = resource.get("resourceType")
+            names = [entry["fullUrl"]] if isinstance(entry.get("fullUrl"), str) else []
+            if isinstance(resource.get("id"), str):
+                names.append(f"{rtype}/{resource['id']}")
+            if rtype == "Binary":
+                index.binaries.update(
+                    dict.fromkeys(names, _Binary(resource, f"{root}.entry[{i}].resource"))
+                )
+            elif rtype == "Patient":
+                index.patients.update(
+                    dict.fromkeys(names, fhir_identifiers(resource.get("identifier")))
+                )
+        return index
+
+    def binary(self, url: str) -> _Binary | None:
+        return _lookup(self.binaries, url)
+
+    def patient_identifiers(self, reference: str) -> list[PatientIdentifier]:
+        return _lookup(self.patients, reference) or []
 
 
-def _resolve(url: str, binaries: dict[str, _Binary]) -> _Binary | None:
-    if url in binaries:
-        return binaries[url]
-    relative = _BINARY_REF.search(url)  # "https://ehr.example.org/fhir/Binary/abc"
-    return binaries.get(relative.group(1)) if relative else None
+def _lookup(found: dict[str, _T], reference: str) -> _T | None:
+    if reference in found:
+        return found[reference]
+    relative = _LOCAL_REF.search(reference)  # "https://ehr.example.org/fhir/Binary/abc"
+    return found.get(relative.group(1)) if relative else None
 
 
 def _attachment_text(
-    attachments: list[Any], path: str, binaries: dict[str, _Binary] | None = None
+    attachments: list[Any], path: str, bundle: _BundleIndex | None = None
 ) -> str | None:
     """Text of the best textual attachment; None when there is no textual attachment.
 
@@ -219,7 +248,7 @@ def _attachment_text(
         media, charset = _media_type(att.contentType)
         data = att.data
         if data is None and att.url:
-            binary = _resolve(att.url, binaries or {})
+            binary = bundle.binary(att.url) if bundle is not None else None
             if binary is not None:
                 content_type, data = binary.content()
                 if not att.contentType:
@@ -259,6 +288,18 @@ def _ref(reference: Any) -> str | None:
     return getattr(reference, "reference", None) or None
 
 
+def _patient(subject: Any, bundle: _BundleIndex | None, settings: Settings) -> PatientKey | None:
+    """The note's patient key: ``subject.identifier`` and the identifiers of the Patient entry
+    the subject points at in the same Bundle, by ``settings.patient_identity``."""
+    if subject is None:
+        return None
+    identifiers = fhir_identifiers(subject.identifier) if subject.identifier else []
+    logical = _ref(subject)
+    if logical and bundle is not None:
+        identifiers += bundle.patient_identifiers(logical)
+    return choose_patient(identifiers, logical, settings.patient_identity)
+
+
 def _as_datetime(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
@@ -270,7 +311,7 @@ def _note_from(
     full_url: str | None,
     source: SourceRef,
     settings: Settings,
-    binaries: dict[str, _Binary] | None = None,
+    bundle: _BundleIndex | None = None,
 ) -> NoteEvent | None:
     if resource.status == "entered-in-error":  # retracted by the sender: never analyse it
         log.info("fhir resource entered in error", extra={"resource_type": rtype})
@@ -293,7 +334,7 @@ def _note_from(
             or (_as_datetime(period.start) if period is not None else None)
             or _as_datetime(resource.issued)
         )
-    text = _attachment_text(attachments, root, binaries)
+    text = _attachment_text(attachments, root, bundle)
     if text is None or not text.strip():
         log.info("fhir resource has no text attachment", extra={"resource_type": rtype})
         return None
@@ -301,13 +342,15 @@ def _note_from(
     content_hash = sha256_hex(text)
     version = resource.meta.versionId if resource.meta is not None else None
     identity = resource.id or full_url
+    patient = _patient(resource.subject, bundle, settings)
     return NoteEvent(
         event_id=stable_id("fhir", rtype, identity, version, None if identity else content_hash),
         source=source,
         message_format="fhir",
         message_type=rtype,
         document_id=resource.id or full_url,
-        patient_ref=_ref(resource.subject),
+        patient_ref=patient.ref if patient else None,
+        patient_namespace=patient.namespace if patient else None,
         encounter_ref=encounter,
         note_type=note_type,
         authored=authored,
@@ -323,7 +366,7 @@ def _resource_notes(
     source: SourceRef,
     settings: Settings,
     depth: int,
-    binaries: dict[str, _Binary] | None = None,
+    bundle: _BundleIndex | None = None,
 ) -> list[NoteEvent]:
     if not isinstance(obj, dict):
         raise IngestError("not_fhir_resource", f"{root} is not a JSON object")
@@ -342,7 +385,7 @@ def _resource_notes(
         log.info("fhir resource carries no note", extra={"resource_type": rtype})
         return []
     resource = _validate(obj, root)
-    note = _note_from(resource, rtype, root, full_url, source, settings, binaries)
+    note = _note_from(resource, rtype, root, full_url, source, settings, bundle)
     return [note] if note is not None else []
 
 
@@ -355,7 +398,7 @@ def _bundle_notes(
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise IngestError("fhir_invalid", f"{root}.entry: not a list")
-    binaries = _bundle_binaries(entries, root)
+    index = _BundleIndex.of(entries, root)
     notes: list[NoteEvent] = []
     for i, entry in enumerate(entries):
         path = f"{root}.entry[{i}]"
@@ -372,7 +415,7 @@ def _bundle_notes(
                 source,
                 settings,
                 depth + 1,
-                binaries,
+                index,
             )
         )
     return notes

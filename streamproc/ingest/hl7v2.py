@@ -29,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from streamproc.config import Settings
 from streamproc.ingest.errors import IngestError
+from streamproc.ingest.patient import PatientIdentifier, PatientKey, choose_patient
 from streamproc.ingest.text import (
     HTML_MEDIA_TYPES,
     PDF_MEDIA_TYPE,
@@ -481,11 +482,37 @@ def _text_of(obx: list[Segment], ctx: _Context) -> str:
     return text if text.strip() else ""
 
 
-def _refs(pid: Segment | None, pv1: Segment | None, d: Delimiters) -> tuple[str | None, str | None]:
+def _identifier(cx: str, d: Delimiters) -> PatientIdentifier | None:
+    """One CX value (``id^check^scheme^authority^type``; authority ``ns&universal-id&type``)."""
+    comps = cx.split(d.component)
+    value = unescape(comps[0].split(d.subcomponent)[0], d).strip()
+    if not value:
+        return None
+    hd = [unescape(p, d).strip() for p in comps[3].split(d.subcomponent)] if len(comps) > 3 else []
+    systems = [p for p in hd[:2] if p]
+    if len(hd) > 2 and hd[1] and hd[2].upper() == "ISO":
+        systems.append(f"urn:oid:{hd[1]}")
+    kind = unescape(comps[4].split(d.subcomponent)[0], d).strip() if len(comps) > 4 else ""
+    return PatientIdentifier(value, tuple(systems), kind)
+
+
+def _patient_identifiers(pid: Segment, d: Delimiters) -> list[PatientIdentifier]:
+    """PID-3 (all repetitions), else the legacy PID-2 external id."""
+    for n in (3, 2):
+        found = [i for cx in raw_field(pid, n).split(d.repetition) if (i := _identifier(cx, d))]
+        if found:
+            return found
+    return []
+
+
+def _refs(
+    pid: Segment | None, pv1: Segment | None, ctx: _Context
+) -> tuple[PatientKey | None, str | None]:
+    d = ctx.delims
     patient = None
     if pid is not None:
-        pat_id = component(pid, 3, d) or component(pid, 2, d)
-        patient = f"Patient/{pat_id}" if pat_id else None
+        policy = ctx.settings.patient_identity
+        patient = choose_patient(_patient_identifiers(pid, d), None, policy)
     encounter = None
     if pv1 is not None:
         visit = component(pv1, 19, d)
@@ -509,14 +536,15 @@ def _note(
     control_id = component(ctx.msh, 10, ctx.delims)
     # Without a control id or document id, the content is the only stable identity left.
     fallback = content_hash if not (control_id or document_id) else None
-    patient, encounter = _refs(pid, pv1, ctx.delims)
+    patient, encounter = _refs(pid, pv1, ctx)
     return NoteEvent(
         event_id=stable_id("hl7v2", facility, control_id, document_id, index, fallback),
         source=ctx.source,
         message_format="hl7v2",
         message_type=ctx.message_type,
         document_id=document_id or None,
-        patient_ref=patient,
+        patient_ref=patient.ref if patient else None,
+        patient_namespace=patient.namespace if patient else None,
         encounter_ref=encounter,
         note_type=note_type,
         authored=authored,
