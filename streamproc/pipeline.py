@@ -45,6 +45,15 @@ class ResourceBuilder(Protocol):
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]: ...
 
 
+class Lifecycle(Protocol):
+    """Settles a note against what earlier versions of its document published: withdraws what
+    no longer holds (retracted or replaced documents), holds back superseded versions."""
+
+    def settle(
+        self, note: NoteEvent, analysis: NoteAnalysis | None, built: list[OutMessage]
+    ) -> list[OutMessage]: ...
+
+
 @dataclass
 class IngestOutcome:
     outputs: list[OutMessage] = field(default_factory=list)
@@ -64,6 +73,7 @@ class Pipeline:
     deidentifier: Deidentifier | None = None
     analyzer: ClinicalAnalyzer | None = None
     builders: Sequence[ResourceBuilder] = ()
+    lifecycle: Lifecycle | None = None
     on_event: Callable[[str, str], None] = lambda kind, topic: None  # metrics hook
 
     # ---- stage 1: raw -> notes.deid -------------------------------------------------------
@@ -107,7 +117,10 @@ class Pipeline:
         """Record the state the builders asked for, once these outputs were acknowledged."""
         for out in outputs:
             for key, value, ttl_s in out.marks:
-                self.store.set(key, value, ttl_s=ttl_s)
+                if value is None:
+                    self.store.delete(key)
+                else:
+                    self.store.set(key, value, ttl_s=ttl_s)
 
     def mark_done(self, keys: Sequence[str]) -> None:
         """Record that these notes' outputs were published (call after the broker acked)."""
@@ -116,28 +129,60 @@ class Pipeline:
 
     # ---- stage 2: notes.deid -> FHIR topics ----------------------------------------------
     def analyze(self, notes: Sequence[NoteEvent]) -> list[OutMessage]:
-        """Run the models on a batch of de-identified notes and build resources. Never raises."""
+        """Run the models on a batch of de-identified notes and build resources. Never raises.
+
+        A retracted document (``document_status`` entered-in-error) is not analysed: it only
+        withdraws what its earlier versions published (``lifecycle``)."""
         if self.analyzer is None or not notes:
             return []
         started = time.perf_counter()
+        current = [n for n in notes if n.document_status == "current"]
         try:
-            analyses = self.analyzer.analyze_batch(notes)
+            results = list(self.analyzer.analyze_batch(current)) if current else []
+            if len(results) != len(current):
+                raise ValueError(f"{len(results)} analyses for {len(current)} notes")
         except Exception as err:
             log.exception("nlp batch failed", extra={"notes": len(notes)})
             return [self._dlq_note("nlp_failed", type(err).__name__, n, "nlp") for n in notes]
+        analyses = iter(results)
         outputs: list[OutMessage] = []
-        for note, analysis in zip(notes, analyses, strict=True):
-            for builder in self.builders:
-                try:
-                    outputs.extend(builder.build(note, analysis))
-                except Exception as err:
-                    log.exception("fhir build failed", extra={"event_id": note.event_id})
-                    outputs.append(self._dlq_note("fhir_invalid", str(err)[:500], note, "fhir"))
+        for note in notes:
+            analysis = next(analyses) if note.document_status == "current" else None
+            built, failed = self._build(note, analysis) if analysis is not None else ([], False)
+            if self.lifecycle is not None and not failed:
+                built = self._settle(self.lifecycle, note, analysis, built)
+            outputs.extend(built)
         log.debug(
             "analyzed",
             extra={"notes": len(notes), "ms": round((time.perf_counter() - started) * 1e3, 1)},
         )
         return outputs
+
+    def _build(self, note: NoteEvent, analysis: NoteAnalysis) -> tuple[list[OutMessage], bool]:
+        """Every builder's resources for one note; (outputs, whether a builder failed)."""
+        built: list[OutMessage] = []
+        failed = False
+        for builder in self.builders:
+            try:
+                built.extend(builder.build(note, analysis))
+            except Exception as err:
+                log.exception("fhir build failed", extra={"event_id": note.event_id})
+                built.append(self._dlq_note("fhir_invalid", str(err)[:500], note, "fhir"))
+                failed = True
+        return built, failed
+
+    def _settle(
+        self,
+        lifecycle: Lifecycle,
+        note: NoteEvent,
+        analysis: NoteAnalysis | None,
+        built: list[OutMessage],
+    ) -> list[OutMessage]:
+        try:
+            return lifecycle.settle(note, analysis, built)
+        except Exception as err:
+            log.exception("lifecycle failed", extra={"event_id": note.event_id})
+            return [*built, self._dlq_note("lifecycle_failed", type(err).__name__, note, "fhir")]
 
     # ---- in-process run: both stages ---------------------------------------------------------
     def process(self, raw: bytes, source: SourceRef) -> list[OutMessage]:

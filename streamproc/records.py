@@ -77,6 +77,18 @@ class NoteEvent(BaseModel):
     document_id: str | None = Field(
         None, description="Source document id (TXA-12, OBR-3, resource id)"
     )
+    document_status: Literal["current", "entered-in-error"] = Field(
+        default="current",
+        description="entered-in-error: the sender retracted this document (FHIR status, HL7 "
+        "MDM^T11 or TXA-19 CA); the text is empty and what was published from the document "
+        "is withdrawn",
+    )
+    replaces: str | None = Field(
+        default=None,
+        description="Id of the document this one replaces (HL7 T09/T10 TXA-13, FHIR relatesTo "
+        "replaces): what the replaced document published and this one no longer supports is "
+        "withdrawn",
+    )
     patient_ref: str | None = Field(None, description="Patient reference, e.g. Patient/123")
     patient_namespace: str | None = Field(
         None,
@@ -141,6 +153,7 @@ class OutMessage(BaseModel):
     topic: Literal["raw", "deid", "conditions", "adverse_events", "dlq"]
     key: str
     value: dict
-    # State to record only once the broker acknowledged this message: (store key, value, ttl_s).
-    # Recording it earlier would turn a failed publish into a lost alert.
-    marks: tuple[tuple[str, str, int], ...] = ()
+    # State to record only once the broker acknowledged this message: (store key, value, ttl_s);
+    # a value of None deletes the key. Recording it earlier would turn a failed publish into a
+    # lost alert.
+    marks: tuple[tuple[str, str | None, int], ...] = ()

@@ -122,8 +122,11 @@ def _condition_schema() -> dict[str, Any]:
         {"id": _ID, "subject": _REFERENCE, "code": _CODEABLE},
     )
     schema["description"] = (
-        "One coded problem found in a de-identified note. Deterministic id (same note and "
-        "finding -> same id), so redelivery is an idempotent upsert. Record key: the id."
+        "One coded problem found in a de-identified note. Deterministic id (same document and "
+        "code -> same id), so redelivery, replay and a corrected version of the document are "
+        "idempotent upserts. A Condition whose verificationStatus is 'entered-in-error' "
+        "withdraws the one of that id: its document was retracted by the sender, or replaced by "
+        "a version that no longer supports it. Record key: the id."
     )
     return schema
 
@@ -146,7 +149,10 @@ def _adverse_event_schema() -> dict[str, Any]:
         "A drug -> adverse effect finding as a FHIR R4B AdverseEvent: actuality 'actual' "
         "(potential findings only when enabled), the suspect drug as a contained Medication, "
         "evidence offsets into the de-identified note in an extension. One alert per patient, "
-        "drug and effect; deterministic id (same finding -> same id). Record key: the subject "
+        "drug and effect; deterministic id (same finding -> same id). An AdverseEvent with the "
+        "modifierExtension http://hl7.org/fhir/5.0/StructureDefinition/"
+        "extension-AdverseEvent.status = 'entered-in-error' withdraws the alert of that id: no "
+        "document still reports the finding (retracted or replaced). Record key: the subject "
         "reference (keeps one patient's alerts in order), else the id."
     )
     return schema

@@ -108,15 +108,20 @@ def test_resource_content() -> None:
     assert all(a["extension"][1]["valueCoding"]["userSelected"] is False for a in alternatives)
 
 
-def test_ids_are_deterministic() -> None:
+def test_ids_are_deterministic_per_document_and_code() -> None:
+    """Redelivery, replay and a corrected version of the same document overwrite the document's
+    Condition for a code; another document or another code is another Condition."""
     a = analysis(entity("CHF", "present"))
     first = ConditionBuilder().build(note(), a)[0].value["id"]
     again = ConditionBuilder().build(note(), a)[0].value["id"]
     assert first == again
-    other_span = ConditionBuilder().build(note(), analysis(entity("CHF", "present", 1)))
-    assert other_span[0].value["id"] != first
-    other_note = ConditionBuilder().build(note("ev-2"), a)
-    assert other_note[0].value["id"] != first
+    moved = ConditionBuilder().build(note("ev-2"), analysis(entity("CHF", "present", 1)))
+    assert moved[0].value["id"] == first  # version 2 of doc-1, the mention moved: overwritten
+    other_doc = ConditionBuilder().build(note().model_copy(update={"document_id": "doc-2"}), a)
+    assert other_doc[0].value["id"] != first
+    no_doc = [note(e).model_copy(update={"document_id": None}) for e in ("ev-1", "ev-2")]
+    ids = {ConditionBuilder().build(n, a)[0].value["id"] for n in no_doc}
+    assert len(ids) == 2 and first not in ids  # without a document, each note is its own
     assert deterministic_id("a", 1, 2, "X") != deterministic_id("a", 1, 2, "Y")
 
 

@@ -163,11 +163,35 @@ def test_ndjson_line_with_trailing_newline_and_bom() -> None:
     assert len(parse_message(raw, SRC, SETTINGS)) == 1
 
 
-def test_entered_in_error_is_skipped() -> None:
-    assert parse(doc_ref(status="entered-in-error")) == []
+def test_entered_in_error_is_a_retraction_never_read() -> None:
+    """Only the identity travels: the text of a retracted document is never analysed."""
+    (note,) = parse(doc_ref(status="entered-in-error"))
+    assert (note.document_status, note.document_id, note.text) == ("entered-in-error", "doc-1", "")
+    assert note.patient_ref == "Patient/p-1"
+    (current,) = parse(doc_ref())
+    assert current.event_id != note.event_id and current.document_status == "current"
+    (note,) = parse(doc_ref(docStatus="entered-in-error"))
+    assert note.document_status == "entered-in-error"
     report = diag_report()
     report["status"] = "entered-in-error"
-    assert parse(report) == []
+    (note,) = parse(report)
+    assert (note.document_status, note.document_id) == ("entered-in-error", "dr-1")
+    anonymous = doc_ref(status="entered-in-error")
+    del anonymous["id"]
+    assert parse(anonymous) == []  # nothing names what to withdraw
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["DocumentReference/doc-0", "https://ehr.example/fhir/DocumentReference/doc-0", "doc-0"],
+)
+def test_relates_to_replaces_names_the_replaced_document(target: str) -> None:
+    relation = [{"code": "appends", "target": {"reference": "DocumentReference/x"}},
+                {"code": "replaces", "target": {"reference": target}}]  # fmt: skip
+    (note,) = parse(doc_ref(relatesTo=relation))
+    assert note.replaces == "doc-0"
+    (plain,) = parse(doc_ref())
+    assert plain.replaces is None
 
 
 def test_diagnostic_report_effective_period() -> None:

@@ -77,7 +77,7 @@ class Deidentifier:
     @staticmethod
     def _literal_ids(note: NoteEvent) -> list[str]:
         out = []
-        for raw in (note.patient_ref, note.encounter_ref, note.document_id):
+        for raw in (note.patient_ref, note.encounter_ref, note.document_id, note.replaces):
             if not raw:
                 continue
             m = _REF.match(raw)
@@ -114,6 +114,7 @@ class Deidentifier:
             "document_id": self.pseudonym("document", note.document_id)
             if note.document_id
             else None,
+            "replaces": self.pseudonym("document", note.replaces) if note.replaces else None,
             "authored": note.authored + timedelta(days=offset) if note.authored else None,
             "content_hash": hmac.new(
                 self.codebook.digest("content-hash-key"), text.encode("utf-8"), hashlib.sha256

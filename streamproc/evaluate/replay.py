@@ -25,6 +25,7 @@ from typing import Any
 
 from streamproc.config import KafkaSecurity
 from streamproc.evaluate.metrics import prf
+from streamproc.fhir.lifecycle import is_withdrawal
 from streamproc.ingest import IngestError, parse_message
 from streamproc.pipeline import Pipeline
 from streamproc.records import NoteEvent, OutMessage, SourceRef
@@ -190,8 +191,11 @@ def run_replay(pipeline: Pipeline, messages: Iterable[ReplayMessage]) -> list[Do
 
 
 def _collect(outputs: Sequence[OutMessage], doc: DocumentResult) -> None:
-    """Reduce one note's published resources to comparable codes and drug/effect pairs."""
+    """Reduce one note's published resources to comparable codes and drug/effect pairs
+    (withdrawals of what an earlier version published are no predictions of this note)."""
     for out in outputs:
+        if is_withdrawal(out.value):
+            continue
         if out.topic == "conditions":
             codings = out.value.get("code", {}).get("coding", [])
             top = next((c for c in codings if c.get("system") == ICD_SYSTEM), None)

@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from streamproc.fhir.common import MIN_CODE_SCORE, document_reference, iso, model_meta, reference
@@ -93,17 +94,42 @@ class AdverseEventBuilder:
         # so one batch or a quick re-send does not alert twice. Bounded: oldest forgotten first.
         self._in_flight: OrderedDict[str, None] = OrderedDict()
 
-    def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
-        out: list[OutMessage] = []
+    def _qualifying(
+        self, note: NoteEvent, analysis: NoteAnalysis
+    ) -> Iterator[tuple[AdeRelation, str]]:
+        """(relation, finding digest) for each finding of the note that clears the alert bar."""
         patient = note.patient_ref or f"unknown-patient:{note.document_id or note.event_id}"
         for rel in analysis.relations:
             if rel.score < self.min_score:
                 continue
             if rel.actuality != "actual" and not self.include_potential:
                 continue
-            digest = finding_digest(self._secret, patient, drug_name(rel), effect_name(rel))
+            yield rel, finding_digest(self._secret, patient, drug_name(rel), effect_name(rel))
+
+    def findings(self, note: NoteEvent, analysis: NoteAnalysis) -> dict[str, dict[str, Any]]:
+        """The alerts this note supports, by id, whether alerted now or before: what
+        ``fhir.lifecycle`` needs to withdraw one if the note is retracted (its dedup mark, and
+        the fields a withdrawal repeats)."""
+        subject = reference(note.patient_ref, "Patient") or {"display": "unknown patient"}
+        return {
+            alert_id(digest): {
+                "mark": alerted_mark(digest),
+                "subject": subject,
+                "event": event_concept(rel),
+                "actuality": rel.actuality,
+            }
+            for rel, digest in self._qualifying(note, analysis)
+        }
+
+    def forget(self, mark: str) -> None:
+        """A withdrawn alert's finding may alert again: drop it from the findings held here."""
+        self._in_flight.pop(mark, None)
+
+    def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
+        out: list[OutMessage] = []
+        for rel, digest in self._qualifying(note, analysis):
             resource = self.resource(note, rel, digest, dict(analysis.model_versions))
-            mark = f"ade:alerted:{digest}"
+            mark = alerted_mark(digest)
             if mark in self._in_flight or self.store.get(mark) is not None:
                 log.info("ade alert suppressed (already alerted)", extra={"id": resource["id"]})
                 continue
@@ -125,12 +151,9 @@ class AdverseEventBuilder:
         self, note: NoteEvent, rel: AdeRelation, digest: str, versions: dict[str, str]
     ) -> dict[str, Any]:
         version = versions.get("ade", "unknown")
-        rid = f"ade-{digest[:40]}"
+        rid = alert_id(digest)
         med_id = f"med-{digest[40:56]}"
-        event: dict[str, Any] = {"text": rel.effect.text}
-        code = effect_code(rel)
-        if code is not None:
-            event["coding"] = [{"system": ICD10_SYSTEM, "code": code.code, "display": code.display}]
+        event = event_concept(rel)
         evidence: list[tuple[str, dict[str, Any]]] = [
             ("eventId", {"valueString": note.event_id}),
             ("drugStart", {"valueInteger": rel.drug.start}),
@@ -196,6 +219,24 @@ class AdverseEventBuilder:
             }
         validate(res)
         return res
+
+
+def alert_id(digest: str) -> str:
+    return f"ade-{digest[:40]}"
+
+
+def alerted_mark(digest: str) -> str:
+    """The store key that says the finding was alerted (written after the broker's ack)."""
+    return f"ade:alerted:{digest}"
+
+
+def event_concept(rel: AdeRelation) -> dict[str, Any]:
+    """``AdverseEvent.event``: the effect as written, with its ICD-10-CM code when confident."""
+    event: dict[str, Any] = {"text": rel.effect.text}
+    code = effect_code(rel)
+    if code is not None:
+        event["coding"] = [{"system": ICD10_SYSTEM, "code": code.code, "display": code.display}]
+    return event
 
 
 def drug_name(rel: AdeRelation) -> str:

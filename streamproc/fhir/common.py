@@ -25,6 +25,7 @@ EXT_MODEL_VERSION = f"{BASE_URL}/StructureDefinition/model-version"
 EXT_ALTERNATIVE_CODES = f"{BASE_URL}/StructureDefinition/alternative-codes"
 EXT_CODING_SCORE = f"{BASE_URL}/StructureDefinition/coding-score"
 EXT_ASSERTION = f"{BASE_URL}/StructureDefinition/assertion"
+EXT_WITHDRAWN = f"{BASE_URL}/StructureDefinition/withdrawn-because"
 MODEL_VERSION_SYSTEM = f"{BASE_URL}/CodeSystem/model-version"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 # An ICD-10-CM candidate below this score is a guess, not a code: it makes no Condition and

@@ -14,9 +14,10 @@ Choices (see docs/clinical-nlp.md):
   code names a passing episode (an infection, an injury, a pregnancy, a symptom: see
   ``_EPISODIC_PREFIXES``), else ``active``: a note rarely says whether a past problem resolved,
   but "history of E. coli UTI" is not a current infection, while "history of hypertension" is.
-* All mentions of the same code in one note form one Condition (id from note event id + first
-  span + code), with every span in a ``note-span`` extension: redelivery and replay overwrite,
-  and a note that says "hypertension" three times yields one Condition.
+* All mentions of the same code in one note form one Condition (id from the document id + code,
+  see ``condition_id``), with every span in a ``note-span`` extension: redelivery, replay and a
+  corrected version of the document overwrite, and a note that says "hypertension" three times
+  yields one Condition.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class ConditionBuilder:
             raise ValueError("note has no patient reference: a Condition needs a subject")
         resource: dict[str, Any] = {
             "resourceType": "Condition",
-            "id": deterministic_id(note.event_id, first.start, first.end, code),
+            "id": condition_id(note, code),
             "meta": model_meta(analysis.model_versions),
             "extension": [
                 *(note_span_extension(note, m.start, m.end) for m in mentions),
@@ -157,6 +158,15 @@ class ConditionBuilder:
         if recorded is not None:
             resource["recordedDate"] = recorded
         return resource
+
+
+def condition_id(note: NoteEvent, code: str) -> str:
+    """uuid5 of (document, code): a redelivered or replayed note, and a corrected version of the
+    same document (FHIR versionId, HL7 MDM^T08 with the same TXA-12), overwrite their Condition
+    instead of adding one beside it; a code the new version no longer has is withdrawn
+    (``fhir.lifecycle``). A note without a document id is its own document."""
+    document = f"document:{note.document_id}" if note.document_id else f"event:{note.event_id}"
+    return deterministic_id(document, code)
 
 
 def _clinical_status(mentions: list[Entity], code: str) -> dict[str, Any]:

@@ -300,6 +300,20 @@ def _patient(subject: Any, bundle: _BundleIndex | None, settings: Settings) -> P
     return choose_patient(identifiers, logical, settings.patient_identity)
 
 
+_DOCUMENT_REF = re.compile(r"(?:^|/)DocumentReference/([A-Za-z0-9\-.]{1,64})$")
+
+
+def _replaced(relations: Any) -> str | None:
+    """The id of the document a ``relatesTo`` of code ``replaces`` names, in the form
+    ``document_id`` takes (the resource id, or the reference itself for a ``urn:uuid:``)."""
+    for relation in relations or []:
+        target = _ref(relation.target) if relation.code == "replaces" else None
+        if target:
+            found = _DOCUMENT_REF.search(target)
+            return found.group(1) if found else target
+    return None
+
+
 def _as_datetime(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
@@ -313,9 +327,12 @@ def _note_from(
     settings: Settings,
     bundle: _BundleIndex | None = None,
 ) -> NoteEvent | None:
-    if resource.status == "entered-in-error":  # retracted by the sender: never analyse it
-        log.info("fhir resource entered in error", extra={"resource_type": rtype})
+    identity = resource.id or full_url
+    retracted = "entered-in-error" in (resource.status, getattr(resource, "docStatus", None))
+    if retracted and not identity:
+        log.info("fhir retraction names no document", extra={"resource_type": rtype})
         return None
+    replaces = None
     if rtype == "DocumentReference":
         attachments = [c.attachment for c in (resource.content or []) if c.attachment is not None]
         encounters = resource.context.encounter if resource.context is not None else None
@@ -324,6 +341,7 @@ def _note_from(
         authored = _as_datetime(resource.date)
         if authored is None and resource.context is not None and resource.context.period:
             authored = _as_datetime(resource.context.period.start)
+        replaces = _replaced(resource.relatesTo)
     else:  # DiagnosticReport
         attachments = list(resource.presentedForm or [])
         encounter = _ref(resource.encounter)
@@ -334,21 +352,25 @@ def _note_from(
             or (_as_datetime(period.start) if period is not None else None)
             or _as_datetime(resource.issued)
         )
-    text = _attachment_text(attachments, root, bundle)
-    if text is None or not text.strip():
+    # A retracted document is never read: only its identity travels, to withdraw what it gave.
+    text = "" if retracted else _attachment_text(attachments, root, bundle)
+    if text is None or not (text.strip() or retracted):
         log.info("fhir resource has no text attachment", extra={"resource_type": rtype})
         return None
     check_text_size(text, settings)
     content_hash = sha256_hex(text)
     version = resource.meta.versionId if resource.meta is not None else None
-    identity = resource.id or full_url
+    fallback = None if identity else content_hash
+    retraction = ("entered-in-error",) if retracted else ()  # current notes keep their old ids
     patient = _patient(resource.subject, bundle, settings)
     return NoteEvent(
-        event_id=stable_id("fhir", rtype, identity, version, None if identity else content_hash),
+        event_id=stable_id("fhir", rtype, identity, version, fallback, *retraction),
         source=source,
         message_format="fhir",
         message_type=rtype,
-        document_id=resource.id or full_url,
+        document_status="entered-in-error" if retracted else "current",
+        replaces=replaces,
+        document_id=identity,
         patient_ref=patient.ref if patient else None,
         patient_namespace=patient.namespace if patient else None,
         encounter_ref=encounter,

@@ -48,7 +48,12 @@ log = logging.getLogger(__name__)
 
 Segment = list[str]  # index n is field n for every segment, MSH included (MSH-1 at index 1)
 
-MDM_TRIGGERS = frozenset({"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10"})
+MDM_TRIGGERS = frozenset(
+    {"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11"}
+)
+CANCEL_TRIGGER = "T11"  # document cancel notification
+REPLACEMENT_TRIGGERS = frozenset({"T09", "T10"})  # TXA-13 names the document replaced
+CANCELED = "CA"  # TXA-19 document availability status
 ORU_TRIGGERS = frozenset({"R01", ""})
 TEXT_VALUE_TYPES = frozenset({"TX", "FT", "ST"})
 ENCAPSULATED_VALUE_TYPE = "ED"
@@ -529,6 +534,9 @@ def _note(
     pv1: Segment | None,
     note_type: Coding | None,
     authored: datetime | None,
+    *,
+    retracted: bool = False,
+    replaces: str | None = None,
 ) -> NoteEvent:
     check_text_size(text, ctx.settings)
     content_hash = sha256_hex(text)
@@ -542,6 +550,8 @@ def _note(
         source=ctx.source,
         message_format="hl7v2",
         message_type=ctx.message_type,
+        document_status="entered-in-error" if retracted else "current",
+        replaces=replaces or None,
         document_id=document_id or None,
         patient_ref=patient.ref if patient else None,
         patient_namespace=patient.namespace if patient else None,
@@ -573,10 +583,19 @@ def _mdm(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
         if seg[0] == "OBX":
             _check_obx(seg, n)
             obx.append(seg)
+    txa, obr = first.get("TXA"), first.get("OBR")
+    document_id = component(txa, 12, d) if txa is not None else ""
+    trigger = ctx.message_type.partition("^")[2]
+    if trigger == CANCEL_TRIGGER or (txa is not None and component(txa, 19, d).upper() == CANCELED):
+        if not document_id:
+            log.info("hl7 cancel names no document", extra={"message_type": ctx.message_type})
+            return []
+        authored = _first_ts((txa, 4), (ctx.msh, 7), d=d)
+        pid, pv1 = first.get("PID"), first.get("PV1")
+        return [_note(ctx, "", document_id, 0, pid, pv1, None, authored, retracted=True)]
     text = _text_of(obx, ctx)
     if not text:
         return []
-    txa, obr = first.get("TXA"), first.get("OBR")
     first_text_obx = next((s for s in obx if _text_kind(s, d) is not None), None)
     note_type = _pick_note_type(
         [
@@ -586,10 +605,9 @@ def _mdm(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
         ]
     )
     authored = _first_ts((txa, 4), (txa, 6), (obr, 7), (ctx.msh, 7), d=d)
-    document_id = component(txa, 12, d) if txa is not None else ""
-    return [
-        _note(ctx, text, document_id, 0, first.get("PID"), first.get("PV1"), note_type, authored)
-    ]
+    replaces = component(txa, 13, d) if txa is not None and trigger in REPLACEMENT_TRIGGERS else ""
+    pid, pv1 = first.get("PID"), first.get("PV1")
+    return [_note(ctx, text, document_id, 0, pid, pv1, note_type, authored, replaces=replaces)]
 
 
 def _oru(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:

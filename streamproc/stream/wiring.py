@@ -51,7 +51,7 @@ def build_pipeline(
     ``stages`` limits what is built: an ingest-only worker (``--agents ingest``) needs neither
     the NLP models nor the FHIR builders, so it starts fast and scales apart from GPU workers.
     """
-    deid = nlp = None
+    deid = nlp = lifecycle = None
     builders: tuple[Any, ...] = ()
     if "deid" in stages:
         from streamproc.deid import build_deidentifier
@@ -62,15 +62,17 @@ def build_pipeline(
 
         nlp = _build("nlp", build_analyzer, settings, store)
     if "fhir" in stages:
-        from streamproc.fhir import build_resource_builders
+        from streamproc.fhir import build_lifecycle, build_resource_builders
 
         builders = tuple(_build("fhir", build_resource_builders, settings, store))
+        lifecycle = build_lifecycle(builders, store)
     return Pipeline(
         settings=settings,
         store=store,
         deidentifier=deid,
         analyzer=nlp,
         builders=builders,
+        lifecycle=lifecycle,
         **hooks,
     )
 
