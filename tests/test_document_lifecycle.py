@@ -242,3 +242,29 @@ def test_a_replay_scores_what_each_version_asserts_not_its_withdrawals() -> None
     )
     (result,) = run_replay(pipeline(pipe.store), [second])
     assert result.conditions == {"I10"} and not result.adverse_events
+
+
+def oru(control: str, status: str, text: str, obr25: str = "F") -> bytes:
+    return (
+        f"MSH|^~\\&|LAB|HOSP|||202403011000||ORU^R01|{control}|P|2.5\r"
+        "PID|1||12345^^^HOSP^MR||Doe^Jane\r"
+        f"OBR|1|PL-7|FL-7|11526-1^Pathology study^LN|||202403011000||||||||||||||||||{obr25}\r"
+        f"OBX|1|TX|11526-1^Pathology study^LN||{text}||||||{status}\r"
+    ).encode()
+
+
+def test_oru_corrections_overwrite_and_results_posted_as_wrong_are_withdrawn() -> None:
+    pipe = pipeline()
+    final = run(pipe, oru("R1", "F", "Hypertension and diabetes."))
+    ids = {m.value["code"]["coding"][0]["code"]: m.value["id"] for m in final}
+    assert set(ids) == {"I10", "E11.9"}
+    corrected = run(pipe, oru("R2", "C", "Hypertension."))  # the same report (OBR-3), corrected
+    assert [(m.value["id"], is_withdrawal(m.value)) for m in corrected] == [
+        (ids["I10"], False),
+        (ids["E11.9"], True),
+    ]
+    wrong = run(pipe, oru("R3", "W", "Hypertension."))  # posted as wrong: the wrong patient
+    assert [(m.value["id"], is_withdrawal(m.value)) for m in wrong] == [(ids["I10"], True)]
+    cancelled = pipeline()
+    run(cancelled, oru("R1", "F", "Diabetes."))
+    assert len(withdrawn(run(cancelled, oru("R4", "", "", obr25="X")))) == 1

@@ -54,6 +54,7 @@ MDM_TRIGGERS = frozenset(
 CANCEL_TRIGGER = "T11"  # document cancel notification
 REPLACEMENT_TRIGGERS = frozenset({"T09", "T10"})  # TXA-13 names the document replaced
 CANCELED = "CA"  # TXA-19 document availability status
+WITHDRAWN_RESULT_STATUSES = frozenset({"W", "D"})  # OBX-11: posted as wrong, deleted
 ORU_TRIGGERS = frozenset({"R01", ""})
 TEXT_VALUE_TYPES = frozenset({"TX", "FT", "ST"})
 ENCAPSULATED_VALUE_TYPE = "ED"
@@ -632,6 +633,25 @@ def _oru(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
             groups[-1].obx.append(seg)
     notes: list[NoteEvent] = []
     for group in groups:
+        document_id = ""
+        if group.obr is not None:
+            document_id = component(group.obr, 3, d) or component(group.obr, 2, d)
+        authored = _first_ts((group.obr, 7), (ctx.msh, 7), d=d)
+        if document_id and _withdrawn_results(group, d):
+            notes.append(
+                _note(
+                    ctx,
+                    "",
+                    document_id,
+                    group.index,
+                    group.pid,
+                    group.pv1,
+                    None,
+                    authored,
+                    retracted=True,
+                )  # fmt: skip
+            )
+            continue
         text = _text_of(group.obx, ctx)
         if not text:
             continue
@@ -639,14 +659,20 @@ def _oru(segments: list[Segment], ctx: _Context) -> list[NoteEvent]:
         note_type = _pick_note_type(
             [coding(group.obr, 4, d, LOCAL_SYSTEM), coding(first_text_obx, 3, d, LOCAL_SYSTEM)]
         )
-        authored = _first_ts((group.obr, 7), (ctx.msh, 7), d=d)
-        document_id = ""
-        if group.obr is not None:
-            document_id = component(group.obr, 3, d) or component(group.obr, 2, d)
         notes.append(
             _note(ctx, text, document_id, group.index, group.pid, group.pv1, note_type, authored)
         )
     return notes
+
+
+def _withdrawn_results(group: _Group, d: Delimiters) -> bool:
+    """The sender takes a report back: the order was cancelled (OBR-25 ``X``), or every text
+    OBX of it is posted as wrong (OBX-11 ``W``: the original was wrong, e.g. the wrong patient)
+    or deleted (``D``). A corrected report (``C``) is a new version of the same document."""
+    if group.obr is not None and component(group.obr, 25, d).upper() == "X":
+        return True
+    statuses = {component(s, 11, d).upper() for s in group.obx if _text_kind(s, d) is not None}
+    return bool(statuses) and statuses <= WITHDRAWN_RESULT_STATUSES
 
 
 def _message(
