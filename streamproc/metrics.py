@@ -42,6 +42,12 @@ class Metrics:
         self.messages_out = Counter(
             "streamproc_messages_out", "Messages published (acked)", ["topic"], registry=r
         )
+        self.resources_withdrawn = Counter(
+            "streamproc_resources_withdrawn",
+            "Published Conditions and alerts withdrawn (their document retracted or replaced)",
+            ["topic"],
+            registry=r,
+        )
         self.messages_skipped = Counter(
             "streamproc_messages_skipped",
             "Valid messages that produced no output (no note, duplicate)",

@@ -30,6 +30,7 @@ def test_metrics_and_health_endpoint() -> None:
     metrics = Metrics()
     metrics.messages_in.labels(topic="notes.raw").inc(3)
     metrics.messages_dead_lettered.labels(topic="notes.raw", reason="too_large").inc()
+    metrics.resources_withdrawn.labels(topic="fhir.conditions").inc(2)
     metrics.latency.labels(stage="ingest").observe(0.01)
     metrics.consumer_lag.labels(topic="notes.raw", partition="0").set(7)
     flags = {"broker": True, "redis": True}
@@ -48,6 +49,7 @@ def test_metrics_and_health_endpoint() -> None:
             in body
         )
         assert 'streamproc_consumer_lag{partition="0",topic="notes.raw"} 7.0' in body
+        assert 'streamproc_resources_withdrawn_total{topic="fhir.conditions"} 2.0' in body
         assert "streamproc_stage_seconds_bucket" in body
         code, body = get(server.address + "/health")
         assert code == 200 and json.loads(body)["ok"] is True
@@ -113,3 +115,45 @@ def test_inputs_one_event_per_file_or_line(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputNotFound):
         collect_files([tmp_path / "empty"])
+
+
+def test_publish_counts_withdrawals_apart() -> None:
+    """What the worker's publish step exports once the broker acked: every output, and the
+    withdrawals (a retracted document's Conditions) also on their own counter."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from streamproc.records import OutMessage
+    from streamproc.stream.agents import publish
+
+    class Topic:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        async def send(self, key: bytes, value: bytes, force: bool) -> asyncio.Future[None]:
+            self.sent.append(key)
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+
+    withdrawn = {
+        "resourceType": "Condition",
+        "id": "c-1",
+        "verificationStatus": {"coding": [{"code": "entered-in-error"}]},
+    }
+    outputs = [
+        OutMessage(topic="conditions", key="c-1", value=withdrawn),
+        OutMessage(topic="conditions", key="c-2", value={"resourceType": "Condition", "id": "c-2"}),
+    ]
+    metrics, marked = Metrics(), []
+    ctx = SimpleNamespace(
+        topics={"conditions": Topic()},
+        settings=Settings(),
+        metrics=metrics,
+        pipeline=SimpleNamespace(mark_published=marked.append),
+    )
+    asyncio.run(publish(ctx, outputs))  # type: ignore[arg-type]
+    assert marked == [outputs] and ctx.topics["conditions"].sent == [b"c-1", b"c-2"]
+    body = metrics.render().decode()
+    assert 'streamproc_messages_out_total{topic="fhir.conditions"} 2.0' in body
+    assert 'streamproc_resources_withdrawn_total{topic="fhir.conditions"} 1.0' in body

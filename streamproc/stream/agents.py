@@ -25,6 +25,7 @@ import faust
 from faust.types import TP
 
 from streamproc.config import Settings
+from streamproc.fhir.lifecycle import is_withdrawal
 from streamproc.metrics import Metrics
 from streamproc.pipeline import IngestOutcome, Pipeline
 from streamproc.records import DeadLetter, NoteEvent, OutMessage, SourceRef
@@ -92,7 +93,10 @@ async def publish(ctx: StreamContext, outputs: Sequence[OutMessage]) -> None:
     await asyncio.gather(*futures)
     ctx.pipeline.mark_published(outputs)
     for out in outputs:
-        ctx.metrics.messages_out.labels(topic=topic_name(ctx.settings, out.topic)).inc()
+        name = topic_name(ctx.settings, out.topic)
+        ctx.metrics.messages_out.labels(topic=name).inc()
+        if is_withdrawal(out.value):
+            ctx.metrics.resources_withdrawn.labels(topic=name).inc()
 
 
 async def publish_or_dead_letter(
