@@ -83,6 +83,12 @@ class NoteEvent(BaseModel):
         "MDM^T11 or TXA-19 CA); the text is empty and what was published from the document "
         "is withdrawn",
     )
+    document_namespace: str | None = Field(
+        default=None,
+        description="What document_id and replaces are unique within: the HL7 sending "
+        "facility (MSH-4), whose document numbers may repeat another's; None for FHIR ids "
+        "and after de-identification, whose pseudonyms carry it",
+    )
     replaces: str | None = Field(
         default=None,
         description="Id of the document this one replaces (HL7 T09/T10 TXA-13, FHIR relatesTo "

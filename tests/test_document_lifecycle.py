@@ -26,7 +26,7 @@ from streamproc.state import MemoryStore
 from tests.test_ingest_fhir import doc_ref
 from tests.test_schemas_outputs import _schema as topic_schema
 
-CODES = {"hypertension": "I10", "diabetes": "E11.9", "anaphylaxis": "T78.2XXA"}
+CODES = {"hypertension": "I10", "diabetes": "E11.9", "anaphylaxis": "T78.2XXA", "asthma": "J45.909"}
 
 
 class WordAnalyzer:
@@ -80,10 +80,12 @@ def fhir(text: str, version: str, rid: str = "doc-9", **extra: Any) -> bytes:
     return json.dumps(resource).encode()
 
 
-def hl7(trigger: str, doc: str, text: str = "", txa19: str = "AV", parent: str = "") -> bytes:
+def hl7(
+    trigger: str, doc: str, text: str = "", txa19: str = "AV", parent: str = "", site: str = "HOSP"
+) -> bytes:
     obx = f"OBX|1|TX|||{text}\r" if text else ""
     return (
-        f"MSH|^~\\&|EMR|HOSP|||202403011000||MDM^{trigger}|C-{trigger}-{doc}|P|2.5\r"
+        f"MSH|^~\\&|EMR|{site}|||202403011000||MDM^{trigger}|C-{trigger}-{doc}|P|2.5\r"
         "PID|1||12345^^^HOSP^MR||Doe^Jane\r"
         f"TXA|1|PN|TX|202403011000||||||||{doc}|{parent}||||AU||{txa19}\r"
         f"{obx}"
@@ -268,3 +270,14 @@ def test_oru_corrections_overwrite_and_results_posted_as_wrong_are_withdrawn() -
     cancelled = pipeline()
     run(cancelled, oru("R1", "F", "Diabetes."))
     assert len(withdrawn(run(cancelled, oru("R4", "", "", obr25="X")))) == 1
+
+
+def test_the_same_document_number_from_two_facilities_is_two_documents() -> None:
+    """MSH-4 scopes TXA-12: another site's document 1 is no new version of this site's."""
+    pipe = pipeline()
+    north = run(pipe, hl7("T02", "1", "Hypertension and diabetes.", site="NORTH"))
+    south = run(pipe, hl7("T02", "1", "Asthma.", site="SOUTH"))
+    assert len(north) == 2 and len(south) == 1 and not withdrawn(south)
+    assert not {m.value["id"] for m in north} & {m.value["id"] for m in south}
+    cancel = run(pipe, hl7("T11", "1", site="SOUTH"))
+    assert [m.value["code"]["text"] for m in withdrawn(cancel)] == ["asthma"]

@@ -111,10 +111,13 @@ class Deidentifier:
             "encounter_ref": self.pseudonym("encounter", note.encounter_ref)
             if note.encounter_ref
             else None,
-            "document_id": self.pseudonym("document", note.document_id)
+            "document_id": self.pseudonym("document", note.document_id, note.document_namespace)
             if note.document_id
             else None,
-            "replaces": self.pseudonym("document", note.replaces) if note.replaces else None,
+            "replaces": self.pseudonym("document", note.replaces, note.document_namespace)
+            if note.replaces
+            else None,
+            "document_namespace": None,  # the pseudonyms carry it
             "authored": note.authored + timedelta(days=offset) if note.authored else None,
             "content_hash": hmac.new(
                 self.codebook.digest("content-hash-key"), text.encode("utf-8"), hashlib.sha256

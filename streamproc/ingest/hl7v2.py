@@ -554,6 +554,7 @@ def _note(
         document_status="entered-in-error" if retracted else "current",
         replaces=replaces or None,
         document_id=document_id or None,
+        document_namespace=component(ctx.msh, 4, ctx.delims) or None,
         patient_ref=patient.ref if patient else None,
         patient_namespace=patient.namespace if patient else None,
         encounter_ref=encounter,
