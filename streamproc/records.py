@@ -95,15 +95,15 @@ class NoteEvent(BaseModel):
         "replaces): what the replaced document published and this one no longer supports is "
         "withdrawn",
     )
-    patient_ref: str | None = Field(None, description="Patient reference, e.g. Patient/123")
+    patient_ref: str | None = Field(default=None, description="Patient reference, e.g. Patient/123")
     patient_namespace: str | None = Field(
-        None,
+        default=None,
         description="What patient_ref's id is unique within (an assigning authority, an "
         "identifier system or the shared name settings give it); None for a FHIR logical id "
         "and after de-identification, whose pseudonym already carries it",
     )
     encounter_ref: str | None = None
-    note_type: Coding | None = Field(None, description="LOINC document type where known")
+    note_type: Coding | None = Field(default=None, description="LOINC document type where known")
     authored: datetime | None = None
     text: str
     content_hash: str = Field(description="sha256 of the note text as received")

@@ -281,3 +281,24 @@ def test_the_same_document_number_from_two_facilities_is_two_documents() -> None
     assert not {m.value["id"] for m in north} & {m.value["id"] for m in south}
     cancel = run(pipe, hl7("T11", "1", site="SOUTH"))
     assert [m.value["code"]["text"] for m in withdrawn(cancel)] == ["asthma"]
+
+
+def test_a_transaction_delete_of_the_document_withdraws_what_it_published() -> None:
+    pipe = pipeline()
+    published = run(pipe, fhir(V1, "1"))
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"request": {"method": "DELETE", "url": "DocumentReference/doc-9"}},
+            {"request": {"method": "DELETE", "url": "Observation/o-1"}},  # no note: skipped
+            {"request": {"method": "GET", "url": "DocumentReference/doc-9"}},
+        ],
+    }
+    retraction = run(pipe, json.dumps(bundle).encode())
+    assert {m.value["id"] for m in retraction} == {m.value["id"] for m in published}
+    assert all(is_withdrawal(m.value) for m in retraction)
+    # with no patient on the DELETE, the withdrawals repeat the subject they were published with
+    assert {json.dumps(m.value["subject"]) for m in retraction} == {
+        json.dumps(m.value["subject"]) for m in published
+    }

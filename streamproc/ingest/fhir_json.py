@@ -427,7 +427,9 @@ def _bundle_notes(
         if not isinstance(entry, dict):
             raise IngestError("fhir_invalid", f"{path}: not an object")
         if "resource" not in entry:
-            continue  # e.g. a DELETE request entry
+            deleted = _deleted_note(entry, source)  # a transaction's DELETE of a note
+            notes.extend([deleted] if deleted is not None else [])
+            continue
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
         notes.extend(
             _resource_notes(
@@ -441,6 +443,33 @@ def _bundle_notes(
             )
         )
     return notes
+
+
+_DELETE_URL = re.compile(r"^(?:.*/)?(DocumentReference|DiagnosticReport)/([A-Za-z0-9\-.]{1,64})$")
+
+
+def _deleted_note(entry: dict[str, Any], source: SourceRef) -> NoteEvent | None:
+    """A Bundle entry ``request: {method: DELETE, url: DocumentReference/<id>}`` retracts that
+    document, like ``status = entered-in-error``; any other request without a resource is
+    skipped. The patient is not named: what is withdrawn repeats the subject it was published
+    with."""
+    request = entry.get("request")
+    if not isinstance(request, dict) or str(request.get("method", "")).upper() != "DELETE":
+        return None
+    found = _DELETE_URL.match(str(request.get("url", "")).split("?")[0])
+    if found is None:
+        return None
+    rtype, rid = found.groups()
+    return NoteEvent(
+        event_id=stable_id("fhir", rtype, rid, None, None, "deleted"),
+        source=source,
+        message_format="fhir",
+        message_type=rtype,
+        document_status="entered-in-error",
+        document_id=rid,
+        text="",
+        content_hash=sha256_hex(""),
+    )
 
 
 def parse_fhir(data: bytes, source: SourceRef, settings: Settings) -> list[NoteEvent]:
