@@ -119,6 +119,20 @@ class _TimedBuilder:
             self.observe("fhir", time.perf_counter() - started)
 
 
+class _TimedLifecycle:
+    """Settling a note against its document's earlier versions is part of the fhir stage."""
+
+    def __init__(self, inner: Any, observe: Observe) -> None:
+        self.inner, self.observe = inner, observe
+
+    def settle(self, note: Any, analysis: Any, built: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner.settle(note, analysis, built)
+        finally:
+            self.observe("fhir", time.perf_counter() - started)
+
+
 def instrument(pipeline: Pipeline, observe: Observe) -> Pipeline:
     """Time each stage object in place: ``observe(stage, seconds)`` for deid/nlp/fhir calls."""
     if pipeline.deidentifier is not None:
@@ -126,4 +140,6 @@ def instrument(pipeline: Pipeline, observe: Observe) -> Pipeline:
     if pipeline.analyzer is not None:
         pipeline.analyzer = _TimedAnalyzer(pipeline.analyzer, observe)
     pipeline.builders = tuple(_TimedBuilder(b, observe) for b in pipeline.builders)
+    if pipeline.lifecycle is not None:
+        pipeline.lifecycle = _TimedLifecycle(pipeline.lifecycle, observe)
     return pipeline
