@@ -438,6 +438,22 @@ def test_icu_shorthand_is_coded_only_in_a_history_list(coder: IcdCoder) -> None:
     assert {c for _, c in coded} >= {"I10", "G35.D", "M06.9"}
 
 
+def test_icu_shorthand_after_a_history_cue_is_still_a_heading_or_a_reading(
+    coder: IcdCoder,
+) -> None:
+    """Nursing notes run "s/p stent ... PAD 14-18" and "HEME: ... MS: alert" on one line after a
+    history cue (analyzer-17): a colon or a value after the letters still means mental status and
+    a pressure; a history list's "MS," stays multiple sclerosis."""
+    text = "S/P STENT LAD...DOPA WEAN...PAD 14-18...CVP 8. Hx of CHF, MS: alert and oriented. PMH: MS, RA."
+    (a,) = Analyzer(WordNer({}), coder=coder, entity_unit="note").analyze_batch(
+        [make_note(text, 1)]
+    )
+    coded = [(e.text, e.start, e.codes[0].code) for e in a.entities if e.codes]
+    history = text.index("PMH")
+    assert [c for t, start, c in coded if t in ("PAD", "MS") and start < history] == []
+    assert {c for t, start, c in coded if start > history} >= {"G35.D", "M06.9"}
+
+
 def test_build_analyzer_runs_without_the_drug_dictionary(monkeypatch: pytest.MonkeyPatch) -> None:
     """A missing dictionary (package not installed, data file moved) leaves drugs unnamed."""
     from streamproc.config import Settings

@@ -10,6 +10,7 @@ for every entity, ICD-10-CM coding of problems (memoised per mention string) and
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
@@ -56,8 +57,12 @@ log = logging.getLogger(__name__)
 # pain as a neuro-exam stimulus ("withdraws to pain") and "cough and gag" (reflexes) are no
 # problems, "PRESENT HX:" is no history; 16: an allergy on record ("an allergy to sulfa", an
 # "Allergies:" list) is no reaction to alert; an inline system heading ("Cv- Hypotensive") is cut
-# off the problem it was read with
-ANALYZER_VERSION = "analyzer-16"
+# off the problem it was read with; 17: an ICU short form followed by a colon ("MS: alert") or a
+# value ("PAD 14-18") is a heading or a measurement even where a history cue came before it
+ANALYZER_VERSION = "analyzer-17"
+# "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
+# ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
+_HEADING_OR_VALUE = re.compile(r"(?:\s*[:=]|-\s|\s*\d|\.\.\.?\s*\d)")
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -212,7 +217,9 @@ class Analyzer:
         for ent, res, past in zip(raw, results, history, strict=True):
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
-                ambiguous = not past and self.coder.synonyms.is_ambiguous(ent.text)
+                ambiguous = self.coder.synonyms.is_ambiguous(ent.text) and (
+                    not past or bool(_HEADING_OR_VALUE.match(text, ent.end))
+                )
                 update["codes"] = () if ambiguous else self.coder.code(ent.text)
                 update["historical"] = past
             entities.append(ent.model_copy(update=update))
