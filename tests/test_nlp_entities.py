@@ -241,3 +241,39 @@ def test_inline_system_headings_are_cut_off(text: str, finding: str | None) -> N
     out = without_inline_headings(note, [entity])
     assert [note[e.start : e.end] for e in out] == ([finding] if finding else [])
     assert all(e.text == note[e.start : e.end] for e in out)
+
+
+@pytest.mark.parametrize(
+    ("mention", "parts"),
+    [
+        ("SEPTIC SHOCK- HYPOTENSION", ["SEPTIC SHOCK", "HYPOTENSION"]),
+        ("CHF, COPD", ["CHF", "COPD"]),
+        ("HTN / DM", ["HTN", "DM"]),
+        ("anemia, iron deficiency", ["anemia, iron deficiency"]),  # the whole codes as well
+        ("diabetes, uncontrolled", ["diabetes, uncontrolled"]),  # a qualifier codes nothing
+        ("A-fib", ["A-fib"]),  # a hyphen inside a word is no separator
+    ],
+)
+def test_a_problem_read_across_a_list_separator_is_split_when_its_parts_code(
+    mention: str, parts: list[str]
+) -> None:
+    from streamproc.nlp.entities import split_joined_problems
+    from streamproc.nlp.types import CodeCandidate
+
+    table = {  # what a coder answers, best score per mention
+        "septic shock": 1.0, "hypotension": 1.0, "septic shock- hypotension": 0.52,
+        "chf": 1.0, "copd": 1.0, "chf, copd": 0.52, "htn": 1.0, "dm": 1.0, "htn / dm": 0.5,
+        "anemia": 1.0, "iron deficiency": 1.0, "anemia, iron deficiency": 1.0,
+        "diabetes": 1.0, "diabetes, uncontrolled": 0.95, "a-fib": 1.0,
+    }  # fmt: skip
+
+    def code(text: str) -> tuple[CodeCandidate, ...]:
+        score = table.get(text.lower())
+        return (CodeCandidate(code="X", display="x", score=score),) if score else ()
+
+    text = f"Treated for {mention}, then intubated."
+    start = text.index(mention)
+    entity = Entity(label="problem", start=start, end=start + len(mention), text=mention)
+    out = split_joined_problems([entity], code)
+    assert [e.text for e in out] == parts
+    assert all(text[e.start : e.end] == e.text for e in out)

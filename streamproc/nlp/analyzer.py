@@ -28,6 +28,7 @@ from streamproc.nlp.entities import (
     not_vaccine_targets,
     outside,
     overlaps_any,
+    split_joined_problems,
     to_entities,
     without_inline_headings,
 )
@@ -58,8 +59,10 @@ log = logging.getLogger(__name__)
 # problems, "PRESENT HX:" is no history; 16: an allergy on record ("an allergy to sulfa", an
 # "Allergies:" list) is no reaction to alert; an inline system heading ("Cv- Hypotensive") is cut
 # off the problem it was read with; 17: an ICU short form followed by a colon ("MS: alert") or a
-# value ("PAD 14-18") is a heading or a measurement even where a history cue came before it
-ANALYZER_VERSION = "analyzer-17"
+# value ("PAD 14-18") is a heading or a measurement even where a history cue came before it; 18: a
+# problem read across a list separator whose parts code on their own and better than the whole is
+# split ("SEPTIC SHOCK- HYPOTENSION": R65.21 + I95.9, not postprocedural septic shock)
+ANALYZER_VERSION = "analyzer-18"
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
 _HEADING_OR_VALUE = re.compile(r"(?:\s*[:=]|-\s|\s*\d|\.\.\.?\s*\d)")
@@ -208,6 +211,7 @@ class Analyzer:
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
         found = not_stimuli(text, not_vaccine_targets(text, without_inline_headings(text, found)))
+        found = split_joined_problems(found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         ranges = [(e.start, e.end) for e in raw]

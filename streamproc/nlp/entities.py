@@ -16,7 +16,7 @@ from streamproc.nlp.icd.cancer import ORGAN_BEFORE, is_bare_cancer
 from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import LIST_ITEM, Sentence
-from streamproc.nlp.types import Entity, EntityLabel
+from streamproc.nlp.types import CodeCandidate, Entity, EntityLabel
 
 # Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
 # names let a plain Hugging Face checkpoint (BC5CDR, NCBI, Chia-style labels) be dropped in.
@@ -373,6 +373,45 @@ def without_inline_headings(text: str, entities: Sequence[Entity]) -> list[Entit
             continue
         out.append(e.model_copy(update={"start": start, "text": text[start : e.end]}))
     return out
+
+
+# Where a list goes on inside one span: "SEPTIC SHOCK- HYPOTENSION", "CHF, COPD", "HTN / DM"
+_LIST_SEPARATOR = re.compile(r"\s*[,;/]\s+|-\s+|\s+-\s+")
+SPLIT_MIN_SCORE = 0.9
+
+
+def split_joined_problems(
+    entities: Sequence[Entity],
+    code: Callable[[str], Sequence[CodeCandidate]],
+    min_score: float = SPLIT_MIN_SCORE,
+) -> list[Entity]:
+    """A problem span the model read across a list separator is several problems when every
+    part codes on its own (best score >= ``min_score``) and the whole codes worse than each part:
+    one code for "SEPTIC SHOCK- HYPOTENSION" (it was postprocedural septic shock, T81.12XA) names
+    neither. "Diabetes, uncontrolled" or "anemia, iron deficiency" stay whole: a qualifier does
+    not code alone, and a whole that codes as well as its parts is one problem."""
+    out: list[Entity] = []
+    for e in entities:
+        cuts = list(_LIST_SEPARATOR.finditer(e.text)) if e.label == "problem" else []
+        if not cuts:
+            out.append(e)
+            continue
+        bounds = [0, *(x for m in cuts for x in m.span()), len(e.text)]
+        parts = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+        scores = [_best(code(e.text[a:b])) for a, b in parts]
+        if min(scores) < min_score or _best(code(e.text)) >= min(scores):
+            out.append(e)
+            continue
+        for a, b in parts:
+            part = e.text[a:b]
+            out.append(
+                e.model_copy(update={"start": e.start + a, "end": e.start + b, "text": part})
+            )
+    return out
+
+
+def _best(codes: Sequence[CodeCandidate]) -> float:
+    return codes[0].score if codes else 0.0
 
 
 def overlaps_any(entity: Entity, marks: Sequence[tuple[int, int]]) -> bool:
