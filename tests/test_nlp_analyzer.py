@@ -454,6 +454,21 @@ def test_icu_shorthand_after_a_history_cue_is_still_a_heading_or_a_reading(
     assert {c for t, start, c in coded if start > history} >= {"G35.D", "M06.9"}
 
 
+def test_words_after_an_icu_short_form_that_add_nothing_leave_it_ambiguous(
+    coder: IcdCoder,
+) -> None:
+    """ "MS waxing and waning" codes like "MS" alone (G35.D): the words after the letters add
+    nothing, so it is mental status unless a history list says otherwise (analyzer-19); "CA of
+    the lung" codes apart from "CA" and keeps its code in a history list."""
+    text = "Neuro: MS waxing and waning, follows commands.\nPMH: CA of the lung."
+    ner = WordNer({"MS waxing and waning": "problem", "CA of the lung": "problem"})
+    (a,) = Analyzer(ner, coder=coder, entity_unit="note").analyze_batch([make_note(text, 1)])
+    codes = {e.text: [c.code for c in e.codes] for e in a.entities}
+    assert codes["MS waxing and waning"] == []
+    assert codes["CA of the lung"][:1] == [coder.code("CA of the lung")[0].code]
+    assert coder.code("CA of the lung")[0].code != coder.code("CA")[0].code
+
+
 def test_build_analyzer_runs_without_the_drug_dictionary(monkeypatch: pytest.MonkeyPatch) -> None:
     """A missing dictionary (package not installed, data file moved) leaves drugs unnamed."""
     from streamproc.config import Settings

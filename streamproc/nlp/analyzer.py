@@ -36,7 +36,7 @@ from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, split_sentences
 from streamproc.nlp.token_classifier import ScoredSpan
-from streamproc.nlp.types import AdeRelation, Entity, NoteAnalysis
+from streamproc.nlp.types import AdeRelation, CodeCandidate, Entity, NoteAnalysis
 from streamproc.records import NoteEvent
 from streamproc.state import StateStore
 
@@ -61,10 +61,12 @@ log = logging.getLogger(__name__)
 # off the problem it was read with; 17: an ICU short form followed by a colon ("MS: alert") or a
 # value ("PAD 14-18") is a heading or a measurement even where a history cue came before it; 18: a
 # problem read across a list separator whose parts code on their own and better than the whole is
-# split ("SEPTIC SHOCK- HYPOTENSION": R65.21 + I95.9, not postprocedural septic shock)
-ANALYZER_VERSION = "analyzer-18"
+# split ("SEPTIC SHOCK- HYPOTENSION": R65.21 + I95.9, not postprocedural septic shock); 19: words
+# after an ICU short form that do not change its code leave it ambiguous ("MS waxing and waning")
+ANALYZER_VERSION = "analyzer-19"
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
+_HEAD_WORD = re.compile(r"(\S+)\s+\S")  # the first word of a mention of several
 _HEADING_OR_VALUE = re.compile(r"(?:\s*[:=]|-\s|\s*\d|\.\.\.?\s*\d)")
 EntityUnit = Literal["sentence", "note"]
 
@@ -221,10 +223,8 @@ class Analyzer:
         for ent, res, past in zip(raw, results, history, strict=True):
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
-                ambiguous = self.coder.synonyms.is_ambiguous(ent.text) and (
-                    not past or bool(_HEADING_OR_VALUE.match(text, ent.end))
-                )
-                update["codes"] = () if ambiguous else self.coder.code(ent.text)
+                codes = self.coder.code(ent.text)
+                update["codes"] = () if self._ambiguous(text, ent, codes, past) else codes
                 update["historical"] = past
             entities.append(ent.model_copy(update=update))
         relations = [
@@ -238,6 +238,25 @@ class Analyzer:
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _ambiguous(
+        self, text: str, ent: Entity, codes: Sequence[CodeCandidate], past: bool
+    ) -> bool:
+        """Whether a problem is only an ICU short form ("MS", "PAD", "CA") that also means
+        something else: alone, or leading words that add nothing to its code ("MS waxing and
+        waning" codes like "MS"). Coded only in a history list, and never when a colon or a value
+        follows the letters ("MS: alert", "PAD 14-18")."""
+        synonyms = self.coder.synonyms
+        short_end = ent.end
+        if not synonyms.is_ambiguous(ent.text):
+            head = _HEAD_WORD.match(ent.text)
+            if head is None or not synonyms.is_ambiguous(head.group(1)) or not codes:
+                return False
+            alone = self.coder.code(head.group(1))
+            if not alone or alone[0].code != codes[0].code:
+                return False  # "CA of the lung": the words after it decide the code
+            short_end = ent.start + head.end(1)
+        return not past or bool(_HEADING_OR_VALUE.match(text, short_end))
 
     def _named_drug(self, relation: AdeRelation) -> AdeRelation:
         """The ADE model's own drug span (no entity overlapped it) named by the dictionary too."""
