@@ -277,3 +277,25 @@ def test_a_problem_read_across_a_list_separator_is_split_when_its_parts_code(
     out = split_joined_problems([entity], code)
     assert [e.text for e in out] == parts
     assert all(text[e.start : e.end] == e.text for e in out)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "read"),
+    [
+        ("STIFF FROM OLD STROKE. OOB", "STROKE", "OLD STROKE"),
+        ("PMH: remote CVA, HTN", "CVA", "remote CVA"),
+        ("PMH: old MI", "MI", "old MI"),
+        ("an old dog with a cough", "cough", "cough"),  # no row for "old ... cough"
+        ("Stroke yesterday", "Stroke", "Stroke"),
+    ],
+)
+def test_old_remote_prior_join_a_problem_the_coder_knows_with_them(
+    text: str, found: str, read: str
+) -> None:
+    from streamproc.nlp.entities import with_past_modifier
+
+    rows = {"old stroke", "remote cva", "old mi"}
+    start = text.index(found)
+    entity = Entity(label="problem", start=start, end=start + len(found), text=found)
+    (out,) = with_past_modifier(text, [entity], lambda m: m.lower() in rows)
+    assert out.text == read == text[out.start : out.end]

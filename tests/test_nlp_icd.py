@@ -114,6 +114,10 @@ def test_fragments_alone_have_no_codes(coder: IcdCoder) -> None:
     for fragment in ("heart", "Urination", "viral", "Heart."):
         assert coder.code(fragment) == ()
     assert coder.code("heart failure")[0].code == "I50.9"  # only the lone word is uncodable
+    # "decisions will result in the patient's death": no condition of a living patient (R99)
+    assert coder.code("death") == () and coder.code("brain death")[0].code == "G93.82"
+    # a past stroke is its sequelae, not an acute infarction
+    assert coder.code("old stroke")[0].code == "I69.30" != coder.code("stroke")[0].code
 
 
 def test_codes_a_note_never_means(coder: IcdCoder) -> None:

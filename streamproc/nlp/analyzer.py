@@ -30,6 +30,7 @@ from streamproc.nlp.entities import (
     overlaps_any,
     split_joined_problems,
     to_entities,
+    with_past_modifier,
     without_inline_headings,
 )
 from streamproc.nlp.icd import IcdCoder
@@ -62,8 +63,10 @@ log = logging.getLogger(__name__)
 # value ("PAD 14-18") is a heading or a measurement even where a history cue came before it; 18: a
 # problem read across a list separator whose parts code on their own and better than the whole is
 # split ("SEPTIC SHOCK- HYPOTENSION": R65.21 + I95.9, not postprocedural septic shock); 19: words
-# after an ICU short form that do not change its code leave it ambiguous ("MS waxing and waning")
-ANALYZER_VERSION = "analyzer-19"
+# after an ICU short form that do not change its code leave it ambiguous ("MS waxing and waning");
+# 20: "old" / "remote" / "prior" before a problem joins it where the coder has a row for the whole
+# ("OLD STROKE" -> I69.30 sequelae, "old MI" -> I25.2, not the acute codes)
+ANALYZER_VERSION = "analyzer-20"
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
 _HEAD_WORD = re.compile(r"(\S+)\s+\S")  # the first word of a mention of several
@@ -214,6 +217,7 @@ class Analyzer:
             found = self.drugs.annotate(text, found)
         found = not_stimuli(text, not_vaccine_targets(text, without_inline_headings(text, found)))
         found = split_joined_problems(found, self.coder.code)
+        found = with_past_modifier(text, found, self.coder.synonyms.is_direct)
         found = outside(found, phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         ranges = [(e.start, e.end) for e in raw]

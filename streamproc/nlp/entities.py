@@ -375,6 +375,24 @@ def without_inline_headings(text: str, entities: Sequence[Entity]) -> list[Entit
     return out
 
 
+_PAST_MODIFIER = re.compile(r"\b(?:old|remote|prior|previous)\s+$", re.IGNORECASE)
+
+
+def with_past_modifier(
+    text: str, entities: Sequence[Entity], is_direct: Callable[[str], bool]
+) -> list[Entity]:
+    """A problem the model read without the "old" / "remote" / "prior" before it takes that word
+    when the coder has a row for the whole ("FROM OLD STROKE": "STROKE" alone is an acute
+    infarction, I63.9; "old stroke" is its sequelae, I69.30; "old MI" is I25.2, not I21.9)."""
+    out: list[Entity] = []
+    for e in entities:
+        found = _PAST_MODIFIER.search(text, max(0, e.start - 12), e.start)
+        if e.label == "problem" and found is not None and is_direct(text[found.start() : e.end]):
+            e = e.model_copy(update={"start": found.start(), "text": text[found.start() : e.end]})
+        out.append(e)
+    return out
+
+
 # Where a list goes on inside one span: "SEPTIC SHOCK- HYPOTENSION", "CHF, COPD", "HTN / DM"
 _LIST_SEPARATOR = re.compile(r"\s*[,;/]\s+|-\s+|\s+-\s+")
 SPLIT_MIN_SCORE = 0.9

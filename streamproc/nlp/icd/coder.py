@@ -20,8 +20,9 @@ from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
 # bump when query-side logic changes (part of the cache key); 3: organ + cancer word -> the
-# site's code; external causes never, perinatal codes only with a perinatal cue
-CODER_VERSION = "coder-4"
+# site's code; external causes never, perinatal codes only with a perinatal cue; 5: a code row
+# wins over "every word is a fragment" ("brain death" with "brain" and "death" both alone none)
+CODER_VERSION = "coder-5"
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -69,6 +70,10 @@ class SynonymTable:
 
     def is_ambiguous(self, mention: str) -> bool:
         return _normal(mention) in self.ambiguous
+
+    def is_direct(self, mention: str) -> bool:
+        """Whether a ``code`` row names this whole mention ("old mi" -> I25.2)."""
+        return _normal(mention) in self.direct
 
 
 def _words(mention: str) -> frozenset[str]:
@@ -150,7 +155,11 @@ class IcdCoder:
         expanded = self.expand(bare)
         if expanded in self.synonyms.uncodable:
             return ()  # "resp" -> "respiratory"
-        if _words(mention) and _words(mention) <= self.synonyms.uncodable:
+        if (
+            _words(mention)
+            and _words(mention) <= self.synonyms.uncodable
+            and mention not in self.synonyms.direct
+        ):
             return ()  # "skin - coccyx", "resp status": body parts and qualifiers only
         direct = (
             self.synonyms.direct.get(mention)
