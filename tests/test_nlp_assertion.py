@@ -50,6 +50,8 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("Febrile, ? yeast infection in groin.", "yeast infection", "possible"),
         ("Pneumonia? repeat film in am.", "Pneumonia", "possible"),
         ("Hypotensive, most prob septic.", "septic", "possible"),
+        ("HR to 140's, appearing to be afib. MD aware.", "afib", "possible"),
+        ("Rhythm appears to be sinus tach, no ectopy.", "sinus tach", "possible"),
         ("Check left groin for bleeding.", "bleeding", "hypothetical"),
         ("Assess for evidence of new infection.", "infection", "hypothetical"),
         ("Tylenol ordered prn for pain.", "pain", "hypothetical"),
