@@ -20,7 +20,7 @@ from streamproc.config import Settings
 from streamproc.ingest import IngestError, parse_message
 from streamproc.nlp.types import NoteAnalysis
 from streamproc.records import DeadLetter, NoteEvent, OutMessage, SourceRef, sha256_hex
-from streamproc.state import StateStore
+from streamproc.state import StateStore, apply_marks
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,7 @@ class Pipeline:
     def mark_published(self, outputs: Sequence[OutMessage]) -> None:
         """Record the state the builders asked for, once these outputs were acknowledged."""
         for out in outputs:
-            for key, value, ttl_s in out.marks:
-                if value is None:
-                    self.store.delete(key)
-                else:
-                    self.store.set(key, value, ttl_s=ttl_s)
+            apply_marks(self.store, out.marks)
 
     def mark_done(self, keys: Sequence[str]) -> None:
         """Record that these notes' outputs were published (call after the broker acked)."""

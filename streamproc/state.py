@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from typing import Protocol
 
 
@@ -20,6 +21,15 @@ class StateStore(Protocol):
         ...
 
     def delete(self, key: str) -> None: ...
+
+
+def apply_marks(store: StateStore, marks: Iterable[tuple[str, str | None, int]]) -> None:
+    """Record ``(key, value, ttl_s)`` marks (``OutMessage.marks``); a value of None deletes."""
+    for key, value, ttl_s in marks:
+        if value is None:
+            store.delete(key)
+        else:
+            store.set(key, value, ttl_s=ttl_s)
 
 
 class MemoryStore:

@@ -34,7 +34,7 @@ from streamproc.fhir.adverse_event import IDENTIFIER_SYSTEM, AdverseEventBuilder
 from streamproc.fhir.common import EXT_WITHDRAWN, document_reference, validate
 from streamproc.nlp.types import NoteAnalysis
 from streamproc.records import NoteEvent, OutMessage, sha256_hex
-from streamproc.state import StateStore
+from streamproc.state import StateStore, apply_marks
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +153,7 @@ class DocumentLifecycle:
             last = out[-1]
             out[-1] = last.model_copy(update={"marks": (*last.marks, *marks)})
         else:
-            for mark_key, value, ttl_s in marks:
-                if value is None:
-                    self.store.delete(mark_key)
-                else:
-                    self.store.set(mark_key, value, ttl_s=ttl_s)
+            apply_marks(self.store, marks)  # nothing to publish: nothing an ack could wait for
         return out
 
     def _support(self, alert_id: str) -> set[str]:
