@@ -488,24 +488,25 @@ def _text_of(obx: list[Segment], ctx: _Context) -> str:
     return text if text.strip() else ""
 
 
-def _identifier(cx: str, d: Delimiters) -> PatientIdentifier | None:
-    """One CX value (``id^check^scheme^authority^type``; authority ``ns&universal-id&type``)."""
+def _authority(cx: str, d: Delimiters) -> tuple[str, ...]:
+    """Names of a CX value's assigning authority (CX.4, an HD ``namespace&universal-id&type``):
+    namespace id, universal id, and ``urn:oid:<universal id>`` when its type is ISO."""
     comps = cx.split(d.component)
-    value = unescape(comps[0].split(d.subcomponent)[0], d).strip()
-    if not value:
-        return None
     hd = [unescape(p, d).strip() for p in comps[3].split(d.subcomponent)] if len(comps) > 3 else []
     systems = [p for p in hd[:2] if p]
     if len(hd) > 2 and hd[1] and hd[2].upper() == "ISO":
         systems.append(f"urn:oid:{hd[1]}")
-    kind = unescape(comps[4].split(d.subcomponent)[0], d).strip() if len(comps) > 4 else ""
-    return PatientIdentifier(value, tuple(systems), kind)
+    return tuple(systems)
 
 
 def _patient_identifiers(pid: Segment, d: Delimiters) -> list[PatientIdentifier]:
-    """PID-3 (all repetitions), else the legacy PID-2 external id."""
+    """PID-3 (all repetitions: CX.1 value, CX.4 authority, CX.5 type), else the legacy PID-2."""
     for n in (3, 2):
-        found = [i for cx in raw_field(pid, n).split(d.repetition) if (i := _identifier(cx, d))]
+        found = [
+            PatientIdentifier(value, _authority(cx, d), component(pid, n, d, 5, rep))
+            for rep, cx in enumerate(raw_field(pid, n).split(d.repetition), start=1)
+            if (value := component(pid, n, d, 1, rep))
+        ]
         if found:
             return found
     return []
