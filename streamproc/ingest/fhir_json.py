@@ -170,7 +170,13 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
-_LOCAL_REF = re.compile(r"(?:^|/)((?:Binary|Patient)/[A-Za-z0-9\-.]{1,64})$")
+# The type and id a reference ends with: "Binary/abc", "https://ehr.example.org/fhir/Patient/p1"
+_RESOURCE_REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
+
+
+def _type_and_id(reference: str) -> tuple[str, str] | None:
+    found = _RESOURCE_REF.search(reference)
+    return (found.group(1), found.group(2)) if found else None
 
 
 @dataclass(frozen=True)
@@ -230,8 +236,8 @@ class _BundleIndex:
 def _lookup(found: dict[str, _T], reference: str) -> _T | None:
     if reference in found:
         return found[reference]
-    relative = _LOCAL_REF.search(reference)  # "https://ehr.example.org/fhir/Binary/abc"
-    return found.get(relative.group(1)) if relative else None
+    relative = _type_and_id(reference)  # "https://ehr.example.org/fhir/Binary/abc"
+    return found.get("/".join(relative)) if relative else None
 
 
 def _attachment_text(
@@ -300,17 +306,14 @@ def _patient(subject: Any, bundle: _BundleIndex | None, settings: Settings) -> P
     return choose_patient(identifiers, logical, settings.patient_identity)
 
 
-_DOCUMENT_REF = re.compile(r"(?:^|/)DocumentReference/([A-Za-z0-9\-.]{1,64})$")
-
-
 def _replaced(relations: Any) -> str | None:
     """The id of the document a ``relatesTo`` of code ``replaces`` names, in the form
     ``document_id`` takes (the resource id, or the reference itself for a ``urn:uuid:``)."""
     for relation in relations or []:
         target = _ref(relation.target) if relation.code == "replaces" else None
         if target:
-            found = _DOCUMENT_REF.search(target)
-            return found.group(1) if found else target
+            found = _type_and_id(target)
+            return found[1] if found and found[0] == "DocumentReference" else target
     return None
 
 
@@ -445,9 +448,6 @@ def _bundle_notes(
     return notes
 
 
-_DELETE_URL = re.compile(r"^(?:.*/)?(DocumentReference|DiagnosticReport)/([A-Za-z0-9\-.]{1,64})$")
-
-
 def _deleted_note(entry: dict[str, Any], source: SourceRef) -> NoteEvent | None:
     """A Bundle entry ``request: {method: DELETE, url: DocumentReference/<id>}`` retracts that
     document, like ``status = entered-in-error``; any other request without a resource is
@@ -456,10 +456,10 @@ def _deleted_note(entry: dict[str, Any], source: SourceRef) -> NoteEvent | None:
     request = entry.get("request")
     if not isinstance(request, dict) or str(request.get("method", "")).upper() != "DELETE":
         return None
-    found = _DELETE_URL.match(str(request.get("url", "")).split("?")[0])
-    if found is None:
+    found = _type_and_id(str(request.get("url", "")).split("?")[0])
+    if found is None or found[0] not in NOTE_RESOURCES:
         return None
-    rtype, rid = found.groups()
+    rtype, rid = found
     return NoteEvent(
         event_id=stable_id("fhir", rtype, rid, None, None, "deleted"),
         source=source,
