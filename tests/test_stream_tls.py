@@ -27,6 +27,7 @@ from streamproc.cli import app as cli_app
 from streamproc.config import KafkaSecurity, Settings
 from streamproc.embedded import free_port, port_open, tansu_binary
 from streamproc.stream.topics import BrokerUnreachable, describe_topics, ensure_topics
+from tests.test_stream_integration import topic_env
 
 pytestmark = pytest.mark.integration
 
@@ -125,17 +126,6 @@ def settings_from(env: dict[str, str], prefix: str) -> Settings:
             "dlq": f"{prefix}.dlq",
         },
     )
-
-
-def topic_env(prefix: str) -> dict[str, str]:
-    return {
-        "STREAMPROC_APP_ID": f"{prefix}-app",
-        "STREAMPROC_TOPICS__RAW": f"{prefix}.raw",
-        "STREAMPROC_TOPICS__DEID": f"{prefix}.deid",
-        "STREAMPROC_TOPICS__CONDITIONS": f"{prefix}.conditions",
-        "STREAMPROC_TOPICS__ADVERSE_EVENTS": f"{prefix}.ae",
-        "STREAMPROC_TOPICS__DLQ": f"{prefix}.dlq",
-    }
 
 
 MDM = (
