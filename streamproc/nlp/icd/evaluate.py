@@ -46,12 +46,13 @@ def read_gold(path: Path) -> list[GoldPair]:
 def evaluate_gold(
     path: Path, split: str = "all", coder: IcdCoder | None = None, errors: int = 0
 ) -> dict[str, Any]:
-    """Accuracy per split (``dev``, ``heldout``) and overall; ``errors`` lists that many misses."""
+    """Accuracy per split (``dev``, ``heldout``, ``heldout-pubmed``) and overall; ``test`` selects
+    every held-out split; ``errors`` lists that many misses."""
     coder = coder or IcdCoder()
     pairs = [
         p
         for p in read_gold(path)
-        if split in ("all", p.split) or (split == "test" and p.split == "heldout")
+        if split in ("all", p.split) or (split == "test" and p.split.startswith("heldout"))
     ]
     by_split: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
