@@ -220,6 +220,31 @@ def test_neuro_exam_stimuli_and_reflexes_are_no_problems(text: str, kept: bool) 
 
 
 @pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a ventilator report: the tidal volume
+        ("RESP: on CPAP/PS 16, PEEP 7.5, VT 460.", False),
+        ("Settings unchanged: Vt= 550, RR= 12, FiO2 40%.", False),
+        ("changed to PS 15/peep5, RR 20's with VT's 4-600.", False),
+        ("Increased VT 700, decreased RR to 16.", False),
+        ("A/C 600X16/5/50%. VT CHANGED FROM 700 TO 600.", False),
+        # a rhythm report: ventricular tachycardia
+        ("Frequent runs of VT 3-7 beats this evening, HO notified.", True),
+        ("At 2030 went into sustained VT, CDV 360 x1.", True),
+        ("Converted to NSR but then back into VT at 2130.", True),
+        ("Cardiology consulted for the vt run yesterday.", True),
+    ],
+)
+def test_vt_in_a_ventilator_report_is_a_tidal_volume(text: str, kept: bool) -> None:
+    from streamproc.nlp.entities import not_tidal_volumes
+
+    start = text.lower().index("vt")
+    end = start + (4 if text[start : start + 4].lower() == "vt's" else 2)
+    found = Entity(label="problem", start=start, end=end, text=text[start:end])
+    assert (not_tidal_volumes(text, [found]) == [found]) is kept
+
+
+@pytest.mark.parametrize(
     ("text", "finding"),
     [
         ("Cv- Hypotensive", "Hypotensive"),  # coded O26.50 (pregnancy) as one mention

@@ -347,6 +347,38 @@ def not_stimuli(text: str, entities: Sequence[Entity]) -> list[Entity]:
     return out
 
 
+# "VT" is ventricular tachycardia in a rhythm report ("runs of VT 3-7 beats", "sustained VT") and
+# the tidal volume in a ventilator report ("PS 10/PEEP 5, VT 400cc", "VT's 4-600", "VT DOWN TO
+# 330"), about half of each in ICU nursing notes. Rhythm words nearby decide first; then
+# ventilator words nearby, or a value right after the letters, make it a measurement.
+_VT = re.compile(r"v-?t(?:'?s)?", re.IGNORECASE)
+_RHYTHM_NEAR = re.compile(
+    r"\b(?:runs?|beats?|bts?|sustained|episodes?|bursts?|ectopy|pvcs?|vea|amio\w*|lido\w*|"
+    r"defib\w*|cdv|cardiovert\w*|syncope|arrest)\b",
+    re.IGNORECASE,
+)
+_VENT_NEAR = re.compile(
+    r"\b(?:peep|ps|psv|ips|cpap|bipap|fio2|vent\w*|a/c|ac|simv|rr|resp|rsbi|wean\w*|extubat\w*|"
+    r"intubat\w*|mech\w*|spont\w*|cc|ml|tidal)\b|\d\s*cc\b",
+    re.IGNORECASE,
+)
+_VALUE_AFTER = re.compile(r"\s*(?:[:=<>~]|of\s+\d|\d)")
+
+
+def not_tidal_volumes(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Drop "VT" problems that are a ventilator's tidal volume, not ventricular tachycardia."""
+    out: list[Entity] = []
+    for e in entities:
+        if e.label == "problem" and _VT.fullmatch(e.text.strip()):
+            window = text[max(0, e.start - 60) : e.end + 40]
+            if not _RHYTHM_NEAR.search(window) and (
+                _VENT_NEAR.search(window) or _VALUE_AFTER.match(text, e.end)
+            ):
+                continue
+        out.append(e)
+    return out
+
+
 # A nursing note's system heading written inline with a dash: "Cv- Hypotensive", "Neuro - Pt
 # anxious", "Skin - Yeast infection", "A- s/p cardiac arrest" (SOAP). The NER took heading and
 # finding as one problem, which then coded to nothing or to the wrong thing ("Cv- Hypotensive"
