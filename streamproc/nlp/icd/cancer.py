@@ -59,14 +59,14 @@ CANCER_WORDS = ("cancer", "ca", "carcinoma", "malignancy", "adenocarcinoma")
 _ORGANS = "|".join(sorted(SITE_CODES, key=len, reverse=True))
 _SITE_CANCER = re.compile(
     rf"^(?:primary\s+)?(?:(?:left|right|l|r|bilateral|bilat)\.?\s+)?({_ORGANS})\s+"
-    rf"(?:{'|'.join(CANCER_WORDS)})\.?$",
+    rf"(?:{'|'.join(CANCER_WORDS)})s?\.?$",
     re.IGNORECASE,
 )
 ORGAN_BEFORE = re.compile(rf"\b({_ORGANS})\s+$", re.IGNORECASE)
 
 
 def site_code(mention: str) -> str | None:
-    """The site's code for "<organ> cancer|CA|carcinoma" (normalised mention), else None."""
+    """The site's code for "<organ> cancer(s)|CA|carcinoma(s)" (normalised mention), else None."""
     m = _SITE_CANCER.match(mention.strip())
     return SITE_CODES[m.group(1).lower()] if m else None
 

@@ -21,8 +21,10 @@ from streamproc.nlp.types import CodeCandidate
 
 # bump when query-side logic changes (part of the cache key); 3: organ + cancer word -> the
 # site's code; external causes never, perinatal codes only with a perinatal cue; 5: a code row
-# wins over "every word is a fragment" ("brain death" with "brain" and "death" both alone none)
-CODER_VERSION = "coder-5"
+# wins over "every word is a fragment" ("brain death" with "brain" and "death" both alone none);
+# 6: a category named exactly descends to its "unspecified" child, "unspecified site" wins ties,
+# a synonym row never hides the mention's own wording
+CODER_VERSION = "coder-6"
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -49,6 +51,16 @@ _CHAPTER_PENALTY = 0.85
 # (V00-Y99, "scratched by cat") is never the condition itself: out, not just behind.
 _EXCLUDED_WITHOUT_CUE = frozenset({"P"})
 _NEVER = frozenset({"V", "W", "X", "Y"})
+# Injury codes (chapter S, T00-T14, and "traumatic" conditions such as T79.5 traumatic anuria)
+# only when the mention says trauma; otherwise the nontraumatic condition wins a tie
+# ("subarachnoid hemorrhage" is I60.9, "anuria" R34).
+_INJURY_PENALTY = 0.7
+_INJURY_CUE = re.compile(
+    r"injur|trauma|fractur|wound|lacerat|contusi|sprain|strain|burn|fall|fell|accident|"
+    r"crush|dislocat|abrasion|bite|bitten|hit |struck|assault|gunshot|stab|mva|mvc|concuss|\bfx\b|"
+    r"\btear\b|torn|rupture|avuls|amputat|puncture|foreign body|hematoma",
+    re.I,
+)
 # "Encounter for screening/examination..." codes describe a visit, not a problem.
 _ENCOUNTER_CUE = re.compile(r"encounter|screening|exam|visit|vaccin|immuniz|counsel|follow", re.I)
 _SIDE = re.compile(r"^(?:left|right|bilateral|bilat|b/l|l|r)\.?\s+")
@@ -122,6 +134,15 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     return SynonymTable(compiled, direct, version, frozenset(uncodable), frozenset(ambiguous))
 
 
+def _adds_nothing(parent: str, child: str) -> bool:
+    """Whether ``child`` repeats ``parent`` word for word and then only qualifies it as
+    unspecified / unknown / "without ..." ("Polymyositis, organ involvement unspecified")."""
+    child = child.lower()
+    return child.startswith(parent) and bool(
+        re.search(r"\b(?:unspecified|unknown|without|nos)\b", child[len(parent) :])
+    )
+
+
 class IcdCoder:
     """Maps a problem mention to ranked ICD-10-CM candidates."""
 
@@ -177,12 +198,25 @@ class IcdCoder:
                     code=info.code, display=info.description, score=1.0, billable=info.billable
                 )
             )
-        for cand in self._lexical(expanded):
+        for cand in self._lexical_either(bare, expanded):
             if all(c.code != cand.code for c in results):
                 results.append(cand)
             if len(results) >= self.top_k:
                 break
         return tuple(results)
+
+    def _lexical_either(self, bare: str, expanded: str) -> list[CodeCandidate]:
+        """Candidates of the expanded mention, and of the mention as written where a synonym row
+        changed it: "scleroderma" is a row for systemic sclerosis, but "localized scleroderma"
+        has a code of its own (L94.0), which only the written words find. Best score per code."""
+        found = self._lexical(expanded)
+        if bare == expanded:
+            return found
+        best = {c.code: c for c in found}
+        for cand in self._lexical(bare):
+            if cand.score > best.get(cand.code, cand).score or cand.code not in best:
+                best[cand.code] = cand
+        return sorted(best.values(), key=lambda c: -c.score)[: self.top_k]
 
     def _lexical(self, text: str) -> list[CodeCandidate]:
         toks = query_tokens(text)
@@ -204,7 +238,7 @@ class IcdCoder:
             return []
         codes = self.index.codes
 
-        def rank_key(item: tuple[int, float]) -> tuple[float, int, int, int, int, int, str]:
+        def rank_key(item: tuple[int, float]) -> tuple[float, int, int, int, int, int, int, str]:
             info = codes[item[0]]
             return (
                 -round(item[1], 4),
@@ -212,6 +246,7 @@ class IcdCoder:
                 0 if info.billable else 1,
                 0 if _UNSPECIFIED.search(info.description) else 1,
                 len(info.description.split()),
+                0 if "unspecified site" in info.description else 1,  # "tumor": D49.9, not kidney
                 -len(_UNSPECIFIED.findall(info.description)),
                 info.code,
             )
@@ -243,12 +278,24 @@ class IcdCoder:
         missing = tuple(ch for ch, cue in _CHAPTER_CUES.items() if not cue.search(text))
         if not _ENCOUNTER_CUE.search(text):
             missing = (*missing, "encounter")
+        if not _INJURY_CUE.search(text):
+            missing = (*missing, "injury")
         if missing not in self._penalties:
             first = np.array([c.code[0] for c in self.index.codes])[self.index.doc_code]
             mult = np.ones(len(first), dtype=np.float32)
             mult[np.isin(first, list(missing))] = _CHAPTER_PENALTY
             mult[np.isin(first, [ch for ch in missing if ch in _EXCLUDED_WITHOUT_CUE])] = 0.0
             mult[np.isin(first, list(_NEVER))] = 0.0
+            if "injury" in missing:
+                injury = np.array(
+                    [
+                        c.code[0] == "S"
+                        or (c.code[0] == "T" and c.code[1:3].isdigit() and int(c.code[1:3]) <= 14)
+                        or "traumatic" in c.description.lower().replace("nontraumatic", "")
+                        for c in self.index.codes
+                    ]
+                )
+                mult[injury[self.index.doc_code]] *= _INJURY_PENALTY
             if "encounter" in missing:
                 visit = np.array(
                     [c.description.startswith("Encounter for") for c in self.index.codes]
@@ -270,6 +317,26 @@ class IcdCoder:
         for d in np.flatnonzero(np.isin(self.index.doc_code, list(wanted))):
             c = int(self.index.doc_code[d])
             best_doc[c] = max(best_doc.get(c, 0.0), float(doc_scores[d]))
+
+        # The mention named the category itself better than any child ("nephrotic syndrome",
+        # "polymyositis"): it says nothing more, so the child that repeats the category's words
+        # and then says "unspecified" or "without ..." is the coder's default (N04.9 "Nephrotic
+        # syndrome with unspecified morphologic changes", not N04.1 "... with focal and segmental
+        # glomerular lesions"; I25.10 "... without angina pectoris").
+        pos = self.index.code_pos[code]
+        own = max(
+            (float(doc_scores[d]) for d in np.flatnonzero(self.index.doc_code == pos)), default=0.0
+        )
+        if own > max(best_doc.values(), default=0.0):
+            parent = self.index.codes[pos].description.lower()
+            defaults = [
+                c
+                for c in leaves
+                if _adds_nothing(parent, self.index.codes[self.index.code_pos[c]].description)
+            ]
+            if defaults:  # the nearest such child: N04.9 before N04.20 "... membranous, unsp."
+                nearest = min(len(c) for c in defaults)
+                leaves = [c for c in defaults if len(c) == nearest]
 
         def key(c: str) -> tuple[float, int, int, int, str]:
             info = self.index.codes[self.index.code_pos[c]]

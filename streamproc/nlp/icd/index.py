@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = "icd-lex-9"
+INDEX_VERSION = "icd-lex-11"
 
 _SEMANTIC_TAG = re.compile(
     r"\((?:disorder|finding|situation|procedure|morphologic abnormality|qualifier value|event|"
@@ -107,6 +107,8 @@ _LEMMA = {
     "gastric": "stomach",
     "cerebral": "brain",
     "pneumonitis": "pneumonia",
+    "hypoxic": "hypoxia",
+    "hypercapnic": "hypercapnia",
     "carcinoma": "malignant",
     "cancer": "malignant",
     "cancers": "malignant",
@@ -141,9 +143,14 @@ _NO_PLURAL = ("ss", "us", "is", "ys", "as", "os")
 
 
 def lemma(token: str) -> str:
+    """Light lemma: possessive dropped ("Huntington's" = "Huntington"), plural to singular."""
+    if token.endswith("'s"):
+        token = token[:-2]
     if token in _LEMMA:
         return _LEMMA[token]
-    if len(token) > 4 and token.endswith("ies"):
+    if len(token) > 5 and token.endswith(("ias", "omas", "oses")):  # dyskinesias, lipomas
+        token = token[:-2] + "is" if token.endswith("oses") else token[:-1]  # stenoses
+    elif len(token) > 4 and token.endswith("ies"):
         token = token[:-3] + "y"
     elif len(token) > 4 and token.endswith("s") and not token.endswith(_NO_PLURAL):
         token = token[:-1]
@@ -168,9 +175,28 @@ def query_tokens(text: str) -> list[str]:
     return out + tokens(_NEGATED.sub(" ", text))
 
 
+# British spellings -> the tabular list's American ones ("oedema", "haematuria", "hypokalaemia",
+# "diarrhoea", "apnoea", "paediatric", "tumour"); the list below is patterns, not words.
+_BRITISH = (
+    (re.compile(r"\boe(?=[dsn])"), "e"),  # oedema, oesophagus, oestrogen
+    (re.compile(r"(?<=[rnh])oea\b"), "ea"),  # diarrhoea, apnoea, dyspnoea, gonorrhoea
+    (re.compile(r"\bcoel"), "cel"),  # coeliac
+    (re.compile(r"\bfoet"), "fet"),  # foetal
+    (re.compile(r"aem"), "em"),  # haem-, -aemia, anaemia, leukaemia
+    (re.compile(r"(?<=p)aed|(?<=[cn])aec|(?<=[cn])aes"), lambda m: m.group(0)[1:]),
+    (re.compile(r"\btumour"), "tumor"),
+)
+
+
+def american(text: str) -> str:
+    for pattern, repl in _BRITISH:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def tokens(text: str) -> list[str]:
     """Normalised content tokens of a mention or description."""
-    text = _SEMANTIC_TAG.sub(" ", text.lower())
+    text = _SEMANTIC_TAG.sub(" ", american(text.lower().replace("\u2019", "'")))
     return [lemma(t) for t in _TOKEN.findall(text.replace("-", " ")) if t not in _STOP]
 
 
