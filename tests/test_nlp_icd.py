@@ -108,6 +108,19 @@ def test_eponyms_plurals_and_ties(coder: IcdCoder) -> None:
     assert coder.code("hepatomas")[0].code == coder.code("hepatoma")[0].code == "C22.0"
 
 
+def test_nursing_note_fragments_and_plural_rows(coder: IcdCoder) -> None:
+    # fragments the lexical match had coded: a pupillary abnormality, a hormone-receptor status
+    # for "HR/", a fracture of the sacrum for "in sacrum", serotonin syndrome for "toxicity"
+    for fragment in ("pupils", "HR/", "in sacrum", "toxicity", "sinus rhythm", "LP", "states"):
+        assert coder.code(fragment) == (), fragment
+    assert coder.code("irregular HR")[0].code == "I49.9"  # HR is the heart rate
+    assert coder.code("HR 90")[0].score < 0.5  # read as written it was Z17.420 at 0.56
+    # a plural reaches the singular's row ("abscess" L02.91, "rash" R21)
+    assert coder.code("abscesses")[0].code == "L02.91"
+    assert coder.code("rashes")[0].code == coder.code("rash")[0].code == "R21"
+    assert coder.code("sinus arrest")[0].code == "I45.5"  # not Z65.3, legal circumstances
+
+
 @pytest.mark.parametrize(
     ("british", "code"),
     [

@@ -23,7 +23,8 @@ from streamproc.nlp.types import CodeCandidate
 # site's code; external causes never, perinatal codes only with a perinatal cue; 5: a code row
 # wins over "every word is a fragment" ("brain death" with "brain" and "death" both alone none);
 # 6: a category named exactly descends to its "unspecified" child, "unspecified site" wins ties,
-# a synonym row never hides the mention's own wording
+# a synonym row never hides the mention's own wording; function words do not make a body part
+# codable ("in sacrum"), a trailing slash is no part of a mention ("HR/")
 CODER_VERSION = "coder-6"
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
@@ -89,7 +90,11 @@ class SynonymTable:
 
 
 def _words(mention: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9/']+", mention))
+    """The mention's words, function words left out ("in sacrum" is the body part alone)."""
+    return frozenset(re.findall(r"[a-z0-9/']+", mention)) - _FUNCTION_WORDS
+
+
+_FUNCTION_WORDS = frozenset({"in", "on", "of", "at", "to", "the", "a", "an", "and", "with", "from"})
 
 
 def _normal(text: str) -> str:
@@ -98,7 +103,7 @@ def _normal(text: str) -> str:
         " ",
         text.lower(),
     )
-    return re.sub(r"\s+", " ", text).strip(" .,;:")
+    return re.sub(r"\s+", " ", text).strip(" .,;:/")
 
 
 def load_synonyms(raw: str | None = None) -> SynonymTable:
@@ -132,6 +137,25 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
 
     version = "syn-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
     return SynonymTable(compiled, direct, version, frozenset(uncodable), frozenset(ambiguous))
+
+
+_WRITTEN_MIN = 0.9
+
+
+def _singular(mention: str) -> str:
+    """The mention with its last word singular, for the ``code`` rows ("rashes" -> "rash")."""
+    head, _, last = mention.rpartition(" ")
+    if (
+        len(last) > 4
+        and last.endswith(("sses", "shes", "ches", "xes"))
+        and not last.endswith("aches")
+    ):
+        last = last[:-2]
+    elif len(last) > 4 and last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return f"{head} {last}" if head else last
 
 
 def _adds_nothing(parent: str, child: str) -> bool:
@@ -188,6 +212,7 @@ class IcdCoder:
             or self.synonyms.direct.get(expanded)  # "resp failure" -> "respiratory failure"
             or self.synonyms.direct.get(_SIDE.sub("", expanded))  # "bilateral effusions"
             or self.synonyms.direct.get(self.expand(_PATIENT_PREFIX.sub("", bare)))
+            or self.synonyms.direct.get(_singular(expanded))  # "abscesses", "rashes"
             or site_code(expanded)
         )
         results: list[CodeCandidate] = []
@@ -214,7 +239,13 @@ class IcdCoder:
             return found
         best = {c.code: c for c in found}
         for cand in self._lexical(bare):
-            if cand.score > best.get(cand.code, cand).score or cand.code not in best:
+            # only a near-exact reading of the written words: "HR 90" read as written is a
+            # hormone-receptor status (0.56), which the expansion to "heart rate" is there to stop
+            if (
+                cand.score >= _WRITTEN_MIN
+                and cand.score > best.get(cand.code, cand).score
+                or (cand.score >= _WRITTEN_MIN and cand.code not in best)
+            ):
                 best[cand.code] = cand
         return sorted(best.values(), key=lambda c: -c.score)[: self.top_k]
 

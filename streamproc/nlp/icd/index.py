@@ -150,6 +150,12 @@ def lemma(token: str) -> str:
         return _LEMMA[token]
     if len(token) > 5 and token.endswith(("ias", "omas", "oses")):  # dyskinesias, lipomas
         token = token[:-2] + "is" if token.endswith("oses") else token[:-1]  # stenoses
+    elif (
+        len(token) > 5
+        and token.endswith(("sses", "shes", "ches", "xes"))
+        and not token.endswith("aches")
+    ):  # abscesses, rashes, stitches (headaches keep their "e")
+        token = token[:-2]
     elif len(token) > 4 and token.endswith("ies"):
         token = token[:-3] + "y"
     elif len(token) > 4 and token.endswith("s") and not token.endswith(_NO_PLURAL):
