@@ -55,6 +55,10 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("Check left groin for bleeding.", "bleeding", "hypothetical"),
         ("Assess for evidence of new infection.", "infection", "hypothetical"),
         ("Tylenol ordered prn for pain.", "pain", "hypothetical"),
+        # context-rules-15: a plan to treat a symptom is no finding; a treatment given is
+        ("Plan - medicate for pain from procedure prn.", "pain", "hypothetical"),
+        ("Give MSO4 for pain 1-2mg.", "pain", "hypothetical"),
+        ("Medicated with MSO4 for pain with good effect.", "pain", "present"),
         ("Incision pain never totally resolved.", "Incision pain", "present"),
         ("He has not fully resolved his cellulitis.", "cellulitis", "present"),
         # X150 (context-rules-13): the target of a prophylaxis is no finding

@@ -245,6 +245,26 @@ def test_vt_in_a_ventilator_report_is_a_tidal_volume(text: str, kept: bool) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("s/p stent to LAD. cath c/b VT req. shock, dopa.", False),
+        ("VF, given shock 200J, converted to NSR.", False),
+        ("Went into VT, shock x2, amio bolus.", False),
+        ("AICD fired shock overnight.", False),
+        ("A: septic shock with multiple potential sources.", True),
+        ("a- stemi, cardiogenic shock, on dopamine.", True),
+        ("Arrhythmias r/t shock, cardiomyopathy.", True),
+    ],
+)
+def test_a_defibrillator_shock_is_no_circulatory_shock(text: str, kept: bool) -> None:
+    from streamproc.nlp.entities import not_electrical_shocks
+
+    start = text.lower().index("shock")
+    found = Entity(label="problem", start=start, end=start + 5, text=text[start : start + 5])
+    assert (not_electrical_shocks(text, [found]) == [found]) is kept
+
+
+@pytest.mark.parametrize(
     ("text", "finding"),
     [
         ("Cv- Hypotensive", "Hypotensive"),  # coded O26.50 (pregnancy) as one mention

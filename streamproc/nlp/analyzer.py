@@ -24,6 +24,7 @@ from streamproc.nlp.entities import (
     cancer_sites,
     chief_complaint_items,
     join_glosses,
+    not_electrical_shocks,
     not_stimuli,
     not_tidal_volumes,
     not_vaccine_targets,
@@ -67,8 +68,9 @@ log = logging.getLogger(__name__)
 # after an ICU short form that do not change its code leave it ambiguous ("MS waxing and waning");
 # 20: "old" / "remote" / "prior" before a problem joins it where the coder has a row for the whole
 # ("OLD STROKE" -> I69.30 sequelae, "old MI" -> I25.2, not the acute codes); 21: "VT" in a
-# ventilator report is the tidal volume, no problem (the coder now reads VT as I47.20)
-ANALYZER_VERSION = "analyzer-21"
+# ventilator report is the tidal volume, no problem (the coder now reads VT as I47.20); 22: "VT
+# req. shock", "shocked x2 with 200J": the defibrillator's shock, no circulatory shock
+ANALYZER_VERSION = "analyzer-22"
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
 _HEAD_WORD = re.compile(r"(\S+)\s+\S")  # the first word of a mention of several
@@ -218,7 +220,7 @@ class Analyzer:
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
         found = not_stimuli(text, not_vaccine_targets(text, without_inline_headings(text, found)))
-        found = not_tidal_volumes(text, found)
+        found = not_electrical_shocks(text, not_tidal_volumes(text, found))
         found = split_joined_problems(found, self.coder.code)
         found = with_past_modifier(text, found, self.coder.synonyms.is_direct)
         found = outside(found, phi)  # after every rule that adds

@@ -379,6 +379,30 @@ def not_tidal_volumes(text: str, entities: Sequence[Entity]) -> list[Entity]:
     return out
 
 
+# "VT req. shock", "shocked x2 with 200J", "sync shock 100 J": the defibrillator's shock, not
+# circulatory shock (a seventh unread ICU sample had published R57.9 for "cath c/b VT req. shock").
+_ELECTRIC_BEFORE = re.compile(
+    r"(?:\breq(?:uired|uiring|\.)?|\bneeded|\bgiven|\breceived|\bdelivered|\bsync(?:hronized)?|"
+    r"\bdefib\w*|\bcardiovert\w*|\bicd|\baicd|\bfired|\b\d+\s*j(?:oules?)?)\W{0,3}$",
+    re.IGNORECASE,
+)
+_ELECTRIC_AFTER = re.compile(
+    r"\s*(?:x\s*\d|with\s+\d+\s*j|@?\s*\d+\s*j(?:oules?)?\b)", re.IGNORECASE
+)
+
+
+def not_electrical_shocks(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Drop a bare "shock" problem that is a defibrillator's shock ("VT req. shock")."""
+    out: list[Entity] = []
+    for e in entities:
+        if e.label == "problem" and e.text.strip().lower() in ("shock", "shocks"):
+            before = text[max(0, e.start - 20) : e.start]
+            if _ELECTRIC_BEFORE.search(before) or _ELECTRIC_AFTER.match(text, e.end):
+                continue
+        out.append(e)
+    return out
+
+
 # A nursing note's system heading written inline with a dash: "Cv- Hypotensive", "Neuro - Pt
 # anxious", "Skin - Yeast infection", "A- s/p cardiac arrest" (SOAP). The NER took heading and
 # finding as one problem, which then coded to nothing or to the wrong thing ("Cv- Hypotensive"
