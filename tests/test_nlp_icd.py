@@ -137,6 +137,13 @@ def test_british_spellings(coder: IcdCoder, british: str, code: str) -> None:
     assert coder.code(british)[0].code == code
 
 
+def test_rows_reach_british_spellings_and_glossed_terms(coder: IcdCoder) -> None:
+    # the row is written "acute myeloid leukemia"; the analyzer joins a gloss to its term
+    assert coder.code("acute myeloid leukaemia")[0].code == "C92.00"
+    assert coder.code("acute myeloid leukaemia (AML)")[0].code == "C92.00"
+    assert coder.code("AML")[0].code == "C92.00"
+
+
 def test_a_synonym_row_does_not_hide_the_written_words(coder: IcdCoder) -> None:
     # "scleroderma" expands to systemic sclerosis; "localized scleroderma" has its own code
     assert coder.code("scleroderma")[0].code.startswith("M34")

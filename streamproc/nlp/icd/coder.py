@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 
 from streamproc.nlp.icd.cancer import site_code
-from streamproc.nlp.icd.index import IcdIndex, load_index, query_tokens
+from streamproc.nlp.icd.index import IcdIndex, american, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
 # bump when query-side logic changes (part of the cache key); 3: organ + cancer word -> the
@@ -98,10 +98,11 @@ _FUNCTION_WORDS = frozenset({"in", "on", "of", "at", "to", "the", "a", "an", "an
 
 
 def _normal(text: str) -> str:
+    """Lower case, American spelling, no SNOMED semantic tag: the key of rows and the cache."""
     text = re.sub(
         r"\((?:disorder|finding|situation|procedure|morphologic abnormality|event)\)",
         " ",
-        text.lower(),
+        american(text.lower()),
     )
     return re.sub(r"\s+", " ", text).strip(" .,;:/")
 
@@ -140,6 +141,8 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
 
 
 _WRITTEN_MIN = 0.9
+# a parenthesised gloss after a term the analyzer joined to it: "acute myeloid leukemia (AML)"
+_TRAILING_GLOSS = re.compile(r"\s*\([^()]*\)$")
 
 
 def _singular(mention: str) -> str:
@@ -213,6 +216,7 @@ class IcdCoder:
             or self.synonyms.direct.get(_SIDE.sub("", expanded))  # "bilateral effusions"
             or self.synonyms.direct.get(self.expand(_PATIENT_PREFIX.sub("", bare)))
             or self.synonyms.direct.get(_singular(expanded))  # "abscesses", "rashes"
+            or self.synonyms.direct.get(_TRAILING_GLOSS.sub("", bare))  # "... leukemia (AML)"
             or site_code(expanded)
         )
         results: list[CodeCandidate] = []
