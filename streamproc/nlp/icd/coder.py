@@ -89,12 +89,12 @@ class SynonymTable:
         return _normal(mention) in self.direct
 
 
+_FUNCTION_WORDS = frozenset({"in", "on", "of", "at", "to", "the", "a", "an", "and", "with", "from"})
+
+
 def _words(mention: str) -> frozenset[str]:
     """The mention's words, function words left out ("in sacrum" is the body part alone)."""
     return frozenset(re.findall(r"[a-z0-9/']+", mention)) - _FUNCTION_WORDS
-
-
-_FUNCTION_WORDS = frozenset({"in", "on", "of", "at", "to", "the", "a", "an", "and", "with", "from"})
 
 
 def _normal(text: str) -> str:
@@ -140,6 +140,7 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     return SynonymTable(compiled, direct, version, frozenset(uncodable), frozenset(ambiguous))
 
 
+# how near-exact the mention as written must read to stand beside its synonym expansion
 _WRITTEN_MIN = 0.9
 # a parenthesised gloss after a term the analyzer joined to it: "acute myeloid leukemia (AML)"
 _TRAILING_GLOSS = re.compile(r"\s*\([^()]*\)$")
@@ -245,10 +246,8 @@ class IcdCoder:
         for cand in self._lexical(bare):
             # only a near-exact reading of the written words: "HR 90" read as written is a
             # hormone-receptor status (0.56), which the expansion to "heart rate" is there to stop
-            if (
-                cand.score >= _WRITTEN_MIN
-                and cand.score > best.get(cand.code, cand).score
-                or (cand.score >= _WRITTEN_MIN and cand.code not in best)
+            if cand.score >= _WRITTEN_MIN and (
+                cand.code not in best or cand.score > best[cand.code].score
             ):
                 best[cand.code] = cand
         return sorted(best.values(), key=lambda c: -c.score)[: self.top_k]

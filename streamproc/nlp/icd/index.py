@@ -195,6 +195,7 @@ _BRITISH = (
 
 
 def american(text: str) -> str:
+    """``text`` (lower case) in American spelling, as the tabular list and the rows are written."""
     for pattern, repl in _BRITISH:
         text = pattern.sub(repl, text)
     return text
