@@ -121,6 +121,15 @@ def test_nursing_note_fragments_and_plural_rows(coder: IcdCoder) -> None:
     assert coder.code("sinus arrest")[0].code == "I45.5"  # not Z65.3, legal circumstances
 
 
+def test_injury_codes_need_a_trauma_word(coder: IcdCoder) -> None:
+    assert coder.code("anuria")[0].code == "R34"  # not T79.5XXA traumatic anuria
+    assert coder.code("SAH")[0].code == "I60.9" and coder.code("small SAH")[0].code == "I60.9"
+    assert not coder.code("fallopian tube cyst")[0].code.startswith("S")  # "fall" is a word
+    assert coder.code("hip fx")[0].code == "S72.009A"
+    assert coder.code("fx")[0].code == coder.code("fracture")[0].code == "T14.8XXA"
+    assert coder.code("laceration of thigh")[0].code == "S71.119A"
+
+
 @pytest.mark.parametrize(
     ("british", "code"),
     [

@@ -57,9 +57,10 @@ _NEVER = frozenset({"V", "W", "X", "Y"})
 # ("subarachnoid hemorrhage" is I60.9, "anuria" R34).
 _INJURY_PENALTY = 0.7
 _INJURY_CUE = re.compile(
-    r"injur|trauma|fractur|wound|lacerat|contusi|sprain|strain|burn|fall|fell|accident|"
-    r"crush|dislocat|abrasion|bite|bitten|hit |struck|assault|gunshot|stab|mva|mvc|concuss|\bfx\b|"
-    r"\btear\b|torn|rupture|avuls|amputat|puncture|foreign body|hematoma",
+    r"\b(?:injur|trauma|fractur|wound|lacerat|contusi|sprain|strain(?:s|ed)?\b|burn|falls?\b|"
+    r"fell\b|fallen\b|accident|crush|dislocat|abrasion|bites?\b|bitten\b|hit\b|struck\b|assault|"
+    r"gunshot|stab(?:bed|bing|s)?\b|mva\b|mvc\b|concuss|fx\b|tears?\b|torn\b|ruptur|avuls|"
+    r"amputat|puncture|foreign body|hematoma)",
     re.I,
 )
 # "Encounter for screening/examination..." codes describe a visit, not a problem.
