@@ -103,6 +103,12 @@ class NoteEvent(BaseModel):
         "and after de-identification, whose pseudonym already carries it",
     )
     encounter_ref: str | None = None
+    encounter_namespace: str | None = Field(
+        default=None,
+        description="What encounter_ref is unique within: the visit number's assigning "
+        "authority (HL7 PV1-19.4), else the sending facility (MSH-4); None for FHIR ids and "
+        "after de-identification, whose pseudonym carries it",
+    )
     note_type: Coding | None = Field(default=None, description="LOINC document type where known")
     authored: datetime | None = None
     text: str

@@ -90,6 +90,31 @@ def test_the_same_number_at_two_hospitals_is_two_patients() -> None:
     )
 
 
+def with_visit(pv1_19: str, facility: str, control_id: str) -> bytes:
+    return (
+        hl7("12345^^^HOSP^MR", control_id)
+        .decode()
+        .replace("|EPIC|HOSP|", f"|EPIC|{facility}|")
+        .replace("\rTXA", f"\rPV1|1|I|||||||||||||||||{pv1_19}\rTXA")
+        .encode()
+    )
+
+
+def test_visit_numbers_are_unique_within_their_authority_or_facility() -> None:
+    cfg, store = settings(), MemoryStore()
+    note = one(with_visit("V100^^^HOSP-VISITS", "HOSP", "M1"), cfg)
+    assert (note.encounter_ref, note.encounter_namespace) == ("Encounter/V100", "HOSP-VISITS")
+    note = one(with_visit("V100", "NORTH", "M2"), cfg)
+    assert (note.encounter_ref, note.encounter_namespace) == ("Encounter/V100", "NORTH")
+    # two facilities numbering visits alike: two encounters; the same facility twice: one
+    north = deidentified(with_visit("V100", "NORTH", "M3"), cfg, store)
+    south = deidentified(with_visit("V100", "SOUTH", "M4"), cfg, store)
+    again = deidentified(with_visit("V100", "NORTH", "M5"), cfg, store)
+    assert north.encounter_ref != south.encounter_ref
+    assert north.encounter_ref == again.encounter_ref
+    assert north.encounter_namespace is None  # the pseudonym carries it
+
+
 def test_a_fhir_note_keeps_its_logical_id_unless_its_identifier_is_mapped() -> None:
     subject = {"reference": "Patient/p-77", "identifier": mrn()}
     plain = one(fhir(subject), settings())

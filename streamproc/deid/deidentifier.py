@@ -108,9 +108,12 @@ class Deidentifier:
             if note.patient_ref
             else None,
             "patient_namespace": None,  # the pseudonym carries it
-            "encounter_ref": self.pseudonym("encounter", note.encounter_ref)
+            "encounter_ref": self.pseudonym(
+                "encounter", note.encounter_ref, note.encounter_namespace
+            )
             if note.encounter_ref
             else None,
+            "encounter_namespace": None,  # the pseudonym carries it
             "document_id": self.pseudonym("document", note.document_id, note.document_namespace)
             if note.document_id
             else None,
