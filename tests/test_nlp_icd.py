@@ -111,7 +111,8 @@ def test_eponyms_plurals_and_ties(coder: IcdCoder) -> None:
 def test_nursing_note_fragments_and_plural_rows(coder: IcdCoder) -> None:
     # fragments the lexical match had coded: a pupillary abnormality, a hormone-receptor status
     # for "HR/", a fracture of the sacrum for "in sacrum", serotonin syndrome for "toxicity"
-    for fragment in ("pupils", "HR/", "in sacrum", "toxicity", "sinus rhythm", "LP", "states"):
+    for fragment in ("pupils", "HR/", "in sacrum", "toxicity", "sinus rhythm", "LP", "states",
+                     "right femoral triple lumen"):  # fmt: skip
         assert coder.code(fragment) == (), fragment
     assert coder.code("irregular HR")[0].code == "I49.9"  # HR is the heart rate
     assert coder.code("HR 90")[0].score < 0.5  # read as written it was Z17.420 at 0.56
@@ -127,6 +128,8 @@ def test_injury_codes_need_a_trauma_word(coder: IcdCoder) -> None:
     assert not coder.code("fallopian tube cyst")[0].code.startswith("S")  # "fall" is a word
     assert coder.code("hip fx")[0].code == "S72.009A"
     assert coder.code("fx")[0].code == coder.code("fracture")[0].code == "T14.8XXA"
+    assert coder.code("femoral fracture")[0].code == "S72.90XA"  # not an atypical (M84.750A)
+    assert coder.code("line infection")[0].code == "T80.219A"  # a line word among others
     assert coder.code("laceration of thigh")[0].code == "S71.119A"
 
 
