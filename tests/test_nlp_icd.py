@@ -87,6 +87,25 @@ def test_category_descends_to_unspecified_child(coder: IcdCoder) -> None:
     assert coder.code("otitis media")[0].code == "H66.90"
 
 
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        ("liver tumor", "D49.0"),  # not D13.4, a benign neoplasm
+        ("lung tumor", "D49.1"),  # not C34.90, a malignant one
+        ("pancreatic tumors", "D49.0"),
+        ("bone tumor", "D49.2"),
+        ("ovarian tumor", "D49.59"),  # not an ovarian cyst
+        ("pituitary tumor", "D49.7"),
+        ("brain tumor", "D49.6"),
+        ("lung cancer", "C34.90"),  # a cancer stays malignant
+    ],
+)
+def test_a_tumor_named_by_its_organ_is_of_unspecified_behavior(
+    coder: IcdCoder, mention: str, code: str
+) -> None:
+    assert coder.code(mention)[0].code == code
+
+
 def test_a_category_named_exactly_takes_its_default_child(coder: IcdCoder) -> None:
     # The category's own words match better than any child: the child that repeats them and
     # only adds "unspecified" / "without ..." is the default, the nearest such child first.

@@ -7,6 +7,10 @@ CA" (a bare "CA" codes to C80.1, primary site unknown). One organ word (adjectiv
 one cancer word, with at most a side and "primary" before them, is the organ's unspecified
 malignant-neoplasm code; anything longer ("small cell lung cancer", "metastatic …") is left to
 the lexical coder.
+
+A *tumor* named by its organ is the Neoplasm Table's "unspecified behavior" column (the index:
+"Tumor — see Neoplasm, unspecified behavior, by site"): "liver tumor" D49.0, not D13.4 benign;
+"lung tumor" D49.1, not C34.90 malignant.
 """
 
 from __future__ import annotations
@@ -69,6 +73,34 @@ def site_code(mention: str) -> str | None:
     """The site's code for "<organ> cancer(s)|CA|carcinoma(s)" (normalised mention), else None."""
     m = _SITE_CANCER.match(mention.strip())
     return SITE_CODES[m.group(1).lower()] if m else None
+
+
+# organ word -> ICD-10-CM code of a neoplasm of unspecified behavior of that site (D49)
+TUMOR_SITE_CODES: dict[str, str] = {
+    **{w: "D49.0" for w in ("liver", "hepatic", "pancreatic", "pancreas", "colon", "colonic",
+                            "colorectal", "rectal", "rectum", "gastric", "stomach", "esophageal",
+                            "oesophageal", "esophagus", "bowel", "intestinal", "gallbladder")},
+    **{w: "D49.1" for w in ("lung", "pulmonary", "bronchial", "laryngeal", "larynx", "tracheal")},
+    **{w: "D49.2" for w in ("bone", "skin", "soft tissue")},
+    "breast": "D49.3",
+    "bladder": "D49.4",
+    **{w: "D49.519" for w in ("renal", "kidney")},
+    **{w: "D49.59" for w in ("prostate", "prostatic", "ovarian", "ovary", "uterine", "uterus",
+                             "testicular", "cervical", "cervix")},
+    "brain": "D49.6",
+    **{w: "D49.7" for w in ("thyroid", "pituitary", "adrenal", "spinal", "spinal cord")},
+}  # fmt: skip
+_TUMOR_ORGANS = "|".join(sorted(TUMOR_SITE_CODES, key=len, reverse=True))
+_SITE_TUMOR = re.compile(
+    rf"^(?:(?:left|right|l|r|bilateral|bilat)\.?\s+)?({_TUMOR_ORGANS})\s+(?:tumou?rs?|neoplasms?)\.?$",
+    re.IGNORECASE,
+)
+
+
+def tumor_site_code(mention: str) -> str | None:
+    """The site's unspecified-behavior code for "<organ> tumor(s)|neoplasm(s)", else None."""
+    m = _SITE_TUMOR.match(mention.strip())
+    return TUMOR_SITE_CODES[m.group(1).lower()] if m else None
 
 
 def is_bare_cancer(mention: str) -> bool:

@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from streamproc.nlp.icd.cancer import site_code
+from streamproc.nlp.icd.cancer import site_code, tumor_site_code
 from streamproc.nlp.icd.index import IcdIndex, american, load_index, query_tokens
 from streamproc.nlp.types import CodeCandidate
 
@@ -220,6 +220,7 @@ class IcdCoder:
             or self.synonyms.direct.get(_singular(expanded))  # "abscesses", "rashes"
             or self.synonyms.direct.get(_TRAILING_GLOSS.sub("", bare))  # "... leukemia (AML)"
             or site_code(expanded)
+            or tumor_site_code(bare)
         )
         results: list[CodeCandidate] = []
         if direct and direct in self.index.code_pos:
