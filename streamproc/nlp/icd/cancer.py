@@ -75,21 +75,35 @@ def site_code(mention: str) -> str | None:
     return SITE_CODES[m.group(1).lower()] if m else None
 
 
-# organ word -> ICD-10-CM code of a neoplasm of unspecified behavior of that site (D49)
+# The Neoplasm Table's "unspecified behavior" column by the site's malignant block: a site above
+# names its tumour too, so the organ words are not listed twice.
+_UNSPECIFIED_BEHAVIOR = (
+    (("C00", "C26"), "D49.0"),  # lip, oral cavity, pharynx, digestive organs
+    (("C30", "C39"), "D49.1"),  # respiratory
+    (("C40", "C49"), "D49.2"),  # bone, skin, soft tissue
+    (("C50", "C50"), "D49.3"),  # breast
+    (("C64", "C64"), "D49.519"),  # kidney
+    (("C67", "C67"), "D49.4"),  # bladder
+    (("C51", "C68"), "D49.59"),  # other genitourinary organs (the first match wins)
+    (("C71", "C71"), "D49.6"),  # brain
+    (("C70", "C75"), "D49.7"),  # endocrine glands, other nervous system
+)
+
+
+def _unspecified_behavior(malignant: str) -> str | None:
+    block = malignant[:3]
+    return next((code for (lo, hi), code in _UNSPECIFIED_BEHAVIOR if lo <= block <= hi), None)
+
+
+# organ word -> neoplasm of unspecified behavior (D49): the cancer sites' own, and organs named
+# with "tumor" more than with "cancer"
 TUMOR_SITE_CODES: dict[str, str] = {
-    **{w: "D49.0" for w in ("liver", "hepatic", "pancreatic", "pancreas", "colon", "colonic",
-                            "colorectal", "rectal", "rectum", "gastric", "stomach", "esophageal",
-                            "oesophageal", "esophagus", "bowel", "intestinal", "gallbladder")},
-    **{w: "D49.1" for w in ("lung", "pulmonary", "bronchial", "laryngeal", "larynx", "tracheal")},
-    **{w: "D49.2" for w in ("bone", "skin", "soft tissue")},
-    "breast": "D49.3",
-    "bladder": "D49.4",
-    **{w: "D49.519" for w in ("renal", "kidney")},
-    **{w: "D49.59" for w in ("prostate", "prostatic", "ovarian", "ovary", "uterine", "uterus",
-                             "testicular", "cervical", "cervix")},
-    "brain": "D49.6",
-    **{w: "D49.7" for w in ("thyroid", "pituitary", "adrenal", "spinal", "spinal cord")},
-}  # fmt: skip
+    **{o: d for o, c in SITE_CODES.items() if (d := _unspecified_behavior(c))},
+    **{w: "D49.0" for w in ("bowel", "intestinal")},
+    **{w: "D49.1" for w in ("bronchial", "tracheal")},
+    **{w: "D49.2" for w in ("bone", "soft tissue")},
+    **{w: "D49.7" for w in ("pituitary", "adrenal", "spinal", "spinal cord")},
+}
 _TUMOR_ORGANS = "|".join(sorted(TUMOR_SITE_CODES, key=len, reverse=True))
 _SITE_TUMOR = re.compile(
     rf"^(?:(?:left|right|l|r|bilateral|bilat)\.?\s+)?({_TUMOR_ORGANS})\s+(?:tumou?rs?|neoplasms?)\.?$",
