@@ -515,22 +515,20 @@ def _patient_identifiers(pid: Segment, d: Delimiters) -> list[PatientIdentifier]
 def _refs(
     pid: Segment | None, pv1: Segment | None, ctx: _Context
 ) -> tuple[PatientKey | None, str | None, str | None]:
-    """Patient, encounter reference, and what the encounter's visit number is unique within:
-    its assigning authority (PV1-19.4), else the sending facility (MSH-4) — two hospitals both
-    number visits from 1."""
+    """Patient, encounter reference, and the visit number's assigning authority (PV1-19.4)."""
     d = ctx.delims
     patient = None
     if pid is not None:
         policy = ctx.settings.patient_identity
         patient = choose_patient(_patient_identifiers(pid, d), None, policy)
-    encounter = namespace = None
+    encounter = authority = None
     if pv1 is not None:
         visit = component(pv1, 19, d)
         if visit:
             encounter = f"Encounter/{visit}"
-            authority = _authority(raw_field(pv1, 19).split(d.repetition)[0], d)
-            namespace = (authority[0] if authority else None) or component(ctx.msh, 4, d) or None
-    return patient, encounter, namespace
+            names = _authority(raw_field(pv1, 19).split(d.repetition)[0], d)
+            authority = names[0] if names else None
+    return patient, encounter, authority
 
 
 def _note(
@@ -552,7 +550,10 @@ def _note(
     control_id = component(ctx.msh, 10, ctx.delims)
     # Without a control id or document id, the content is the only stable identity left.
     fallback = content_hash if not (control_id or document_id) else None
-    patient, encounter, encounter_namespace = _refs(pid, pv1, ctx)
+    patient, encounter, visit_authority = _refs(pid, pv1, ctx)
+    # Document and visit numbers are unique within the sending facility (MSH-4) unless the visit
+    # number names its own authority: two hospitals both number visits from 1.
+    facility_name = component(ctx.msh, 4, ctx.delims) or None
     return NoteEvent(
         event_id=stable_id("hl7v2", facility, control_id, document_id, index, fallback),
         source=ctx.source,
@@ -561,11 +562,11 @@ def _note(
         document_status="entered-in-error" if retracted else "current",
         replaces=replaces or None,
         document_id=document_id or None,
-        document_namespace=component(ctx.msh, 4, ctx.delims) or None,
+        document_namespace=facility_name,
         patient_ref=patient.ref if patient else None,
         patient_namespace=patient.namespace if patient else None,
         encounter_ref=encounter,
-        encounter_namespace=encounter_namespace,
+        encounter_namespace=(visit_authority or facility_name) if encounter else None,
         note_type=note_type,
         authored=authored,
         text=text,
