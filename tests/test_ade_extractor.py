@@ -332,8 +332,61 @@ def _ner(text: str, words: dict[str, str]) -> list[Entity]:
             {"Vancomycin": "drug", "rash": "problem"},
             True,
         ),  # fmt: skip
-        # a linked pair the entity stage did not see as a problem is not alerted
+        # a linked pair the entity stage did not see as a problem is not alerted ...
         ("Clear yellow urine after lasix", "lasix", "Clear yellow", {"lasix": "drug"}, False),
+        # ... even with a causal cue (nursing notes: "Neuro: Pt asleep … due to oxycodone") ...
+        (
+            "Pt asleep most of shift probably due to oxycodone",
+            "oxycodone",
+            "Pt asleep most of shift",
+            {"oxycodone": "drug"},
+            False,
+        ),
+        # ... unless its own wording names a harm
+        (
+            "Cardiotoxicity in patients receiving pentamidine",
+            "pentamidine",
+            "Cardiotoxicity",
+            {"pentamidine": "drug"},
+            True,
+        ),
+        (
+            "Vasomotor reactions after gold sodium thiomalate",
+            "gold sodium thiomalate",
+            "Vasomotor reactions",
+            {"gold sodium thiomalate": "drug"},
+            True,
+        ),
+        # case-report wordings of a reaction
+        (
+            "Eye movement disorders in bone marrow transplant patients on cyclosporin",
+            "cyclosporin",
+            "Eye movement disorders",
+            {"cyclosporin": "drug", "Eye movement disorders": "problem"},
+            True,
+        ),
+        (
+            "A woman developed liver failure while being treated with clarithromycin",
+            "clarithromycin",
+            "liver failure",
+            {"clarithromycin": "drug", "liver failure": "problem"},
+            True,
+        ),
+        (
+            "A patient received methadone for cancer pain and developed myoclonus",
+            "methadone",
+            "myoclonus",
+            {"methadone": "drug", "myoclonus": "problem", "cancer pain": "problem"},
+            True,
+        ),
+        # a nursing note's "pt on <drug>" names what the drug treats
+        (
+            "hypotensive, pt on levophed",
+            "levophed",
+            "hypotensive",
+            {"levophed": "drug", "hypotensive": "problem"},
+            False,
+        ),
     ],
 )
 def test_evidence_requirement(
@@ -392,6 +445,16 @@ def test_causal_link_cues() -> None:
     # nursing shorthand for a cause
     assert link("?pulm fibrosis poss r/t methotrexate", "methotrexate", "pulm fibrosis") == "r/t"
     assert link("Pts BP effected by the propofol", "propofol", "BP") == "effected by"
+    # case-report wordings
+    assert link("hepatotoxicity of sirolimus", "sirolimus", "hepatotoxicity") == "hepatotoxicity"
+    jaundice = "jaundice followed the intravaginal administration of furazolidone"
+    assert link(jaundice, "furazolidone", "jaundice") is not None
+    assert link("anuria complicating ifosfamide chemotherapy", "ifosfamide", "anuria") == "complicating"  # fmt: skip
+    assert link("acidosis in patients taking metformin", "metformin", "acidosis") == "in a patient on"  # fmt: skip
+    turned = "acidosis in patients taking insulin but not metformin"
+    assert link(turned, "metformin", "acidosis") is None
+    purpose = "The infant was given indomethacin to induce constriction of the PDA"
+    assert link(purpose, "indomethacin", "constriction") is None
     # "productive" is no "produces"
     assert link("tolerating spirocare, strong non productive cough", "spirocare", "cough") is None
 

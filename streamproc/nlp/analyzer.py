@@ -69,8 +69,11 @@ log = logging.getLogger(__name__)
 # 20: "old" / "remote" / "prior" before a problem joins it where the coder has a row for the whole
 # ("OLD STROKE" -> I69.30 sequelae, "old MI" -> I25.2, not the acute codes); 21: "VT" in a
 # ventilator report is the tidal volume, no problem (the coder now reads VT as I47.20); 22: "VT
-# req. shock", "shocked x2 with 200J": the defibrillator's shock, no circulatory shock
-ANALYZER_VERSION = "analyzer-22"
+# req. shock", "shocked x2 with 200J": the defibrillator's shock, no circulatory shock; 23: the
+# case-report wordings of a reaction link drug and effect ("in patients taking metformin", "while
+# being treated with", "complicating", "hepatotoxicity of"), and an effect the entity stage
+# missed is alerted when its own wording names a harm ("vasomotor reactions after gold")
+ANALYZER_VERSION = "analyzer-23"
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
 _HEAD_WORD = re.compile(r"(\S+)\s+\S")  # the first word of a mention of several

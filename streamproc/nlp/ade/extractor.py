@@ -18,7 +18,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from streamproc.nlp.ade.cues import COMPOUND_CUES, causal_link, is_allergy_record, is_indication
+from streamproc.nlp.ade.cues import (
+    COMPOUND_CUES,
+    causal_link,
+    is_allergy_record,
+    is_indication,
+    names_a_harm,
+)
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
@@ -249,19 +255,21 @@ class AdeExtractor:
 
 
 def _evidenced(text: str, ss: int, drug: Entity, effect: Entity, known: set[int]) -> bool:
-    """``require_evidence``: the entity stage found the effect as a problem, the sentence
-    starting at ``ss`` links drug and effect (:func:`causal_link`), and the entity stage found
-    the drug too unless the link is a compound naming it ("vancomycin-induced", "amoxicillin
-    rash"). Without this, nursing notes alerted on "NEURO: sedated on propofol" and "PMHX: COPD,
-    asthma" (docs/adverse-events.md, "On nursing notes").
+    """``require_evidence``: the sentence starting at ``ss`` links drug and effect
+    (:func:`causal_link`), the entity stage found the effect as a problem unless its own
+    wording names a harm ("vasomotor reactions after gold", "cardiotoxicity in patients
+    receiving pentamidine"; not "urine after lasix", nor "asleep due to oxycodone"), and it
+    found the drug too unless the link is a compound naming it ("vancomycin-induced",
+    "amoxicillin rash"). Without this, nursing notes alerted on "NEURO: sedated on propofol"
+    and "PMHX: COPD, asthma" (docs/adverse-events.md, "On nursing notes").
     """
-    if id(effect) not in known:
-        return False
     sentence = text[ss : max(drug.end, effect.end)]
     cue = causal_link(
         sentence, (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
     )
-    return cue is not None and (id(drug) in known or cue in COMPOUND_CUES)
+    if cue is None or (id(effect) not in known and not names_a_harm(effect.text)):
+        return False
+    return id(drug) in known or cue in COMPOUND_CUES
 
 
 def _plausible_effect(effect: str, drug_names: set[str]) -> bool:
