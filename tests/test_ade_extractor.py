@@ -453,6 +453,23 @@ def test_causal_link_cues() -> None:
     assert link("acidosis in patients taking metformin", "metformin", "acidosis") == "in a patient on"  # fmt: skip
     turned = "acidosis in patients taking insulin but not metformin"
     assert link(turned, "metformin", "acidosis") is None
+    # a dechallenge links; a response to a drug still given does not
+    stopped = "Hepatotoxicity resolved once erlotinib was discontinued"
+    assert link(stopped, "erlotinib", "Hepatotoxicity") == "dechallenge"
+    off = "Their parkinsonism improved on discontinuation of metoclopramide therapy"
+    assert link(off, "metoclopramide", "parkinsonism") == "dechallenge"
+    assert link("Wheezes improved once lasix was given", "lasix", "Wheezes") is None
+    # the exposed person named before the drug, the effect after
+    vanco = "A patient receiving vancomycin for a staph infection had a lupus-like syndrome"
+    assert link(vanco, "vancomycin", "lupus-like syndrome") == "in a patient on"
+    amio = "In a man receiving amiodarone an interstitial pneumopathy was observed"
+    assert link(amio, "amiodarone", "interstitial pneumopathy") == "in a patient on"
+    assert link("Patient on levophed, hypotensive", "levophed", "hypotensive") is None
+    # "less than" is a quantity, not a response; "for two months" a duration, not an indication
+    fewer = "Renal toxicities were reported in less than one percent of the patients receiving ciprofloxacin"  # fmt: skip
+    assert link(fewer, "ciprofloxacin", "Renal toxicities") is not None
+    months = "After taking cholestyramine for two months she presented with lethargy"
+    assert link(months, "cholestyramine", "lethargy") == "after"
     purpose = "The infant was given indomethacin to induce constriction of the PDA"
     assert link(purpose, "indomethacin", "constriction") is None
     # "productive" is no "produces"

@@ -72,7 +72,9 @@ log = logging.getLogger(__name__)
 # req. shock", "shocked x2 with 200J": the defibrillator's shock, no circulatory shock; 23: the
 # case-report wordings of a reaction link drug and effect ("in patients taking metformin", "while
 # being treated with", "complicating", "hepatotoxicity of"), and an effect the entity stage
-# missed is alerted when its own wording names a harm ("vasomotor reactions after gold")
+# missed is alerted when its own wording names a harm ("vasomotor reactions after gold"), a
+# dechallenge links ("resolved once erlotinib was discontinued"), and so does "a patient receiving
+# X … had Y"
 ANALYZER_VERSION = "analyzer-23"
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)

@@ -184,11 +184,11 @@ _LINK = re.compile(
     # "while she was taking", "while being treated with", "when receiving"
     r"|while\s+(?:\w+\s+){0,3}?(?:on|receiving|taking|treated|given|using)"
     r"|when\s+(?:\w+\s+){0,2}?(?:receiving|taking|treated|given|administered|started|resumed)"
-    r"|(?:was|were|is|been)\s+followed\s+by|complicating"
+    r"|(?:was|were|is|been)\s+followed\s+by"
     r"|followed\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:administration|use|ingestion|injection|infusion)"
     r"|subsequent\s+to|in\s+relation\s+to"
     r"|responsible\s+for|relationship\s+(?:of|between|with|to)|implicated|incriminated"
-    r"|exposed\s+to|exposure\s+to"
+    r"|exposed\s+to|exposure\s+to|complicat(?:e|es|ing)|(?:role|course)\s+of|hypersensitivity"
     r"|within\s+\w+\s+(?:minutes|hours|days|weeks)\s+of|induc\w*|produc(?:e|es|ed|ing)|caus(?:e|ed|es|ing)"
     r"|due\s+to|d/t|2/2|r/t|(?:af|ef)fected\s+by|secondary\s+to|attribut(?:ed|able)\s+to|related\s+to|associated\s+with"
     r"|association|consequence\s+of|complications?\s+of|reactions?|allerg(?:y|ic|ies)"
@@ -205,8 +205,37 @@ _LINK = re.compile(
 # note's indication, and "pt" is not in the list.
 _IN_A_PATIENT_ON = re.compile(
     r"\b(?:in|among)\s+(?:\S+\s+){0,8}?(?:patients?|wom[ae]n|m[ae]n|child(?:ren)?|infants?"
-    r"|neonates?|boys?|girls?|adults?|recipients?|subjects?|cases?)\b.*?"
-    r"\b(?:treated\s+with|receiving|received|taking|on|given|using)\s+(?:\S+\s+){0,3}$",
+    r"|neonates?|boys?|girls?|adults?|adolescents?|individuals?|persons?|recipients?|subjects?"
+    r"|cases?)\b.*?"
+    r"\b(?:treated\s+with|receiving|received|taking|on|given|using|under|undergoing)"
+    r"\s+(?:\S+\s+){0,3}$",
+    re.I,
+)
+# The same told the other way round: "a patient receiving vancomycin for a staphylococcal
+# infection had a lupus-like syndrome", "in a man receiving amiodarone an interstitial
+# pneumopathy was observed"; again never "pt".
+_PERSON_ON_BEFORE = re.compile(
+    r"\b(?:patients?|wom[ae]n|m[ae]n|child(?:ren)?|infants?|neonates?|boys?|girls?|adults?"
+    r"|adolescents?|individuals?|persons?|recipients?|subjects?)\s+(?:\w+\s+){0,2}?(?:receiving|taking|on|treated\s+with|given"
+    r"|undergoing|under)\s+(?:\S+\s+){0,3}$",
+    re.I,
+)
+_PRESENTED = re.compile(
+    r"\b(?:had|developed|presented|experienced|showed|exhibited|suffered|(?:was|were)\s+observed)\b",
+    re.I,
+)
+_OBSERVED_AFTER = re.compile(
+    r"\s*(?:(?:was|were)\s+(?:observed|noted|seen|found|diagnosed|reported)|occurred|developed)\b",
+    re.I,
+)
+# A dechallenge: the effect went away when the drug was stopped ("hepatotoxicity resolved once
+# erlotinib was discontinued", "parkinsonism improved on discontinuation of metoclopramide").
+_STOPPED_BEFORE = re.compile(
+    r"\b(?:discontinu\w*|withdraw\w*|cessation|stopp\w*|withheld|reduc\w*)\s+(?:of\s+)?(?:\S+\s+){0,2}$",
+    re.I,
+)
+_STOPPED_AFTER = re.compile(
+    r"\s*(?:\S+\s+){0,2}?(?:was|were)\s+(?:\w+\s+)?(?:discontinued|stopped|withdrawn|withheld)\b",
     re.I,
 )
 # "from" names the cause only when the drug follows within two words: "bleeding, hypothermia
@@ -232,7 +261,11 @@ def names_a_harm(effect: str) -> bool:
 
 
 # Worded as what the drug is given against: "hypotensive despite levophed".
-_AGAINST = re.compile(r"\b(?:despite|in\s+spite\s+of|for)\b", re.I)
+# "for two months" is a duration, not an indication.
+_AGAINST = re.compile(
+    r"\b(?:despite|in\s+spite\s+of|for(?!\s+(?:\S+\s+){0,2}?(?:hours?|days?|weeks?|months?|years?)\b))\b",
+    re.I,
+)
 # the effect came first and the drug treated it: "discomfort in chest from incision - treated
 # with morphine"; after a clause break or a copula only: "hepatitis in a patient treated with
 # methotrexate" is the case-report wording of a reaction
@@ -260,7 +293,7 @@ _PURPOSE = re.compile(
 )
 # The effect got better after the drug: a response, not a reaction.
 _RESPONSE = re.compile(
-    r"\b(?:decreas\w*|improv\w*|resolv\w*|better|reliev\w*|subsid\w*|clear(?:ed|ing)|less"
+    r"\b(?:decreas\w*|improv\w*|resolv\w*|better|reliev\w*|subsid\w*|clear(?:ed|ing)|less(?!\s+than)"
     # "hypotensive when hypoglycemic and returned to a normal BP after dextrose"
     r"|normali[sz]\w*|(?:return\w*|back)\s+to\s+(?:a\s+)?(?:normal|baseline))\b",
     re.I,
@@ -291,6 +324,13 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     causal_between = re.search(
         r"induc|caus|due|after|following|develop|manifest|\bwhile\b|\bwhen\b", between
     )
+    if (
+        drug < effect
+        and _PERSON_ON_BEFORE.search(sentence[max(0, drug[0] - 60) : drug[0]])
+        and (_PRESENTED.search(between) or _OBSERVED_AFTER.match(sentence, effect[1]))
+        and not _CONTRAST.search(between)
+    ):
+        return "in a patient on"
     if _AGAINST.search(between) and not causal_between:
         return None
     if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
@@ -298,7 +338,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if drug < effect and _PURPOSE.search(between):  # "given indomethacin to induce constriction"
         return None
     if effect < drug and _RESPONSE.search(between):  # "wheezes have decreased after lasix"
-        return None
+        stopped = _STOPPED_BEFORE.search(between) or _STOPPED_AFTER.match(sentence, drug[1])
+        return "dechallenge" if stopped and not _CONTRAST.search(between) else None
     if (
         effect < drug
         and _TREATED_WITH.search(between)

@@ -186,7 +186,7 @@ class AdeExtractor:
                     continue
                 if is_allergy_record(text[ss:se], effect.start - ss, effect.end - ss):
                     continue
-                if self.require_evidence and not _evidenced(text, ss, drug, effect, known):
+                if self.require_evidence and not _evidenced(text, ss, se, drug, effect, known):
                     continue
                 act = self._actuality(text, effect, ss, se)
                 if act == "absent":
@@ -254,8 +254,8 @@ class AdeExtractor:
         return cue_actuality(sentence, start, end)[0]
 
 
-def _evidenced(text: str, ss: int, drug: Entity, effect: Entity, known: set[int]) -> bool:
-    """``require_evidence``: the sentence starting at ``ss`` links drug and effect
+def _evidenced(text: str, ss: int, se: int, drug: Entity, effect: Entity, known: set[int]) -> bool:
+    """``require_evidence``: the sentence ``text[ss:se]`` links drug and effect
     (:func:`causal_link`), the entity stage found the effect as a problem unless its own
     wording names a harm ("vasomotor reactions after gold", "cardiotoxicity in patients
     receiving pentamidine"; not "urine after lasix", nor "asleep due to oxycodone"), and it
@@ -263,7 +263,7 @@ def _evidenced(text: str, ss: int, drug: Entity, effect: Entity, known: set[int]
     "amoxicillin rash"). Without this, nursing notes alerted on "NEURO: sedated on propofol"
     and "PMHX: COPD, asthma" (docs/adverse-events.md, "On nursing notes").
     """
-    sentence = text[ss : max(drug.end, effect.end)]
+    sentence = text[ss:se]
     cue = causal_link(
         sentence, (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
     )
