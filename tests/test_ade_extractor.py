@@ -400,6 +400,16 @@ def test_evidence_requirement(
     assert AdeExtractor(model).extract(text, [(0, len(text))], entities)
 
 
+def test_an_effect_the_coder_names_stands_in_for_the_entity_stage() -> None:
+    text = "A woman developed vitiligo after interferon alfa"
+    model = FakeModel(["interferon alfa"], ["vitiligo"], {("interferon alfa", "vitiligo"): 1.0})
+    entities = _ner(text, {"interferon alfa": "drug"})
+    extractor = AdeExtractor(model, require_evidence=True)
+    assert extractor.extract(text, [(0, len(text))], entities) == []
+    (found,) = extractor.extract(text, [(0, len(text))], entities, {"vitiligo"}.__contains__)
+    assert (found.drug.text, found.effect.text) == ("interferon alfa", "vitiligo")
+
+
 def test_causal_link_cues() -> None:
     from streamproc.nlp.ade.cues import causal_link
 

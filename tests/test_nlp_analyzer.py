@@ -383,7 +383,9 @@ def test_nothing_is_found_inside_a_surrogate(coder: IcdCoder) -> None:
     class Pairs:
         version = "pairs-1"
 
-        def extract(self, text: str, sentences: object, entities: object) -> list[AdeRelation]:
+        def extract(
+            self, text: str, sentences: object, entities: object, names_a_problem: object = None
+        ) -> list[AdeRelation]:
             return [pair("Hardin120"), pair("Lasix")]
 
     with_ade = Analyzer(source, coder=coder, relations=Pairs())
@@ -482,3 +484,11 @@ def test_build_analyzer_runs_without_the_drug_dictionary(monkeypatch: pytest.Mon
     monkeypatch.setattr("streamproc.nlp.drugs.packaged_lexicon", missing)
     analyzer = build_analyzer(Settings(), MemoryStore())
     assert analyzer.drugs is None and "drugs" not in analyzer.model_versions
+
+
+def test_analyzer_vouches_for_effects_its_coder_reads(coder: IcdCoder) -> None:
+    """The ADE stage takes an effect the entity stage missed when the coder reads it."""
+    analyzer = Analyzer(WordNer({}), coder=coder)
+    assert analyzer._codes_as_problem("vitiligo") and analyzer._codes_as_problem("apnoea")
+    assert not analyzer._codes_as_problem("Pt asleep most of shift")
+    assert not analyzer._codes_as_problem("urine") and not analyzer._codes_as_problem("Neuro")

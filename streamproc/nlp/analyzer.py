@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
@@ -74,8 +74,11 @@ log = logging.getLogger(__name__)
 # being treated with", "complicating", "hepatotoxicity of"), and an effect the entity stage
 # missed is alerted when its own wording names a harm ("vasomotor reactions after gold"), a
 # dechallenge links ("resolved once erlotinib was discontinued"), and so does "a patient receiving
-# X … had Y"
+# X … had Y"; an effect the coder reads by its own words ("vitiligo") counts as the entity stage's
 ANALYZER_VERSION = "analyzer-23"
+# the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
+# "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
+_CODED_EFFECT_MIN = 0.7
 # "MS:", "MS- alert", "PAD 14-18", "CA 8.9", "RA 94%": a heading or a reading, never a diagnosis
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
 _HEAD_WORD = re.compile(r"(\S+)\s+\S")  # the first word of a mention of several
@@ -124,7 +127,11 @@ class RelationExtractor(Protocol):
     version: str
 
     def extract(
-        self, text: str, sentences: Sequence[tuple[int, int]], entities: Sequence[Entity]
+        self,
+        text: str,
+        sentences: Sequence[tuple[int, int]],
+        entities: Sequence[Entity],
+        names_a_problem: Callable[[str], bool] | None = None,
     ) -> list[AdeRelation]: ...
 
 
@@ -293,4 +300,12 @@ class Analyzer:
         # ---- ADE seam: streamproc.nlp.ade.AdeExtractor (injected by build_analyzer) ----
         if self.relations is None:
             return []
-        return self.relations.extract(text, [(s.start, s.end) for s in sentences], entities)
+        return self.relations.extract(
+            text, [(s.start, s.end) for s in sentences], entities, self._codes_as_problem
+        )
+
+    def _codes_as_problem(self, mention: str) -> bool:
+        """Whether the coder reads ``mention`` as a condition by (nearly) its own words: how the
+        ADE stage accepts an effect the entity stage missed ("vitiligo" L80, not "urine")."""
+        codes = self.coder.code(mention)
+        return bool(codes) and codes[0].score >= _CODED_EFFECT_MIN

@@ -158,7 +158,15 @@ class AdeExtractor:
         text: str,
         sentences: Sequence[tuple[int, int]] | None = None,
         entities: Sequence[Entity] = (),
+        names_a_problem: Callable[[str], bool] | None = None,
     ) -> list[AdeRelation]:
+        """The drug -> effect pairs of ``text`` worth alerting on.
+
+        ``names_a_problem`` (the analyzer passes its ICD-10-CM coder) vouches for an effect the
+        entity stage did not tag, as the entity stage's own problems do under
+        ``require_evidence``: "vitiligo", "corneal deposits", "lethargic" read in a case
+        report.
+        """
         started = time.perf_counter()
         if not sentences:
             sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?\n]+[.!?]?", text)]
@@ -186,6 +194,13 @@ class AdeExtractor:
                     continue
                 if is_allergy_record(text[ss:se], effect.start - ss, effect.end - ss):
                     continue
+                if (
+                    self.require_evidence
+                    and id(effect) not in known
+                    and names_a_problem is not None
+                    and names_a_problem(effect.text)
+                ):
+                    known.add(id(effect))
                 if self.require_evidence and not _evidenced(text, ss, se, drug, effect, known):
                     continue
                 act = self._actuality(text, effect, ss, se)
