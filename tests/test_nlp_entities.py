@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.nlp.entities import join_glosses, not_vaccine_targets, to_entities
+from streamproc.nlp.entities import join_glosses, to_entities, without_non_findings
 from streamproc.nlp.token_classifier import TokenClassifier
 from streamproc.nlp.types import Entity
 from streamproc.train.core import TrainConfig, train_token_classifier
@@ -159,9 +159,9 @@ def test_an_untagged_parenthesis_naming_the_same_finding_joins_the_problem() -> 
 )
 def test_a_disease_named_for_a_vaccine_is_no_problem(text: str, problem: str, kept: bool) -> None:
     ents = [_ent(text, problem)]
-    assert (not_vaccine_targets(text, ents) == ents) is kept
+    assert (without_non_findings(text, ents) == ents) is kept
     treatment = [_ent(text, problem, "treatment")]
-    assert not_vaccine_targets(text, treatment) == treatment  # only problems are dropped
+    assert without_non_findings(text, treatment) == treatment  # only problems are dropped
 
 
 def test_a_piece_of_a_hyphenated_word_is_no_entity() -> None:
@@ -209,14 +209,12 @@ def test_a_bare_cancer_takes_the_organ_before_it() -> None:
     ],
 )
 def test_neuro_exam_stimuli_and_reflexes_are_no_problems(text: str, kept: bool) -> None:
-    from streamproc.nlp.entities import not_stimuli
-
     word = "pain" if "pain" in text.lower() else "cough"
     start = text.lower().index(word)
     found = Entity(
         label="problem", start=start, end=start + len(word), text=text[start : start + len(word)]
     )
-    assert (not_stimuli(text, [found]) == [found]) is kept
+    assert (without_non_findings(text, [found]) == [found]) is kept
 
 
 @pytest.mark.parametrize(
@@ -236,12 +234,10 @@ def test_neuro_exam_stimuli_and_reflexes_are_no_problems(text: str, kept: bool) 
     ],
 )
 def test_vt_in_a_ventilator_report_is_a_tidal_volume(text: str, kept: bool) -> None:
-    from streamproc.nlp.entities import not_tidal_volumes
-
     start = text.lower().index("vt")
     end = start + (4 if text[start : start + 4].lower() == "vt's" else 2)
     found = Entity(label="problem", start=start, end=end, text=text[start:end])
-    assert (not_tidal_volumes(text, [found]) == [found]) is kept
+    assert (without_non_findings(text, [found]) == [found]) is kept
 
 
 @pytest.mark.parametrize(
@@ -257,11 +253,9 @@ def test_vt_in_a_ventilator_report_is_a_tidal_volume(text: str, kept: bool) -> N
     ],
 )
 def test_a_defibrillator_shock_is_no_circulatory_shock(text: str, kept: bool) -> None:
-    from streamproc.nlp.entities import not_electrical_shocks
-
     start = text.lower().index("shock")
     found = Entity(label="problem", start=start, end=start + 5, text=text[start : start + 5])
-    assert (not_electrical_shocks(text, [found]) == [found]) is kept
+    assert (without_non_findings(text, [found]) == [found]) is kept
 
 
 @pytest.mark.parametrize(

@@ -24,16 +24,13 @@ from streamproc.nlp.entities import (
     cancer_sites,
     chief_complaint_items,
     join_glosses,
-    not_electrical_shocks,
-    not_stimuli,
-    not_tidal_volumes,
-    not_vaccine_targets,
     outside,
     overlaps_any,
     split_joined_problems,
     to_entities,
     with_past_modifier,
     without_inline_headings,
+    without_non_findings,
 )
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
@@ -231,8 +228,7 @@ class Analyzer:
         )
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
-        found = not_stimuli(text, not_vaccine_targets(text, without_inline_headings(text, found)))
-        found = not_electrical_shocks(text, not_tidal_volumes(text, found))
+        found = without_non_findings(text, without_inline_headings(text, found))
         found = split_joined_problems(found, self.coder.code)
         found = with_past_modifier(text, found, self.coder.synonyms.is_direct)
         found = outside(found, phi)  # after every rule that adds

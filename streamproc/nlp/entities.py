@@ -286,21 +286,17 @@ _VACCINE_BEFORE = re.compile(
 )
 
 
-def not_vaccine_targets(text: str, entities: Sequence[Entity]) -> list[Entity]:
-    """Problems named as what a vaccine is for are no findings: "administration of diphtheria,
-    pertussis, and tetanus vaccine" coded A36.9 / A37.00 as present Conditions, and so would
-    "hepatitis B vaccine" or "vaccinated against influenza". Other labels are kept."""
-    out: list[Entity] = []
-    for e in entities:
-        if e.label == "problem":
-            after = _VACCINE_AFTER.match(text, e.end)
-            if after and not _NOT_A_VACCINE_NAME.search(text, e.end, after.end()):
-                continue
-            line_start = text.rfind("\n", 0, e.start) + 1
-            if _VACCINE_BEFORE.search(text, line_start, e.start):
-                continue
-        out.append(e)
-    return out
+def is_vaccine_target(text: str, e: Entity) -> bool:
+    """A problem named as what a vaccine is for: "administration of diphtheria, pertussis, and
+    tetanus vaccine" coded A36.9 / A37.00 as present Conditions, and so would "hepatitis B
+    vaccine" or "vaccinated against influenza"."""
+    if e.label != "problem":
+        return False
+    after = _VACCINE_AFTER.match(text, e.end)
+    if after and not _NOT_A_VACCINE_NAME.search(text, e.end, after.end()):
+        return True
+    line_start = text.rfind("\n", 0, e.start) + 1
+    return bool(_VACCINE_BEFORE.search(text, line_start, e.start))
 
 
 # "withdraws to pain", "responsive only to deep pain", "localizes to painful stimuli": the neuro
@@ -328,23 +324,20 @@ def _reflex(text: str, e: Entity) -> bool:
     return bool(_GAG.search(around) or _REFLEX_AFTER.match(text, e.end))
 
 
-def not_stimuli(text: str, entities: Sequence[Entity]) -> list[Entity]:
-    """Neuro-exam stimuli and reflexes are no findings: "responsive only to deep pain" and
-    "withdraws to pain" published R52 Conditions for comatose patients in ICU nursing notes, and
-    "has a cough and gag" (the airway reflexes) a cough R05.9."""
-    out: list[Entity] = []
-    for e in entities:
-        word = e.text.lower()
-        if e.label == "problem" and word.startswith("pain"):
-            line_start = text.rfind("\n", 0, e.start) + 1
-            if _STIMULUS_BEFORE.search(
-                text, max(line_start, e.start - 60), e.start
-            ) and not _PAIN_TREATED.match(text, e.end):
-                continue
-        if e.label == "problem" and word in ("cough", "coughs") and _reflex(text, e):
-            continue
-        out.append(e)
-    return out
+def is_exam_stimulus(text: str, e: Entity) -> bool:
+    """A neuro-exam stimulus or reflex: "responsive only to deep pain" and "withdraws to pain"
+    published R52 Conditions for comatose patients in ICU nursing notes, and "has a cough and
+    gag" (the airway reflexes) a cough R05.9."""
+    if e.label != "problem":
+        return False
+    word = e.text.lower()
+    if word.startswith("pain"):
+        line_start = text.rfind("\n", 0, e.start) + 1
+        return bool(
+            _STIMULUS_BEFORE.search(text, max(line_start, e.start - 60), e.start)
+            and not _PAIN_TREATED.match(text, e.end)
+        )
+    return word in ("cough", "coughs") and _reflex(text, e)
 
 
 # "VT" is ventricular tachycardia in a rhythm report ("runs of VT 3-7 beats", "sustained VT") and
@@ -365,18 +358,14 @@ _VENT_NEAR = re.compile(
 _VALUE_AFTER = re.compile(r"\s*(?:[:=<>~]|of\s+\d|\d)")
 
 
-def not_tidal_volumes(text: str, entities: Sequence[Entity]) -> list[Entity]:
-    """Drop "VT" problems that are a ventilator's tidal volume, not ventricular tachycardia."""
-    out: list[Entity] = []
-    for e in entities:
-        if e.label == "problem" and _VT.fullmatch(e.text.strip()):
-            window = text[max(0, e.start - 60) : e.end + 40]
-            if not _RHYTHM_NEAR.search(window) and (
-                _VENT_NEAR.search(window) or _VALUE_AFTER.match(text, e.end)
-            ):
-                continue
-        out.append(e)
-    return out
+def is_tidal_volume(text: str, e: Entity) -> bool:
+    """A "VT" problem that is a ventilator's tidal volume, not ventricular tachycardia."""
+    if e.label != "problem" or not _VT.fullmatch(e.text.strip()):
+        return False
+    window = text[max(0, e.start - 60) : e.end + 40]
+    return not _RHYTHM_NEAR.search(window) and bool(
+        _VENT_NEAR.search(window) or _VALUE_AFTER.match(text, e.end)
+    )
 
 
 # "VT req. shock", "shocked x2 with 200J", "sync shock 100 J": the defibrillator's shock, not
@@ -391,16 +380,27 @@ _ELECTRIC_AFTER = re.compile(
 )
 
 
-def not_electrical_shocks(text: str, entities: Sequence[Entity]) -> list[Entity]:
-    """Drop a bare "shock" problem that is a defibrillator's shock ("VT req. shock")."""
-    out: list[Entity] = []
-    for e in entities:
-        if e.label == "problem" and e.text.strip().lower() in ("shock", "shocks"):
-            before = text[max(0, e.start - 20) : e.start]
-            if _ELECTRIC_BEFORE.search(before) or _ELECTRIC_AFTER.match(text, e.end):
-                continue
-        out.append(e)
-    return out
+def is_electrical_shock(text: str, e: Entity) -> bool:
+    """A bare "shock" problem that is a defibrillator's shock ("VT req. shock")."""
+    if e.label != "problem" or e.text.strip().lower() not in ("shock", "shocks"):
+        return False
+    before = text[max(0, e.start - 20) : e.start]
+    return bool(_ELECTRIC_BEFORE.search(before) or _ELECTRIC_AFTER.match(text, e.end))
+
+
+# Problems the tagger finds that name no finding of the patient's, each learned from a note
+# that published one as a Condition.
+NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
+    is_vaccine_target,
+    is_exam_stimulus,
+    is_tidal_volume,
+    is_electrical_shock,
+)
+
+
+def without_non_findings(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """The entities none of :data:`NOT_FINDINGS` rules out (other labels always kept)."""
+    return [e for e in entities if not any(rule(text, e) for rule in NOT_FINDINGS)]
 
 
 # A nursing note's system heading written inline with a dash: "Cv- Hypotensive", "Neuro - Pt
