@@ -410,6 +410,19 @@ def test_an_effect_the_coder_names_stands_in_for_the_entity_stage() -> None:
     assert (found.drug.text, found.effect.text) == ("interferon alfa", "vitiligo")
 
 
+def test_a_dechallenge_is_an_actual_reaction() -> None:
+    text = "Hepatotoxicity resolved once erlotinib was discontinued"
+    model = FakeModel(["erlotinib"], ["hepatotoxicity"], {("erlotinib", "hepatotoxicity"): 1.0})
+    entities = _ner(text, {"erlotinib": "drug", "Hepatotoxicity": "problem"})
+    entities[1] = entities[1].model_copy(update={"assertion": "absent"})  # "resolved"
+    (found,) = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert found.actuality == "actual"
+    negated = "No hepatotoxicity; transaminases improved once erlotinib was discontinued"
+    model = FakeModel(["erlotinib"], ["hepatotoxicity"], {("erlotinib", "hepatotoxicity"): 1.0})
+    entities = _ner(negated, {"erlotinib": "drug", "hepatotoxicity": "problem"})
+    assert AdeExtractor(model).extract(negated, [(0, len(negated))], entities) == []
+
+
 def test_causal_link_cues() -> None:
     from streamproc.nlp.ade.cues import causal_link
 

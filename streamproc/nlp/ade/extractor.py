@@ -201,9 +201,16 @@ class AdeExtractor:
                     and names_a_problem(effect.text)
                 ):
                     known.add(id(effect))
-                if self.require_evidence and not _evidenced(text, ss, se, drug, effect, known):
+                sentence = text[ss:se]
+                cue = causal_link(
+                    sentence, (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
+                )
+                if self.require_evidence and not _evidenced(cue, drug, effect, known):
                     continue
-                act = self._actuality(text, effect, ss, se)
+                if cue == "dechallenge":  # it went away when the drug was stopped: it happened
+                    act = _dechallenge_actuality(sentence, effect.start - ss, effect.end - ss)
+                else:
+                    act = self._actuality(text, effect, ss, se)
                 if act == "absent":
                     continue
                 key = (normalise(drug.text), effect.start, effect.end)
@@ -269,22 +276,26 @@ class AdeExtractor:
         return cue_actuality(sentence, start, end)[0]
 
 
-def _evidenced(text: str, ss: int, se: int, drug: Entity, effect: Entity, known: set[int]) -> bool:
-    """``require_evidence``: the sentence ``text[ss:se]`` links drug and effect
-    (:func:`causal_link`), the entity stage found the effect as a problem unless its own
+def _evidenced(cue: str | None, drug: Entity, effect: Entity, known: set[int]) -> bool:
+    """``require_evidence``: the sentence links drug and effect (``cue``, from
+    :func:`causal_link`), the entity stage found the effect as a problem unless its own
     wording names a harm ("vasomotor reactions after gold", "cardiotoxicity in patients
     receiving pentamidine"; not "urine after lasix", nor "asleep due to oxycodone"), and it
     found the drug too unless the link is a compound naming it ("vancomycin-induced",
     "amoxicillin rash"). Without this, nursing notes alerted on "NEURO: sedated on propofol"
     and "PMHX: COPD, asthma" (docs/adverse-events.md, "On nursing notes").
     """
-    sentence = text[ss:se]
-    cue = causal_link(
-        sentence, (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
-    )
     if cue is None or (id(effect) not in known and not names_a_harm(effect.text)):
         return False
     return id(drug) in known or cue in COMPOUND_CUES
+
+
+def _dechallenge_actuality(sentence: str, start: int, end: int) -> str:
+    """A dechallenge ("hepatotoxicity resolved once erlotinib was discontinued") states that the
+    reaction happened, though the assertion rules read the resolved effect as absent: only an
+    explicit negation or a hypothetical cue before it counts."""
+    act, cue = cue_actuality(sentence, start, end)
+    return "actual" if cue in (None, "resolution of") else act
 
 
 def _plausible_effect(effect: str, drug_names: set[str]) -> bool:
