@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.nlp.entities import join_glosses, to_entities, without_non_findings
+from streamproc.nlp.entities import join_glosses, to_entities, with_stage, without_non_findings
+from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.token_classifier import TokenClassifier
 from streamproc.nlp.types import Entity
 from streamproc.train.core import TrainConfig, train_token_classifier
@@ -338,3 +339,29 @@ def test_old_remote_prior_join_a_problem_the_coder_knows_with_them(
     entity = Entity(label="problem", start=start, end=start + len(found), text=found)
     (out,) = with_past_modifier(text, [entity], lambda m: m.lower() in rows)
     assert out.text == read == text[out.start : out.end]
+
+
+@pytest.fixture(scope="module")
+def coder() -> IcdCoder:
+    return IcdCoder()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "staged"),
+    [
+        ("Assessment: Stage 2 chronic kidney disease.", "chronic kidney disease", "N18.2"),
+        ("PMH: stage IV CKD, HTN.", "CKD", "N18.4"),
+        ("Stage 3 pressure ulcer, sacrum", "pressure ulcer", "L89.93"),
+        # a stage that leaves the category or changes nothing is no part of the problem
+        ("Stage 2 hypertension", "hypertension", None),
+        ("stage IV lung cancer", "lung cancer", None),
+    ],
+)
+def test_a_stage_written_before_a_problem_joins_it(
+    coder: IcdCoder, text: str, problem: str, staged: str | None
+) -> None:
+    (out,) = with_stage(text, [_ent(text, problem)], coder.code)
+    if staged is None:
+        assert out.text == problem
+    else:
+        assert out.text.lower().startswith("stage") and coder.code(out.text)[0].code == staged

@@ -449,6 +449,43 @@ def with_past_modifier(
     return out
 
 
+# "Stage 2 chronic kidney disease", "CKD stage IV", "stage 3 pressure ulcer": the tagger leaves
+# the stage out, and the code loses what the writer said (N18.9 instead of N18.2). (A stage
+# right after a span the model tagged is joined in ``to_entities``; this also takes one before
+# it, and one after a problem the abbreviation or drug rules added.)
+_STAGE_WORDS = r"stage\s+(?:[0-5]|iv|v|i{1,3})[a-c]?"
+_STAGE_BEFORE = re.compile(rf"\b{_STAGE_WORDS}[ \t]+$", re.I)
+_STAGE_AFTER = re.compile(rf"[ \t]*,?[ \t]*{_STAGE_WORDS}\b", re.I)
+STAGED_MIN_SCORE = 0.7
+
+
+def with_stage(
+    text: str, entities: Sequence[Entity], code: Callable[[str], Sequence[CodeCandidate]]
+) -> list[Entity]:
+    """A problem takes the stage written next to it when the staged wording codes confidently
+    (best score >= ``STAGED_MIN_SCORE``) to another code of the same category: "stage 2 chronic
+    kidney disease" N18.2, not N18.9. A stage that changes nothing or leaves the category
+    ("stage 2 hypertension" is no pressure ulcer) is left out."""
+    out: list[Entity] = []
+    for e in entities:
+        before = _STAGE_BEFORE.search(text, max(0, e.start - 14), e.start)
+        after = _STAGE_AFTER.match(text, e.end)
+        if e.label == "problem" and (before or after):
+            start = before.start() if before else e.start
+            end = after.end() if after else e.end
+            alone, staged = code(e.text), code(text[start:end])
+            if (
+                alone
+                and staged
+                and staged[0].score >= STAGED_MIN_SCORE
+                and staged[0].code != alone[0].code
+                and staged[0].code[:3] == alone[0].code[:3]
+            ):
+                e = e.model_copy(update={"start": start, "end": end, "text": text[start:end]})
+        out.append(e)
+    return out
+
+
 # Where a list goes on inside one span: "SEPTIC SHOCK- HYPOTENSION", "CHF, COPD", "HTN / DM"
 _LIST_SEPARATOR = re.compile(r"\s*[,;/]\s+|-\s+|\s+-\s+")
 SPLIT_MIN_SCORE = 0.9
