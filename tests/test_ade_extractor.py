@@ -493,6 +493,14 @@ def test_causal_link_cues() -> None:
     assert link(fewer, "ciprofloxacin", "Renal toxicities") is not None
     months = "After taking cholestyramine for two months she presented with lethargy"
     assert link(months, "cholestyramine", "lethargy") == "after"
+    # a response named before or after the effect
+    control = "good control of dyskinesias after treatment with tetrabenazine"
+    assert link(control, "tetrabenazine", "dyskinesias") is None
+    healed = "After ciprofloxacin treatment, the ulcer healed"
+    assert link(healed, "ciprofloxacin", "ulcer") is None
+    assert link("After stopping amoxicillin, the rash resolved", "amoxicillin", "rash") == "dechallenge"  # fmt: skip
+    gone = "resolution of the rash after discontinuation of amoxicillin"
+    assert link(gone, "amoxicillin", "rash") == "dechallenge"
     purpose = "The infant was given indomethacin to induce constriction of the PDA"
     assert link(purpose, "indomethacin", "constriction") is None
     # "productive" is no "produces"

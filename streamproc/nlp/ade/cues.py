@@ -298,6 +298,18 @@ _RESPONSE = re.compile(
     r"|normali[sz]\w*|(?:return\w*|back)\s+to\s+(?:a\s+)?(?:normal|baseline))\b",
     re.I,
 )
+# The same response named before the effect ("control of dyskinesias after treatment with
+# tetrabenazine", "improvement of tremor after use of metoprolol") or right after it ("after
+# ciprofloxacin treatment, the ulcer healed"; unless the drug was stopped: a dechallenge).
+_RESPONSE_BEFORE = re.compile(
+    r"\b(?:control|improvement|reduction|relief|resolution|remission)\s+(?:of|in)\s+(?:\w+\s+)?$",
+    re.I,
+)
+_RESPONSE_AFTER = re.compile(
+    r"\s*(?:(?:was|were|had|has|have)\s+)?(?:\w+\s+)?"
+    r"(?:healed|resolved|improved|disappeared|subsided|cleared|regressed|remitted)\b",
+    re.I,
+)
 # A sentence end the splitter missed ("…tracheal malacia.Pt. on ac … propofol").
 _CLAUSE_GAP = re.compile(
     r"(?:^|[a-z]{2})\.[A-Z][a-z]"
@@ -337,6 +349,12 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return None
     if drug < effect and _PURPOSE.search(between):  # "given indomethacin to induce constriction"
         return None
+    if _RESPONSE_BEFORE.search(sentence, max(0, effect[0] - 40), effect[0]):
+        # "resolution of the rash after discontinuation of X" is a dechallenge again
+        return "dechallenge" if effect < drug and _STOPPED_BEFORE.search(between) else None
+    if drug < effect and _RESPONSE_AFTER.match(sentence, effect[1]):
+        lead_in = sentence[max(0, drug[0] - 40) : drug[0]]
+        return "dechallenge" if _STOPPED_BEFORE.search(lead_in) else None
     if effect < drug and _RESPONSE.search(between):  # "wheezes have decreased after lasix"
         stopped = _STOPPED_BEFORE.search(between) or _STOPPED_AFTER.match(sentence, drug[1])
         return "dechallenge" if stopped and not _CONTRAST.search(between) else None
