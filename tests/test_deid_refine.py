@@ -110,3 +110,51 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
     text = "HPI: 73 y/o woman; her mother, 94 yo, and a man in his nineties; age 90 exactly"
     spans = [span(text, v, AGE) for v in ("73", "94", "nineties", "90")]
     assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["94", "nineties", "90"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind", "kept"),
+    [
+        # what the PHI model tagged in disease names: the surrogate broke the finding
+        ("Patient developed Stevens-Johnson syndrome after carbamazepine.", "Stevens", NAME, False),
+        ("Kaposi sarcoma lesions on the legs.", "Kaposi", NAME, False),
+        ("GLASGOW COMA SCALE 8", "GLASGOW", LOCATION, False),
+        ("Mallory-Weiss tear on EGD.", "Mallory-Weiss", NAME, False),
+        ("Hx of Parkinson's disease.", "Parkinson's", NAME, False),
+        # the same words as a person or a place stay PHI
+        ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
+        ("Dr. Stevens saw the patient.", "Stevens", NAME, True),
+        ("Moved here from Glasgow last year.", "Glasgow", LOCATION, True),
+        ("Kaposi called back.", "Kaposi", NAME, True),
+        # only names and places are ever dropped
+        ("Stevens-Johnson syndrome", "Stevens", DATE, True),
+    ],
+)
+def test_eponyms_are_no_names(text: str, value: str, kind: str, kept: bool) -> None:
+    from streamproc.deid.detect.eponyms import EponymFilter
+
+    found = span(text, value, kind)
+    assert (EponymFilter().refine(text, [found]) == [found]) is kept
+
+
+def test_shipped_eponyms_match_the_icd_tabular_list() -> None:
+    """The generated part of conf/eponyms.txt is what ``python -m …eponyms`` writes today."""
+    from importlib import resources
+
+    from streamproc.deid.detect.eponyms import GENERATED_MARK, format_table, icd_eponyms
+
+    shipped = (resources.files("streamproc.deid.conf") / "eponyms.txt").read_text("utf-8")
+    assert shipped.split(GENERATED_MARK + "\n", 1)[1] == format_table(icd_eponyms())
+
+
+def test_the_deid_analyzer_leaves_eponyms_in_clear(lex: Lexicons) -> None:
+    from streamproc.deid.detect.eponyms import EponymFilter
+
+    text = "Dr. Stevens notes Stevens-Johnson syndrome; Stevens to follow up."
+    spans = [span(text, "Stevens"), span(text, "Stevens", nth=1)]
+    analyzer = Analyzer([], refiners=[EponymFilter(), NamePropagation(lex), EponymFilter()])
+    got = texts(text, analyzer.resolve(text, spans))
+    # the doctor, and the bare later mention propagated from him, stay names; the syndrome not
+    assert got == ["Stevens", "Stevens"]
+    kept = sorted(s.start for s in analyzer.resolve(text, spans))
+    assert text[kept[1] + len("Stevens") :].startswith(" to follow up")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from streamproc.deid.detect.analyzer import Analyzer, SpanSource
+from streamproc.deid.detect.analyzer import Analyzer, Refiner, SpanSource
+from streamproc.deid.detect.eponyms import EponymFilter
 from streamproc.deid.detect.lexicons import load_lexicons
 from streamproc.deid.detect.refine import ModelSpanFilter, NamePropagation
 from streamproc.deid.detect.registry import build_recognizers, read_config
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-5"
+RULES_VERSION = "rules-6"  # 6: eponyms are no names ("Stevens-Johnson syndrome")
 
 
 def build_analyzer(
@@ -63,5 +64,9 @@ def build_analyzer(
             )
             sources.append(PhiModelRecognizer(model, span_filter=ModelSpanFilter(lexicons)))
             parts.append(f"phi-{version}")
-    refiners = [NamePropagation(lexicons)] if config.propagate_names else []
+    # an eponym neither seeds name propagation nor is propagated to
+    eponyms = EponymFilter()
+    refiners: list[Refiner] = [eponyms]
+    if config.propagate_names:
+        refiners += [NamePropagation(lexicons), eponyms]
     return Analyzer(sources, config.threshold, refiners), "+".join(parts)
