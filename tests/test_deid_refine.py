@@ -121,6 +121,8 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
         ("GLASGOW COMA SCALE 8", "GLASGOW", LOCATION, False),
         ("Mallory-Weiss tear on EGD.", "Mallory-Weiss", NAME, False),
         ("Hx of Parkinson's disease.", "Parkinson's", NAME, False),
+        ("Brudzinski and Kernig signs negative.", "Kernig", NAME, False),
+        ("Richmond Agitation Sedation Scale -2", "Richmond", LOCATION, False),
         # the same words as a person or a place stay PHI
         ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
         ("Dr. Stevens saw the patient.", "Stevens", NAME, True),

@@ -24,7 +24,26 @@ from streamproc.deid.types import LOCATION, NAME, PhiSpan
 
 _GROUP = re.compile(r"(?<![\w'’-])([A-Z][a-z]+(?:-[A-Z][a-z]+)*)('s|s'|’s)?[ -]+([a-z]+)")
 _NOT_A_HEAD = frozenset(
-    ["of", "and", "in", "with", "without", "or", "to", "the", "a", "due", "for", "by", "on", "at", "not", "other", "unspecified", "type"]
+    [
+        "of",
+        "and",
+        "in",
+        "with",
+        "without",
+        "or",
+        "to",
+        "the",
+        "a",
+        "due",
+        "for",
+        "by",
+        "on",
+        "at",
+        "not",
+        "other",
+        "unspecified",
+        "type",
+    ]
 )
 _WORD_CHARS = re.compile(r"[A-Za-z'’-]")
 _AFTER = re.compile(r"(?:'s|s'|’s)?[ \t-]+([A-Za-z]+)")
@@ -82,7 +101,10 @@ class EponymFilter:
         group = _POSSESSIVE.sub("", text[start:end].strip("-")).lower()
         heads = self.eponyms.get(group)
         after = _AFTER.match(text, end)  # the possessive is inside the group already
-        return bool(heads and after and after.group(1).lower() in heads)
+        if not (heads and after):
+            return False
+        word = after.group(1).lower()
+        return word in heads or word.removesuffix("s") in heads  # "Kernig signs"
 
     def refine(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
         return [
