@@ -501,6 +501,15 @@ def test_causal_link_cues() -> None:
     assert link("After stopping amoxicillin, the rash resolved", "amoxicillin", "rash") == "dechallenge"  # fmt: skip
     gone = "resolution of the rash after discontinuation of amoxicillin"
     assert link(gone, "amoxicillin", "rash") == "dechallenge"
+    # the replacement drug, and a word describing the effect, link nothing
+    switched = "rash attributed to vancomycin, which was switched to linezolid"
+    assert link(switched, "linezolid", "rash") is None
+    assert link(switched, "vancomycin", "rash") == "attributed to"
+    course = "AF on apixaban, and COPD who presented with 3 days of worsening dyspnea"
+    assert link(course, "apixaban", "dyspnea") is None
+    assert link("amiodarone worsened the bradycardia", "amiodarone", "bradycardia") == "worsened"
+    dobutamine = "DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER"
+    assert link(dobutamine, "DOBUTAMINE", "AFLUTTER") == "worsening"
     purpose = "The infant was given indomethacin to induce constriction of the PDA"
     assert link(purpose, "indomethacin", "constriction") is None
     # "productive" is no "produces"

@@ -66,6 +66,14 @@ def test_model_span_filter(lex: Lexicons, text: str, value: str, kept: bool) -> 
     assert ModelSpanFilter(lex).filter(text, [s]) == ([s] if kept else [])
 
 
+def test_model_filter_drops_drug_names(lex: Lexicons) -> None:
+    # the model took glucagon for a town; "Allegra" is a brand and a first name: kept
+    text = "Atropine given with improvement, glucagon, admit to CCU. Seen with Allegra Diaz."
+    spans = [span(text, "glucagon", LOCATION), span(text, "Allegra", NAME)]
+    assert "glucagon" in lex.drug_names and "allegra" in lex.drug_names
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["Allegra"]
+
+
 def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
     # states and countries are not Safe Harbor identifiers; towns are
     text = "niece lives in California; son from calif. and Towson"

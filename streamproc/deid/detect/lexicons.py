@@ -2,7 +2,8 @@
 
 First/last names come from ``faker``'s person providers of several locales; common words from
 ``conf/common_words.txt``; places, facilities and name-like ordinary words from
-``conf/lexicons.yaml``. Everything is lower-cased into frozensets for O(1) lookups.
+``conf/lexicons.yaml``; one-word drug names from the drug dictionary. Everything is lower-cased
+into frozensets for O(1) lookups.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Lexicons:
     name_credentials: tuple[str, ...]
     relations: tuple[str, ...]
     not_phi_places: frozenset[str] = frozenset()  # states, countries: not Safe Harbor PHI
+    drug_names: frozenset[str] = frozenset()  # one-word medication names: no person, no place
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -104,4 +106,19 @@ def load_lexicons(conf_package: str = "streamproc.deid.conf") -> Lexicons:
         name_credentials=tuple(data.get("name_credentials", [])),
         relations=tuple(data.get("relations", [])),
         not_phi_places=frozenset(w.lower() for w in data.get("not_phi_places", [])),
+        drug_names=_drug_names(),
     )
+
+
+def _drug_names() -> frozenset[str]:
+    """The one-word names of the drug dictionary the entity stage uses (brands, generics, ICU
+    shorthand; four letters or more). The PHI model takes a rare drug for a person or a place
+    ("glucagon" as a town); the span filter drops such spans. Loaded once per process: the
+    analyzer shares the same cached dictionary."""
+    from streamproc.nlp.drugs.lexicon import packaged_lexicon
+
+    try:
+        names = packaged_lexicon().names
+    except RuntimeError:  # the dictionary package is not installed: no drug names
+        return frozenset()
+    return frozenset(k for k in names if " " not in k and len(k) >= 4 and k.isalpha())

@@ -81,7 +81,8 @@ class NamePropagation:
 
 
 class ModelSpanFilter:
-    """Drop PHI-model NAME spans that are ordinary words or lower-case non-names, DATE spans
+    """Drop PHI-model NAME and LOCATION spans that are drug names, NAME spans that are ordinary
+    words or lower-case non-names, DATE spans
     that are bare numbers (a lab value "9" of "9.2", a clock time "0320", a setting "10") and
     LOCATION spans that are a state or country and AGE spans under 90 (neither is a Safe Harbor
     identifier)."""
@@ -120,6 +121,8 @@ class ModelSpanFilter:
             return not self._bare_number(text, span)
         if span.entity_type == PHONE:
             return not self._bare_number(text, span)  # "0747": a clock time, not a number to dial
+        if span.entity_type in (NAME, LOCATION) and self._drug_name(text, span):
+            return False
         if span.entity_type == LOCATION:
             place = " ".join(text[span.start : span.end].lower().strip(" .,").split())
             if place in self.lex.not_phi_places:
@@ -141,6 +144,16 @@ class ModelSpanFilter:
         if not caps_note and value.islower():
             return any(w in self.lex.names for w in words)
         return True
+
+    def _drug_name(self, text: str, span: PhiSpan) -> bool:
+        """A medication, not a person or a place: "atropine given with improvement, glucagon, admit
+        to CCU" lost its glucagon to a surrogate town. Never when a word is also a known name or
+        place ("Allegra" is both a brand and a first name)."""
+        words = [m.group().lower() for m in _WORD.finditer(text, span.start, span.end)]
+        return bool(words) and all(
+            w in self.lex.drug_names and w not in self.lex.names and w not in self.lex.places
+            for w in words
+        )
 
     def filter(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
         caps = is_caps_note(text)

@@ -310,6 +310,16 @@ _RESPONSE_AFTER = re.compile(
     r"(?:healed|resolved|improved|disappeared|subsided|cleared|regressed|remitted)\b",
     re.I,
 )
+# The drug that replaced the suspect: "rash … attributed to vancomycin, which was switched to
+# linezolid" (a discharge summary alerted linezolid too).
+_REPLACEMENT = re.compile(
+    r"\b(?:(?:switched|changed|converted|transitioned)\s+(?:over\s+)?to"
+    r"|replaced\s+(?:by|with)|substituted\s+(?:by|with))\s+(?:\S+\s+){0,2}$",
+    re.I,
+)
+# "worsening dyspnea", "aggravated pain": the word describes the effect; it links no drug named
+# far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
+_MODIFIER_CUE = re.compile(r"(?:worsen|exacerbat|aggravat)ing", re.I)
 # A sentence end the splitter missed ("…tracheal malacia.Pt. on ac … propofol").
 _CLAUSE_GAP = re.compile(
     r"(?:^|[a-z]{2})\.[A-Z][a-z]"
@@ -365,8 +375,15 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and not _WHO_WAS_TREATED.search(between)
     ):
         return None
-    m = _LINK.search(between)
-    if m:
+    if effect < drug and _REPLACEMENT.search(between):
+        return None
+    for m in _LINK.finditer(between):
+        if (
+            _MODIFIER_CUE.fullmatch(m.group(0))
+            and not between[m.end() :].strip()
+            and len(between.split()) > _NEAR_WORDS
+        ):
+            continue  # "… on apixaban, and COPD who presented with 3 days of worsening dyspnea"
         return m.group(0).lower()
     if effect < drug and _FROM_DRUG.search(between):  # "contraction alkalosis from lasix"
         return "from"
