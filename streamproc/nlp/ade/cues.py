@@ -397,9 +397,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
     for fragment in (sentence[effect[0] : effect[1]], sentence[drug[0] : drug[1]], lead_in):
-        m = _LINK.search(fragment)
-        if m:
-            return m.group(0).lower()
+        own = _LINK.search(fragment)
+        if own:
+            return own.group(0).lower()
     if re.fullmatch(r"\s*-?\s*", between):  # "amoxicillin rash", "digoxin-toxicity"
         return "adjacent"
     return None
