@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.nlp.entities import join_glosses, to_entities, with_stage, without_non_findings
+from streamproc.nlp.entities import join_glosses, to_entities, with_qualifiers, without_non_findings
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.token_classifier import TokenClassifier
 from streamproc.nlp.types import Entity
@@ -352,16 +352,19 @@ def coder() -> IcdCoder:
         ("Assessment: Stage 2 chronic kidney disease.", "chronic kidney disease", "N18.2"),
         ("PMH: stage IV CKD, HTN.", "CKD", "N18.4"),
         ("Stage 3 pressure ulcer, sacrum", "pressure ulcer", "L89.93"),
+        ("1. Acute on chronic systolic heart failure", "chronic systolic heart failure", "I50.23"),
+        ("acute on chronic pancreatitis", "chronic pancreatitis", None),
         # a stage that leaves the category or changes nothing is no part of the problem
         ("Stage 2 hypertension", "hypertension", None),
         ("stage IV lung cancer", "lung cancer", None),
     ],
 )
-def test_a_stage_written_before_a_problem_joins_it(
+def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
     coder: IcdCoder, text: str, problem: str, staged: str | None
 ) -> None:
-    (out,) = with_stage(text, [_ent(text, problem)], coder.code)
+    (out,) = with_qualifiers(text, [_ent(text, problem)], coder.code)
     if staged is None:
         assert out.text == problem
     else:
-        assert out.text.lower().startswith("stage") and coder.code(out.text)[0].code == staged
+        assert out.text.lower().startswith(("stage", "acute on"))
+        assert coder.code(out.text)[0].code == staged

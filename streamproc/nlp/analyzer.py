@@ -29,7 +29,7 @@ from streamproc.nlp.entities import (
     split_joined_problems,
     to_entities,
     with_past_modifier,
-    with_stage,
+    with_qualifiers,
     without_inline_headings,
     without_non_findings,
 )
@@ -74,7 +74,8 @@ log = logging.getLogger(__name__)
 # dechallenge links ("resolved once erlotinib was discontinued"), and so does "a patient receiving
 # X … had Y"; an effect the coder reads by its own words ("vitiligo") counts as the entity stage's
 # 24: a stage written before a problem joins it when the staged wording codes to another code
-# of its category ("Stage 2 chronic kidney disease" N18.2, "stage IV CKD" N18.4, not N18.9)
+# of its category ("Stage 2 chronic kidney disease" N18.2, "stage IV CKD" N18.4, not N18.9), and
+# so does "acute on" ("acute on chronic systolic heart failure" I50.23, not I50.22)
 ANALYZER_VERSION = "analyzer-24"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
@@ -234,7 +235,7 @@ class Analyzer:
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_joined_problems(found, self.coder.code)
         found = with_past_modifier(text, found, self.coder.synonyms.is_direct)
-        found = with_stage(text, found, self.coder.code)
+        found = with_qualifiers(text, found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds
         raw = [e for e in found if not sections.in_header(e.start, e.end)]
         ranges = [(e.start, e.end) for e in raw]

@@ -454,21 +454,22 @@ def with_past_modifier(
 # right after a span the model tagged is joined in ``to_entities``; this also takes one before
 # it, and one after a problem the abbreviation or drug rules added.)
 _STAGE_WORDS = r"stage\s+(?:[0-5]|iv|v|i{1,3})[a-c]?"
-_STAGE_BEFORE = re.compile(rf"\b{_STAGE_WORDS}[ \t]+$", re.I)
+_QUALIFIER_BEFORE = re.compile(rf"\b(?:{_STAGE_WORDS}|acute\s+on)[ \t]+$", re.I)
 _STAGE_AFTER = re.compile(rf"[ \t]*,?[ \t]*{_STAGE_WORDS}\b", re.I)
 STAGED_MIN_SCORE = 0.7
 
 
-def with_stage(
+def with_qualifiers(
     text: str, entities: Sequence[Entity], code: Callable[[str], Sequence[CodeCandidate]]
 ) -> list[Entity]:
-    """A problem takes the stage written next to it when the staged wording codes confidently
-    (best score >= ``STAGED_MIN_SCORE``) to another code of the same category: "stage 2 chronic
-    kidney disease" N18.2, not N18.9. A stage that changes nothing or leaves the category
-    ("stage 2 hypertension" is no pressure ulcer) is left out."""
+    """A problem takes the stage written next to it, or an "acute on" before it, when the whole
+    codes confidently (best score >= ``STAGED_MIN_SCORE``) to another code of the same category:
+    "stage 2 chronic kidney disease" N18.2, not N18.9; "acute on chronic systolic heart failure"
+    I50.23, not I50.22. One that changes nothing or leaves the category ("stage 2 hypertension"
+    is no pressure ulcer, "acute on chronic pancreatitis" no acute pancreatitis) is left out."""
     out: list[Entity] = []
     for e in entities:
-        before = _STAGE_BEFORE.search(text, max(0, e.start - 14), e.start)
+        before = _QUALIFIER_BEFORE.search(text, max(0, e.start - 14), e.start)
         after = _STAGE_AFTER.match(text, e.end)
         if e.label == "problem" and (before or after):
             start = before.start() if before else e.start
