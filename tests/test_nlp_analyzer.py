@@ -285,7 +285,8 @@ def test_section_title_is_not_a_finding(coder: IcdCoder) -> None:
     (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
     kept = [(e.start, e.assertion) for e in a.entities]
     assert text.index("# Allergies") + 2 not in [s for s, _ in kept]  # the title is dropped
-    assert (text.index("Known Allergies") + 6, "absent") in kept
+    # under "# Allergies" the list itself is no finding (it was an absent one before)
+    assert text.index("Known Allergies") + 6 not in [s for s, _ in kept]
     assert (text.index("Allergies to"), "present") in kept
 
 
@@ -492,3 +493,18 @@ def test_analyzer_vouches_for_effects_its_coder_reads(coder: IcdCoder) -> None:
     assert analyzer._codes_as_problem("vitiligo") and analyzer._codes_as_problem("apnoea")
     assert not analyzer._codes_as_problem("Pt asleep most of shift")
     assert not analyzer._codes_as_problem("urine") and not analyzer._codes_as_problem("Neuro")
+
+
+def test_a_reaction_in_an_allergy_list_is_no_problem(coder: IcdCoder) -> None:
+    """ "ALLERGIES: Penicillin (hives)" published an active hives Condition; the list ends at a
+    blank line or the next heading of any kind, so later findings still count."""
+    text = (
+        "PMH: HTN.\nALLERGIES: Penicillin (hives), Sulfa - rash\n"
+        "SOCIAL: lives alone. Developed rash on day 2.\n\nCOURSE: hives resolved.\n"
+    )
+    source = WordNer({"HTN": "problem", "hives": "problem", "rash": "problem"})
+    (analysis,) = Analyzer(source, coder=coder).analyze_batch([make_note(text, 1)])
+    found = [(e.text, e.start) for e in analysis.entities if e.label == "problem"]
+    listed_end = text.index("SOCIAL")
+    assert [w for w, start in found if start < listed_end] == ["HTN"]
+    assert sorted(w for w, start in found if start > listed_end) == ["hives", "rash"]

@@ -76,7 +76,7 @@ log = logging.getLogger(__name__)
 # 24: a stage written before a problem joins it when the staged wording codes to another code
 # of its category ("Stage 2 chronic kidney disease" N18.2, "stage IV CKD" N18.4, not N18.9), and
 # so does "acute on" ("acute on chronic systolic heart failure" I50.23, not I50.22)
-ANALYZER_VERSION = "analyzer-24"
+ANALYZER_VERSION = "analyzer-24"  # and: a reaction in an "Allergies:" section is no problem
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -237,7 +237,11 @@ class Analyzer:
         found = with_past_modifier(text, found, self.coder.synonyms.is_direct)
         found = with_qualifiers(text, found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds
-        raw = [e for e in found if not sections.in_header(e.start, e.end)]
+        raw = [
+            e
+            for e in found
+            if not sections.in_header(e.start, e.end) and not _allergy_reaction(text, sections, e)
+        ]
         ranges = [(e.start, e.end) for e in raw]
         results = self.assertion.assert_spans(text, ranges, sentences, sections)
         history = historical(text, ranges, sentences, sections)
@@ -310,3 +314,22 @@ class Analyzer:
         ADE stage accepts an effect the entity stage missed ("vitiligo" L80, not "urine")."""
         codes = self.coder.code(mention)
         return bool(codes) and codes[0].score >= _CODED_EFFECT_MIN
+
+
+# what ends an allergy list even where no known section header follows: a blank line, or a
+# line opening with a heading of any kind ("SOCIAL:", "PRESENT HX:")
+_LIST_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]*[A-Za-z][A-Za-z /]{0,24}:")
+
+
+def _allergy_reaction(text: str, sections: SectionIndex, entity: Entity) -> bool:
+    """A problem in an "Allergies:" list is a reaction on record ("Penicillin (hives)"), which
+    belongs to an allergy list, not a Condition: a discharge summary published an active
+    encounter diagnosis of hives from it. The list ends at a blank line or the next heading."""
+    if entity.label != "problem":
+        return False
+    section = sections.section_containing(entity.start)
+    return (
+        section is not None
+        and section.name == "allergies"
+        and not _LIST_BREAK.search(text, section.start + 1, entity.start)
+    )

@@ -104,6 +104,12 @@ class SectionIndex:
         i = bisect.bisect_right(self._starts, start) - 1
         return i >= 0 and end <= self._sections[i].header_end
 
+    def section_containing(self, offset: int) -> Section | None:
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0 or offset >= self._sections[i].end:
+            return None
+        return self._sections[i]
+
     def section_at(self, offset: int) -> str | None:
         i = bisect.bisect_right(self._starts, offset) - 1
         if i < 0 or offset >= self._sections[i].end:
