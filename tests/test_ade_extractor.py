@@ -507,6 +507,8 @@ def test_causal_link_cues() -> None:
     assert link(switched, "vancomycin", "rash") == "attributed to"
     course = "AF on apixaban, and COPD who presented with 3 days of worsening dyspnea"
     assert link(course, "apixaban", "dyspnea") is None
+    edema = course + " and lower extremity edema"
+    assert link(edema, "apixaban", "lower extremity edema") is None
     assert link("amiodarone worsened the bradycardia", "amiodarone", "bradycardia") == "worsened"
     dobutamine = "DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER"
     assert link(dobutamine, "DOBUTAMINE", "AFLUTTER") == "worsening"

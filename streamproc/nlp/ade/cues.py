@@ -379,9 +379,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return None
     for m in _LINK.finditer(between):
         if (
-            _MODIFIER_CUE.fullmatch(m.group(0))
-            and not between[m.end() :].strip()
-            and len(between.split()) > _NEAR_WORDS
+            drug < effect
+            and _MODIFIER_CUE.fullmatch(m.group(0))
+            and len(between[: m.start()].split()) > _NEAR_WORDS
         ):
             continue  # "… on apixaban, and COPD who presented with 3 days of worsening dyspnea"
         return m.group(0).lower()
