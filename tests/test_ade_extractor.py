@@ -512,6 +512,8 @@ def test_causal_link_cues() -> None:
     assert link("amiodarone worsened the bradycardia", "amiodarone", "bradycardia") == "worsened"
     dobutamine = "DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER"
     assert link(dobutamine, "DOBUTAMINE", "AFLUTTER") == "worsening"
+    steroid = "hyperglycemia worse on dexamethasone premedication"
+    assert link(steroid, "dexamethasone", "hyperglycemia") == "worse on"
     purpose = "The infant was given indomethacin to induce constriction of the PDA"
     assert link(purpose, "indomethacin", "constriction") is None
     # "productive" is no "produces"

@@ -9,7 +9,7 @@ what that eponym names ("syndrome", "sarcoma", "coma"): "Mr. Parkinson's wife" s
 "Parkinson's disease" is a disease.
 
 The eponyms come from the ICD-10-CM tabular list (capitalised word groups that are hyphenated,
-possessive, or capitalised inside a description) and are shipped in ``conf/eponyms.txt`` with a
+possessive, or capitalised inside a description or an inclusion term) and are shipped in ``conf/eponyms.txt`` with a
 few the tabular list does not write (Mallory-Weiss tear, Foley catheter); rebuild the generated
 part with ``python -m streamproc.deid.detect.eponyms``.
 """
@@ -52,17 +52,23 @@ GENERATED_MARK = "# generated from the ICD-10-CM tabular list"
 
 
 def icd_eponyms() -> dict[str, set[str]]:
-    """Eponym word group (lower case) -> the words that follow it in ICD-10-CM descriptions."""
+    """Eponym word group (lower case) -> the words that follow it in ICD-10-CM descriptions and
+    inclusion terms ("Wolff-Parkinson-White syndrome" is an inclusion term of I45.6)."""
     import simple_icd_10_cm as cm
 
     table: dict[str, set[str]] = {}
     for code in cm.get_all_codes(with_dots=True):
-        for m in _GROUP.finditer(cm.get_description(code)):
-            group, possessive, head = m.group(1).lower(), m.group(2), m.group(3)
-            if head in _NOT_A_HEAD or (m.start() == 0 and "-" not in group and not possessive):
-                continue  # a description's first word is capitalised whatever it is
-            table.setdefault(group, set()).add(head)
+        for phrase in (cm.get_description(code), *cm.get_inclusion_term(code)):
+            _scan(phrase, table)
     return table
+
+
+def _scan(phrase: str, table: dict[str, set[str]]) -> None:
+    for m in _GROUP.finditer(phrase):
+        group, possessive, head = m.group(1).lower(), m.group(2), m.group(3)
+        if head in _NOT_A_HEAD or (m.start() == 0 and "-" not in group and not possessive):
+            continue  # a description's first word is capitalised whatever it is
+        table.setdefault(group, set()).add(head)
 
 
 def format_table(table: Mapping[str, set[str]]) -> str:

@@ -189,6 +189,8 @@ _LINK = re.compile(
     r"|subsequent\s+to|in\s+relation\s+to"
     r"|responsible\s+for|relationship\s+(?:of|between|with|to)|implicated|incriminated"
     r"|exposed\s+to|exposure\s+to|complicat(?:e|es|ing)|(?:role|course)\s+of|hypersensitivity"
+    # "hyperglycemia worse on dexamethasone"
+    r"|worse\s+(?:on|with|after|since)"
     r"|within\s+\w+\s+(?:minutes|hours|days|weeks)\s+of|induc\w*|produc(?:e|es|ed|ing)|caus(?:e|ed|es|ing)"
     r"|due\s+to|d/t|2/2|r/t|(?:af|ef)fected\s+by|secondary\s+to|attribut(?:ed|able)\s+to|related\s+to|associated\s+with"
     r"|association|consequence\s+of|complications?\s+of|reactions?|allerg(?:y|ic|ies)"
