@@ -144,6 +144,18 @@ def test_low_score_and_uncoded_problems_are_skipped() -> None:
     assert ConditionBuilder().build(note(), analysis(weak, uncoded)) == []
 
 
+def test_a_possible_status_is_no_condition() -> None:
+    """ "nephrology for possible hemodialysis" had become a provisional Z99.2 (dependence on
+    dialysis); a present status stays, and a possible diagnosis stays provisional."""
+    dialysis = entity("CHF", "possible").model_copy(
+        update={"codes": (CodeCandidate(code="Z99.2", display="dialysis", score=1.0),)}
+    )
+    assert ConditionBuilder().build(note(), analysis(dialysis)) == []
+    on_dialysis = dialysis.model_copy(update={"assertion": "present"})
+    assert len(ConditionBuilder().build(note(), analysis(on_dialysis))) == 1
+    assert len(ConditionBuilder().build(note(), analysis(entity("CHF", "possible")))) == 1
+
+
 def test_body_parts_functions_and_qualifiers_alone_are_fragments() -> None:
     from streamproc.nlp.icd.coder import IcdCoder
 

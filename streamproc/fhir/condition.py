@@ -61,6 +61,25 @@ _EPISODIC_PREFIXES = (
     "R05", "R06", "R07", "R10", "R11", "R19.7", "R21", "R50", "R51", "R52", "R53.83", "R68.83",
     "M79.1", "M25.5",
 )  # fmt: skip
+# Status codes (dependence on a machine, presence of a device or transplant, a history-of): a
+# status is or is not; a "possible" one is a plan or a question, never a provisional diagnosis.
+_STATUS_CODES = (
+    "Z79",
+    "Z86",
+    "Z87",
+    "Z88",
+    "Z89",
+    "Z90",
+    "Z91",
+    "Z92",
+    "Z93",
+    "Z94",
+    "Z95",
+    "Z96",
+    "Z97",
+    "Z98",
+    "Z99",
+)
 _NOT_EPISODIC = ("T78", "T86")  # allergies and transplant complications persist
 
 
@@ -82,6 +101,8 @@ class ConditionBuilder:
                 continue
             if ent.codes[0].score < self.min_code_score:
                 continue
+            if ent.assertion == "possible" and ent.codes[0].code.startswith(_STATUS_CODES):
+                continue  # "nephrology for possible hemodialysis" is no provisional Z99.2
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []
         for code, mentions in groups.items():
