@@ -512,6 +512,12 @@ def test_causal_link_cues() -> None:
     assert link("amiodarone worsened the bradycardia", "amiodarone", "bradycardia") == "worsened"
     dobutamine = "DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER"
     assert link(dobutamine, "DOBUTAMINE", "AFLUTTER") == "worsening"
+    # a drug started after the effect treats it
+    treat = "amiodarone-induced hypothyroidism, will start levothyroxine"
+    assert link(treat, "levothyroxine", "hypothyroidism") is None
+    assert link(treat, "amiodarone", "hypothyroidism") == "-induced"
+    assert link("Seizure on day 2, started levetiracetam", "levetiracetam", "Seizure") is None
+    assert link("rash after starting amoxicillin", "amoxicillin", "rash") == "after"
     steroid = "hyperglycemia worse on dexamethasone premedication"
     assert link(steroid, "dexamethasone", "hyperglycemia") == "worse on"
     purpose = "The infant was given indomethacin to induce constriction of the PDA"
@@ -523,6 +529,12 @@ def test_causal_link_cues() -> None:
 def test_a_patient_is_no_drug() -> None:
     text = "Pt was bolused with pain med which caused hypotension"
     model = FakeModel(["pt"], ["hypotension"], {("pt", "hypotension"): 1.0})
+    assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []
+
+
+def test_a_value_is_no_drug() -> None:
+    text = "TSH now 12.4 - amiodarone-induced hypothyroidism"
+    model = FakeModel(["12.4"], ["hypothyroidism"], {("12.4", "hypothyroidism"): 1.0})
     assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []
 
 

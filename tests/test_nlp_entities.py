@@ -368,3 +368,16 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
     else:
         assert out.text.lower().startswith(("stage", "acute on"))
         assert coder.code(out.text)[0].code == staged
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "kept"),
+    [
+        ("add amoxicillin to allergy list, stop it", "allergy", False),
+        ("Problem list reviewed.", "Problem", False),
+        ("drug allergy to penicillin", "allergy", True),
+    ],
+)
+def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:
+    found = _ent(text, problem)
+    assert (without_non_findings(text, [found]) == [found]) is kept

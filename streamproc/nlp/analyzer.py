@@ -75,7 +75,8 @@ log = logging.getLogger(__name__)
 # X … had Y"; an effect the coder reads by its own words ("vitiligo") counts as the entity stage's
 # 24: a stage written before a problem joins it when the staged wording codes to another code
 # of its category ("Stage 2 chronic kidney disease" N18.2, "stage IV CKD" N18.4, not N18.9), and
-# so does "acute on" ("acute on chronic systolic heart failure" I50.23, not I50.22)
+# so does "acute on" ("acute on chronic systolic heart failure" I50.23, not I50.22); a word
+# naming a list ("allergy list") is no problem
 ANALYZER_VERSION = "analyzer-24"  # and: a reaction in an "Allergies:" section is no problem
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)

@@ -388,6 +388,15 @@ def is_electrical_shock(text: str, e: Entity) -> bool:
     return bool(_ELECTRIC_BEFORE.search(before) or _ELECTRIC_AFTER.match(text, e.end))
 
 
+_LIST_AFTER = re.compile(r"[ \t]+list\b", re.I)
+
+
+def is_list_name(text: str, e: Entity) -> bool:
+    """A problem word naming a list: "add amoxicillin to allergy list" published an allergy
+    T78.40XA, "problem list reviewed" would publish a problem."""
+    return e.label == "problem" and bool(_LIST_AFTER.match(text, e.end))
+
+
 # Problems the tagger finds that name no finding of the patient's, each learned from a note
 # that published one as a Condition.
 NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
@@ -395,6 +404,7 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_exam_stimulus,
     is_tidal_volume,
     is_electrical_shock,
+    is_list_name,
 )
 
 

@@ -322,6 +322,13 @@ _REPLACEMENT = re.compile(
 # "worsening dyspnea", "aggravated pain": the word describes the effect; it links no drug named
 # far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
 _MODIFIER_CUE = re.compile(r"(?:worsen|exacerbat|aggravat)ing", re.I)
+# The drug started after the effect, to treat it: "amiodarone-induced hypothyroidism, will start
+# levothyroxine", "Seizure on day 2, started levetiracetam".
+_STARTED_FOR_IT = re.compile(
+    r"[,;]\s*(?:(?:will|to|then|and)\s+)?(?:start|started|begin|began|initiate[ds]?)\s+(?:on\s+)?"
+    r"(?:\S+\s+){0,1}$",
+    re.I,
+)
 # A sentence end the splitter missed ("…tracheal malacia.Pt. on ac … propofol").
 _CLAUSE_GAP = re.compile(
     r"(?:^|[a-z]{2})\.[A-Z][a-z]"
@@ -377,7 +384,7 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and not _WHO_WAS_TREATED.search(between)
     ):
         return None
-    if effect < drug and _REPLACEMENT.search(between):
+    if effect < drug and (_REPLACEMENT.search(between) or _STARTED_FOR_IT.search(between)):
         return None
     for m in _LINK.finditer(between):
         if (

@@ -185,8 +185,10 @@ class AdeExtractor:
             for (d0, d1), (e0, e1), score in sorted(pred.scored(self.gate), key=lambda p: -p[2]):
                 if score < self.threshold or not _plausible_effect(piece[e0:e1], drug_names):
                     continue
-                if normalise(piece[d0:d1]) in _NOT_A_DRUG:
-                    continue
+                if normalise(piece[d0:d1]) in _NOT_A_DRUG or not re.search(
+                    "[A-Za-z]", piece[d0:d1]
+                ):
+                    continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
                 drug_span = (drug.start - ss, drug.end - ss)
