@@ -532,6 +532,24 @@ def test_a_patient_is_no_drug() -> None:
     assert AdeExtractor(model).extract(text, [(0, len(text))], []) == []
 
 
+def test_the_nearer_mention_of_a_drug_decides() -> None:
+    text = "Seizure on day 2, started levetiracetam; now irritable since levetiracetam was started"
+    first, second = text.index("levetiracetam"), text.rindex("levetiracetam")
+    drugs = [(first, first + 13), (second, second + 13)]
+    effects = [(0, 7), (text.index("irritable"), text.index("irritable") + 9)]
+
+    def model(texts: Sequence[str]) -> list[SentencePrediction]:  # every mention, every pair
+        pairs = [(d, e, 1.0) for d in drugs for e in effects]
+        return [SentencePrediction({"ade_drug": drugs, "ade_effect": effects}, pairs)]
+
+    entities = _ner(text, {"Seizure": "problem", "irritable": "problem"})
+    entities += [
+        Entity(label="drug", start=i, end=i + 13, text="levetiracetam") for i in (first, second)
+    ]
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [(r.effect.text, r.drug.start) for r in found] == [("irritable", second)]
+
+
 def test_a_value_is_no_drug() -> None:
     text = "TSH now 12.4 - amiodarone-induced hypothyroidism"
     model = FakeModel(["12.4"], ["hypothyroidism"], {("12.4", "hypothyroidism"): 1.0})

@@ -340,6 +340,19 @@ _LEAD_IN_CHARS = 30  # "After receiving lasix x2, decreased BP": the cue may ope
 _NEAR_WORDS = 8  # at most this many words between two mentions linked by such a cue
 
 
+def treats(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> bool:
+    """True when the sentence words ``drug`` as given for ``effect`` (started, switched to, given
+    despite or for it, treated with) rather than as its cause."""
+    first, second = sorted((drug, effect))
+    between = sentence[first[1] : second[0]]
+    if effect < drug and (_REPLACEMENT.search(between) or _STARTED_FOR_IT.search(between)):
+        return True
+    causal = re.search(r"induc|caus|due|after|following|develop|manifest", between)
+    return not causal and bool(
+        _AGAINST.search(between) or (effect < drug and _TREATED_WITH.search(between))
+    )
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 

@@ -24,6 +24,7 @@ from streamproc.nlp.ade.cues import (
     is_allergy_record,
     is_indication,
     names_a_harm,
+    treats,
 )
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
@@ -191,6 +192,8 @@ class AdeExtractor:
                     continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
+                if not re.search("[A-Za-z]", drug.text) or _named_between(text, drug, effect):
+                    continue
                 drug_span = (drug.start - ss, drug.end - ss)
                 if is_indication(text[ss:se], effect.start - ss, effect.end - ss, drug_span):
                     continue
@@ -248,9 +251,9 @@ class AdeExtractor:
         text: str, start: int, end: int, label: str, score: float, entities: Sequence[Entity]
     ) -> Entity:
         wanted = {"drug": ("drug", "treatment"), "problem": ("problem",)}[label]
-        for ent in entities:
-            if ent.label in wanted and ent.start < end and start < ent.end:
-                return ent
+        overlapping = [e for e in entities if e.label in wanted and e.start < end and start < e.end]
+        if overlapping:  # the most overlapped: "4 - amiodarone" is amiodarone, not the "12.4"
+            return max(overlapping, key=lambda e: min(end, e.end) - max(start, e.start))
         return Entity(
             label=cast(EntityLabel, label),
             start=start,
@@ -290,6 +293,23 @@ def _evidenced(cue: str | None, drug: Entity, effect: Entity, known: set[int]) -
     if cue is None or (id(effect) not in known and not names_a_harm(effect.text)):
         return False
     return id(drug) in known or cue in COMPOUND_CUES
+
+
+def _named_between(text: str, drug: Entity, effect: Entity) -> bool:
+    """The same drug is named again between the two and that nearer mention is worded as a
+    treatment of the effect: "Seizure on day 2, started levetiracetam; … irritability since
+    levetiracetam was started" must not pair the seizure with the "since" of the second
+    mention. (A nearer mention with no wording at all leaves the pair to the far one.)"""
+    lo, hi = sorted(((drug.start, drug.end), (effect.start, effect.end)))
+    name = drug.text.strip()
+    if not name:
+        return False
+    found = list(re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text[lo[1] : hi[0]], re.I))
+    if not found:
+        return False
+    near = found[0] if effect.start < drug.start else found[-1]  # the one next to the effect
+    span = (lo[1] + near.start(), lo[1] + near.end())
+    return treats(text, span, (effect.start, effect.end))
 
 
 def _dechallenge_actuality(sentence: str, start: int, end: int) -> str:
