@@ -340,17 +340,24 @@ _LEAD_IN_CHARS = 30  # "After receiving lasix x2, decreased BP": the cue may ope
 _NEAR_WORDS = 8  # at most this many words between two mentions linked by such a cue
 
 
+# "received methadone for cancer pain (and) developed myoclonus": "for" names the indication,
+# the effect still came after; "… while being treated with" is how a case report words a reaction
+_CAUSAL_BETWEEN = re.compile(r"induc|caus|due|after|following|develop|manifest|\bwhile\b|\bwhen\b")
+
+
 def treats(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> bool:
-    """True when the sentence words ``drug`` as given for ``effect`` (started, switched to, given
-    despite or for it, treated with) rather than as its cause."""
+    """True when the sentence words ``drug`` as given for ``effect`` (despite or for it, treated
+    with, started or switched to after it) rather than as its cause."""
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
-    if effect < drug and (_REPLACEMENT.search(between) or _STARTED_FOR_IT.search(between)):
+    causal = _CAUSAL_BETWEEN.search(between)
+    if _AGAINST.search(between) and not causal:
         return True
-    causal = re.search(r"induc|caus|due|after|following|develop|manifest", between)
-    return not causal and bool(
-        _AGAINST.search(between) or (effect < drug and _TREATED_WITH.search(between))
-    )
+    if effect > drug:
+        return False
+    if _TREATED_WITH.search(between) and not causal and not _WHO_WAS_TREATED.search(between):
+        return True
+    return bool(_REPLACEMENT.search(between) or _STARTED_FOR_IT.search(between))
 
 
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
@@ -362,12 +369,6 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     """
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
-    # "received methadone for cancer pain (and) developed myoclonus": "for" names the
-    # indication, the effect still came after; "… while being treated with" is how a case report
-    # words a reaction
-    causal_between = re.search(
-        r"induc|caus|due|after|following|develop|manifest|\bwhile\b|\bwhen\b", between
-    )
     if (
         drug < effect
         and _PERSON_ON_BEFORE.search(sentence[max(0, drug[0] - 60) : drug[0]])
@@ -375,7 +376,7 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and not _CONTRAST.search(between)
     ):
         return "in a patient on"
-    if _AGAINST.search(between) and not causal_between:
+    if treats(sentence, drug, effect):
         return None
     if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
         return None
@@ -390,15 +391,6 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if effect < drug and _RESPONSE.search(between):  # "wheezes have decreased after lasix"
         stopped = _STOPPED_BEFORE.search(between) or _STOPPED_AFTER.match(sentence, drug[1])
         return "dechallenge" if stopped and not _CONTRAST.search(between) else None
-    if (
-        effect < drug
-        and _TREATED_WITH.search(between)
-        and not causal_between
-        and not _WHO_WAS_TREATED.search(between)
-    ):
-        return None
-    if effect < drug and (_REPLACEMENT.search(between) or _STARTED_FOR_IT.search(between)):
-        return None
     for m in _LINK.finditer(between):
         if (
             drug < effect
