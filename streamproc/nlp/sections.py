@@ -111,7 +111,5 @@ class SectionIndex:
         return self._sections[i]
 
     def section_at(self, offset: int) -> str | None:
-        i = bisect.bisect_right(self._starts, offset) - 1
-        if i < 0 or offset >= self._sections[i].end:
-            return None
-        return self._sections[i].name
+        section = self.section_containing(offset)
+        return section.name if section is not None else None

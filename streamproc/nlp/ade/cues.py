@@ -205,10 +205,12 @@ _LINK = re.compile(
 # taking / on <drug>" ("Eye movement disorders in bone marrow transplant patients on
 # cyclosporin"). A named person noun is required: "hypotensive, pt on levophed" is a nursing
 # note's indication, and "pt" is not in the list.
+_PERSON_NOUN = (
+    r"patients?|wom[ae]n|m[ae]n|child(?:ren)?|infants?|neonates?|boys?|girls?|adults?"
+    r"|adolescents?|individuals?|persons?|recipients?|subjects?"
+)
 _IN_A_PATIENT_ON = re.compile(
-    r"\b(?:in|among)\s+(?:\S+\s+){0,8}?(?:patients?|wom[ae]n|m[ae]n|child(?:ren)?|infants?"
-    r"|neonates?|boys?|girls?|adults?|adolescents?|individuals?|persons?|recipients?|subjects?"
-    r"|cases?)\b.*?"
+    rf"\b(?:in|among)\s+(?:\S+\s+){{0,8}}?(?:{_PERSON_NOUN}|cases?)\b.*?"
     r"\b(?:treated\s+with|receiving|received|taking|on|given|using|under|undergoing)"
     r"\s+(?:\S+\s+){0,3}$",
     re.I,
@@ -217,9 +219,8 @@ _IN_A_PATIENT_ON = re.compile(
 # infection had a lupus-like syndrome", "in a man receiving amiodarone an interstitial
 # pneumopathy was observed"; again never "pt".
 _PERSON_ON_BEFORE = re.compile(
-    r"\b(?:patients?|wom[ae]n|m[ae]n|child(?:ren)?|infants?|neonates?|boys?|girls?|adults?"
-    r"|adolescents?|individuals?|persons?|recipients?|subjects?)\s+(?:\w+\s+){0,2}?(?:receiving|taking|on|treated\s+with|given"
-    r"|undergoing|under)\s+(?:\S+\s+){0,3}$",
+    rf"\b(?:{_PERSON_NOUN})\s+(?:\w+\s+){{0,2}}?"
+    r"(?:receiving|taking|on|treated\s+with|given|undergoing|under)\s+(?:\S+\s+){0,3}$",
     re.I,
 )
 _PRESENTED = re.compile(

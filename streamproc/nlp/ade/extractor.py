@@ -194,26 +194,26 @@ class AdeExtractor:
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
                 if not re.search("[A-Za-z]", drug.text) or _named_between(text, drug, effect):
                     continue
+                sentence = text[ss:se]
                 drug_span = (drug.start - ss, drug.end - ss)
-                if is_indication(text[ss:se], effect.start - ss, effect.end - ss, drug_span):
+                effect_span = (effect.start - ss, effect.end - ss)
+                if is_indication(sentence, *effect_span, drug_span):
                     continue
-                if is_allergy_record(text[ss:se], effect.start - ss, effect.end - ss):
+                if is_allergy_record(sentence, *effect_span):
                     continue
+                cue = causal_link(sentence, drug_span, effect_span)
                 if (
                     self.require_evidence
+                    and cue is not None  # the coder is asked only where the sentence links them
                     and id(effect) not in known
                     and names_a_problem is not None
                     and names_a_problem(effect.text)
                 ):
                     known.add(id(effect))
-                sentence = text[ss:se]
-                cue = causal_link(
-                    sentence, (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
-                )
                 if self.require_evidence and not _evidenced(cue, drug, effect, known):
                     continue
                 if cue == "dechallenge":  # it went away when the drug was stopped: it happened
-                    act = _dechallenge_actuality(sentence, effect.start - ss, effect.end - ss)
+                    act = _dechallenge_actuality(sentence, *effect_span)
                 else:
                     act = self._actuality(text, effect, ss, se)
                 if act == "absent":
@@ -222,7 +222,7 @@ class AdeExtractor:
                 if key in seen:
                     continue
                 seen.add(key)
-                grade = self.severity.grade(effect.text, text[ss:se])
+                grade = self.severity.grade(effect.text, sentence)
                 out.append(
                     AdeRelation(
                         drug=drug,
