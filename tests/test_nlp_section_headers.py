@@ -26,3 +26,19 @@ def test_body_text_is_not_a_header() -> None:
     assert not index.in_header(*_span("Cough"))
     assert not index.in_header(*_span("hypertension"))  # after "PMH:" on the same line
     assert index.section_at(_span("hypertension")[0]) is not None
+
+
+def test_problem_oriented_items_are_text_in_their_section() -> None:
+    """Hepatology note: "# Hepatic encephalopathy, improving" was read as a markdown header,
+    so the whole assessment was headers and none of its problems became a Condition."""
+    note = (
+        "Assessment and plan:\n# Hepatic encephalopathy, improving: continue lactulose.\n"
+        "#2 Esophageal varices: continue nadolol.\n# Plan\nEGD in 3 months.\n"
+    )
+    index = SectionIndex.of(note)
+    for word in ("Hepatic encephalopathy", "Esophageal varices"):
+        start = note.index(word)
+        assert not index.in_header(start, start + len(word))
+        assert index.section_at(start) == "assessment_plan"
+    plan = note.index("Plan\n")
+    assert index.in_header(plan, plan + 4)  # a known section name stays a header

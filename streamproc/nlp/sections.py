@@ -2,7 +2,10 @@
 
 Why: the section changes what a mention means. A problem under "Family history:" belongs to a
 relative, and a mention under "Allergies" is not a diagnosis. Headers are markdown (``# Plan``),
-``Title:`` at the start of a line (optionally followed by text) or an upper-case line.
+``Title:`` at the start of a line (optionally followed by text) or an upper-case line, when they
+name a known section. A ``#`` line that names none is a problem-oriented item ("# Hepatic
+encephalopathy, improving: continue lactulose", "#1 CHF"), as physicians write their assessment:
+it is read as text and stays in the section above it.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ _HEADER = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    name: str  # canonical name, or "unknown" for an unrecognised markdown header
+    name: str  # canonical name
     start: int  # offset of the header
     end: int  # offset where the next section starts (or the text ends)
     header_end: int = -1  # offset where the header line's text ends
@@ -78,8 +81,6 @@ def find_sections(text: str) -> list[Section]:
         raw = m.group("md") or m.group("colon") or m.group("caps") or ""
         key = re.sub(r"\s+", " ", raw.strip(" #:").lower())
         name = _LOOKUP.get(key)
-        if name is None and m.group("md"):
-            name = "unknown"  # a markdown header always ends the previous section
         if name is not None:
             heads.append((m.start(), name, m.end()))
     return [
