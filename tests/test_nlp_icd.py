@@ -270,3 +270,18 @@ def test_evaluate_on_tiny_gold(tmp_path: Path, coder: IcdCoder) -> None:
     assert result["all"] == {"n": 3, "top1": round(2 / 3, 4), "top5": result["all"]["top5"]}
     assert result["dev"]["top1"] == 1.0
     assert result["misses"][0]["gold"] == "I11.9"
+
+
+def test_a_body_site_alone_names_no_condition() -> None:
+    """ED note: "uvula normal" published C05.2, a cancer of the uvula; the sites come from the
+    neoplasm codes' own descriptions, so each named site is covered."""
+    from streamproc.nlp.icd.coder import IcdCoder
+
+    coder = IcdCoder()
+    for site in ("uvula", "tongue", "lower lip", "left ovary", "tonsils", "pancreas"):
+        assert coder.code(site) == (), site
+    assert coder.code("colon cancer")[0].code == "C18.9"
+    assert coder.code("lip swelling")[0].code == "R22.0"
+    assert coder.code("pancreatitis")[0].code.startswith("K85")
+    # devices and efforts are no disease either: "hearing aids" was HIV (B20, "aids")
+    assert coder.code("hearing aids") == () and coder.code("exertion") == ()

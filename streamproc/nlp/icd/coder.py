@@ -24,8 +24,9 @@ from streamproc.nlp.types import CodeCandidate
 # wins over "every word is a fragment" ("brain death" with "brain" and "death" both alone none);
 # 6: a category named exactly descends to its "unspecified" child, "unspecified site" wins ties,
 # a synonym row never hides the mention's own wording; function words do not make a body part
-# codable ("in sacrum"), a trailing slash is no part of a mention ("HR/")
-CODER_VERSION = "coder-6"
+# codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
+# neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
+CODER_VERSION = "coder-7"
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -66,6 +67,10 @@ _INJURY_CUE = re.compile(
 # "Encounter for screening/examination..." codes describe a visit, not a problem.
 _ENCOUNTER_CUE = re.compile(r"encounter|screening|exam|visit|vaccin|immuniz|counsel|follow", re.I)
 _SIDE = re.compile(r"^(?:left|right|bilateral|bilat|b/l|l|r)\.?\s+")
+# "Malignant neoplasm of uvula", "Benign neoplasm of tongue, unspecified": the site alone.
+_NEOPLASM_SITE = re.compile(
+    r"^(?:malignant|benign) neoplasm of (?:external )?(.+?)(?:, unspecified)?$", re.I
+)
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
 # "pt anxious", "patient remains hypotensive": the subject is not part of the finding. Used for
 # the direct rows only: "patient education" stripped would match "sex counseling" lexically.
@@ -183,6 +188,7 @@ class IcdCoder:
         self.top_k = top_k
         self.version = f"{CODER_VERSION}+{self.index.version}+{self.synonyms.version}"
         self._penalties: dict[tuple[str, ...], np.ndarray] = {}
+        self._sites = body_sites(self.index)
         self._cached = lru_cache(maxsize=50_000)(self._code_uncached)
 
     def code(self, mention: str) -> tuple[CodeCandidate, ...]:
@@ -211,6 +217,8 @@ class IcdCoder:
             and mention not in self.synonyms.direct
         ):
             return ()  # "skin - coccyx", "resp status": body parts and qualifiers only
+        if _SIDE.sub("", mention) in self._sites and mention not in self.synonyms.direct:
+            return ()  # "uvula normal": the site alone matched "Malignant neoplasm of uvula"
         direct = (
             self.synonyms.direct.get(mention)
             or self.synonyms.direct.get(bare)
@@ -386,3 +394,20 @@ class IcdCoder:
             )
 
         return min(leaves, key=key)
+
+
+def body_sites(index: IcdIndex) -> frozenset[str]:
+    """The body sites the neoplasm codes name ("uvula", "tongue", "lower lip", "pancreas"): alone,
+    such a mention is the anatomy an exam describes ("uvula normal", "swelling of the tongue"),
+    and the lexical match would be the site's cancer (C05.2) or a "disease of" it (K14.9)."""
+    sites: set[str] = set()
+    for info in index.codes:
+        found = _NEOPLASM_SITE.match(info.description) if info.code[:1] in "CD" else None
+        if found:
+            site = found.group(1).lower()
+            sites.update((site, _SIDE.sub("", site), _plural(site)))
+    return frozenset(sites)
+
+
+def _plural(site: str) -> str:
+    return site if site.endswith("s") else f"{site}s"
