@@ -263,3 +263,30 @@ def test_what_an_assessment_instrument_names_is_not_found() -> None:
 def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expected: str) -> None:
     start = text.index(mention)
     assert ContextAssertion().assert_text(text, start, start + len(mention)).assertion == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "target", "expected"),
+    [
+        # nephrology note: a trailing "possible" doubts what it follows
+        ("AKI on CKD 3b; contrast nephropathy possible.", "contrast nephropathy", "possible"),
+        ("Pneumonia possible, will get CXR.", "Pneumonia", "possible"),
+        ("AKI on CKD 3b; contrast nephropathy possible.", "AKI", "present"),
+        # an idiom, not a doubt
+        ("Follow up for the rash as soon as possible.", "rash", "present"),
+        ("Treat the pain if possible.", "pain", "present"),
+    ],
+)
+def test_a_trailing_possible_reads_backward(sentence: str, target: str, expected: str) -> None:
+    ctx = ContextAssertion()
+    start = sentence.index(target)
+    assert ctx.assert_text(sentence, start, start + len(target)).assertion == expected
+
+
+def test_less_likely_doubts_the_differential_before_it() -> None:
+    ctx = ContextAssertion()
+    sentence = "ILD from amiodarone; hypersensitivity pneumonitis and heart failure less likely."
+    for target in ("hypersensitivity pneumonitis", "heart failure"):
+        start = sentence.index(target)
+        assert ctx.assert_text(sentence, start, start + len(target)).assertion == "possible"
+    assert ctx.assert_text(sentence, 0, 3).assertion == "present"
