@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from streamproc.drugnames import read_shorthand
 from streamproc.fhir.adverse_event import drug_name, finding_digest, medication_code
 from streamproc.nlp.analyzer import Analyzer
 from streamproc.nlp.drugs import DrugLexicon, packaged_lexicon
-from streamproc.nlp.drugs.lexicon import read_shorthand
 from streamproc.nlp.types import AdeRelation, CodeCandidate, DrugConcept, Entity
 
 FURO = {"name": "Furosemide", "drugbank_id": "DB00695", "mesh_id": "D049994"}

@@ -114,11 +114,11 @@ def _drug_names() -> frozenset[str]:
     """The one-word names of the drug dictionary the entity stage uses (brands, generics, ICU
     shorthand; four letters or more). The PHI model takes a rare drug for a person or a place
     ("glucagon" as a town); the span filter drops such spans. Loaded once per process: the
-    analyzer shares the same cached dictionary."""
-    from streamproc.nlp.drugs.lexicon import packaged_lexicon
+    analyzer shares the same cached table (:mod:`streamproc.drugnames`)."""
+    from streamproc.drugnames import packaged_table
 
     try:
-        names = packaged_lexicon().names
+        names = packaged_table().names
     except RuntimeError:  # the dictionary package is not installed: no drug names
         return frozenset()
     return frozenset(k for k in names if " " not in k and len(k) >= 4 and k.isalpha())

@@ -2,23 +2,15 @@
 
 Why: the NER model was trained on PubMed abstracts and trial criteria; in ICU nursing notes it
 misses much of what nurses write ("lasix x2", "levophed gtt", "MSO4 2mg"), and the ADE stage only
-alerts on a drug the entity stage found. The dictionary is the one the `drug-named-entity-recognition`
-package ships (DrugBank, MeSH, MedlinePlus and NHS names, brands and synonyms; MIT), kept to
-entries that name a medicinal substance (a DrugBank, MedlinePlus or NHS entry, not a MeSH class
-such as "analgesics"), plus :file:`shorthand.tsv` (ICU short forms it lacks, entries that name no
-drug mention). Every drug entity gets a :class:`DrugConcept`: the canonical name and its DrugBank id,
+alerts on a drug the entity stage found. The names come from the shared drug-name table
+(:mod:`streamproc.drugnames`: the `drug-named-entity-recognition` dictionary plus ICU
+shorthand). Every drug entity gets a :class:`DrugConcept`: the canonical name and its DrugBank id,
 which the AdverseEvent's Medication carries and the alert's identity uses, so "lasix" and
-"furosemide" are one suspect drug. (The dictionary's MeSH ids are not used: they name the drug's
-pharmacological action, e.g. furosemide -> a symporter-inhibitor heading, not the substance.)
+"furosemide" are one suspect drug.
 """
 
 from __future__ import annotations
 
-import bz2
-import hashlib
-import importlib.util
-import logging
-import pickle
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,20 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from streamproc.drugnames import SHORTHAND, NameTable, build_table, normalise, packaged_table
 from streamproc.nlp.types import DrugConcept, Entity
 
-log = logging.getLogger(__name__)
-
-SHORTHAND = Path(__file__).with_name("shorthand.tsv")
-DICTIONARY_PACKAGE = "drug_named_entity_recognition"
-DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 MAX_WORDS = 6
 _WORD = re.compile(r"[A-Za-z0-9]+")
-
-
-def normalise(text: str) -> str:
-    """Lower-case words joined by one space: "Piperacillin/Tazobactam" -> "piperacillin tazobactam"."""
-    return " ".join(_WORD.findall(text.lower()))
 
 
 @dataclass(frozen=True)
@@ -47,46 +30,6 @@ class DrugMatch:
     start: int
     end: int
     concept: DrugConcept
-
-
-def _medicinal(data: dict[str, Any]) -> bool:
-    return bool(data.get("drugbank_id") or data.get("medline_plus_id") or data.get("nhs_url"))
-
-
-def _concept(name: str, data: dict[str, Any]) -> DrugConcept:
-    return DrugConcept(
-        name=str(data.get("name") or name).strip(" ,;"),
-        drugbank=data.get("drugbank_id") or None,
-    )
-
-
-def read_dictionary(path: Path | None = None) -> dict[str, Any]:
-    """The package's dictionary file, read directly: importing the package also builds a fuzzy
-    n-gram index and imports HTTP clients the product does not use (2 s, hundreds of MB)."""
-    if path is None:
-        spec = importlib.util.find_spec(DICTIONARY_PACKAGE)
-        if spec is None or spec.origin is None:
-            raise RuntimeError("drug-named-entity-recognition is not installed")
-        path = Path(spec.origin).with_name(DICTIONARY_FILE)
-    with bz2.open(path, "rb") as fh:
-        data: dict[str, Any] = pickle.load(fh)  # noqa: S301 - the installed package's own file
-    return data
-
-
-def read_shorthand(path: Path = SHORTHAND) -> tuple[dict[str, str], set[str]]:
-    aliases: dict[str, str] = {}
-    excluded: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, term, *rest = line.split("\t")
-        if kind == "alias":
-            aliases[normalise(term)] = normalise(rest[0])
-        elif kind == "exclude":
-            excluded.add(normalise(term))
-        else:
-            raise ValueError(f"{path.name}: unknown kind {kind!r}")
-    return aliases, excluded
 
 
 class DrugLexicon:
@@ -106,24 +49,18 @@ class DrugLexicon:
     def from_dictionary(
         cls, dictionary: dict[str, Any], shorthand: Path = SHORTHAND
     ) -> DrugLexicon:
-        aliases, excluded = read_shorthand(shorthand)
-        canon = dictionary["drug_canonical_to_data"]
-        names: dict[str, DrugConcept] = {}
-        for variant, canonicals in dictionary["drug_variant_to_canonical"].items():
-            key = normalise(variant)
-            if not key or key in excluded or key in names:
-                continue
-            for c in canonicals:
-                data = canon.get(c) or {}
-                if _medicinal(data):
-                    names[key] = _concept(c, data)
-                    break
-        for short, target in aliases.items():
-            if target not in names:
-                raise ValueError(f"{shorthand.name}: alias {short!r} -> {target!r} names no drug")
-            names[short] = names[target]
-        digest = hashlib.sha256(shorthand.read_bytes()).hexdigest()[:8]
-        return cls(names, frozenset(aliases), f"drugs-1+{digest}")
+        return cls.from_table(build_table(dictionary, shorthand))
+
+    @classmethod
+    def from_table(cls, table: NameTable) -> DrugLexicon:
+        concepts: dict[tuple[str, str | None], DrugConcept] = {}
+        names = {
+            key: concepts.setdefault(
+                (drug.name, drug.drugbank), DrugConcept(name=drug.name, drugbank=drug.drugbank)
+            )
+            for key, drug in table.names.items()
+        }
+        return cls(names, table.short_forms, table.version)
 
     def lookup(self, mention: str) -> DrugConcept | None:
         """The drug a whole mention names, else the one drug named inside it ("IV lasix")."""
@@ -180,6 +117,5 @@ def _long_enough(key: str) -> bool:
 
 @lru_cache(maxsize=1)
 def packaged_lexicon() -> DrugLexicon:
-    lexicon = DrugLexicon.from_dictionary(read_dictionary())
-    log.info("drug lexicon loaded", extra={"names": len(lexicon.names)})
-    return lexicon
+    """The lexicon over the shared table (one load per process, with the de-id stage's)."""
+    return DrugLexicon.from_table(packaged_table())
