@@ -22,6 +22,7 @@ DICTIONARY = {
         "alkaline phosphatase": ["alkaline phosphatase"],
         "ace": ["ace"],
         "piperacillin and tazobactam": ["pip/tazo"],
+        "pseudomonas aeruginosa": ["pseudomonas aeruginosa"],
     },
     "drug_canonical_to_data": {
         "furosemide": FURO,
@@ -30,6 +31,8 @@ DICTIONARY = {
         "alkaline phosphatase": {"name": "Alkaline phosphatase", "drugbank_id": "DB00000"},
         "ace": {"name": "Ace", "drugbank_id": "DB99999"},
         "pip/tazo": {"name": "Piperacillin and Tazobactam", "medline_plus_id": "a000000"},
+        # DrugBank's allergenic extract of an organism
+        "pseudomonas aeruginosa": {"name": "Pseudomonas aeruginosa", "drugbank_id": "DB19284"},
     },
 }
 
@@ -61,7 +64,7 @@ def test_brands_shorthand_and_longest_match(shorthand: Path) -> None:
 
 def test_classes_excluded_entries_and_short_words_are_not_drugs(shorthand: Path) -> None:
     lex = DrugLexicon.from_dictionary(DICTIONARY, shorthand)
-    text = "analgesics given; alkaline phosphatase 140; ACE level; no lasixx"
+    text = "analgesics given; alkaline phosphatase 140; ACE level; no lasixx; pneumonia due to Pseudomonas aeruginosa"
     assert found(lex, text) == []
 
 

@@ -7,7 +7,8 @@ stage imports the other.
 
 The dictionary is the one the `drug-named-entity-recognition` package ships (DrugBank, MeSH,
 MedlinePlus and NHS names, brands and synonyms; MIT), kept to entries that name a medicinal
-substance (a DrugBank, MedlinePlus or NHS entry, not a MeSH class such as "analgesics"), plus
+substance (a DrugBank, MedlinePlus or NHS entry, not a MeSH class such as "analgesics", nor a
+microorganism DrugBank lists for its allergenic extract), plus
 :file:`shorthand.tsv` (ICU short forms it lacks, entries that name no drug mention). Each name
 maps to its canonical name and DrugBank id, so "lasix" and "furosemide" are one drug. (The
 dictionary's MeSH ids are not used: they name the drug's pharmacological action, e.g.
@@ -84,7 +85,24 @@ def read_shorthand(path: Path = SHORTHAND) -> tuple[dict[str, str], set[str]]:
     return aliases, excluded
 
 
+# DrugBank lists allergenic extracts under the organism's name ("Pseudomonas aeruginosa",
+# "Candida albicans", "Trichophyton rubrum"): in a note such a name is an infection's cause
+# ("pneumonia due to Pseudomonas aeruginosa"), never a suspect drug.
+_MICROBE_GENERA = re.compile(
+    r"(?:pseudomonas|candida|aspergillus|trichophyton|epidermophyton|microsporum|staphylococcus"
+    r"|streptococcus|enterococcus|escherichia|klebsiella|enterobacter|acinetobacter|proteus"
+    r"|serratia|haemophilus|neisseria|moraxella|bordetella|salmonella|shigella|helicobacter"
+    r"|clostridium|clostridioides|mycobacterium|mycoplasma|chlamydia|legionella|listeria"
+    r"|bacteroides|penicillium|alternaria|cladosporium|mucor|rhizopus|fusarium|cryptococcus"
+    r"|histoplasma|malassezia|curvularia|helminthosporium|botrytis|epicoccum|aureobasidium"
+    r"|stemphylium|trichoderma|phoma|chaetomium|puccinia)\s",
+    re.I,
+)
+
+
 def _medicinal(data: dict[str, Any]) -> bool:
+    if _MICROBE_GENERA.match(str(data.get("name") or "")):
+        return False
     return bool(data.get("drugbank_id") or data.get("medline_plus_id") or data.get("nhs_url"))
 
 
@@ -109,7 +127,8 @@ def build_table(dictionary: dict[str, Any], shorthand: Path = SHORTHAND) -> Name
             raise ValueError(f"{shorthand.name}: alias {short!r} -> {target!r} names no drug")
         names[short] = names[target]
     digest = hashlib.sha256(shorthand.read_bytes()).hexdigest()[:8]
-    return NameTable(names, frozenset(aliases), f"drugs-1+{digest}")
+    # drugs-2: microorganisms' allergenic extracts are no drug names
+    return NameTable(names, frozenset(aliases), f"drugs-2+{digest}")
 
 
 @lru_cache(maxsize=1)

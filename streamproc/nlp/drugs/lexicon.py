@@ -39,7 +39,7 @@ class DrugLexicon:
         self,
         names: dict[str, DrugConcept],
         short_forms: frozenset[str] = frozenset(),
-        version: str = "drugs-1",
+        version: str = "drugs-2",
     ) -> None:
         self.names = names
         self.short_forms = short_forms  # shorthand-table keys, matched whatever their length
