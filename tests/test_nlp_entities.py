@@ -327,18 +327,50 @@ def test_a_problem_read_across_a_list_separator_is_split_when_its_parts_code(
         ("PMH: old MI", "MI", "old MI"),
         ("an old dog with a cough", "cough", "cough"),  # no row for "old ... cough"
         ("Stroke yesterday", "Stroke", "Stroke"),
+        # the words before a problem join whenever the whole is a row (the longest such)
+        ("2. C. difficile colitis, non-severe", "colitis", "C. difficile colitis"),
+        (
+            "# Cholestatic-mixed drug-induced liver injury",
+            "liver injury",
+            "drug-induced liver injury",
+        ),
+        ("history of ischemic colitis", "colitis", "colitis"),  # no row
+        ("xold stroke", "stroke", "stroke"),  # a word the window cut is no modifier
     ],
 )
-def test_old_remote_prior_join_a_problem_the_coder_knows_with_them(
+def test_words_before_a_problem_join_it_when_the_coder_has_a_row_for_the_whole(
     text: str, found: str, read: str
 ) -> None:
-    from streamproc.nlp.entities import with_past_modifier
+    from streamproc.nlp.entities import with_coded_modifier
 
-    rows = {"old stroke", "remote cva", "old mi"}
+    rows = {
+        "old stroke",
+        "remote cva",
+        "old mi",
+        "c. difficile colitis",
+        "drug-induced liver injury",
+    }
     start = text.index(found)
     entity = Entity(label="problem", start=start, end=start + len(found), text=found)
-    (out,) = with_past_modifier(text, [entity], lambda m: m.lower() in rows)
+    (out,) = with_coded_modifier(text, [entity], lambda m: m.lower() in rows)
     assert out.text == read == text[out.start : out.end]
+
+
+def test_a_joined_modifier_takes_the_problem_inside_it_but_not_a_drug() -> None:
+    from streamproc.nlp.entities import with_coded_modifier
+
+    text = "C. difficile colitis after clindamycin-induced diarrhea"
+
+    def at(word: str, label: str) -> Entity:
+        start = text.index(word)
+        return Entity(label=label, start=start, end=start + len(word), text=word)  # type: ignore[arg-type]
+
+    found = [at("C. difficile", "problem"), at("colitis", "problem"), at("clindamycin", "drug")]
+    out = with_coded_modifier(text, found, lambda m: m.lower() == "c. difficile colitis")
+    assert [(e.label, e.text) for e in out] == [
+        ("problem", "C. difficile colitis"),
+        ("drug", "clindamycin"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -376,8 +408,55 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
         ("add amoxicillin to allergy list, stop it", "allergy", False),
         ("Problem list reviewed.", "Problem", False),
         ("drug allergy to penicillin", "allergy", True),
+        ("Stop empagliflozin; document as adverse reaction.", "adverse reaction", False),
+        ("Allopurinol listed as allergy - never rechallenge.", "allergy", False),
     ],
 )
 def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:
     found = _ent(text, problem)
     assert (without_non_findings(text, [found]) == [found]) is kept
+
+
+def test_a_subtype_after_a_comma_joins_its_condition(coder: IcdCoder) -> None:
+    """Psychiatry note: "schizoaffective disorder, bipolar type" was F25.9 plus a bipolar II
+    disorder (F31.81) read from "bipolar type"; a list stays a list."""
+    from streamproc.nlp.entities import join_subtypes
+
+    def problems(text: str, *words: str) -> list[Entity]:
+        return [
+            Entity(label="problem", start=text.index(w), end=text.index(w) + len(w), text=w)
+            for w in words
+        ]
+
+    text = "37 yo woman with schizoaffective disorder, bipolar type, admitted"
+    (joined,) = join_subtypes(
+        text, problems(text, "schizoaffective disorder", "bipolar type"), coder.code
+    )
+    assert joined.text == "schizoaffective disorder, bipolar type"
+    assert coder.code(joined.text)[0].code == "F25.0"
+    text = "PMH: diabetes, hypertension"
+    kept = join_subtypes(text, problems(text, "diabetes", "hypertension"), coder.code)
+    assert [e.text for e in kept] == ["diabetes", "hypertension"]
+    # a term the tagger cut in two, side by side
+    text = "hypersensitivity pneumonitis less likely"
+    (joined,) = join_subtypes(text, problems(text, "hypersensitivity", "pneumonitis"), coder.code)
+    assert coder.code(joined.text)[0].code == "J67.9"
+    text = "HTN DM"
+    assert len(join_subtypes(text, problems(text, "HTN", "DM"), coder.code)) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "dropped"),
+    [
+        ("INFECTIOUS DISEASES FOLLOW-UP\nMRSA bacteremia.", "INFECTIOUS DISEASES", True),
+        ("HEART FAILURE CLINIC NOTE\nCHF stable.", "HEART FAILURE", True),
+        ("PNEUMONIA, HYPOXIA\npt on 4L NC", "PNEUMONIA", False),  # a nursing note's problem line
+        ("INFECTIOUS DISEASES FOLLOW-UP\nMRSA bacteremia.", "MRSA bacteremia", False),
+    ],
+)
+def test_a_service_in_the_note_title_is_no_finding(text: str, word: str, dropped: bool) -> None:
+    from streamproc.nlp.entities import is_note_title
+
+    start = text.index(word)
+    entity = Entity(label="problem", start=start, end=start + len(word), text=word)
+    assert is_note_title(text, entity) is dropped

@@ -24,11 +24,12 @@ from streamproc.nlp.entities import (
     cancer_sites,
     chief_complaint_items,
     join_glosses,
+    join_subtypes,
     outside,
     overlaps_any,
     split_joined_problems,
     to_entities,
-    with_past_modifier,
+    with_coded_modifier,
     with_qualifiers,
     without_inline_headings,
     without_non_findings,
@@ -76,8 +77,14 @@ log = logging.getLogger(__name__)
 # 24: a stage written before a problem joins it when the staged wording codes to another code
 # of its category ("Stage 2 chronic kidney disease" N18.2, "stage IV CKD" N18.4, not N18.9), and
 # so does "acute on" ("acute on chronic systolic heart failure" I50.23, not I50.22); a word
-# naming a list ("allergy list") is no problem
-ANALYZER_VERSION = "analyzer-24"  # and: a reaction in an "Allergies:" section is no problem
+# naming a list ("allergy list") is no problem, nor a reaction in an "Allergies:" section
+# 25: a "# problem" line is assessment text, not a header; the words before a problem join it
+# when the coder has a row for the whole ("C. difficile colitis"), a subtype after a comma when
+# the whole refines the code ("schizoaffective disorder, bipolar type"); a service in the note's
+# title is no finding; a span ends on no preposition; ADE: a compound names only its own first
+# half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
+# ("doxorubicin cardiotoxicity") is its cause
+ANALYZER_VERSION = "analyzer-25"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -235,8 +242,9 @@ class Analyzer:
             found = self.drugs.annotate(text, found)
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_joined_problems(found, self.coder.code)
-        found = with_past_modifier(text, found, self.coder.synonyms.is_direct)
+        found = with_coded_modifier(text, found, self.coder.synonyms.is_direct)
         found = with_qualifiers(text, found, self.coder.code)
+        found = join_subtypes(text, found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds
         raw = [
             e

@@ -45,12 +45,17 @@ _AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
 _ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib"})  # never a word or a name
 
 
+# A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
+_TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:in|of|on|at|to|for|with|and|or)\Z", re.IGNORECASE)
+
+
 def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list[Entity]:
     """Model spans (``start, end, label, score``) as entities with clean edges.
 
     A finding never crosses a line break: the model sometimes joins two list items
-    ("Hunger\\n- Thirst"); each line becomes its own entity. List markers, punctuation and
-    SNOMED-style semantic tags ("(finding)") are trimmed off the edges.
+    ("Hunger\\n- Thirst"); each line becomes its own entity. List markers, punctuation,
+    SNOMED-style semantic tags ("(finding)") and a trailing preposition or conjunction are
+    trimmed off the edges.
     """
     out: list[Entity] = []
     for span in spans:
@@ -66,6 +71,9 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
             m = SEMANTIC_TAG.search(text, start, end)
             if m and m.end() == end:
                 end = m.start()
+            trailing = _TRAILING_FUNCTION_WORD.search(text, start, end)
+            if trailing and trailing.start() > start:
+                end = trailing.start()  # "numbness and tingling in both feet": "tingling"
             end = _close_parenthesis(text, start, end)
             stage = _STAGE.match(text, end) if label == "problem" else None
             if stage:  # spaces and a comma only: never past the line
@@ -391,10 +399,36 @@ def is_electrical_shock(text: str, e: Entity) -> bool:
 _LIST_AFTER = re.compile(r"[ \t]+list\b", re.I)
 
 
+_RECORDED_AS = re.compile(
+    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?)\s+(?:it\s+)?as\s+(?:an?\s+)?\Z",
+    re.I,
+)
+
+
 def is_list_name(text: str, e: Entity) -> bool:
-    """A problem word naming a list: "add amoxicillin to allergy list" published an allergy
-    T78.40XA, "problem list reviewed" would publish a problem."""
-    return e.label == "problem" and bool(_LIST_AFTER.match(text, e.end))
+    """A problem word naming a list or a record: "add amoxicillin to allergy list" published an
+    allergy T78.40XA, "problem list reviewed" would publish a problem, "stop empagliflozin;
+    document as adverse reaction" published T88.7XXA."""
+    return e.label == "problem" and bool(
+        _LIST_AFTER.match(text, e.end) or _RECORDED_AS.search(text, max(0, e.start - 30), e.start)
+    )
+
+
+# A note's title line, upper case and naming the kind of note: "INFECTIOUS DISEASES FOLLOW-UP",
+# "NEPHROLOGY CONSULT", "PULMONARY CLINIC NOTE".
+_TITLE_LINE = re.compile(
+    r"[ \t]*[A-Z][A-Z0-9 &/,'-]*\b(?:NOTE|CONSULT|CONSULTATION|FOLLOW-UP|FOLLOW UP|FOLLOWUP"
+    r"|VISIT|CLINIC|EVALUATION|SUMMARY|ADMISSION|H&P|PROGRESS)\b[A-Z0-9 &/,'-]*[ \t]*"
+)
+
+
+def is_note_title(text: str, e: Entity) -> bool:
+    """A service named in the note's title: "INFECTIOUS DISEASES FOLLOW-UP" published an
+    unspecified infectious disease, B99.9."""
+    line_start = text.rfind("\n", 0, e.start) + 1
+    line_end = text.find("\n", e.end)
+    line_end = len(text) if line_end < 0 else line_end
+    return e.label == "problem" and bool(_TITLE_LINE.fullmatch(text, line_start, line_end))
 
 
 # Problems the tagger finds that name no finding of the patient's, each learned from a note
@@ -405,6 +439,7 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_tidal_volume,
     is_electrical_shock,
     is_list_name,
+    is_note_title,
 )
 
 
@@ -441,22 +476,45 @@ def without_inline_headings(text: str, entities: Sequence[Entity]) -> list[Entit
     return out
 
 
-_PAST_MODIFIER = re.compile(r"\b(?:old|remote|prior|previous)\s+$", re.IGNORECASE)
+# Up to three words right before a span on its line ("C. difficile", "drug-induced", "old").
+# (A word may hold hyphens but not end with one: "A- blood loss anemia" opens with a heading.)
+_WORDS_BEFORE = re.compile(r"(?:[\w.'/-]*[\w.'/][ \t]+){1,3}\Z")
+_WORD_BEFORE = re.compile(r"[\w.'/-]*[\w.'/][ \t]+")
 
 
-def with_past_modifier(
+def with_coded_modifier(
     text: str, entities: Sequence[Entity], is_direct: Callable[[str], bool]
 ) -> list[Entity]:
-    """A problem the model read without the "old" / "remote" / "prior" before it takes that word
-    when the coder has a row for the whole ("FROM OLD STROKE": "STROKE" alone is an acute
-    infarction, I63.9; "old stroke" is its sequelae, I69.30; "old MI" is I25.2, not I21.9)."""
+    """A problem the model read without the words before it takes them when the coder has a row
+    for the whole (the longest such, at most three words): "FROM OLD STROKE" ("STROKE" alone is
+    an acute infarction, I63.9; "old stroke" its sequelae, I69.30), "C. difficile colitis" A04.72
+    (not a noninfective colitis, K52.9), "drug-induced liver injury" K71.9 (not a traumatic
+    laceration, S36.119A). Only curated rows join, so an unrelated word before a problem never
+    does; a problem inside the joined span is the same finding and is dropped."""
     out: list[Entity] = []
-    for e in entities:
-        found = _PAST_MODIFIER.search(text, max(0, e.start - 12), e.start)
-        if e.label == "problem" and found is not None and is_direct(text[found.start() : e.end]):
-            e = e.model_copy(update={"start": found.start(), "text": text[found.start() : e.end]})
+    swallowed: set[int] = set()
+    for i, e in enumerate(entities):
+        found = _WORDS_BEFORE.search(text, max(0, e.start - 48), e.start)
+        if e.label == "problem" and found is not None:
+            starts = [found.start() + m.start() for m in _WORD_BEFORE.finditer(found.group())]
+            for start in starts:  # the longest first
+                if not text[start].isalnum() or (
+                    start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._'/-")
+                ):
+                    continue  # the window cut a word, or the "word" is a full stop
+                if is_direct(text[start : e.end]):
+                    e = e.model_copy(update={"start": start, "text": text[start : e.end]})
+                    swallowed.update(
+                        j
+                        for j, other in enumerate(entities)
+                        if j != i
+                        and other.label == "problem"
+                        and start <= other.start
+                        and other.end <= e.end
+                    )
+                    break
         out.append(e)
-    return out
+    return [e for i, e in enumerate(out) if i not in swallowed]
 
 
 # "Stage 2 chronic kidney disease", "CKD stage IV", "stage 3 pressure ulcer": the tagger leaves
@@ -494,6 +552,59 @@ def with_qualifiers(
             ):
                 e = e.model_copy(update={"start": start, "end": end, "text": text[start:end]})
         out.append(e)
+    return out
+
+
+_SUBTYPE_COMMA = re.compile(r"[ \t]*,[ \t]*")
+_ADJACENT = re.compile(r"[ \t]+")
+
+
+def join_subtypes(
+    text: str,
+    entities: Sequence[Entity],
+    code: Callable[[str], Sequence[CodeCandidate]],
+    min_score: float = 0.9,
+) -> list[Entity]:
+    """Two problems written "X, Y" are one finding when the whole codes confidently (best score
+    >= ``min_score``) to a more specific code of X's own category: "schizoaffective disorder,
+    bipolar type" is F25.0, not F25.9 beside a bipolar II disorder (F31.81) read from "bipolar
+    type". A list ("DM, HTN", "CHF, COPD") codes no better whole, and stays two. Two problems
+    side by side ("hypersensitivity" "pneumonitis") are one when the whole is a tabular term
+    exactly (score 1.0) and codes to neither part's code (J67.9, not an allergy and a
+    pneumonia)."""
+    out: list[Entity] = []
+    ordered = sorted(entities, key=lambda e: (e.start, e.end))
+    i = 0
+    while i < len(ordered):
+        e = ordered[i]
+        nxt = ordered[i + 1] if i + 1 < len(ordered) else None
+        if nxt is not None and e.label == nxt.label == "problem":
+            comma = _SUBTYPE_COMMA.fullmatch(text, e.end, nxt.start)
+            adjacent = _ADJACENT.fullmatch(text, e.end, nxt.start)
+            whole = code(text[e.start : nxt.end]) if comma or adjacent else ()
+            alone = code(e.text) if whole else ()
+            if whole and (
+                # "schizoaffective disorder, bipolar type": a refinement of the first
+                (
+                    comma
+                    and alone
+                    and whole[0].score >= min_score
+                    and whole[0].code != alone[0].code
+                    and whole[0].code[:3] == alone[0].code[:3]
+                )
+                # "hypersensitivity" + "pneumonitis": one term the tagger cut in two, whose
+                # whole the tabular list names exactly
+                or (
+                    adjacent
+                    and whole[0].score >= 1.0
+                    and all(whole[0].code != c[0].code for c in (alone, code(nxt.text)) if c)
+                )
+            ):
+                out.append(e.model_copy(update={"end": nxt.end, "text": text[e.start : nxt.end]}))
+                i += 2
+                continue
+        out.append(e)
+        i += 1
     return out
 
 
