@@ -156,6 +156,30 @@ def test_a_possible_status_is_no_condition() -> None:
     assert len(ConditionBuilder().build(note(), analysis(entity("CHF", "possible")))) == 1
 
 
+def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> None:
+    """Nephrology note: "AKI on CKD" (N18.9) beside "CKD stage 3b" (N18.32) is one condition;
+    the unspecified mention is kept as evidence of the specific one."""
+    unspecified = entity("CHF", "present").model_copy(
+        update={"codes": (CodeCandidate(code="N18.9", display="CKD, unspecified", score=1.0),)}
+    )
+    staged = entity("CHF", "present", 1).model_copy(
+        update={"codes": (CodeCandidate(code="N18.32", display="CKD, stage 3b", score=1.0),)}
+    )
+    (msg,) = ConditionBuilder().build(note(), analysis(unspecified, staged))
+    assert msg.value["code"]["coding"][0]["code"] == "N18.32"
+    spans = [e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]
+    assert len(spans) == 2
+    # a specific code the note only suspects does not take a confirmed unspecified one
+    doubted = staged.model_copy(update={"assertion": "possible"})
+    built = ConditionBuilder().build(note(), analysis(unspecified, doubted))
+    assert sorted(m.value["code"]["coding"][0]["code"] for m in built) == ["N18.32", "N18.9"]
+    # another category is another condition
+    other = staged.model_copy(
+        update={"codes": (CodeCandidate(code="N17.9", display="AKI, unspecified", score=1.0),)}
+    )
+    assert len(ConditionBuilder().build(note(), analysis(unspecified, other))) == 2
+
+
 def test_body_parts_functions_and_qualifiers_alone_are_fragments() -> None:
     from streamproc.nlp.icd.coder import IcdCoder
 

@@ -22,6 +22,7 @@ Choices (see docs/clinical-nlp.md):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,48 @@ _STATUS_CODES = (
 _NOT_EPISODIC = ("T78", "T86")  # allergies and transplant complications persist
 
 
+_UNSPECIFIED = re.compile(r"\bunspecified\b|without complications", re.IGNORECASE)
+
+
+def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
+    """A note that names a specific code ("CKD stage 3b" N18.32, "type 2 diabetes with diabetic
+    nephropathy" E11.21, "schizoaffective disorder, bipolar type" F25.0) and elsewhere the same
+    condition unspecified ("AKI on CKD" N18.9, "T2DM" E11.9) has one condition: the unspecified
+    code's mentions become evidence of the specific one, as a coder would not list both (E11.9
+    even says "without complications"). Only a refinement folds: the specific code lies under
+    the unspecified one's parent (N18.30, stage 3 unspecified, takes N18.32 but not stage 2,
+    N18.2; "dyspnea, unspecified" R06.00 is not the wheezing R06.2). A specific code asserted
+    only "possible" does not take a confirmed unspecified one: that would confirm the
+    specificity the note doubts."""
+
+    def rank(mentions: list[Entity]) -> int:
+        return min(_RANK[VERIFICATION[m.assertion]] for m in mentions)
+
+    out = dict(groups)
+    for code, mentions in groups.items():
+        if not _UNSPECIFIED.search(mentions[0].codes[0].display):
+            continue
+        targets = [
+            other
+            for other, theirs in out.items()
+            if other != code
+            and other.startswith(_parent(code))  # N18.9: N18.32; N18.30: not N18.2
+            and not _UNSPECIFIED.search(theirs[0].codes[0].display)
+            and rank(theirs) <= rank(mentions)
+        ]
+        if targets:
+            target = min(targets, key=lambda c: min(m.start for m in out[c]))
+            out[target] = [*out[target], *mentions]
+            del out[code]
+    return out
+
+
+def _parent(code: str) -> str:
+    """What a refinement of an unspecified code starts with: N18.9 -> N18, N18.30 -> N18.3; a
+    category without subdivisions (R17, jaundice) is its own (R18.8, ascites, is no jaundice)."""
+    return code[:-1].rstrip(".") if "." in code else code
+
+
 def is_episodic(code: str) -> bool:
     """Whether an ICD-10-CM code names a condition that passes (see ``_EPISODIC_PREFIXES``)."""
     return code.startswith(_EPISODIC_PREFIXES) and not code.startswith(_NOT_EPISODIC)
@@ -105,6 +148,7 @@ class ConditionBuilder:
                 continue  # "nephrology for possible hemodialysis" is no provisional Z99.2
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []
+        groups = fold_unspecified(groups)
         for code, mentions in groups.items():
             mentions.sort(key=lambda e: (e.start, e.end))
             resource = validate(self.resource(note, analysis, code, mentions))
@@ -114,7 +158,9 @@ class ConditionBuilder:
     def resource(
         self, note: NoteEvent, analysis: NoteAnalysis, code: str, mentions: list[Entity]
     ) -> dict[str, Any]:
-        first = mentions[0]
+        # The mention the code was read from names it (a folded "CKD" before "CKD stage 3b" is
+        # evidence, not the Condition's text).
+        first = next(m for m in mentions if m.codes[0].code == code)
         status = min((VERIFICATION[m.assertion] for m in mentions), key=_RANK.__getitem__)
         # The assertion shown is the one that decided the status: "?acute MI … PMH: AMI" is a
         # confirmed Condition whose assertion reads "present", not the first mention's "possible".
