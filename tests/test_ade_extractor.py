@@ -13,7 +13,7 @@ from streamproc.nlp.ade.cues import actuality
 from streamproc.nlp.ade.encoding import bio_targets, decode_words, encode
 from streamproc.nlp.ade.inference import SentencePrediction, candidate_pairs, predict_texts
 from streamproc.nlp.ade.model import AdeConfig, AdeNet, base_encoder_path, load
-from streamproc.nlp.types import Entity
+from streamproc.nlp.types import DrugConcept, Entity
 
 
 def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:
@@ -287,6 +287,14 @@ def test_implausible_effects_dropped() -> None:
 def test_possible_reaction_stays_actual() -> None:
     s = "A possible case of rash due to penicillin"
     assert actuality(s, *span(s, "rash"))[0] == "actual"
+
+
+def _with_concepts(text: str, words: dict[str, str]) -> list[Entity]:
+    """``_ner`` with each drug named by the dictionary, as the analyzer annotates them."""
+    return [
+        e.model_copy(update={"concept": DrugConcept(name=e.text)}) if e.label == "drug" else e
+        for e in _ner(text, words)
+    ]
 
 
 def _ner(text: str, words: dict[str, str]) -> list[Entity]:
@@ -581,3 +589,176 @@ def test_allergies_on_record_are_not_alerted(
     model = FakeModel([drug], [effect], {(drug, effect): 1.0})
     out = AdeExtractor(model, require_evidence=False).extract(text, [(0, len(text))], [])
     assert bool(out) is alerted
+
+
+def test_a_compound_names_only_its_own_first_half() -> None:
+    from streamproc.nlp.ade.cues import causal_link
+
+    def link(sentence: str, drug: str, effect: str) -> str | None:
+        return causal_link(sentence, span(sentence, drug), span(sentence, effect))
+
+    # the hyphen compound is the lithium's: the TSH beside it is a lab value
+    s = "TSH 6.8, free T4 normal - lithium-induced hypothyroidism vs subclinical"
+    assert link(s, "lithium", "hypothyroidism") == "-induced"
+    assert link(s, "TSH", "hypothyroidism") is None
+    # a class or a generic word links the drug beside it, without naming it
+    s = "ACE inhibitor-induced angioedema (lisinopril)"
+    assert link(s, "lisinopril", "angioedema") == "generic-induced"
+    # "from" names a cause only when the drug follows it in the same clause
+    s = "neuropathy, grade 2, from paclitaxel: start duloxetine 30 mg daily"
+    assert link(s, "paclitaxel", "neuropathy") == "from"
+    assert link(s, "duloxetine", "neuropathy") is None
+
+
+def test_a_generic_compound_is_not_a_compound_naming_the_drug() -> None:
+    """Hepatology note: the RUCAM score (tagged a drug) and the word before "drug-induced" were
+    suspect drugs of the amoxicillin-clavulanate's liver injury."""
+    text = "Cholestatic-mixed drug-induced liver injury, probably from amoxicillin-clavulanate (RUCAM 7, probable)."
+    drugs = ["cholestatic", "amoxicillin-clavulanate", "rucam"]
+    model = FakeModel(drugs, ["liver injury"], {(d, "liver injury"): 1.0 for d in drugs})
+    entities = _ner(
+        text,
+        {
+            "drug-induced liver injury": "problem",
+            "amoxicillin-clavulanate": "drug",
+            "RUCAM": "drug",
+        },
+    )
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [(r.drug.text, r.effect.text) for r in found] == [
+        ("amoxicillin-clavulanate", "drug-induced liver injury")
+    ]
+
+
+def test_a_class_compound_with_the_drug_in_a_gloss_alerts_without_the_model() -> None:
+    text = "1. ACE inhibitor-induced angioedema (lisinopril) - no urticaria."
+    model = FakeModel([], [], {})  # the model pairs nothing here
+    entities = _with_concepts(
+        text,
+        {
+            "ACE inhibitor": "drug",
+            "angioedema": "problem",
+            "lisinopril": "drug",
+            "urticaria": "problem",
+        },
+    )
+    (found,) = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert (found.drug.text, found.effect.text, found.actuality) == (
+        "lisinopril",
+        "angioedema",
+        "actual",
+    )
+    # no class compound before the problem: nothing is proposed
+    plain = "1. Angioedema (lisinopril) - no urticaria."
+    entities = _ner(plain, {"Angioedema": "problem", "lisinopril": "drug"})
+    assert (
+        AdeExtractor(model, require_evidence=True).extract(plain, [(0, len(plain))], entities) == []
+    )
+
+
+def test_a_drug_read_into_the_effect_is_its_cause() -> None:
+    """Oncology note: the entity stage read "doxorubicin cardiotoxicity" as one problem and
+    found no drug; the alert names doxorubicin and the cardiotoxicity alone."""
+    text = (
+        "Asymptomatic LV dysfunction, likely doxorubicin cardiotoxicity: cardio-oncology referral"
+    )
+    model = FakeModel(["doxorubicin"], ["cardiotoxicity"], {("doxorubicin", "cardiotoxicity"): 1.0})
+    entities = _ner(text, {"doxorubicin cardiotoxicity": "problem"})
+    (found,) = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert (found.drug.text, found.effect.text) == ("doxorubicin", "cardiotoxicity")
+    assert text[found.effect.start : found.effect.end] == "cardiotoxicity"
+
+
+def test_a_clause_break_ends_a_link() -> None:
+    from streamproc.nlp.ade.cues import causal_link
+
+    def link(sentence: str, drug: str, effect: str) -> str | None:
+        return causal_link(sentence, span(sentence, drug), span(sentence, effect))
+
+    # pulmonary note: the differential after the semicolon is no amiodarone reaction
+    s = (
+        "ILD, most consistent with amiodarone pulmonary toxicity given timing;"
+        " hypersensitivity pneumonitis and heart failure less likely"
+    )
+    assert link(s, "amiodarone", "pulmonary toxicity") is not None
+    assert link(s, "amiodarone", "heart failure") is None  # "hypersensitivity" names a harm
+    # ... but a cue in the effect's own clause links across it, and brackets hold no clause
+    s = "After amiodarone, heart failure disappeared; subsequently the patient developed jaundice"
+    assert link(s, "amiodarone", "jaundice") == "developed"
+    s = "hypersensitivity syndrome while taking Bellamine S (belladonna; ergotamine; phenobarbital)"
+    assert link(s, "phenobarbital", "hypersensitivity syndrome") is not None
+    # a ratio is no colon
+    s = "coronary vasospasm, attributed to the use of topical 1:1000 epinephrine during surgery"
+    assert link(s, "epinephrine", "coronary vasospasm") == "attributed to"
+    # endocrine note: after the colon comes the plan, not the cause
+    s = "Euglycemic DKA due to SGLT2 inhibitor (empagliflozin): insulin infusion with D10"
+    assert link(s, "empagliflozin", "Euglycemic DKA") == "due to"
+    assert link(s, "insulin infusion", "Euglycemic DKA") is None
+
+
+def test_a_cause_named_right_after_the_effect_is_a_stated_pair() -> None:
+    """Geriatrics note: the model paired nothing in "Urinary retention, likely precipitated by
+    oxybutynin and opioids"; a plan that follows a colon names no cause."""
+    text = (
+        "2. Urinary retention, likely precipitated by oxybutynin and opioids in the setting of BPH."
+    )
+    entities = [
+        e.model_copy(update={"concept": DrugConcept(name=e.text)}) if e.label == "drug" else e
+        for e in _ner(
+            text,
+            {
+                "Urinary retention": "problem",
+                "oxybutynin": "drug",
+                "opioids": "drug",
+                "BPH": "problem",
+            },
+        )
+    ]
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert sorted(r.drug.text for r in found) == ["opioids", "oxybutynin"]
+    assert {r.effect.text for r in found} == {"Urinary retention"}
+    # the drug must be one the dictionary names: the tagger also calls organisms drugs
+    fungus = "Fungemia due to Trichosporon mucoides."
+    entities = _ner(fungus, {"Fungemia": "problem", "Trichosporon mucoides": "drug"})
+    assert (
+        AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            fungus, [(0, len(fungus))], entities
+        )
+        == []
+    )
+    treated = "Hypertension, treated with lisinopril."
+    entities = _ner(treated, {"Hypertension": "problem", "lisinopril": "drug"})
+    assert (
+        AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            treated, [(0, len(treated))], entities
+        )
+        == []
+    )
+
+
+def test_a_class_glossed_by_its_drug_alerts_once_for_the_drug() -> None:
+    text = "Euglycemic DKA due to SGLT2 inhibitor (empagliflozin)."
+    drugs = ["sglt2 inhibitor", "empagliflozin"]
+    model = FakeModel(drugs, ["euglycemic dka"], {(d, "euglycemic dka"): 1.0 for d in drugs})
+    entities = _ner(
+        text, {"Euglycemic DKA": "problem", "SGLT2 inhibitor": "drug", "empagliflozin": "drug"}
+    )
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [r.drug.text for r in found] == ["empagliflozin"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Allopurinol listed as allergy - never rechallenge.",
+        "Stop empagliflozin; document as adverse reaction.",
+    ],
+)
+def test_recording_a_reaction_is_no_new_reaction(sentence: str) -> None:
+    from streamproc.nlp.ade.cues import is_allergy_record
+
+    word = "allergy" if "allergy" in sentence else "adverse reaction"
+    assert is_allergy_record(sentence, *span(sentence, word))
+    assert not is_allergy_record("Rash, an allergic reaction to amoxicillin", 0, 4)

@@ -152,6 +152,12 @@ def is_indication(sentence: str, start: int, end: int, drug: tuple[int, int] | N
 # reaction from the past. "Developed an allergic reaction to vancomycin" still reads as an event.
 _ALLERGY_WORD = re.compile(r"(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)", re.I)
 _TO = re.compile(r"\s*to\b", re.I)
+# The record of a reaction, not the reaction: "listed as allergy", "document as adverse reaction".
+_RECORDED_AS = re.compile(
+    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?|flag(?:ged)?)\s+(?:it\s+)?as\s+"
+    r"(?:an?\s+)?\Z",
+    re.I,
+)
 _HEADING = re.compile(r"\b[A-Za-z][A-Za-z /]{1,24}:")
 _ALLERGY_LIST = re.compile(
     r"^\W*(?:drug\s+|medication\s+)?allerg(?:y|ies)\s*(?:[:\-]|list\b)", re.I
@@ -164,6 +170,8 @@ def is_allergy_record(sentence: str, start: int, end: int) -> bool:
     effect = sentence[start:end].strip(" .,;:()")
     if _ALLERGY_WORD.fullmatch(effect) and _TO.match(sentence, end):
         return True  # "an allergy to sulfa", "allergic to codeine"; not "allergic [reaction]"
+    if _RECORDED_AS.search(sentence, max(0, start - 30), start):
+        return True  # "Allopurinol listed as allergy", "document as adverse reaction"
     listed = _ALLERGY_LIST.match(sentence)
     # ... unless another heading opens between the list and the finding ("Allergies: NKDA
     # PRESENT HX: hypotensive after lasix" read as one sentence).
@@ -243,7 +251,7 @@ _STOPPED_AFTER = re.compile(
 )
 # "from" names the cause only when the drug follows within two words: "bleeding, hypothermia
 # from o.r., multiple blood products & protamine given" is not the protamine's
-_FROM_DRUG = re.compile(r"\bfrom\s+(?:\S+\s+){0,2}$", re.I)
+_FROM_DRUG = re.compile(r"\bfrom\s+(?:[^\s:;]+\s+){0,2}$", re.I)
 # A compound that names the drug as the cause: the drug needs no entity of its own (the entity
 # stage reads "vancomycin-induced" as part of the problem, or not at all).
 COMPOUND_CUES = frozenset(
@@ -326,7 +334,7 @@ _MODIFIER_CUE = re.compile(r"(?:worsen|exacerbat|aggravat)ing", re.I)
 # The drug started after the effect, to treat it: "amiodarone-induced hypothyroidism, will start
 # levothyroxine", "Seizure on day 2, started levetiracetam".
 _STARTED_FOR_IT = re.compile(
-    r"[,;]\s*(?:(?:will|to|then|and)\s+)?(?:start|started|begin|began|initiate[ds]?)\s+(?:on\s+)?"
+    r"[,;:]\s*(?:(?:will|to|then|and)\s+)?(?:start|started|begin|began|initiate[ds]?)\s+(?:on\s+)?"
     r"(?:\S+\s+){0,1}$",
     re.I,
 )
@@ -361,6 +369,77 @@ def treats(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> boo
     return bool(_REPLACEMENT.search(between) or _STARTED_FOR_IT.search(between))
 
 
+# A compound cue whose first half is a class or a generic word: "drug-induced liver injury,
+# probably from amoxicillin-clavulanate" links the drug named beside it, but does not itself name
+# it, so the drug needs an entity of its own (``COMPOUND_CUES`` exempt only compounds naming it).
+GENERIC_CAUSES = (
+    r"(?:drug|medication|medicine|chemotherapy|chemo|treatment|therapy|steroid|corticosteroid"
+    r"|opioid|opiate|antibiotic|statin|nsaid|ace\s+inhibitor|anthracycline|taxane|platinum"
+    r"|immunotherapy|checkpoint\s+inhibitor|contrast|thiazide|diuretic|benzodiazepine"
+    r"|antipsychotic|neuroleptic|anticoagulant|quinolone|fluoroquinolone|sulfonamide"
+    r"|antiepileptic|anticonvulsant|antidepressant|ssri)s?"
+)
+_GENERIC_CAUSES = re.compile(GENERIC_CAUSES, re.I)
+_WORD_BEFORE_HYPHEN = re.compile(r"([\w/]+(?:\s+inhibitor)?)\s*$")
+# What may stand between the drug and the hyphen of a compound naming it: a gloss ("Tacrolimus
+# (FK506)-induced", or the glossed name's own bracket), a salt or a form ("Imatinib mesylate-related", "tobramycin
+# solution-associated", "Risperidone withdrawal-related"), a second drug ("Methylphenidate and
+# dextroamphetamine-induced").
+_TO_HYPHEN = re.compile(
+    r"\)?(?:[ \t]*\([^()]{1,30}\))?(?:[ \t]+(?:and|or|&|/)?[ \t]*[\w/]+){0,2}[ \t]*-?"
+)
+
+
+def _compound_cue(sentence: str, at: int, cue: str, drug: tuple[int, int]) -> str | None:
+    """``cue`` found at ``at``, checked when it is a compound ("-induced"): it names this drug
+    when the drug stands just before its hyphen ("vancomycin-induced", "Imatinib
+    mesylate-related", "Rifampin (RFP) … RFP-induced"), a generic cause when its first half is
+    a class or a generic word ("drug-induced", "NSAID-induced"), and none at all when that word
+    is something else ("TSH 6.8 … lithium-induced hypothyroidism" is the lithium's)."""
+    if not cue.startswith("-"):
+        return cue.lower()
+    if drug[1] <= at and _TO_HYPHEN.fullmatch(sentence, drug[1], at):
+        word = _WORD_BEFORE_HYPHEN.search(sentence, max(0, at - 40), at)
+        generic = word is not None and _GENERIC_CAUSES.fullmatch(word.group(1))
+        if not generic or not sentence[drug[1] : at].strip(" \t-"):
+            return cue.lower()
+    word = _WORD_BEFORE_HYPHEN.search(sentence, max(0, at - 40), at)
+    if word is None:
+        return None
+    if drug[0] <= word.start() < drug[1]:
+        return cue.lower()
+    name = sentence[drug[0] : drug[1]]
+    if word.group(1).lower() == name.lower() or re.search(
+        rf"{re.escape(name)}\s*\(\s*{re.escape(word.group(1))}\s*\)", sentence, re.I
+    ):
+        return cue.lower()  # the drug named again, or by the short form it was glossed with
+    if _GENERIC_CAUSES.fullmatch(word.group(1)):
+        return "generic" + cue.lower()
+    return None
+
+
+_HARM_NOUN_CUE = re.compile(
+    r"hypersensitivity|reactions?|allerg\w*|intoleran\w*|\w*toxicity|toxic|overdose|poisoning"
+    r"|intoxication|side[\s-]effects?|adverse",
+    re.I,
+)
+_PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
+
+
+def _clause_breaks(text: str) -> list[int]:
+    """Offsets of the semicolons in ``text`` that lie outside brackets ("Bellamine S (belladonna;
+    ergotamine; phenobarbital)" is one clause)."""
+    depth, out = 0, []
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == ";" and depth == 0:
+            out.append(i)
+    return out
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -392,14 +471,27 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if effect < drug and _RESPONSE.search(between):  # "wheezes have decreased after lasix"
         stopped = _STOPPED_BEFORE.search(between) or _STOPPED_AFTER.match(sentence, drug[1])
         return "dechallenge" if stopped and not _CONTRAST.search(between) else None
-    for m in _LINK.finditer(between):
+    # A semicolon outside brackets ends a clause: only the cues of the effect's own clause link
+    # across it ("… amiodarone pulmonary toxicity …; hypersensitivity pneumonitis less likely"
+    # links nothing, "after amiodarone … disappeared; subsequently developed jaundice" does).
+    breaks = _clause_breaks(between)
+    lo, hi = (breaks[-1], len(between)) if breaks and drug < effect else (0, len(between))
+    if breaks and effect < drug:
+        hi = breaks[0]
+    for m in _LINK.finditer(between, lo, hi):
         if (
             drug < effect
             and _MODIFIER_CUE.fullmatch(m.group(0))
             and len(between[: m.start()].split()) > _NEAR_WORDS
         ):
             continue  # "… on apixaban, and COPD who presented with 3 days of worsening dyspnea"
-        return m.group(0).lower()
+        if breaks and _HARM_NOUN_CUE.fullmatch(m.group(0)):
+            continue  # across a clause only a wording of cause links, not a harm noun there
+        if effect < drug and _PLAN_COLON.search(between, m.end()):
+            continue  # "DKA due to SGLT2 inhibitor (empagliflozin): insulin infusion": the plan's
+        cue = _compound_cue(sentence, first[1] + m.start(), m.group(0), drug)
+        if cue is not None:
+            return cue
     if effect < drug and _FROM_DRUG.search(between):  # "contraction alkalosis from lasix"
         return "from"
     if effect < drug and _IN_A_PATIENT_ON.search(between) and not _CONTRAST.search(between):
@@ -407,14 +499,15 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # A cue in the mentions' own wording or opening the clause links them only when they are
     # close: in a run-on note sentence "?allergic reaction w/ red skin … nystatin powder
     # ordered" the reaction is not the nystatin's.
-    if len(between.split()) > _NEAR_WORDS or _CONTRAST.search(between):
+    if len(between.split()) > _NEAR_WORDS or _CONTRAST.search(between) or breaks:
         return None
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
-    for fragment in (sentence[effect[0] : effect[1]], sentence[drug[0] : drug[1]], lead_in):
-        own = _LINK.search(fragment)
-        if own:
-            return own.group(0).lower()
+    for lo, hi in (effect, drug, (first[0] - len(lead_in), first[0])):
+        for own in _LINK.finditer(sentence, lo, hi):
+            cue = _compound_cue(sentence, own.start(), own.group(0), drug)
+            if cue is not None:
+                return cue
     if re.fullmatch(r"\s*-?\s*", between):  # "amoxicillin rash", "digoxin-toxicity"
         return "adjacent"
     return None

@@ -20,6 +20,7 @@ from typing import Any, Literal, cast
 
 from streamproc.nlp.ade.cues import (
     COMPOUND_CUES,
+    GENERIC_CAUSES,
     causal_link,
     is_allergy_record,
     is_indication,
@@ -192,49 +193,29 @@ class AdeExtractor:
                     continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
-                if not re.search("[A-Za-z]", drug.text) or _named_between(text, drug, effect):
+                effect = _without_drug(text, effect, drug)
+                key = (normalise(drug.text), effect.start, effect.end)
+                if key in seen or not re.search("[A-Za-z]", drug.text):
                     continue
-                sentence = text[ss:se]
-                drug_span = (drug.start - ss, drug.end - ss)
-                effect_span = (effect.start - ss, effect.end - ss)
-                if is_indication(sentence, *effect_span, drug_span):
-                    continue
-                if is_allergy_record(sentence, *effect_span):
-                    continue
-                cue = causal_link(sentence, drug_span, effect_span)
-                if (
-                    self.require_evidence
-                    and cue is not None  # the coder is asked only where the sentence links them
-                    and id(effect) not in known
-                    and names_a_problem is not None
-                    and names_a_problem(effect.text)
-                ):
-                    known.add(id(effect))
-                if self.require_evidence and not _evidenced(cue, drug, effect, known):
-                    continue
-                if cue == "dechallenge":  # it went away when the drug was stopped: it happened
-                    act = _dechallenge_actuality(sentence, *effect_span)
-                else:
-                    act = self._actuality(text, effect, ss, se)
-                if act == "absent":
-                    continue
+                relation = self._relation(
+                    text, ss, se, drug, effect, score, entities, known, names_a_problem
+                )
+                if relation is not None:
+                    seen.add(key)
+                    out.append(relation)
+            # A cause the wording states outright that the model did not pair:
+            # "ACE inhibitor-induced angioedema (lisinopril)".
+            for drug, effect in stated_pairs(text, ss, se, entities):
                 key = (normalise(drug.text), effect.start, effect.end)
                 if key in seen:
                     continue
-                seen.add(key)
-                grade = self.severity.grade(effect.text, sentence)
-                out.append(
-                    AdeRelation(
-                        drug=drug,
-                        effect=effect,
-                        score=round(score, 4),
-                        actuality=cast(Literal["actual", "potential"], act),
-                        sentence_start=ss,
-                        sentence_end=se,
-                        seriousness="serious" if grade.serious else "non-serious",
-                        severity=grade.severity,
-                    )
+                relation = self._relation(
+                    text, ss, se, drug, effect, 1.0, entities, known, names_a_problem
                 )
+                if relation is not None:
+                    seen.add(key)
+                    out.append(relation)
+        out = _without_glossed_classes(text, out)
         log.debug(
             "ade extracted",
             extra={
@@ -244,6 +225,61 @@ class AdeExtractor:
             },
         )
         return out
+
+    def _relation(
+        self,
+        text: str,
+        ss: int,
+        se: int,
+        drug: Entity,
+        effect: Entity,
+        score: float,
+        entities: Sequence[Entity],
+        known: set[int],
+        names_a_problem: Callable[[str], bool] | None,
+    ) -> AdeRelation | None:
+        """The pair as an alert-worthy relation, or None when the sentence reads it otherwise (an
+        indication, an allergy record, no link, a negated effect)."""
+        if _named_between(text, drug, effect):
+            return None
+        sentence = text[ss:se]
+        drug_span = (drug.start - ss, drug.end - ss)
+        effect_span = (effect.start - ss, effect.end - ss)
+        if is_indication(sentence, *effect_span, drug_span):
+            return None
+        if is_allergy_record(sentence, *effect_span):
+            return None
+        cue = causal_link(sentence, drug_span, effect_span)
+        if cue is not None and cue.startswith("generic") and _drug_between(drug, effect, entities):
+            return None  # "drug-induced liver injury, probably from X (RUCAM 7)": X's
+        if (
+            self.require_evidence
+            and cue is not None  # the coder is asked only where the sentence links them
+            and id(effect) not in known
+            and names_a_problem is not None
+            and names_a_problem(effect.text)
+        ):
+            known.add(id(effect))
+        between = text[drug.end : effect.start] if drug.end <= effect.start else "x"
+        if self.require_evidence and not _evidenced(cue, drug, effect, known, between):
+            return None
+        if cue == "dechallenge":  # it went away when the drug was stopped: it happened
+            act = _dechallenge_actuality(sentence, *effect_span)
+        else:
+            act = self._actuality(text, effect, ss, se)
+        if act == "absent":
+            return None
+        grade = self.severity.grade(effect.text, sentence)
+        return AdeRelation(
+            drug=drug,
+            effect=effect,
+            score=round(score, 4),
+            actuality=cast(Literal["actual", "potential"], act),
+            sentence_start=ss,
+            sentence_end=se,
+            seriousness="serious" if grade.serious else "non-serious",
+            severity=grade.severity,
+        )
 
     # ---- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -281,18 +317,122 @@ class AdeExtractor:
         return cue_actuality(sentence, start, end)[0]
 
 
-def _evidenced(cue: str | None, drug: Entity, effect: Entity, known: set[int]) -> bool:
+_ADJACENT = re.compile(r"[ \t]*-?[ \t]*")
+
+
+def _evidenced(
+    cue: str | None, drug: Entity, effect: Entity, known: set[int], between: str
+) -> bool:
     """``require_evidence``: the sentence links drug and effect (``cue``, from
     :func:`causal_link`), the entity stage found the effect as a problem unless its own
     wording names a harm ("vasomotor reactions after gold", "cardiotoxicity in patients
     receiving pentamidine"; not "urine after lasix", nor "asleep due to oxycodone"), and it
     found the drug too unless the link is a compound naming it ("vancomycin-induced",
-    "amoxicillin rash"). Without this, nursing notes alerted on "NEURO: sedated on propofol"
+    "amoxicillin rash", "doxorubicin cardiotoxicity": ``between`` is the text from the drug to
+    the effect). Without this, nursing notes alerted on "NEURO: sedated on propofol"
     and "PMHX: COPD, asthma" (docs/adverse-events.md, "On nursing notes").
     """
     if cue is None or (id(effect) not in known and not names_a_harm(effect.text)):
         return False
-    return id(drug) in known or cue in COMPOUND_CUES
+    return id(drug) in known or cue in COMPOUND_CUES or _ADJACENT.fullmatch(between) is not None
+
+
+# "<effect>, likely precipitated by <drug>": the cause named right after the effect.
+_CAUSE_THEN_DRUG = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
+    r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?(?:due[ \t]+to|secondary[ \t]+to"
+    r"|caused[ \t]+by|induced[ \t]+by|precipitated[ \t]+by|attributed[ \t]+to"
+    r"|attributable[ \t]+to)[ \t]+(?:(?:the|his|her|their)[ \t]+)?",
+    re.I,
+)
+_AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
+# "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
+_CLASS_COMPOUND_BEFORE = re.compile(r"-(?:induced|associated|related)[ \t]+$", re.I)
+_GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
+_GLOSS_CLOSE = re.compile(r"[ \t]*\)")
+
+
+def stated_pairs(
+    text: str, ss: int, se: int, entities: Sequence[Entity]
+) -> list[tuple[Entity, Entity]]:
+    """(drug, effect) pairs of the sentence ``[ss, se)`` whose wording names the drug as the
+    effect's cause outright: a class compound and a gloss ("ACE inhibitor-induced angioedema
+    (lisinopril)", "NSAID-induced gastritis (ibuprofen)"), or a causal phrase right after the
+    effect ("Urinary retention, likely precipitated by oxybutynin and opioids"). The model,
+    trained on abstracts, left such pairs out of EMR-style notes; the usual checks still apply."""
+    inside = sorted(
+        (e for e in entities if ss <= e.start and e.end <= se), key=lambda e: (e.start, e.end)
+    )
+    # only a drug the dictionary names: the tagger also calls organisms, procedures and routes
+    # drugs ("fungemia due to Trichosporon", "myelopathy due to intrathecal injection")
+    drugs = {e.start: e for e in inside if e.label == "drug" and e.concept is not None}
+    pairs: list[tuple[Entity, Entity]] = []
+    for effect in (e for e in inside if e.label == "problem"):
+        if _CLASS_COMPOUND_BEFORE.search(text, max(ss, effect.start - 12), effect.start):
+            opened = _GLOSS_OPEN.match(text, effect.end)
+            drug = drugs.get(opened.end()) if opened else None
+            if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
+                pairs.append((drug, effect))
+        cause = _CAUSE_THEN_DRUG.match(text, effect.end, se)
+        drug = drugs.get(cause.end()) if cause else None
+        while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
+            pairs.append((drug, effect))
+            more = _AND_DRUG.match(text, drug.end, se)
+            drug = drugs.get(more.end()) if more else None
+    return pairs
+
+
+def _without_drug(text: str, effect: Entity, drug: Entity) -> Entity:
+    """The effect without the drug the entity stage read into it: "doxorubicin cardiotoxicity"
+    is doxorubicin's cardiotoxicity, adjacent to its cause, not a problem that names itself."""
+    if not (effect.start == drug.start and drug.end < effect.end):
+        return effect
+    rest = text[drug.end : effect.end]
+    start = drug.end + len(rest) - len(rest.lstrip(" -\t"))
+    if start >= effect.end:
+        return effect
+    return Entity(
+        label="problem",
+        start=start,
+        end=effect.end,
+        text=text[start : effect.end],
+        score=effect.score,
+    )
+
+
+# A drug class: "SGLT2 inhibitor", "calcium channel blocker", "NSAID", "statin" ("sirolimus
+# (SR)" and "olanzapine (Zyprexa)" are a drug and its own short or brand name: both stay).
+_CLASS = re.compile(
+    r"(?:inhibitor|blocker|antagonist|agonist|analog|analogue)s?$|^(?:" + GENERIC_CAUSES + r")$",
+    re.I,
+)
+
+
+def _without_glossed_classes(text: str, relations: list[AdeRelation]) -> list[AdeRelation]:
+    """One alert per drug: "due to SGLT2 inhibitor (empagliflozin)" pairs both the class and the
+    drug its gloss names with the effect; the class's relation goes."""
+    glossed = set()
+    for r in relations:
+        opened = _GLOSS_OPEN.match(text, r.drug.end) if _CLASS.search(r.drug.text) else None
+        for other in relations:
+            if (
+                opened is not None
+                and other is not r
+                and other.drug.start == opened.end()
+                and (other.effect.start, other.effect.end) == (r.effect.start, r.effect.end)
+            ):
+                glossed.add(id(r))
+    return [r for r in relations if id(r) not in glossed]
+
+
+def _drug_between(drug: Entity, effect: Entity, entities: Sequence[Entity]) -> bool:
+    """Another drug lies between the two: a generic compound ("drug-induced", "NSAID-induced")
+    names the cause beside it, the nearest drug, not one further on."""
+    lo, hi = min(drug.end, effect.end), max(drug.start, effect.start)
+    return any(
+        e.label in ("drug", "treatment") and lo <= e.start and e.end <= hi and e is not drug
+        for e in entities
+    )
 
 
 def _named_between(text: str, drug: Entity, effect: Entity) -> bool:
