@@ -131,11 +131,13 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
         ("Hx of Parkinson's disease.", "Parkinson's", NAME, False),
         ("Brudzinski and Kernig signs negative.", "Kernig", NAME, False),
         ("Richmond Agitation Sedation Scale -2", "Richmond", LOCATION, False),
+        ("Serotonin syndrome (Hunter criteria met) from tramadol", "Hunter", NAME, False),
         # the same words as a person or a place stay PHI
         ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
         ("Dr. Stevens saw the patient.", "Stevens", NAME, True),
         ("Moved here from Glasgow last year.", "Glasgow", LOCATION, True),
         ("Kaposi called back.", "Kaposi", NAME, True),
+        ("Seen with Dr. Hunter today.", "Hunter", NAME, True),
         # only names and places are ever dropped
         ("Stevens-Johnson syndrome", "Stevens", DATE, True),
     ],
