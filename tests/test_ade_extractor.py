@@ -13,7 +13,7 @@ from streamproc.nlp.ade.cues import actuality
 from streamproc.nlp.ade.encoding import bio_targets, decode_words, encode
 from streamproc.nlp.ade.inference import SentencePrediction, candidate_pairs, predict_texts
 from streamproc.nlp.ade.model import AdeConfig, AdeNet, base_encoder_path, load
-from streamproc.nlp.types import DrugConcept, Entity
+from streamproc.nlp.types import CodeCandidate, DrugConcept, Entity
 
 
 def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:
@@ -289,12 +289,18 @@ def test_possible_reaction_stays_actual() -> None:
     assert actuality(s, *span(s, "rash"))[0] == "actual"
 
 
-def _with_concepts(text: str, words: dict[str, str]) -> list[Entity]:
-    """``_ner`` with each drug named by the dictionary, as the analyzer annotates them."""
-    return [
-        e.model_copy(update={"concept": DrugConcept(name=e.text)}) if e.label == "drug" else e
-        for e in _ner(text, words)
-    ]
+def _with_concepts(text: str, words: dict[str, str], coded: bool = True) -> list[Entity]:
+    """``_ner`` as the analyzer hands it on: each drug named by the dictionary and, unless
+    ``coded`` is False, each problem coded."""
+    code = (CodeCandidate(code="R69", display="a finding", score=1.0),)
+    out = []
+    for e in _ner(text, words):
+        if e.label == "drug":
+            e = e.model_copy(update={"concept": DrugConcept(name=e.text)})
+        elif coded:
+            e = e.model_copy(update={"codes": code})
+        out.append(e)
+    return out
 
 
 def _ner(text: str, words: dict[str, str]) -> list[Entity]:
@@ -702,18 +708,10 @@ def test_a_cause_named_right_after_the_effect_is_a_stated_pair() -> None:
     text = (
         "2. Urinary retention, likely precipitated by oxybutynin and opioids in the setting of BPH."
     )
-    entities = [
-        e.model_copy(update={"concept": DrugConcept(name=e.text)}) if e.label == "drug" else e
-        for e in _ner(
-            text,
-            {
-                "Urinary retention": "problem",
-                "oxybutynin": "drug",
-                "opioids": "drug",
-                "BPH": "problem",
-            },
-        )
-    ]
+    entities = _with_concepts(
+        text,
+        {"Urinary retention": "problem", "oxybutynin": "drug", "opioids": "drug", "BPH": "problem"},
+    )
     found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
         text, [(0, len(text))], entities
     )
@@ -762,3 +760,30 @@ def test_recording_a_reaction_is_no_new_reaction(sentence: str) -> None:
     word = "allergy" if "allergy" in sentence else "adverse reaction"
     assert is_allergy_record(sentence, *span(sentence, word))
     assert not is_allergy_record("Rash, an allergic reaction to amoxicillin", 0, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "effect"),
+    [
+        # transplant note: compounds naming the drug, before or after the effect
+        (
+            "4. Mycophenolate-associated diarrhea: reduce mycophenolate to 500 mg BID.",
+            "Mycophenolate",
+            "diarrhea",
+        ),
+        (
+            "A1c 7.1 - post-transplant diabetes mellitus, probably tacrolimus-induced.",
+            "tacrolimus",
+            "diabetes mellitus",
+        ),
+        ("2. Tacrolimus-induced tremor and headache.", "Tacrolimus", "tremor"),
+    ],
+)
+def test_a_compound_naming_the_drug_is_a_stated_pair(text: str, drug: str, effect: str) -> None:
+    entities = _with_concepts(text, {drug: "drug", effect: "problem"})
+    extractor = AdeExtractor(FakeModel([], [], {}), require_evidence=True)
+    (found,) = extractor.extract(text, [(0, len(text))], entities)
+    assert (found.drug.text, found.effect.text) == (drug, effect)
+    # a problem the coder does not name is a fragment ("hand" of "hand and foot deformities")
+    uncoded = _with_concepts(text, {drug: "drug", effect: "problem"}, coded=False)
+    assert extractor.extract(text, [(0, len(text))], uncoded) == []

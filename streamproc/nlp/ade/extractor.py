@@ -345,6 +345,17 @@ _CAUSE_THEN_DRUG = re.compile(
     r"|attributable[ \t]+to)[ \t]+(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
 )
+_HEDGE = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
+    r"|presumed)[ \t]+)?",
+    re.I,
+)
+_COMPOUND = re.compile(r"-(?:induced|associated|related)\b", re.I)
+_CODED = 0.5  # the Condition threshold: an effect the coder names
+# the compound, then the effect at once or after up to two words ("-induced peripheral ...")
+_COMPOUND_THEN_WORDS = re.compile(
+    r"-(?:induced|associated|related)[ \t]+(?:[\w'-]+[ \t]+){0,2}", re.I
+)
 _AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
 # "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
 _CLASS_COMPOUND_BEFORE = re.compile(r"-(?:induced|associated|related)[ \t]+$", re.I)
@@ -367,18 +378,38 @@ def stated_pairs(
     # drugs ("fungemia due to Trichosporon", "myelopathy due to intrathecal injection")
     drugs = {e.start: e for e in inside if e.label == "drug" and e.concept is not None}
     pairs: list[tuple[Entity, Entity]] = []
-    for effect in (e for e in inside if e.label == "problem"):
+    # an effect the coder names: a fragment ("hand" of "hand and foot deformities", "recall" of
+    # "recall pneumonitis") is no finding to alert on
+    findings = [
+        e for e in inside if e.label == "problem" and e.codes and e.codes[0].score >= _CODED
+    ]
+    for effect in findings:
         if _CLASS_COMPOUND_BEFORE.search(text, max(ss, effect.start - 12), effect.start):
             opened = _GLOSS_OPEN.match(text, effect.end)
             drug = drugs.get(opened.end()) if opened else None
             if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
                 pairs.append((drug, effect))
+        # "likely mycophenolate-related" after the effect
+        named = _HEDGE.match(text, effect.end, se)
+        drug = drugs.get(named.end()) if named else None
+        if drug is not None and _COMPOUND.match(text, drug.end, se):
+            pairs.append((drug, effect))
         cause = _CAUSE_THEN_DRUG.match(text, effect.end, se)
         drug = drugs.get(cause.end()) if cause else None
         while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
             pairs.append((drug, effect))
             more = _AND_DRUG.match(text, drug.end, se)
             drug = drugs.get(more.end()) if more else None
+    # "Mycophenolate-associated diarrhea", "Tacrolimus-induced tremor and headache"
+    for cause_drug in drugs.values():
+        compound = _COMPOUND_THEN_WORDS.match(text, cause_drug.end, se)
+        if compound is None or _CLASS.search(cause_drug.text):
+            continue  # a class compound names its drug in a gloss (above)
+        named_effect = next(
+            (e for e in findings if cause_drug.end < e.start <= compound.end()), None
+        )
+        if named_effect is not None:
+            pairs.append((cause_drug, named_effect))
     return pairs
 
 
