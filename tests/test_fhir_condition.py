@@ -173,6 +173,24 @@ def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> No
     doubted = staged.model_copy(update={"assertion": "possible"})
     built = ConditionBuilder().build(note(), analysis(unspecified, doubted))
     assert sorted(m.value["code"]["coding"][0]["code"] for m in built) == ["N18.32", "N18.9"]
+    # a deeper code takes it even when unspecified at its own level: heart failure I50.9 is
+    # the diastolic I50.30 the note named as HFpEF
+    hf = unspecified.model_copy(
+        update={
+            "codes": (CodeCandidate(code="I50.9", display="Heart failure, unspecified", score=1.0),)
+        }
+    )
+    hfpef = staged.model_copy(
+        update={
+            "codes": (
+                CodeCandidate(
+                    code="I50.30", display="Unspecified diastolic heart failure", score=1.0
+                ),
+            )
+        }
+    )
+    (msg,) = ConditionBuilder().build(note(), analysis(hf, hfpef))
+    assert msg.value["code"]["coding"][0]["code"] == "I50.30"
     # another category is another condition
     other = staged.model_copy(
         update={"codes": (CodeCandidate(code="N17.9", display="AKI, unspecified", score=1.0),)}

@@ -410,6 +410,7 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
         ("drug allergy to penicillin", "allergy", True),
         ("Stop empagliflozin; document as adverse reaction.", "adverse reaction", False),
         ("Allopurinol listed as allergy - never rechallenge.", "allergy", False),
+        ("document digoxin toxicity in the allergy/intolerance list", "allergy", False),
     ],
 )
 def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:

@@ -110,7 +110,8 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
             for other, theirs in out.items()
             if other != code
             and other.startswith(_parent(code))  # N18.9: N18.32; N18.30: not N18.2
-            and not _UNSPECIFIED.search(theirs[0].codes[0].display)
+            # deeper, even if unspecified at its own level (I50.9: I50.30, diastolic)
+            and (not _UNSPECIFIED.search(theirs[0].codes[0].display) or len(other) > len(code))
             and rank(theirs) <= rank(mentions)
         ]
         if targets:

@@ -396,7 +396,7 @@ def is_electrical_shock(text: str, e: Entity) -> bool:
     return bool(_ELECTRIC_BEFORE.search(before) or _ELECTRIC_AFTER.match(text, e.end))
 
 
-_LIST_AFTER = re.compile(r"[ \t]+list\b", re.I)
+_LIST_AFTER = re.compile(r"(?:/[\w-]+)?[ \t]+list\b", re.I)  # "allergy/intolerance list"
 
 
 _RECORDED_AS = re.compile(
