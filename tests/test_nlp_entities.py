@@ -227,6 +227,7 @@ def test_neuro_exam_stimuli_and_reflexes_are_no_problems(text: str, kept: bool) 
         ("changed to PS 15/peep5, RR 20's with VT's 4-600.", False),
         ("Increased VT 700, decreased RR to 16.", False),
         ("A/C 600X16/5/50%. VT CHANGED FROM 700 TO 600.", False),
+        ("occasional cuff leak, but maintaining good exhaled VT's.", False),
         # a rhythm report: ventricular tachycardia
         ("Frequent runs of VT 3-7 beats this evening, HO notified.", True),
         ("At 2030 went into sustained VT, CDV 360 x1.", True),

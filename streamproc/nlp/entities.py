@@ -360,7 +360,7 @@ _RHYTHM_NEAR = re.compile(
 )
 _VENT_NEAR = re.compile(
     r"\b(?:peep|ps|psv|ips|cpap|bipap|fio2|vent\w*|a/c|ac|simv|rr|resp|rsbi|wean\w*|extubat\w*|"
-    r"intubat\w*|mech\w*|spont\w*|cc|ml|tidal)\b|\d\s*cc\b",
+    r"intubat\w*|mech\w*|spont\w*|cc|ml|tidal|exhaled|inspired|trach\w*|cuff)\b|\d\s*cc\b",
     re.IGNORECASE,
 )
 _VALUE_AFTER = re.compile(r"\s*(?:[:=<>~]|of\s+\d|\d)")
