@@ -47,6 +47,13 @@ class FakeModel:
         return out
 
 
+def link(sentence: str, drug: str, effect: str) -> str | None:
+    """The causal cue between the first ``drug`` and ``effect`` of ``sentence``."""
+    from streamproc.nlp.ade.cues import causal_link
+
+    return causal_link(sentence, span(sentence, drug), span(sentence, effect))
+
+
 def sentences_of(text: str) -> list[tuple[int, int]]:
     out, pos = [], 0
     for part in text.split(". "):
@@ -438,11 +445,6 @@ def test_a_dechallenge_is_an_actual_reaction() -> None:
 
 
 def test_causal_link_cues() -> None:
-    from streamproc.nlp.ade.cues import causal_link
-
-    def link(sentence: str, drug: str, effect: str) -> str | None:
-        return causal_link(sentence, span(sentence, drug), span(sentence, effect))
-
     assert link("rash due to vancomycin", "vancomycin", "rash") == "due to"
     assert link("lithium toxicity", "lithium", "toxicity") == "toxicity"
     assert link("amoxicillin-induced hepatitis", "amoxicillin", "hepatitis") == "-induced"
@@ -598,11 +600,6 @@ def test_allergies_on_record_are_not_alerted(
 
 
 def test_a_compound_names_only_its_own_first_half() -> None:
-    from streamproc.nlp.ade.cues import causal_link
-
-    def link(sentence: str, drug: str, effect: str) -> str | None:
-        return causal_link(sentence, span(sentence, drug), span(sentence, effect))
-
     # the hyphen compound is the lithium's: the TSH beside it is a lab value
     s = "TSH 6.8, free T4 normal - lithium-induced hypothyroidism vs subclinical"
     assert link(s, "lithium", "hypothyroidism") == "-induced"
@@ -676,11 +673,6 @@ def test_a_drug_read_into_the_effect_is_its_cause() -> None:
 
 
 def test_a_clause_break_ends_a_link() -> None:
-    from streamproc.nlp.ade.cues import causal_link
-
-    def link(sentence: str, drug: str, effect: str) -> str | None:
-        return causal_link(sentence, span(sentence, drug), span(sentence, effect))
-
     # pulmonary note: the differential after the semicolon is no amiodarone reaction
     s = (
         "ILD, most consistent with amiodarone pulmonary toxicity given timing;"

@@ -399,8 +399,11 @@ def is_electrical_shock(text: str, e: Entity) -> bool:
 _LIST_AFTER = re.compile(r"(?:/[\w-]+)?[ \t]+list\b", re.I)  # "allergy/intolerance list"
 
 
-_RECORDED_AS = re.compile(
-    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?)\s+(?:it\s+)?as\s+(?:an?\s+)?\Z",
+# The record of a finding, not the finding: "listed as allergy", "document as adverse reaction"
+# (the ADE stage reads the same words as no new reaction).
+RECORDED_AS = re.compile(
+    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?|flag(?:ged)?)\s+(?:it\s+)?as\s+"
+    r"(?:an?\s+)?\Z",
     re.I,
 )
 
@@ -410,7 +413,7 @@ def is_list_name(text: str, e: Entity) -> bool:
     allergy T78.40XA, "problem list reviewed" would publish a problem, "stop empagliflozin;
     document as adverse reaction" published T88.7XXA."""
     return e.label == "problem" and bool(
-        _LIST_AFTER.match(text, e.end) or _RECORDED_AS.search(text, max(0, e.start - 30), e.start)
+        _LIST_AFTER.match(text, e.end) or RECORDED_AS.search(text, max(0, e.start - 30), e.start)
     )
 
 

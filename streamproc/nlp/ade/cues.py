@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from streamproc.nlp.entities import RECORDED_AS
+
 Actuality = Literal["actual", "potential", "absent"]
 
 NEGATION_PRE = (
@@ -152,12 +154,6 @@ def is_indication(sentence: str, start: int, end: int, drug: tuple[int, int] | N
 # reaction from the past. "Developed an allergic reaction to vancomycin" still reads as an event.
 _ALLERGY_WORD = re.compile(r"(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)", re.I)
 _TO = re.compile(r"\s*to\b", re.I)
-# The record of a reaction, not the reaction: "listed as allergy", "document as adverse reaction".
-_RECORDED_AS = re.compile(
-    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?|flag(?:ged)?)\s+(?:it\s+)?as\s+"
-    r"(?:an?\s+)?\Z",
-    re.I,
-)
 _HEADING = re.compile(r"\b[A-Za-z][A-Za-z /]{1,24}:")
 _ALLERGY_LIST = re.compile(
     r"^\W*(?:drug\s+|medication\s+)?allerg(?:y|ies)\s*(?:[:\-]|list\b)", re.I
@@ -170,7 +166,7 @@ def is_allergy_record(sentence: str, start: int, end: int) -> bool:
     effect = sentence[start:end].strip(" .,;:()")
     if _ALLERGY_WORD.fullmatch(effect) and _TO.match(sentence, end):
         return True  # "an allergy to sulfa", "allergic to codeine"; not "allergic [reaction]"
-    if _RECORDED_AS.search(sentence, max(0, start - 30), start):
+    if RECORDED_AS.search(sentence, max(0, start - 30), start):
         return True  # "Allopurinol listed as allergy", "document as adverse reaction"
     listed = _ALLERGY_LIST.match(sentence)
     # ... unless another heading opens between the list and the finding ("Allergies: NKDA
@@ -382,9 +378,9 @@ GENERIC_CAUSES = (
 _GENERIC_CAUSES = re.compile(GENERIC_CAUSES, re.I)
 _WORD_BEFORE_HYPHEN = re.compile(r"([\w/]+(?:\s+inhibitor)?)\s*$")
 # What may stand between the drug and the hyphen of a compound naming it: a gloss ("Tacrolimus
-# (FK506)-induced", or the glossed name's own bracket), a salt or a form ("Imatinib mesylate-related", "tobramycin
-# solution-associated", "Risperidone withdrawal-related"), a second drug ("Methylphenidate and
-# dextroamphetamine-induced").
+# (FK506)-induced", or the glossed name's own bracket), a salt or a form ("Imatinib
+# mesylate-related", "tobramycin solution-associated", "Risperidone withdrawal-related"), a
+# second drug ("Methylphenidate and dextroamphetamine-induced").
 _TO_HYPHEN = re.compile(
     r"\)?(?:[ \t]*\([^()]{1,30}\))?(?:[ \t]+(?:and|or|&|/)?[ \t]*[\w/]+){0,2}[ \t]*-?"
 )
@@ -398,12 +394,16 @@ def _compound_cue(sentence: str, at: int, cue: str, drug: tuple[int, int]) -> st
     is something else ("TSH 6.8 … lithium-induced hypothyroidism" is the lithium's)."""
     if not cue.startswith("-"):
         return cue.lower()
-    if drug[1] <= at and _TO_HYPHEN.fullmatch(sentence, drug[1], at):
-        word = _WORD_BEFORE_HYPHEN.search(sentence, max(0, at - 40), at)
-        generic = word is not None and _GENERIC_CAUSES.fullmatch(word.group(1))
-        if not generic or not sentence[drug[1] : at].strip(" \t-"):
-            return cue.lower()
     word = _WORD_BEFORE_HYPHEN.search(sentence, max(0, at - 40), at)
+    generic = word is not None and bool(_GENERIC_CAUSES.fullmatch(word.group(1)))
+    # the drug before the hyphen; before a class word ("X and NSAID-induced") only when
+    # nothing but the hyphen lies between
+    if (
+        drug[1] <= at
+        and _TO_HYPHEN.fullmatch(sentence, drug[1], at)
+        and (not generic or not sentence[drug[1] : at].strip(" \t-"))
+    ):
+        return cue.lower()
     if word is None:
         return None
     if drug[0] <= word.start() < drug[1]:
@@ -413,9 +413,7 @@ def _compound_cue(sentence: str, at: int, cue: str, drug: tuple[int, int]) -> st
         rf"{re.escape(name)}\s*\(\s*{re.escape(word.group(1))}\s*\)", sentence, re.I
     ):
         return cue.lower()  # the drug named again, or by the short form it was glossed with
-    if _GENERIC_CAUSES.fullmatch(word.group(1)):
-        return "generic" + cue.lower()
-    return None
+    return "generic" + cue.lower() if generic else None
 
 
 _HARM_NOUN_CUE = re.compile(
@@ -475,9 +473,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # across it ("… amiodarone pulmonary toxicity …; hypersensitivity pneumonitis less likely"
     # links nothing, "after amiodarone … disappeared; subsequently developed jaundice" does).
     breaks = _clause_breaks(between)
-    lo, hi = (breaks[-1], len(between)) if breaks and drug < effect else (0, len(between))
-    if breaks and effect < drug:
-        hi = breaks[0]
+    lo, hi = 0, len(between)
+    if breaks:
+        lo, hi = (breaks[-1], hi) if drug < effect else (lo, breaks[0])
     for m in _LINK.finditer(between, lo, hi):
         if (
             drug < effect

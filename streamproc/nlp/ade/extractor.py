@@ -260,8 +260,10 @@ class AdeExtractor:
             and names_a_problem(effect.text)
         ):
             known.add(id(effect))
-        between = text[drug.end : effect.start] if drug.end <= effect.start else "x"
-        if self.require_evidence and not _evidenced(cue, drug, effect, known, between):
+        adjacent = drug.end <= effect.start and bool(
+            _ADJACENT.fullmatch(text, drug.end, effect.start)
+        )
+        if self.require_evidence and not _evidenced(cue, drug, effect, known, adjacent):
             return None
         if cue == "dechallenge":  # it went away when the drug was stopped: it happened
             act = _dechallenge_actuality(sentence, *effect_span)
@@ -321,33 +323,33 @@ _ADJACENT = re.compile(r"[ \t]*-?[ \t]*")
 
 
 def _evidenced(
-    cue: str | None, drug: Entity, effect: Entity, known: set[int], between: str
+    cue: str | None, drug: Entity, effect: Entity, known: set[int], adjacent: bool = False
 ) -> bool:
     """``require_evidence``: the sentence links drug and effect (``cue``, from
     :func:`causal_link`), the entity stage found the effect as a problem unless its own
     wording names a harm ("vasomotor reactions after gold", "cardiotoxicity in patients
     receiving pentamidine"; not "urine after lasix", nor "asleep due to oxycodone"), and it
     found the drug too unless the link is a compound naming it ("vancomycin-induced",
-    "amoxicillin rash", "doxorubicin cardiotoxicity": ``between`` is the text from the drug to
-    the effect). Without this, nursing notes alerted on "NEURO: sedated on propofol"
+    "amoxicillin rash", or the drug right before the effect, ``adjacent``: "doxorubicin
+    cardiotoxicity"). Without this, nursing notes alerted on "NEURO: sedated on propofol"
     and "PMHX: COPD, asthma" (docs/adverse-events.md, "On nursing notes").
     """
     if cue is None or (id(effect) not in known and not names_a_harm(effect.text)):
         return False
-    return id(drug) in known or cue in COMPOUND_CUES or _ADJACENT.fullmatch(between) is not None
+    return id(drug) in known or cue in COMPOUND_CUES or adjacent
 
 
-# "<effect>, likely precipitated by <drug>": the cause named right after the effect.
-_CAUSE_THEN_DRUG = re.compile(
+# "<effect>, (most) likely …": the hedge a cause named right after the effect may carry.
+_HEDGE_WORDS = (
     r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
-    r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?(?:due[ \t]+to|secondary[ \t]+to"
-    r"|caused[ \t]+by|induced[ \t]+by|precipitated[ \t]+by|attributed[ \t]+to"
-    r"|attributable[ \t]+to)[ \t]+(?:(?:the|his|her|their)[ \t]+)?",
-    re.I,
+    r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
-_HEDGE = re.compile(
-    r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
-    r"|presumed)[ \t]+)?",
+_HEDGE = re.compile(_HEDGE_WORDS, re.I)
+# "<effect>, likely precipitated by <drug>"
+_CAUSE_THEN_DRUG = re.compile(
+    _HEDGE_WORDS + r"(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by"
+    r"|precipitated[ \t]+by|attributed[ \t]+to|attributable[ \t]+to)[ \t]+"
+    r"(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
 )
 _COMPOUND = re.compile(r"-(?:induced|associated|related)\b", re.I)
@@ -368,9 +370,11 @@ def stated_pairs(
 ) -> list[tuple[Entity, Entity]]:
     """(drug, effect) pairs of the sentence ``[ss, se)`` whose wording names the drug as the
     effect's cause outright: a class compound and a gloss ("ACE inhibitor-induced angioedema
-    (lisinopril)", "NSAID-induced gastritis (ibuprofen)"), or a causal phrase right after the
-    effect ("Urinary retention, likely precipitated by oxybutynin and opioids"). The model,
-    trained on abstracts, left such pairs out of EMR-style notes; the usual checks still apply."""
+    (lisinopril)", "NSAID-induced gastritis (ibuprofen)"), a causal phrase right after the
+    effect ("Urinary retention, likely precipitated by oxybutynin and opioids"), or a compound
+    of the drug itself before or after the effect ("Mycophenolate-associated diarrhea",
+    "diabetes mellitus, probably tacrolimus-induced"). The model, trained on abstracts, left
+    such pairs out of EMR-style notes; the usual checks still apply."""
     inside = sorted(
         (e for e in entities if ss <= e.start and e.end <= se), key=lambda e: (e.start, e.end)
     )
