@@ -290,3 +290,25 @@ def test_less_likely_doubts_the_differential_before_it() -> None:
         start = sentence.index(target)
         assert ctx.assert_text(sentence, start, start + len(target)).assertion == "possible"
     assert ctx.assert_text(sentence, 0, 3).assertion == "present"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "target", "expected"),
+    [
+        # urgent care: a return precaution names what has not happened
+        (
+            "Return precautions for blistering, mucosal involvement or fever.",
+            "fever",
+            "hypothetical",
+        ),
+        # isolation precautions name what the patient carries (ICU note: "VRE and MRSA")
+        ("On contact precautions for VRE and MRSA.", "MRSA", "present"),
+        # primary care: a risk is no diagnosis, a risk factor list still is
+        ("Avoid naproxen given CKD risk and BP.", "CKD", "hypothetical"),
+        ("Cardiac risk factors: HTN, DM.", "HTN", "present"),
+    ],
+)
+def test_precautions_and_risks_are_hypothetical(sentence: str, target: str, expected: str) -> None:
+    ctx = ContextAssertion()
+    start = sentence.index(target)
+    assert ctx.assert_text(sentence, start, start + len(target)).assertion == expected
