@@ -462,3 +462,32 @@ def test_a_service_in_the_note_title_is_no_finding(text: str, word: str, dropped
     start = text.index(word)
     entity = Entity(label="problem", start=start, end=start + len(word), text=word)
     assert is_note_title(text, entity) is dropped
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "label", "read"),
+    [
+        # discharge summary: the tagger called the test a drug; with what it showed, a finding
+        ("QTc prolonged to 520 ms on azithromycin.", "QTc", "drug", "QTc prolonged"),
+        (
+            "C. difficile toxin positive, attributed to ceftriaxone.",
+            "difficile toxin",
+            "drug",
+            "C. difficile toxin positive",
+        ),
+        ("QTc 460 today.", "QTc", "test", None),  # a value, no finding
+    ],
+)
+def test_a_test_and_what_it_showed_is_a_finding_the_coder_names(
+    text: str, found: str, label: str, read: str | None
+) -> None:
+    from streamproc.nlp.entities import with_coded_finding
+
+    rows = {"qtc prolonged", "c. difficile toxin positive"}
+    start = text.index(found)
+    entity = Entity(label=label, start=start, end=start + len(found), text=found)  # type: ignore[arg-type]
+    (out,) = with_coded_finding(text, [entity], lambda m: m.lower() in rows)
+    if read is None:
+        assert out == entity
+    else:
+        assert (out.label, out.text, text[out.start : out.end]) == ("problem", read, read)

@@ -29,6 +29,7 @@ from streamproc.nlp.entities import (
     overlaps_any,
     split_joined_problems,
     to_entities,
+    with_coded_finding,
     with_coded_modifier,
     with_qualifiers,
     without_inline_headings,
@@ -83,7 +84,8 @@ log = logging.getLogger(__name__)
 # the whole refines the code ("schizoaffective disorder, bipolar type"); a service in the note's
 # title is no finding; a span ends on no preposition; ADE: a compound names only its own first
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
-# ("doxorubicin cardiotoxicity") is its cause
+# ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
+# the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
 ANALYZER_VERSION = "analyzer-25"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
@@ -243,6 +245,7 @@ class Analyzer:
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_joined_problems(found, self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct)
+        found = with_coded_finding(text, found, self.coder.synonyms.is_direct)
         found = with_qualifiers(text, found, self.coder.code)
         found = join_subtypes(text, found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds

@@ -520,6 +520,43 @@ def with_coded_modifier(
     return [e for i, e in enumerate(out) if i not in swallowed]
 
 
+# Up to three words right after a span on its line ("prolonged", "toxin positive").
+_WORDS_AFTER = re.compile(r"(?:[ \t]+[\w.'/-]*[\w'/]){1,3}")
+
+
+def with_coded_finding(
+    text: str, entities: Sequence[Entity], is_direct: Callable[[str], bool]
+) -> list[Entity]:
+    """A test (or a lab the tagger called a drug) with the words after it is a problem when the
+    coder has a row for the whole (the longest such, at most three words): "QTc prolonged to 520
+    ms on azithromycin" (QTc was tagged a drug) is R94.31, "C. difficile toxin positive,
+    attributed to ceftriaxone" (tagged a drug) is A04.72 — findings the ADE stage can then pair
+    with their cause. Only curated rows make a finding; "QTc 460" stays a test."""
+    out: list[Entity] = []
+    for e in entities:
+        found = _WORDS_AFTER.match(text, e.end) if e.label in ("test", "drug") else None
+        if found is None:
+            out.append(e)
+            continue
+        ends = [e.end + m.end() for m in re.finditer(r"[\w'/](?=[ \t]|$)", found.group())]
+        before = _WORDS_BEFORE.search(text, max(0, e.start - 24), e.start)
+        starts = [e.start]
+        if before is not None:  # the tagger may have left a word out: "[C.] difficile toxin"
+            starts += [before.start() + m.start() for m in _WORD_BEFORE.finditer(before.group())]
+        spans = sorted(((a, b) for a in starts for b in ends), key=lambda ab: ab[0] - ab[1])
+        for start, end in spans:  # the longest first
+            if _starts_word(text, start) and is_direct(text[start:end]):
+                update = {"label": "problem", "start": start, "end": end, "text": text[start:end]}
+                e = e.model_copy(update=update)
+                break
+        out.append(e)
+    return out
+
+
+def _starts_word(text: str, start: int) -> bool:
+    return text[start].isalnum() and (start == 0 or not text[start - 1].isalnum())
+
+
 # "Stage 2 chronic kidney disease", "CKD stage IV", "stage 3 pressure ulcer": the tagger leaves
 # the stage out, and the code loses what the writer said (N18.9 instead of N18.2). (A stage
 # right after a span the model tagged is joined in ``to_entities``; this also takes one before
