@@ -491,3 +491,28 @@ def test_a_test_and_what_it_showed_is_a_finding_the_coder_names(
         assert out == entity
     else:
         assert (out.label, out.text, text[out.start : out.end]) == ("problem", read, read)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "read"),
+    [
+        # cardiology note: "persistent atrial fibrillation" is I48.19, the tagger read only I48.91
+        (
+            "with persistent atrial fibrillation on diltiazem",
+            "atrial fibrillation",
+            "persistent atrial fibrillation",
+        ),
+        ("Mild intermittent asthma.", "asthma", "Mild intermittent asthma"),
+        # a whole outside the problem's category stays apart (Z82.5 is a family history code)
+        ("Family history of asthma.", "asthma", "asthma"),
+    ],
+)
+def test_a_word_before_joins_when_the_whole_is_a_more_specific_tabular_term(
+    coder: IcdCoder, text: str, found: str, read: str
+) -> None:
+    from streamproc.nlp.entities import with_coded_modifier
+
+    start = text.index(found)
+    entity = Entity(label="problem", start=start, end=start + len(found), text=found)
+    (out,) = with_coded_modifier(text, [entity], lambda m: False, coder.code)
+    assert out.text == read == text[out.start : out.end]

@@ -244,7 +244,7 @@ class Analyzer:
             found = self.drugs.annotate(text, found)
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_joined_problems(found, self.coder.code)
-        found = with_coded_modifier(text, found, self.coder.synonyms.is_direct)
+        found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)
         found = with_coded_finding(text, found, self.coder.synonyms.is_direct)
         found = with_qualifiers(text, found, self.coder.code)
         found = join_subtypes(text, found, self.coder.code)

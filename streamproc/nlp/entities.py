@@ -486,14 +486,21 @@ _WORD_BEFORE = re.compile(r"[\w.'/-]*[\w.'/][ \t]+")
 
 
 def with_coded_modifier(
-    text: str, entities: Sequence[Entity], is_direct: Callable[[str], bool]
+    text: str,
+    entities: Sequence[Entity],
+    is_direct: Callable[[str], bool],
+    code: Callable[[str], Sequence[CodeCandidate]] | None = None,
 ) -> list[Entity]:
     """A problem the model read without the words before it takes them when the coder has a row
     for the whole (the longest such, at most three words): "FROM OLD STROKE" ("STROKE" alone is
     an acute infarction, I63.9; "old stroke" its sequelae, I69.30), "C. difficile colitis" A04.72
     (not a noninfective colitis, K52.9), "drug-induced liver injury" K71.9 (not a traumatic
-    laceration, S36.119A). Only curated rows join, so an unrelated word before a problem never
-    does; a problem inside the joined span is the same finding and is dropped."""
+    laceration, S36.119A). With ``code``, so does a whole the tabular list names exactly (score
+    1.0) as a more specific code of the problem's own category: "persistent atrial
+    fibrillation" I48.19, not I48.91; "mild intermittent asthma" J45.20, not J45.909 ("family
+    history of asthma", Z82.5, leaves the category and stays apart). Only such wholes join, so
+    an unrelated word before a problem never does; a problem inside the joined span is the same
+    finding and is dropped."""
     out: list[Entity] = []
     swallowed: set[int] = set()
     for i, e in enumerate(entities):
@@ -505,7 +512,7 @@ def with_coded_modifier(
                     start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._'/-")
                 ):
                     continue  # the window cut a word, or the "word" is a full stop
-                if is_direct(text[start : e.end]):
+                if is_direct(text[start : e.end]) or _refines(text[start : e.end], e.text, code):
                     e = e.model_copy(update={"start": start, "text": text[start : e.end]})
                     swallowed.update(
                         j
@@ -522,6 +529,58 @@ def with_coded_modifier(
 
 # Up to three words right after a span on its line ("prolonged", "toxin positive").
 _WORDS_AFTER = re.compile(r"(?:[ \t]+[\w.'/-]*[\w'/]){1,3}")
+
+
+_NOT_A_QUALIFIER = frozenset(
+    [
+        "with",
+        "of",
+        "on",
+        "in",
+        "for",
+        "and",
+        "or",
+        "the",
+        "a",
+        "an",
+        "to",
+        "from",
+        "at",
+        "by",
+        "as",
+        "has",
+        "had",
+        "have",
+        "is",
+        "was",
+        "were",
+        "no",
+        "not",
+        "h/o",
+        "hx",
+        "history",
+        "s/p",
+        "denies",
+        "other",  # "no complaints other than muscle pain" is no M79.18
+        "than",
+        "except",
+    ]
+)
+
+
+def _refines(whole: str, part: str, code: Callable[[str], Sequence[CodeCandidate]] | None) -> bool:
+    """``whole`` is a tabular term exactly (score 1.0) for a more specific code of the category
+    ``part`` codes to."""
+    if code is None or whole.split(maxsplit=1)[0].lower() in _NOT_A_QUALIFIER:
+        return False  # "with persistent atrial fibrillation" codes as without the "with"
+    mine, theirs = code(whole), code(part)
+    return bool(
+        mine
+        and theirs
+        and mine[0].score >= 1.0
+        and mine[0].code != theirs[0].code
+        and mine[0].code[:3] == theirs[0].code[:3]
+    )
 
 
 def with_coded_finding(
