@@ -191,6 +191,40 @@ def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> No
     )
     (msg,) = ConditionBuilder().build(note(), analysis(hf, hfpef))
     assert msg.value["code"]["coding"][0]["code"] == "I50.30"
+    # a sibling branch refines it when its description holds every word the unspecified one
+    # names: atrial fibrillation I48.91 is the persistent one I48.19 the note named
+    af = unspecified.model_copy(
+        update={
+            "codes": (
+                CodeCandidate(code="I48.91", display="Unspecified atrial fibrillation", score=1.0),
+            )
+        }
+    )
+    persistent = staged.model_copy(
+        update={
+            "codes": (
+                CodeCandidate(
+                    code="I48.19", display="Other persistent atrial fibrillation", score=1.0
+                ),
+            )
+        }
+    )
+    (msg,) = ConditionBuilder().build(note(), analysis(af, persistent))
+    assert msg.value["code"]["coding"][0]["code"] == "I48.19"
+    # ... but nausea with vomiting (R11.2) is no unspecified vomiting (R11.10)
+    nv = unspecified.model_copy(
+        update={
+            "codes": (
+                CodeCandidate(code="R11.2", display="Nausea with vomiting, unspecified", score=1.0),
+            )
+        }
+    )
+    vomiting = staged.model_copy(
+        update={
+            "codes": (CodeCandidate(code="R11.10", display="Vomiting, unspecified", score=1.0),)
+        }
+    )
+    assert len(ConditionBuilder().build(note(), analysis(nv, vomiting))) == 2
     # another category is another condition
     other = staged.model_copy(
         update={"codes": (CodeCandidate(code="N17.9", display="AKI, unspecified", score=1.0),)}

@@ -109,9 +109,7 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
             other
             for other, theirs in out.items()
             if other != code
-            and other.startswith(_parent(code))  # N18.9: N18.32; N18.30: not N18.2
-            # deeper, even if unspecified at its own level (I50.9: I50.30, diastolic)
-            and (not _UNSPECIFIED.search(theirs[0].codes[0].display) or len(other) > len(code))
+            and _refinement(code, mentions[0].codes[0].display, other, theirs[0].codes[0].display)
             and rank(theirs) <= rank(mentions)
         ]
         if targets:
@@ -119,6 +117,32 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
             out[target] = [*out[target], *mentions]
             del out[code]
     return out
+
+
+def _refinement(code: str, display: str, other: str, other_display: str) -> bool:
+    """Whether ``other`` refines the unspecified ``code``: same category, a description that
+    holds every word the unspecified one names ("Unspecified atrial fibrillation" I48.91:
+    "Other persistent atrial fibrillation" I48.19; "Chronic kidney disease, stage 3
+    unspecified" N18.30: not stage 2 N18.2; "Dyspnea, unspecified": not "Wheezing"; "Nausea
+    with vomiting, unspecified" R11.2: not "Vomiting, unspecified" R11.10), and itself
+    specified — or unspecified only at a deeper level under the code's parent (heart failure
+    I50.9: the diastolic I50.30)."""
+    head = _words(display) - _QUALIFIER_WORDS
+    if other[:3] != code[:3] or not head or not head <= _words(other_display):
+        return False
+    if not _UNSPECIFIED.search(other_display):
+        return True
+    return other.startswith(_parent(code)) and len(other) > len(code)
+
+
+_QUALIFIER_WORDS = frozenset(
+    ["unspecified", "uncomplicated", "without", "complications", "initial", "encounter", "other"]
+    + ["acute"]  # "Acute myocardial infarction, unspecified" I21.9: the NSTEMI I21.4
+)
+
+
+def _words(display: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", display.lower()))
 
 
 def _parent(code: str) -> str:
