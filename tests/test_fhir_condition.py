@@ -156,80 +156,43 @@ def test_a_possible_status_is_no_condition() -> None:
     assert len(ConditionBuilder().build(note(), analysis(entity("CHF", "possible")))) == 1
 
 
+def _chf_coded(occurrence: int, code: str, display: str) -> Entity:
+    """A present "CHF" mention that the coder read as ``code``."""
+    return entity("CHF", "present", occurrence).model_copy(
+        update={"codes": (CodeCandidate(code=code, display=display, score=1.0),)}
+    )
+
+
+def _codes(*entities: Entity) -> list[str]:
+    built = ConditionBuilder().build(note(), analysis(*entities))
+    return sorted(m.value["code"]["coding"][0]["code"] for m in built)
+
+
 def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> None:
     """Nephrology note: "AKI on CKD" (N18.9) beside "CKD stage 3b" (N18.32) is one condition;
     the unspecified mention is kept as evidence of the specific one."""
-    unspecified = entity("CHF", "present").model_copy(
-        update={"codes": (CodeCandidate(code="N18.9", display="CKD, unspecified", score=1.0),)}
-    )
-    staged = entity("CHF", "present", 1).model_copy(
-        update={"codes": (CodeCandidate(code="N18.32", display="CKD, stage 3b", score=1.0),)}
-    )
+    unspecified = _chf_coded(0, "N18.9", "CKD, unspecified")
+    staged = _chf_coded(1, "N18.32", "CKD, stage 3b")
     (msg,) = ConditionBuilder().build(note(), analysis(unspecified, staged))
     assert msg.value["code"]["coding"][0]["code"] == "N18.32"
     spans = [e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]
     assert len(spans) == 2
     # a specific code the note only suspects does not take a confirmed unspecified one
     doubted = staged.model_copy(update={"assertion": "possible"})
-    built = ConditionBuilder().build(note(), analysis(unspecified, doubted))
-    assert sorted(m.value["code"]["coding"][0]["code"] for m in built) == ["N18.32", "N18.9"]
+    assert _codes(unspecified, doubted) == ["N18.32", "N18.9"]
     # a deeper code takes it even when unspecified at its own level: heart failure I50.9 is
     # the diastolic I50.30 the note named as HFpEF
-    hf = unspecified.model_copy(
-        update={
-            "codes": (CodeCandidate(code="I50.9", display="Heart failure, unspecified", score=1.0),)
-        }
-    )
-    hfpef = staged.model_copy(
-        update={
-            "codes": (
-                CodeCandidate(
-                    code="I50.30", display="Unspecified diastolic heart failure", score=1.0
-                ),
-            )
-        }
-    )
-    (msg,) = ConditionBuilder().build(note(), analysis(hf, hfpef))
-    assert msg.value["code"]["coding"][0]["code"] == "I50.30"
+    hf = _chf_coded(0, "I50.9", "Heart failure, unspecified")
+    assert _codes(hf, _chf_coded(1, "I50.30", "Unspecified diastolic heart failure")) == ["I50.30"]
     # a sibling branch refines it when its description holds every word the unspecified one
     # names: atrial fibrillation I48.91 is the persistent one I48.19 the note named
-    af = unspecified.model_copy(
-        update={
-            "codes": (
-                CodeCandidate(code="I48.91", display="Unspecified atrial fibrillation", score=1.0),
-            )
-        }
-    )
-    persistent = staged.model_copy(
-        update={
-            "codes": (
-                CodeCandidate(
-                    code="I48.19", display="Other persistent atrial fibrillation", score=1.0
-                ),
-            )
-        }
-    )
-    (msg,) = ConditionBuilder().build(note(), analysis(af, persistent))
-    assert msg.value["code"]["coding"][0]["code"] == "I48.19"
+    af = _chf_coded(0, "I48.91", "Unspecified atrial fibrillation")
+    assert _codes(af, _chf_coded(1, "I48.19", "Other persistent atrial fibrillation")) == ["I48.19"]
     # ... but nausea with vomiting (R11.2) is no unspecified vomiting (R11.10)
-    nv = unspecified.model_copy(
-        update={
-            "codes": (
-                CodeCandidate(code="R11.2", display="Nausea with vomiting, unspecified", score=1.0),
-            )
-        }
-    )
-    vomiting = staged.model_copy(
-        update={
-            "codes": (CodeCandidate(code="R11.10", display="Vomiting, unspecified", score=1.0),)
-        }
-    )
-    assert len(ConditionBuilder().build(note(), analysis(nv, vomiting))) == 2
+    nv = _chf_coded(0, "R11.2", "Nausea with vomiting, unspecified")
+    assert _codes(nv, _chf_coded(1, "R11.10", "Vomiting, unspecified")) == ["R11.10", "R11.2"]
     # another category is another condition
-    other = staged.model_copy(
-        update={"codes": (CodeCandidate(code="N17.9", display="AKI, unspecified", score=1.0),)}
-    )
-    assert len(ConditionBuilder().build(note(), analysis(unspecified, other))) == 2
+    assert _codes(unspecified, _chf_coded(1, "N17.9", "AKI, unspecified")) == ["N17.9", "N18.9"]
 
 
 def test_body_parts_functions_and_qualifiers_alone_are_fragments() -> None:

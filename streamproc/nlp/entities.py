@@ -508,9 +508,7 @@ def with_coded_modifier(
         if e.label == "problem" and found is not None:
             starts = [found.start() + m.start() for m in _WORD_BEFORE.finditer(found.group())]
             for start in starts:  # the longest first
-                if not text[start].isalnum() or (
-                    start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._'/-")
-                ):
+                if not _opens_word(text, start):
                     continue  # the window cut a word, or the "word" is a full stop
                 if is_direct(text[start : e.end]) or _refines(text[start : e.end], e.text, code):
                     e = e.model_copy(update={"start": start, "text": text[start : e.end]})
@@ -604,7 +602,7 @@ def with_coded_finding(
             starts += [before.start() + m.start() for m in _WORD_BEFORE.finditer(before.group())]
         spans = sorted(((a, b) for a in starts for b in ends), key=lambda ab: ab[0] - ab[1])
         for start, end in spans:  # the longest first
-            if _starts_word(text, start) and is_direct(text[start:end]):
+            if _opens_word(text, start) and is_direct(text[start:end]):
                 update = {"label": "problem", "start": start, "end": end, "text": text[start:end]}
                 e = e.model_copy(update=update)
                 break
@@ -612,8 +610,12 @@ def with_coded_finding(
     return out
 
 
-def _starts_word(text: str, start: int) -> bool:
-    return text[start].isalnum() and (start == 0 or not text[start - 1].isalnum())
+def _opens_word(text: str, start: int) -> bool:
+    """``start`` opens a whole word: not a piece the look-back window cut ("…ld stroke"), nor a
+    full stop read as a word."""
+    return text[start].isalnum() and (
+        start == 0 or not (text[start - 1].isalnum() or text[start - 1] in "._'/-")
+    )
 
 
 # "Stage 2 chronic kidney disease", "CKD stage IV", "stage 3 pressure ulcer": the tagger leaves

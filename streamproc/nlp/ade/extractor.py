@@ -181,6 +181,7 @@ class AdeExtractor:
         out: list[AdeRelation] = []
         seen: set[tuple[str, int, int]] = set()
         known = {id(ent) for ent in entities}  # spans the entity stage also found
+        stated: set[tuple[int, int]] = set()  # sentences whose stated pairs were read
         for (ps, pe, ss, se), pred in zip(windows, preds, strict=True):
             piece = text[ps:pe]
             drug_names = {normalise(piece[a:b]) for a, b in pred.spans.get("ade_drug", [])}
@@ -203,8 +204,12 @@ class AdeExtractor:
                 if relation is not None:
                     seen.add(key)
                     out.append(relation)
-            # A cause the wording states outright that the model did not pair:
-            # "ACE inhibitor-induced angioedema (lisinopril)".
+            # A cause the wording states outright that the model did not pair: "ACE
+            # inhibitor-induced angioedema (lisinopril)". Read once per sentence, after its
+            # first piece (a long sentence is cut into several).
+            if (ss, se) in stated:
+                continue
+            stated.add((ss, se))
             for drug, effect in stated_pairs(text, ss, se, entities):
                 key = (normalise(drug.text), effect.start, effect.end)
                 if key in seen:
