@@ -10,6 +10,7 @@ from streamproc.config import Settings
 from streamproc.fhir import ConditionBuilder, build_resource_builders
 from streamproc.fhir.common import (
     EXT_ALTERNATIVE_CODES,
+    EXT_ASSERTION,
     EXT_NOTE_SPAN,
     FhirValidationError,
     deterministic_id,
@@ -17,7 +18,7 @@ from streamproc.fhir.common import (
     validate,
 )
 from streamproc.nlp.types import CodeCandidate, Entity, NoteAnalysis
-from streamproc.records import NoteEvent, SourceRef
+from streamproc.records import NoteEvent, OutMessage, SourceRef
 
 TEXT = "Pt has CHF. No diabetes. Possible pneumonia. Mother had breast cancer. CHF again."
 CODES = {
@@ -260,6 +261,43 @@ def test_a_past_episode_in_the_history_is_inactive() -> None:
     now = entity("pneumonia", "present")
     (msg,) = ConditionBuilder().build(note(), analysis(now))
     assert msg.value["clinicalStatus"]["coding"][0]["code"] == "active"
+
+
+def _status(msg: OutMessage) -> tuple[str, str]:
+    v = msg.value
+    return (
+        v["clinicalStatus"]["coding"][0]["code"],
+        v["verificationStatus"]["coding"][0]["code"],
+    )
+
+
+def test_a_problem_the_note_says_resolved_is_a_resolved_condition() -> None:
+    """ConText reads "diabetes ... resolved" as absent (not there now); the patient had it."""
+    gone = entity("diabetes", "absent").model_copy(update={"course": "resolved"})
+    (msg,) = ConditionBuilder().build(note(), analysis(gone))
+    assert _status(msg) == ("resolved", "confirmed")
+    assert {"url": EXT_ASSERTION, "valueCode": "absent"} in msg.value["extension"]
+    validate(msg.value)
+    # a plain negation stays evidence only
+    assert ConditionBuilder().build(note(), analysis(entity("diabetes", "absent"))) == []
+    # a stated course outweighs a mention that states none (the admitting problem, later
+    # resolved)
+    both = (
+        entity("CHF", "present"),
+        entity("CHF", "absent", 1).model_copy(update={"course": "resolved"}),
+    )
+    (msg2,) = ConditionBuilder().build(note(), analysis(*both))
+    assert _status(msg2) == ("resolved", "confirmed")
+
+
+def test_a_remission_is_the_clinical_status() -> None:
+    calm = entity("breast cancer", "present").model_copy(
+        update={"course": "remission", "historical": True}
+    )
+    (msg,) = ConditionBuilder().build(note(), analysis(calm))
+    assert _status(msg) == ("remission", "confirmed")
+    assert msg.value["category"][0]["coding"][0]["code"] == "problem-list-item"
+    validate(msg.value)
 
 
 @pytest.mark.parametrize(

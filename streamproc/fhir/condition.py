@@ -5,7 +5,10 @@ Choices (see docs/clinical-nlp.md):
 * Only problems asserted ``present`` (-> verificationStatus ``confirmed``) or ``possible``
   (-> ``provisional``) become Conditions. Absent, hypothetical, conditional and family problems
   stay evidence in the analysis: publishing them as Conditions (even ``refuted``) would put a
-  negated or a relative's diagnosis on the patient's list.
+  negated or a relative's diagnosis on the patient's list. The exception is a problem the note
+  says *resolved* ("pneumonia, resolved", "no longer having headaches"): the patient had it, so
+  it is a ``confirmed`` Condition with clinicalStatus ``resolved`` (its assertion extension
+  still reads ``absent``: it is not there now).
 * A problem becomes a Condition only when its best ICD-10-CM candidate scores at least
   ``min_code_score``: an uncodable mention ("full-time employment") is not a diagnosis.
 * ``category`` is ``problem-list-item`` when every mention is the patient's history ("has a
@@ -14,6 +17,8 @@ Choices (see docs/clinical-nlp.md):
   code names a passing episode (an infection, an injury, a pregnancy, a symptom: see
   ``_EPISODIC_PREFIXES``), else ``active``: a note rarely says whether a past problem resolved,
   but "history of E. coli UTI" is not a current infection, while "history of hypertension" is.
+  Where the note does say ("resolved"; "in remission", which also picks the code's remission
+  twin, F10.21 for F10.20), that wins: ``resolved`` / ``remission`` (``nlp.assertion.course``).
 * All mentions of the same code in one note form one Condition (id from the document id + code,
   see ``condition_id``), with every span in a ``note-span`` extension: redelivery, replay and a
   corrected version of the document overwrite, and a note that says "hypertension" three times
@@ -44,6 +49,16 @@ from streamproc.nlp.types import Entity, NoteAnalysis
 from streamproc.records import NoteEvent, OutMessage
 
 VERIFICATION = {"present": "confirmed", "possible": "provisional"}
+
+
+def verification(ent: Entity) -> str | None:
+    """The verificationStatus a problem mention supports, None when it is no Condition: a
+    problem the note says resolved ("pneumonia, resolved": ConText's absent) was confirmed."""
+    if ent.course == "resolved":
+        return "confirmed"
+    return VERIFICATION.get(ent.assertion)
+
+
 _RANK = {"confirmed": 0, "provisional": 1}
 
 # ICD-10-CM codes of conditions that come and go in episodes: infections, acute respiratory
@@ -99,7 +114,7 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     specificity the note doubts."""
 
     def rank(mentions: list[Entity]) -> int:
-        return min(_RANK[VERIFICATION[m.assertion]] for m in mentions)
+        return min(_RANK[verification(m) or "provisional"] for m in mentions)
 
     out = dict(groups)
     for code, mentions in groups.items():
@@ -165,7 +180,7 @@ class ConditionBuilder:
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         groups: dict[str, list[Entity]] = {}
         for ent in analysis.entities:
-            if ent.label != "problem" or ent.assertion not in VERIFICATION or not ent.codes:
+            if ent.label != "problem" or verification(ent) is None or not ent.codes:
                 continue
             if ent.codes[0].score < self.min_code_score:
                 continue
@@ -186,10 +201,10 @@ class ConditionBuilder:
         # The mention the code was read from names it (a folded "CKD" before "CKD stage 3b" is
         # evidence, not the Condition's text).
         first = next(m for m in mentions if m.codes[0].code == code)
-        status = min((VERIFICATION[m.assertion] for m in mentions), key=_RANK.__getitem__)
+        status = min((verification(m) or "provisional" for m in mentions), key=_RANK.__getitem__)
         # The assertion shown is the one that decided the status: "?acute MI … PMH: AMI" is a
         # confirmed Condition whose assertion reads "present", not the first mention's "possible".
-        deciding = next(m for m in mentions if VERIFICATION[m.assertion] == status)
+        deciding = next(m for m in mentions if verification(m) == status)
         best = first.codes[0]
         subject = reference(note.patient_ref, "Patient")
         if subject is None:
@@ -262,8 +277,16 @@ def condition_id(note: NoteEvent, code: str) -> str:
 
 
 def _clinical_status(mentions: list[Entity], code: str) -> dict[str, Any]:
-    """``inactive`` for a past episode named only in the history, else ``active``."""
+    """What the note says of the course where it says it ("pneumonia, resolved": ``resolved``;
+    "AML in remission": ``remission``; a stated course outweighs mentions that say none, as a
+    discharge summary names the pneumonia it admitted and later says it resolved), else
+    ``inactive`` for a past episode named only in the history, else ``active``."""
     system = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+    stated = {m.course for m in mentions if m.course is not None}
+    if "remission" in stated:
+        return _concept(system, "remission", "Remission")
+    if stated:
+        return _concept(system, "resolved", "Resolved")
     if all(m.historical for m in mentions) and is_episodic(code):
         return _concept(system, "inactive", "Inactive")
     return _concept(system, "active", "Active")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
+from streamproc.nlp.assertion.course import clinical_course
 from streamproc.nlp.assertion.history import historical
 from streamproc.nlp.cache import InferenceCache
 from streamproc.nlp.drugs import DrugLexicon
@@ -86,7 +87,7 @@ log = logging.getLogger(__name__)
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
 # ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
 # the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
-ANALYZER_VERSION = "analyzer-25"
+ANALYZER_VERSION = "analyzer-26"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -262,8 +263,12 @@ class Analyzer:
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
                 codes = self.coder.code(ent.text)
+                course, degree = clinical_course(text, ent.end, res.assertion, res.cue)
+                if course == "remission":
+                    codes = self.coder.in_remission(codes, degree or "")
                 update["codes"] = () if self._ambiguous(text, ent, codes, past) else codes
                 update["historical"] = past
+                update["course"] = course
             entities.append(ent.model_copy(update=update))
         relations = [
             self._named_drug(r)

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 EntityLabel = Literal["problem", "test", "treatment", "drug"]
 Assertion = Literal["present", "absent", "possible", "hypothetical", "conditional", "family"]
+# what the note says of a problem's course (``nlp.assertion.course``); None: nothing said
+Course = Literal["resolved", "remission"]
 
 
 class CodeCandidate(BaseModel):
@@ -43,6 +45,7 @@ class Entity(BaseModel):
     assertion_cue: str | None = None
     codes: tuple[CodeCandidate, ...] = ()  # ranked, best first; problems only
     historical: bool = False  # the patient's history (problem list), not this encounter's finding
+    course: Course | None = None  # "pneumonia, resolved"; "AML in remission" (problems only)
     concept: DrugConcept | None = None  # drugs and treatments the drug dictionary names
 
 

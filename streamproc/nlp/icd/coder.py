@@ -26,7 +26,9 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-7"
+CODER_VERSION = "coder-8"
+# "in remission", "in partial remission"; not "not having achieved remission" nor "in relapse"
+_IN_REMISSION = re.compile(r"\bin (?:full |partial )?remission\b", re.IGNORECASE)
 _UNSPECIFIED = re.compile(
     r"unspecified|without complications|status unknown|\bNOS\b", re.IGNORECASE
 )
@@ -202,6 +204,42 @@ class IcdCoder:
         if _DIABETES.search(text) and not _DIABETES_TYPED.search(text):
             text = f"type 2 {text}"
         return text
+
+    def in_remission(
+        self, codes: tuple[CodeCandidate, ...], degree: str
+    ) -> tuple[CodeCandidate, ...]:
+        """The candidates with the best one replaced by its "in remission" twin, when the tabular
+        list has exactly one under the same parent for the stated ``degree`` ("full",
+        "partial" or "" for not said): F10.20 alcohol dependence -> F10.21, C91.00 ALL not
+        having achieved remission -> C91.01, C81.10 -> C81.1A. Unchanged where there is none
+        (breast cancer) or the choice is not said (F32.9 -> partial F32.4 or full F32.5)."""
+        if not codes or codes[0].code not in self.index.code_pos:
+            return codes
+        best = codes[0]
+        info = self.index.codes[self.index.code_pos[best.code]]
+        if _IN_REMISSION.search(info.description) or info.parent is None:
+            return codes
+        twins: list[tuple[str, set[str]]] = []
+        for sibling in self.index.children.get(info.parent, ()):
+            # F33.9 (recurrent MDD) has F33.4 "..., in remission" beside it, and its billable
+            # children F33.40 / F33.41 / F33.42 under that
+            for code in (sibling, *self.index.descendants(sibling)):
+                twin = self.index.codes[self.index.code_pos[code]]
+                if not twin.billable or not _IN_REMISSION.search(twin.description):
+                    continue
+                stated = {w for w in ("full", "partial") if w in twin.description.lower()}
+                twins.append((code, stated))
+        # the degree said, else a twin that names none ("AML in complete remission": C92.01)
+        exact = [code for code, stated in twins if stated == ({degree} if degree else set())]
+        plain = [code for code, stated in twins if not stated]
+        chosen = exact or plain
+        if len(chosen) != 1:
+            return codes
+        twin = self.index.codes[self.index.code_pos[chosen[0]]]
+        first = CodeCandidate(
+            code=twin.code, display=twin.description, score=best.score, billable=twin.billable
+        )
+        return (first, *(c for c in codes if c.code != twin.code))
 
     # ---- internals ---------------------------------------------------------------------------
     def _code_uncached(self, mention: str) -> tuple[CodeCandidate, ...]:

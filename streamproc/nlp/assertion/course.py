@@ -1,0 +1,61 @@
+"""What a note says of a problem's course: it resolved, or it is in remission.
+
+FHIR ``Condition.clinicalStatus`` has ``resolved`` and ``remission`` beside ``active`` and
+``inactive``. ConText reads "pneumonia, resolved" as absent, which answers "is it there now?";
+but the patient had the pneumonia, and a problem list keeps it as resolved rather than dropping
+it. "Alcohol use disorder, in sustained remission" is present, and the remission changes its code
+(F10.21, not F10.20). Orthogonal to history (``history.py``): "history of AML, in remission" is
+both.
+"""
+
+from __future__ import annotations
+
+import re
+
+from streamproc.nlp.types import Assertion, Course
+
+# ConText cues (rules.json, category ``absent``) that say a problem was there and has gone:
+# "rash resolved", "has since resolved", "no longer having headaches". Not "resolving" (still
+# there) and not the negations that say it never was ("no", "denies", "ruled out").
+_RESOLUTION_CUE = re.compile(r"resolved|no\s+longer", re.IGNORECASE)
+# "AUD, in sustained remission", "ALL (in complete remission)", "MDD - currently in partial
+# remission": right after the problem, in its clause.
+_REMISSION_AFTER = re.compile(
+    # a qualifier may come first: "MDD, recurrent, in partial remission"
+    r"(?:,[ \t]*[a-z]+(?:[ \t]+[a-z]+)?(?=[ \t]*,))?"
+    r"[ \t]*(?:[,(\-–][ \t]*)?(?:(?:now|currently|which\s+is|is|was|has\s+been|been)\s+)?"
+    r"in\s+((?:(?!remission\b)[a-z-]+\s+){0,2})remission\b",
+    re.IGNORECASE,
+)
+_FULL = frozenset({"full", "complete"})
+
+
+def resolved(assertion: Assertion, cue: str | None) -> bool:
+    """Whether ConText's absent reading comes from a cue saying the problem went away."""
+    return assertion == "absent" and cue is not None and bool(_RESOLUTION_CUE.fullmatch(cue))
+
+
+def remission_after(text: str, end: int) -> str | None:
+    """The remission stated right after a problem ending at ``end``: ``"full"``, ``"partial"``
+    or ``""`` (degree not said); ``None`` when the text says nothing of remission there."""
+    match = _REMISSION_AFTER.match(text, end)
+    if match is None:
+        return None
+    words = set(match.group(1).lower().split())
+    if "partial" in words:
+        return "partial"
+    return "full" if words & _FULL else ""
+
+
+def clinical_course(
+    text: str, end: int, assertion: Assertion, cue: str | None
+) -> tuple[Course | None, str | None]:
+    """The course a note states for a problem and, for a remission, its degree (see
+    :func:`remission_after`)."""
+    if resolved(assertion, cue):
+        return "resolved", None
+    if assertion in ("present", "possible"):
+        degree = remission_after(text, end)
+        if degree is not None:
+            return "remission", degree
+    return None, None

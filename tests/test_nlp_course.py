@@ -1,0 +1,107 @@
+"""What a note says of a problem's course: resolved (clinicalStatus ``resolved``) or in remission
+(clinicalStatus ``remission`` and the code's remission twin)."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamproc.fhir import ConditionBuilder
+from streamproc.nlp.analyzer import Analyzer
+from streamproc.nlp.assertion.context import ContextAssertion
+from streamproc.nlp.assertion.course import clinical_course, remission_after, resolved
+from streamproc.nlp.icd import IcdCoder
+from tests.test_nlp_analyzer import WordNer, make_note
+
+
+@pytest.fixture(scope="module")
+def coder() -> IcdCoder:
+    return IcdCoder()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem", "course"),
+    [
+        ("Pneumonia has resolved on repeat imaging.", "Pneumonia", "resolved"),
+        ("Steroid-induced hyperglycemia, resolved after taper.", "hyperglycemia", "resolved"),
+        ("Chest pain, since resolved.", "Chest pain", "resolved"),
+        ("No longer having headaches.", "headaches", "resolved"),
+        ("Denies headaches.", "headaches", None),  # never there
+        ("No pneumonia on imaging.", "pneumonia", None),
+        ("AKI, resolving with fluids.", "AKI", None),  # still there
+    ],
+)
+def test_resolution_cues(sentence: str, problem: str, course: str | None) -> None:
+    start = sentence.index(problem)
+    result = ContextAssertion().assert_text(sentence, start, start + len(problem))
+    assert resolved(result.assertion, result.cue) is (course == "resolved")
+    end = start + len(problem)
+    assert clinical_course(sentence, end, result.assertion, result.cue)[0] == course
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "degree"),
+    [
+        ("AUD, in sustained remission.", "AUD", ""),
+        ("AML in complete remission since 2019.", "AML", "full"),
+        ("MDD, recurrent, in partial remission.", "MDD", "partial"),
+        ("CLL (in remission).", "CLL", ""),
+        ("Myeloma - currently in remission.", "Myeloma", ""),
+        ("Crohn disease, now in full remission", "Crohn disease", "full"),
+        ("AML. Remission was discussed.", "AML", None),  # another sentence
+        ("AML, not in remission.", "AML", None),
+        ("AML with remission induction planned.", "AML", None),
+    ],
+)
+def test_remission_after_the_problem(text: str, problem: str, degree: str | None) -> None:
+    assert remission_after(text, text.index(problem) + len(problem)) == degree
+
+
+@pytest.mark.parametrize(
+    ("mention", "degree", "twin"),
+    [
+        ("alcohol use disorder", "", "F10.21"),  # F10.20 uncomplicated
+        ("opioid use disorder", "", "F11.21"),
+        ("acute lymphoblastic leukemia", "", "C91.01"),  # "not having achieved remission"
+        ("AML", "full", "C92.01"),  # no "full" twin: the plain one
+        ("nodular sclerosis hodgkin lymphoma", "", "C81.1A"),
+        ("recurrent major depressive disorder", "partial", "F33.41"),  # under F33.4
+        ("recurrent major depressive disorder", "", "F33.40"),
+        ("major depressive disorder", "full", "F32.5"),
+        ("major depressive disorder", "", "F32.9"),  # partial F32.4 or full F32.5: not said
+        ("breast cancer", "", "C50.919"),  # no remission code
+    ],
+)
+def test_remission_twins(coder: IcdCoder, mention: str, degree: str, twin: str) -> None:
+    codes = coder.code(mention)
+    chosen = coder.in_remission(codes, degree)
+    assert chosen[0].code == twin
+    assert chosen[0].score == codes[0].score
+    assert len({c.code for c in chosen}) == len(chosen)
+
+
+def test_a_remission_alone_is_no_problem(coder: IcdCoder) -> None:
+    for words in ("remission", "complete remission", "partial remission"):
+        assert coder.code(words) == ()
+
+
+def test_resolved_and_remitted_problems_end_to_end(coder: IcdCoder) -> None:
+    text = (
+        "Hospital course: pneumonia has resolved. Alcohol use disorder, in sustained remission. "
+        "Denies chest pain. Hypertension, continue lisinopril."
+    )
+    words = ["pneumonia", "Alcohol use disorder", "chest pain", "Hypertension", "lisinopril"]
+    ner = WordNer({w: "drug" if w == "lisinopril" else "problem" for w in words})
+    note = make_note(text, 7)
+    (a,) = Analyzer(ner, coder=coder, relations=None).analyze_batch([note])
+    courses = {e.text: e.course for e in a.entities if e.label == "problem"}
+    assert courses == {
+        "pneumonia": "resolved",
+        "Alcohol use disorder": "remission",
+        "chest pain": None,
+        "Hypertension": None,
+    }
+    statuses = {
+        m.value["code"]["coding"][0]["code"]: m.value["clinicalStatus"]["coding"][0]["code"]
+        for m in ConditionBuilder().build(note, a)
+    }
+    assert statuses == {"J18.9": "resolved", "F10.21": "remission", "I10": "active"}
