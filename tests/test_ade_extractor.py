@@ -694,6 +694,18 @@ def test_a_clause_break_ends_a_link() -> None:
     assert link(s, "insulin infusion", "Euglycemic DKA") is None
 
 
+def test_an_aside_or_a_plan_links_no_drug_after_it() -> None:
+    # hematology note: "provoked" and "during" describe the DVT, and apixaban treats it
+    s = "She has a left femoral DVT (provoked, during chemotherapy) on apixaban 5 mg BID."
+    assert link(s, "apixaban", "DVT") is None
+    assert link("Rash (after starting amoxicillin) improved.", "amoxicillin", "Rash") == "after"
+    assert link("Hypotension (likely due to propofol).", "propofol", "Hypotension") == "due to"
+    # surgery note: a class compound, then the plan's drugs after a colon
+    s = "- Opioid-induced nausea: hydromorphone PCA, ondansetron PRN."
+    assert link(s, "hydromorphone", "nausea") is None
+    assert link("- Opioid-induced nausea after hydromorphone", "hydromorphone", "nausea")
+
+
 def test_a_cause_named_right_after_the_effect_is_a_stated_pair() -> None:
     """Geriatrics note: the model paired nothing in "Urinary retention, likely precipitated by
     oxybutynin and opioids"; a plan that follows a colon names no cause."""
@@ -769,6 +781,12 @@ def test_recording_a_reaction_is_no_new_reaction(sentence: str) -> None:
             "diabetes mellitus",
         ),
         ("2. Tacrolimus-induced tremor and headache.", "Tacrolimus", "tremor"),
+        # GI note: the drug the subject of "causes", in an aside the model paired nothing in
+        (
+            "Iron deficiency anemia (ferrous sulfate causes constipation, so he takes it less).",
+            "ferrous sulfate",
+            "constipation",
+        ),
     ],
 )
 def test_a_compound_naming_the_drug_is_a_stated_pair(text: str, drug: str, effect: str) -> None:

@@ -424,6 +424,13 @@ _HARM_NOUN_CUE = re.compile(
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
 
+def _in_closed_aside(between: str, at: int) -> bool:
+    """Whether ``at`` lies in brackets that open and close inside ``between`` (an aside on the
+    first mention: "DVT (provoked, during chemotherapy) on apixaban")."""
+    opened = between.rfind("(", 0, at)
+    return opened >= 0 and between.rfind(")", opened, at) < 0 and between.find(")", at) >= 0
+
+
 def _clause_breaks(text: str) -> list[int]:
     """Offsets of the semicolons in ``text`` that lie outside brackets ("Bellamine S (belladonna;
     ergotamine; phenobarbital)" is one clause)."""
@@ -477,6 +484,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if breaks:
         lo, hi = (breaks[-1], hi) if drug < effect else (lo, breaks[0])
     for m in _LINK.finditer(between, lo, hi):
+        if effect < drug and _in_closed_aside(between, m.start()):
+            continue  # "DVT (provoked, during chemotherapy) on apixaban": the aside's own words
         if (
             drug < effect
             and _MODIFIER_CUE.fullmatch(m.group(0))
@@ -499,6 +508,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # ordered" the reaction is not the nystatin's.
     if len(between.split()) > _NEAR_WORDS or _CONTRAST.search(between) or breaks:
         return None
+    if effect < drug and _PLAN_COLON.search(between):
+        return None  # "Opioid-induced nausea: hydromorphone PCA, ondansetron PRN" is the plan
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
     for lo, hi in (effect, drug, (first[0] - len(lead_in), first[0])):

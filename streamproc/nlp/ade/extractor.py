@@ -363,6 +363,11 @@ _CODED = 0.5  # the Condition threshold: an effect the coder names
 _COMPOUND_THEN_WORDS = re.compile(
     r"-(?:induced|associated|related)[ \t]+(?:[\w'-]+[ \t]+){0,2}", re.I
 )
+# "<drug> causes constipation", "trazodone caused morning grogginess": the drug the subject of
+# "causes" with the effect at once (not "can / may cause": a warning, which ConText reads too)
+_DRUG_CAUSES = re.compile(
+    r"[ \t]+(?:causes|caused|induced|precipitated)[ \t]+(?:(?:his|her)[ \t]+)?", re.I
+)
 _AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
 # "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
 _CLASS_COMPOUND_BEFORE = re.compile(r"-(?:induced|associated|related)[ \t]+$", re.I)
@@ -376,7 +381,8 @@ def stated_pairs(
     """(drug, effect) pairs of the sentence ``[ss, se)`` whose wording names the drug as the
     effect's cause outright: a class compound and a gloss ("ACE inhibitor-induced angioedema
     (lisinopril)", "NSAID-induced gastritis (ibuprofen)"), a causal phrase right after the
-    effect ("Urinary retention, likely precipitated by oxybutynin and opioids"), or a compound
+    effect ("Urinary retention, likely precipitated by oxybutynin and opioids"), the drug as
+    the subject of "causes" ("ferrous sulfate causes constipation"), or a compound
     of the drug itself before or after the effect ("Mycophenolate-associated diarrhea",
     "diabetes mellitus, probably tacrolimus-induced"). The model, trained on abstracts, left
     such pairs out of EMR-style notes; the usual checks still apply."""
@@ -409,6 +415,12 @@ def stated_pairs(
             pairs.append((drug, effect))
             more = _AND_DRUG.match(text, drug.end, se)
             drug = drugs.get(more.end()) if more else None
+    starts = {e.start: e for e in findings}
+    for cause_drug in drugs.values():
+        verb = _DRUG_CAUSES.match(text, cause_drug.end, se)
+        caused = starts.get(verb.end()) if verb else None
+        if caused is not None:
+            pairs.append((cause_drug, caused))
     # "Mycophenolate-associated diarrhea", "Tacrolimus-induced tremor and headache"
     for cause_drug in drugs.values():
         compound = _COMPOUND_THEN_WORDS.match(text, cause_drug.end, se)
