@@ -290,6 +290,24 @@ def test_a_problem_the_note_says_resolved_is_a_resolved_condition() -> None:
     assert _status(msg2) == ("resolved", "confirmed")
 
 
+def test_a_disease_in_remission_takes_its_other_mentions() -> None:
+    """ "stage III DLBCL diagnosed 2023 … DLBCL, in complete remission": one Condition, C83.3A."""
+    active = CodeCandidate(code="C83.30", display="Diffuse large B-cell lymphoma", score=1.0)
+    twin = CodeCandidate(code="C83.3A", display="DLBCL, in remission", score=1.0)
+    plain = entity("CHF", "present").model_copy(update={"codes": (active,)})
+    calm = entity("CHF", "present", 1).model_copy(
+        update={"codes": (twin, active), "course": "remission"}
+    )
+    (msg,) = ConditionBuilder().build(note(), analysis(plain, calm))
+    assert msg.value["code"]["coding"][0]["code"] == "C83.3A"
+    assert _status(msg) == ("remission", "confirmed")
+    assert len([e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]) == 2
+    # a remission mention whose code had no twin folds nothing in
+    other = entity("pneumonia", "present")
+    calm_alone = entity("CHF", "present", 1).model_copy(update={"course": "remission"})
+    assert len(ConditionBuilder().build(note(), analysis(other, calm_alone))) == 2
+
+
 def test_a_remission_is_the_clinical_status() -> None:
     calm = entity("breast cancer", "present").model_copy(
         update={"course": "remission", "historical": True}

@@ -28,6 +28,32 @@ def coder() -> IcdCoder:
         ("Denies headaches.", "headaches", None),  # never there
         ("No pneumonia on imaging.", "pneumonia", None),
         ("AKI, resolving with fluids.", "AKI", None),  # still there
+        # round 9: a relative clause, a treatment between, a cure
+        (
+            "Course was complicated by neutropenic fever after cycle 2, which resolved with "
+            "cefepime, and by peripheral neuropathy.",
+            "neutropenic fever",
+            "resolved",
+        ),
+        (
+            "Course was complicated by neutropenic fever after cycle 2, which resolved with "
+            "cefepime, and by peripheral neuropathy.",
+            "peripheral neuropathy",
+            None,
+        ),
+        (
+            "C. difficile colitis in January was treated with oral vancomycin and has resolved.",
+            "C. difficile colitis",
+            "resolved",
+        ),
+        ("Pneumonia was treated with ceftriaxone and azithromycin.", "Pneumonia", None),
+        ("History of hepatitis C, cured.", "hepatitis C", "resolved"),
+        (
+            "Chronic hepatitis C was treated with sofosbuvir/velpatasvir in 2022 with sustained "
+            "virologic response.",
+            "Chronic hepatitis C",
+            "resolved",
+        ),
     ],
 )
 def test_resolution_cues(sentence: str, problem: str, course: str | None) -> None:
@@ -36,6 +62,22 @@ def test_resolution_cues(sentence: str, problem: str, course: str | None) -> Non
     assert resolved(result.assertion, result.cue) is (course == "resolved")
     end = start + len(problem)
     assert clinical_course(sentence, end, result.assertion, result.cue)[0] == course
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem", "assertion"),
+    [
+        ("Hepatitis B immune.", "Hepatitis B", "absent"),  # immunity: never infected
+        ("Rubella immune, varicella immune.", "Rubella", "absent"),
+        ("Rubella immune, varicella immune.", "varicella", "absent"),
+        ("ITP (immune thrombocytopenia) on steroids.", "ITP", "present"),
+    ],
+)
+def test_immunity_is_no_disease(sentence: str, problem: str, assertion: str) -> None:
+    start = sentence.index(problem)
+    result = ContextAssertion().assert_text(sentence, start, start + len(problem))
+    assert result.assertion == assertion
+    assert not resolved(result.assertion, result.cue)
 
 
 @pytest.mark.parametrize(
@@ -105,3 +147,30 @@ def test_resolved_and_remitted_problems_end_to_end(coder: IcdCoder) -> None:
         for m in ConditionBuilder().build(note, a)
     }
     assert statuses == {"J18.9": "resolved", "F10.21": "remission", "I10": "active"}
+
+
+def test_a_problem_a_drug_caused_takes_its_drug_induced_code(coder: IcdCoder) -> None:
+    """Transplant note: "new fine tremor" after tacrolimus is G25.1, and the note's other
+    tremor with it; the alert keeps R25.1 (its de-duplication key)."""
+    from streamproc.nlp.types import AdeRelation, Entity
+
+    text = "Tacrolimus trough 14.8. He has a new fine tremor. Plan: recheck tremor; HTN stable."
+    analyzer = Analyzer(WordNer({}), coder=coder, relations=None)
+
+    def problem(word: str, nth: int = 0) -> Entity:
+        start = -1
+        for _ in range(nth + 1):
+            start = text.index(word, start + 1)
+        return Entity(
+            label="problem", start=start, end=start + len(word), text=word, codes=coder.code(word)
+        )
+
+    drug = Entity(label="drug", start=0, end=10, text="Tacrolimus")
+    tremor, again, htn = problem("tremor"), problem("tremor", 1), problem("HTN")
+    relation = AdeRelation(drug=drug, effect=tremor, score=0.9, sentence_start=24, sentence_end=50)
+    out = analyzer._drug_induced([drug, tremor, again, htn], [relation])
+    assert [e.codes[0].code if e.codes else None for e in out] == [None, "G25.1", "G25.1", "I10"]
+    assert relation.effect.codes[0].code == "R25.1"
+    # a warning ("potential") changes no code
+    warning = relation.model_copy(update={"actuality": "potential"})
+    assert analyzer._drug_induced([tremor], [warning])[0].codes[0].code == "R25.1"

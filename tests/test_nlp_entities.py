@@ -143,6 +143,16 @@ def test_an_untagged_parenthesis_naming_the_same_finding_joins_the_problem() -> 
     assert "finding" not in asked
 
 
+def test_recurrent_after_a_depression_is_the_recurrent_code(coder: IcdCoder) -> None:
+    """ "Major depressive disorder, recurrent" is F33.9, not the single episode F32.9."""
+    text = "MDD, recurrent, in partial remission; Recurrent UTIs."
+    (out,) = with_qualifiers(text, [_ent(text, "MDD")], coder.code)
+    assert out.text == "MDD, recurrent"
+    assert coder.code(out.text)[0].code == "F33.9"
+    (uti,) = with_qualifiers(text, [_ent(text, "UTIs")], coder.code)
+    assert uti.text == "UTIs"  # only the depressions leave their category
+
+
 @pytest.mark.parametrize(
     ("text", "problem", "kept"),
     [

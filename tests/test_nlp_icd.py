@@ -199,6 +199,15 @@ def test_a_synonym_row_does_not_hide_the_written_words(coder: IcdCoder) -> None:
         ("glioblastoma", "C71.9"),
         ("asystole", "I46.9"),
         ("GVHD", "D89.813"),
+        # fourteenth landing: DSM-5 use disorders, plural short forms
+        ("opioid use disorder", "F11.20"),
+        ("OUD", "F11.20"),
+        ("cannabis use disorder", "F12.20"),
+        ("lupus", "M32.9"),  # not lupus glomerular disease M32.14
+        ("diffuse large B-cell lymphoma", "C83.30"),
+        ("UTIs", "N39.0"),
+        ("DVTs", "I82.409"),
+        ("TIAs", "G45.9"),
     ],
 )
 def test_clinical_short_forms_and_index_terms(coder: IcdCoder, mention: str, code: str) -> None:
@@ -285,3 +294,28 @@ def test_a_body_site_alone_names_no_condition() -> None:
     assert coder.code("pancreatitis")[0].code.startswith("K85")
     # devices and efforts are no disease either: "hearing aids" was HIV (B20, "aids")
     assert coder.code("hearing aids") == () and coder.code("exertion") == ()
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        ("constipation", "K59.03"),
+        ("tremor", "G25.1"),
+        ("pancreatitis", "K85.30"),
+        ("rash", "L27.0"),
+        ("hypotension", "I95.2"),
+        ("lithium-induced hypothyroidism", "E03.2"),  # the compound's drug, then a row
+        ("diabetes mellitus", "E09.9"),
+        ("hypersensitivity", "T88.7XXA"),  # a drug allergy is no T78.40 allergy NOS
+        # kept: no drug-induced code, or one that would say more than the note
+        ("hyperglycemia", "R73.9"),  # not a drug-induced diabetes E09.65
+        ("anemia", "D64.9"),  # not the aplastic D61.1 (0.62)
+        ("nausea", "R11.0"),
+        ("angioedema", "T78.3XXA"),
+    ],
+)
+def test_drug_induced_codes(coder: IcdCoder, mention: str, code: str) -> None:
+    codes = coder.code(mention)
+    chosen = coder.drug_induced(mention, codes)
+    assert chosen[0].code == code
+    assert {c.code for c in codes} <= {c.code for c in chosen} | {code}

@@ -134,6 +134,24 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     return out
 
 
+def fold_remission(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
+    """A disease the note says is in remission is one Condition with its other mentions: "stage
+    III DLBCL diagnosed 2023 … DLBCL, in complete remission" is C83.3A (remission) with both
+    spans, not C83.30 active beside it. A remission mention's second candidate is the code it
+    had before its remission twin (``IcdCoder.in_remission``); that code's group folds in."""
+    out = dict(groups)
+    for code, mentions in groups.items():
+        before = {
+            m.codes[1].code
+            for m in mentions
+            if m.course == "remission" and len(m.codes) > 1 and m.codes[0].code == code
+        }
+        for source in before - {code}:
+            if source in out and code in out:
+                out[code] = [*out[code], *out.pop(source)]
+    return out
+
+
 def _refinement(code: str, display: str, other: str, other_display: str) -> bool:
     """Whether ``other`` refines the unspecified ``code``: same category, a description that
     holds every word the unspecified one names ("Unspecified atrial fibrillation" I48.91:
@@ -188,7 +206,7 @@ class ConditionBuilder:
                 continue  # "nephrology for possible hemodialysis" is no provisional Z99.2
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []
-        groups = fold_unspecified(groups)
+        groups = fold_unspecified(fold_remission(groups))
         for code, mentions in groups.items():
             mentions.sort(key=lambda e: (e.start, e.end))
             resource = validate(self.resource(note, analysis, code, mentions))

@@ -87,7 +87,7 @@ log = logging.getLogger(__name__)
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
 # ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
 # the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
-ANALYZER_VERSION = "analyzer-26"
+ANALYZER_VERSION = "analyzer-27"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -276,11 +276,40 @@ class Analyzer:
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
         ]
         return NoteAnalysis(
-            entities=tuple(entities),
+            entities=tuple(self._drug_induced(entities, relations)),
             relations=tuple(relations),
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _drug_induced(
+        self, entities: list[Entity], relations: Sequence[AdeRelation]
+    ) -> list[Entity]:
+        """A problem the ADE stage found a drug caused (an actual reaction) takes its
+        drug-induced code where the tabular list has one ("Opioid-induced constipation" K59.03,
+        lithium's hypothyroidism E03.2), and so do the note's other mentions of its code (one
+        condition: "maculopapular rash … after starting cefepime … rash now fading"): the
+        Condition says what a coder would. The alert keeps the reaction's own code, which also
+        keys its de-duplication (``fhir.adverse_event``)."""
+        caused = [(r.effect.start, r.effect.end) for r in relations if r.actuality == "actual"]
+        variants: dict[str, CodeCandidate] = {}
+        for e in entities:
+            if (
+                e.label == "problem"
+                and e.codes
+                and any(e.start <= s and t <= e.end for s, t in caused)
+            ):
+                best = self.coder.drug_induced(e.text, e.codes)[0]
+                if best.code != e.codes[0].code:
+                    variants.setdefault(e.codes[0].code, best)
+        out = []
+        for e in entities:
+            variant = variants.get(e.codes[0].code) if e.label == "problem" and e.codes else None
+            if variant is not None:
+                codes = (variant, *(c for c in e.codes if c.code != variant.code))
+                e = e.model_copy(update={"codes": codes})
+            out.append(e)
+        return out
 
     def _ambiguous(
         self, text: str, ent: Entity, codes: Sequence[CodeCandidate], past: bool

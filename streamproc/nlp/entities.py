@@ -624,7 +624,9 @@ def _opens_word(text: str, start: int) -> bool:
 # it, and one after a problem the abbreviation or drug rules added.)
 _STAGE_WORDS = r"stage\s+(?:[0-5]|iv|v|i{1,3})[a-c]?"
 _QUALIFIER_BEFORE = re.compile(rf"\b(?:{_STAGE_WORDS}|acute\s+on)[ \t]+$", re.I)
-_STAGE_AFTER = re.compile(rf"[ \t]*,?[ \t]*{_STAGE_WORDS}\b", re.I)
+# "recurrent": "Major depressive disorder, recurrent" is F33.9, not the single episode F32.9 (the
+# one qualifier whose code leaves the category: F32 and F33 are the single and recurrent MDD)
+_STAGE_AFTER = re.compile(rf"[ \t]*,?[ \t]*(?:{_STAGE_WORDS}|recurrent)\b", re.I)
 STAGED_MIN_SCORE = 0.7
 
 
@@ -649,7 +651,10 @@ def with_qualifiers(
                 and staged
                 and staged[0].score >= STAGED_MIN_SCORE
                 and staged[0].code != alone[0].code
-                and staged[0].code[:3] == alone[0].code[:3]
+                and (
+                    staged[0].code[:3] == alone[0].code[:3]
+                    or {staged[0].code[:3], alone[0].code[:3]} == {"F32", "F33"}
+                )
             ):
                 e = e.model_copy(update={"start": start, "end": end, "text": text[start:end]})
         out.append(e)

@@ -15,9 +15,14 @@ import re
 from streamproc.nlp.types import Assertion, Course
 
 # ConText cues (rules.json, category ``absent``) that say a problem was there and has gone:
-# "rash resolved", "has since resolved", "no longer having headaches". Not "resolving" (still
-# there) and not the negations that say it never was ("no", "denies", "ruled out").
-_RESOLUTION_CUE = re.compile(r"resolved|no\s+longer", re.IGNORECASE)
+# "rash resolved", "…, which has since resolved", "was treated with oral vancomycin and has
+# resolved", "no longer having headaches", "hepatitis C, cured" / "… with sustained virologic
+# response". Not "resolving" (still there) and not the negations that say it never was ("no",
+# "denies", "ruled out", "immune").
+_RESOLUTION_CUE = re.compile(
+    r"\b(?:resolved|no\s+longer|cured|sustained\s+vir(?:ologic|al)\s+response|svr\d+)\b",
+    re.IGNORECASE,
+)
 # "AUD, in sustained remission", "ALL (in complete remission)", "MDD - currently in partial
 # remission": right after the problem, in its clause.
 _REMISSION_AFTER = re.compile(
@@ -32,7 +37,7 @@ _FULL = frozenset({"full", "complete"})
 
 def resolved(assertion: Assertion, cue: str | None) -> bool:
     """Whether ConText's absent reading comes from a cue saying the problem went away."""
-    return assertion == "absent" and cue is not None and bool(_RESOLUTION_CUE.fullmatch(cue))
+    return assertion == "absent" and cue is not None and bool(_RESOLUTION_CUE.search(cue))
 
 
 def remission_after(text: str, end: int) -> str | None:

@@ -26,7 +26,13 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-8"
+CODER_VERSION = "coder-9"
+# what a drug-induced code's description says (``IcdCoder.drug_induced``)
+_DRUG_CAUSE = re.compile(r"\b(?:drugs?|medicaments?|induced)\b", re.IGNORECASE)
+_CAUSE_COMPOUND = re.compile(r"^.*?-(?:induced|associated|related)\s+", re.IGNORECASE)
+_DIABETES_CODES = ("E08", "E09", "E10", "E11", "E13")
+# "UTIs", "DVTs", "PEs": a short form in capitals with a plural "s" (one the rows know)
+_ABBREVIATION_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]{1,5})s\b")
 # "in remission", "in partial remission"; not "not having achieved remission" nor "in relapse"
 _IN_REMISSION = re.compile(r"\bin (?:full |partial )?remission\b", re.IGNORECASE)
 _UNSPECIFIED = re.compile(
@@ -88,6 +94,7 @@ class SynonymTable:
     # Short forms that are also ICU shorthand ("MS:" mental status, "on RA" room air, "CA"
     # calcium, "PAD 22" pulmonary artery diastolic): a problem only in a history list.
     ambiguous: frozenset[str] = frozenset()
+    short_forms: frozenset[str] = frozenset()  # one-word abbr / code rows ("uti", "oud")
 
     def is_ambiguous(self, mention: str) -> bool:
         return _normal(mention) in self.ambiguous
@@ -145,7 +152,14 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     import hashlib
 
     version = "syn-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
-    return SynonymTable(compiled, direct, version, frozenset(uncodable), frozenset(ambiguous))
+    short_forms = frozenset(
+        term
+        for term in (*(t for t, _ in abbreviations), *direct)
+        if re.fullmatch(r"[a-z0-9]+", term)
+    )
+    return SynonymTable(
+        compiled, direct, version, frozenset(uncodable), frozenset(ambiguous), short_forms
+    )
 
 
 # how near-exact the mention as written must read to stand beside its synonym expansion
@@ -195,7 +209,13 @@ class IcdCoder:
 
     def code(self, mention: str) -> tuple[CodeCandidate, ...]:
         """Ranked candidates (best first); empty when nothing in the tabular list matches."""
-        return self._cached(_normal(mention))
+        return self._cached(_normal(_ABBREVIATION_PLURAL.sub(self._singular_short_form, mention)))
+
+    def _singular_short_form(self, match: re.Match[str]) -> str:
+        """ "UTIs" -> "UTI" for a short form the rows know ("dopplerable PTs" are pulses, not
+        prothrombin times)."""
+        short = match.group(1)
+        return short if short.lower() in self.synonyms.short_forms else match.group(0)
 
     def expand(self, mention: str) -> str:
         text = _normal(mention)
@@ -240,6 +260,34 @@ class IcdCoder:
             code=twin.code, display=twin.description, score=best.score, billable=twin.billable
         )
         return (first, *(c for c in codes if c.code != twin.code))
+
+    def drug_induced(
+        self, mention: str, codes: tuple[CodeCandidate, ...], min_score: float = 0.7
+    ) -> tuple[CodeCandidate, ...]:
+        """The candidates of a problem a drug caused, led by the tabular list's drug-induced
+        code for it where there is one: constipation K59.00 -> K59.03, tremor R25.1 -> G25.1,
+        pancreatitis K85.90 -> K85.30, rash R21 -> L27.0, hypotension I95.9 -> I95.2,
+        "diabetes mellitus" E11.9 -> E09.9 (guideline I.C.4.a.2: drug-induced diabetes).
+        Taken only when "drug-induced <mention>" codes confidently to another code that is a
+        synonym row or whose description names a drug ("Drug induced", "due to drugs",
+        "medicaments"); never a substance-use code (F10-F19) nor a drug-induced diabetes for a
+        problem that was no diabetes (hyperglycemia R73.9 is not E09.65)."""
+        if not codes:
+            return codes
+        # "lithium-induced hypothyroidism", "Mycophenolate-associated diarrhea": the effect
+        mention = f"drug-induced {_CAUSE_COMPOUND.sub('', mention)}"
+        variant = self.code(mention)
+        if not variant or variant[0].code == codes[0].code or variant[0].score < min_score:
+            return codes
+        best = variant[0]
+        named = _DRUG_CAUSE.search(best.display) or self.synonyms.is_direct(mention)
+        if (
+            not named
+            or best.code.startswith(("F1", "T5", "T6"))
+            or (best.code.startswith("E09") and not codes[0].code.startswith(_DIABETES_CODES))
+        ):
+            return codes
+        return (best, *(c for c in codes if c.code != best.code))
 
     # ---- internals ---------------------------------------------------------------------------
     def _code_uncached(self, mention: str) -> tuple[CodeCandidate, ...]:
