@@ -694,6 +694,111 @@ def test_a_clause_break_ends_a_link() -> None:
     assert link(s, "insulin infusion", "Euglycemic DKA") is None
 
 
+def test_round_ten_wordings() -> None:
+    # obstetric note: "stopped because of" names the drug stopped, not one before a semicolon
+    s = (
+        "Chronic hypertension on labetalol 200 mg BID; nifedipine was stopped at 10 weeks "
+        "because of severe headaches and ankle edema."
+    )
+    assert link(s, "nifedipine", "headaches") is not None
+    assert link(s, "labetalol", "headaches") is None
+    assert link("Started on heparin because of DVT.", "heparin", "DVT") is None
+    # pediatric note: the harm the drug is named into, after a hedge
+    s = "1. Urticaria, likely amoxicillin allergy (delayed, non-severe), versus viral exanthem."
+    assert link(s, "amoxicillin", "Urticaria") == "allergy"
+    # ... and the plan that records it is no new reaction
+    from streamproc.nlp.ade.cues import is_allergy_record
+
+    s = "Plan: document amoxicillin as allergy (urticaria) pending allergy testing."
+    assert is_allergy_record(s, *span(s, "urticaria"))
+    assert is_allergy_record(s, *span(s, "allergy"))
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "effect", "stopped"),
+    [
+        ("Doxycycline was discontinued for rash.", "Doxycycline", "rash", True),
+        ("She stopped morphine for intractable vomiting.", "morphine", "vomiting", True),
+        ("Stop lisinopril given cough (likely ACE inhibitor cough).", "lisinopril", "cough", True),
+        ("Metformin was stopped in 2019 because of diarrhea.", "Metformin", "diarrhea", True),
+        # not a reason for stopping this drug
+        (
+            "Stopped warfarin and started apixaban for atrial fibrillation.",
+            "warfarin",
+            "atrial fibrillation",
+            False,
+        ),
+        ("Started metoprolol for atrial fibrillation.", "metoprolol", "atrial fibrillation", False),
+        (
+            "Lisinopril held for hypotension.",
+            "Lisinopril",
+            "hypotension",
+            False,
+        ),  # a hold parameter
+        # ADE-Corpus train: the "for" is another verb's
+        (
+            "Since carbamazepine was discontinued and had been prescribed for bipolar disorder.",
+            "carbamazepine",
+            "bipolar disorder",
+            False,
+        ),
+    ],
+)
+def test_the_reason_a_drug_was_stopped(text: str, drug: str, effect: str, stopped: bool) -> None:
+    from streamproc.nlp.ade.cues import stopped_for
+
+    assert stopped_for(text, span(text, drug), span(text, effect)) is stopped
+    entities = _with_concepts(text, {drug: "drug", effect: "problem"})
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == ([(drug, effect)] if stopped else [])
+
+
+def test_a_contraindication_is_no_reaction() -> None:
+    """ "Metformin was stopped given CKD stage 4": stopped for what it would harm."""
+    text = "Metformin was stopped given CKD stage 4."
+    ckd = (CodeCandidate(code="N18.4", display="Chronic kidney disease, stage 4", score=1.0),)
+    entities = [
+        e.model_copy(update={"codes": ckd}) if e.label == "problem" else e
+        for e in _with_concepts(text, {"Metformin": "drug", "CKD stage 4": "problem"})
+    ]
+    model = FakeModel(["metformin"], ["ckd stage 4"], {("metformin", "ckd stage 4"): 1.0})
+    assert (
+        AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities) == []
+    )
+
+
+def test_drugs_named_into_a_toxicity_are_stated_pairs() -> None:
+    """MICU note: the model paired neither drug with the nephrotoxicity they are named into."""
+    text = "# AKI on CKD 3a, likely vancomycin and piperacillin-tazobactam nephrotoxicity."
+    entities = _with_concepts(
+        text,
+        {
+            "AKI": "problem",
+            "vancomycin": "drug",
+            "piperacillin-tazobactam": "drug",
+            "nephrotoxicity": "problem",
+        },
+    )
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("piperacillin-tazobactam", "nephrotoxicity"),
+        ("vancomycin", "nephrotoxicity"),
+    ]
+
+
+def test_an_effect_inside_a_test_is_no_reaction() -> None:
+    text = "Stop amoxicillin; pending allergy testing."
+    model = FakeModel(["amoxicillin"], ["allergy"], {("amoxicillin", "allergy"): 1.0})
+    entities = _ner(text, {"amoxicillin": "drug", "allergy testing": "treatment"})
+    assert (
+        AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities) == []
+    )
+
+
 def test_an_aside_or_a_plan_links_no_drug_after_it() -> None:
     # hematology note: "provoked" and "during" describe the DVT, and apixaban treats it
     s = "She has a left femoral DVT (provoked, during chemotherapy) on apixaban 5 mg BID."
@@ -704,6 +809,9 @@ def test_an_aside_or_a_plan_links_no_drug_after_it() -> None:
     s = "- Opioid-induced nausea: hydromorphone PCA, ondansetron PRN."
     assert link(s, "hydromorphone", "nausea") is None
     assert link("- Opioid-induced nausea after hydromorphone", "hydromorphone", "nausea")
+    # only a class's compound stops at the colon: "cause of" still links
+    s = "An unusual cause of burn injury: unsupervised use of drugs that contain psoralens."
+    assert link(s, "psoralens", "burn injury") == "cause"
 
 
 def test_a_cause_named_right_after_the_effect_is_a_stated_pair() -> None:

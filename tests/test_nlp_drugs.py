@@ -86,6 +86,20 @@ def test_lookup_names_the_one_drug_in_a_mention(shorthand: Path) -> None:
     assert lex.lookup("saline") is None
 
 
+def test_a_combination_written_with_a_hyphen_or_slash_is_one_drug() -> None:
+    """MICU note: "piperacillin-tazobactam" had no name, so its nephrotoxicity alerted nothing."""
+    lex = packaged_lexicon()
+    assert lex.lookup("piperacillin-tazobactam") == lex.lookup("piperacillin and tazobactam")
+    combined = lex.lookup("buprenorphine-naloxone")
+    assert combined is not None and combined.drugbank is None
+    assert combined.name == "Buprenorphine / Naloxone"
+    assert lex.lookup("vancomycin and piperacillin-tazobactam") is None  # a list: two drugs
+    # a formulation prefix the dictionary lacks belongs to the drug it is hyphened to
+    text = "Peripheral neuropathy from nab-paclitaxel persists."
+    (drug,) = lex.annotate(text, [])
+    assert (drug.text, drug.concept) == ("nab-paclitaxel", lex.lookup("paclitaxel"))
+
+
 def test_annotate_adds_missed_drugs_and_names_found_ones(shorthand: Path) -> None:
     lex = DrugLexicon.from_dictionary(DICTIONARY, shorthand)
     text = "lasix gtt; MSO4 for pain; furosemide toxicity"

@@ -141,6 +141,8 @@ def is_indication(sentence: str, start: int, end: int, drug: tuple[int, int] | N
     before = sentence[max(0, start - 60) : start]
     if _CAUSAL_BEFORE.search(before) or _HARM_WORDS.search(sentence[start:end]):
         return False
+    if drug is not None and stopped_for(sentence, drug, (start, end)):
+        return False  # "doxycycline was discontinued for rash": why it was stopped
     if drug is not None and drug[0] >= end and _CAUSE_BETWEEN.search(sentence[end : drug[0]]):
         return False
     after = _INDICATION_AFTER.match(sentence[end:])
@@ -166,14 +168,22 @@ def is_allergy_record(sentence: str, start: int, end: int) -> bool:
     effect = sentence[start:end].strip(" .,;:()")
     if _ALLERGY_WORD.fullmatch(effect) and _TO.match(sentence, end):
         return True  # "an allergy to sulfa", "allergic to codeine"; not "allergic [reaction]"
-    if RECORDED_AS.search(sentence, max(0, start - 30), start):
+    if RECORDED_AS.search(sentence, max(0, start - 60), start):
         return True  # "Allopurinol listed as allergy", "document as adverse reaction"
+    gloss = _RECORD_GLOSS.search(sentence, max(0, start - 40), start)
+    if gloss is not None and RECORDED_AS.search(
+        sentence, max(0, gloss.start() - 60), gloss.start()
+    ):
+        return True  # "document amoxicillin as allergy (urticaria)": the reaction on record
     listed = _ALLERGY_LIST.match(sentence)
     # ... unless another heading opens between the list and the finding ("Allergies: NKDA
     # PRESENT HX: hypotensive after lasix" read as one sentence).
     return listed is not None and not _HEADING.search(sentence[listed.end() : start])
 
 
+_RECORD_GLOSS = re.compile(
+    r"\b(?:allerg\w*|adverse\s+(?:drug\s+)?reactions?|intoleran\w*)[ \t]*\([ \t]*\Z", re.I
+)
 _CAUSE_BETWEEN = re.compile(r"\b(?:after|following|since|due\s+to|induced|caused\s+by)\b", re.I)
 _NEAR_CHARS = 25  # "on lisinopril", "treated with daily low-dose lisinopril"
 
@@ -183,6 +193,9 @@ _NEAR_CHARS = 25  # "on lisinopril", "treated with daily low-dose lisinopril"
 # note at 1.0 ("NEURO: sedated on propofol", "PMHX: COPD, asthma"): in that text nearly every
 # sentence names a drug and a finding. A note that reports a reaction says how the two are
 # linked ("hypotensive after receiving captopril", "rash due to vancomycin", "lithium toxicity").
+# up to four words between "stopped" and its reason, none a verb of its own: "carbamazepine was
+# discontinued and had been prescribed for bipolar disorder" names no reason for stopping
+_FILLER = r"(?:(?!(?:and|but|had|has|was|prescribed|given|started|used|taken|treated|initiated)\b)[\w/-]+\s+){0,4}?"
 _LINK = re.compile(
     r"\b(?:after|following|post|since|upon|s/p|during"
     # "while she was taking", "while being treated with", "when receiving"
@@ -201,7 +214,11 @@ _LINK = re.compile(
     r"|intoleran(?:ce|t)|\w*toxicity|toxic|overdose|poisoning|intoxication|led\s+to"
     r"|lead(?:s|ing)?\s+to|result(?:ed|ing|s)?\s+(?:in|from)|precipitat\w*|trigger\w*|provok\w*"
     r"|worsen\w*|aggravat\w*|exacerbat\w*|contribut\w*|develop(?:ed|s|ing)"
-    r"|side[\s-]effects?|adverse)\b"
+    r"|side[\s-]effects?|adverse"
+    # "nifedipine was stopped at 10 weeks because of severe headaches", "… was discontinued for
+    # rash" (not "dose reduced for CKD", nor "held for hypotension": a hold parameter)
+    r"|(?:stopped|discontinued|held|switched|changed|reduced|tapered)\s+(?:[\w/-]+\s+){0,4}?"
+    r"because\s+of|(?:stopped|discontinued)\s+" + _FILLER + r"(?:for|given))\b"
     r"|-(?:induced|associated|related|treated|attributed)\b",
     re.I,
 )
@@ -355,6 +372,8 @@ def treats(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> boo
     with, started or switched to after it) rather than as its cause."""
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
+    if stopped_for(sentence, drug, effect):
+        return False  # "doxycycline was discontinued for rash": the reason it was stopped
     causal = _CAUSAL_BETWEEN.search(between)
     if _AGAINST.search(between) and not causal:
         return True
@@ -424,6 +443,57 @@ _HARM_NOUN_CUE = re.compile(
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
 
+# "<effect>, likely <drug> allergy": a harm the drug is named into (after a hedge at most; the
+# stated pairs read the same words)
+HARM_NAMED_AFTER = re.compile(
+    r"[ \t]+(allerg(?:y|ic[ \t]+reaction)|reaction|intolerance|\w*toxicity|hypersensitivity"
+    r"|side[ \t-]effects?)\b",
+    re.I,
+)
+_HEDGE_ONLY = re.compile(
+    r"[ \t]*[,:(-]?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:likely|probably|possibly|presumed"
+    r"|suspected|consistent[ \t]+with|c/w|from|due[ \t]+to|secondary[ \t]+to|2/2)?[ \t]*",
+    re.I,
+)
+# "stop lisinopril given cough", "she stopped morphine for intractable vomiting", "doxycycline was
+# discontinued for rash": the drug stopped, then the reason, then the problem within two words
+_STOP_BEFORE = re.compile(
+    r"\b(?:stop|stopped|discontinue|discontinued|d/c|d/c'd|dc'd)[ \t]+(?:(?:the|her|his)[ \t]+)?\Z",
+    re.I,
+)
+_REASON = r"(?:for|given|because[ \t]+of|due[ \t]+to|secondary[ \t]+to)[ \t]+(?:[\w-]+[ \t]+){0,2}"
+_STOPPED_FOR = re.compile(
+    r"[ \t]*(?:\([^()]*\)[ \t]*)?(?:(?:in|on|at)[ \t]+[\w/-]+[ \t]+)?" + _REASON, re.I
+)
+_WAS_STOPPED_FOR = re.compile(
+    r"[ \t]+(?:was|were|has[ \t]+been|had[ \t]+been)[ \t]+(?:stopped|discontinued)[ \t]+"
+    + _FILLER
+    + _REASON,
+    re.I,
+)
+
+
+def stopped_for(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> bool:
+    """Whether ``sentence`` says the drug was stopped for the effect (a dechallenge's reason,
+    not what the drug treats): "stop lisinopril given cough", "doxycycline was discontinued for
+    rash"; not "stopped warfarin and started apixaban for atrial fibrillation"."""
+    if not drug[1] <= effect[0]:
+        return False
+    if _WAS_STOPPED_FOR.fullmatch(sentence, drug[1], effect[0]):
+        return True
+    return bool(
+        _STOP_BEFORE.search(sentence, max(0, drug[0] - 24), drug[0])
+        and _STOPPED_FOR.fullmatch(sentence, drug[1], effect[0])
+    )
+
+
+# "stopped … because of" names the drug that was stopped: the subject right before it
+_STOPPED_BECAUSE = re.compile(
+    r"(?:stopped|discontinued|held|switched|changed|reduced|tapered)\s", re.I
+)
+_SUBJECT_GAP = re.compile(r"[ \t]*(?:(?:was|were|is|has[ \t]+been|had[ \t]+been|got)[ \t]+)?", re.I)
+
+
 def _in_closed_aside(between: str, at: int) -> bool:
     """Whether ``at`` lies in brackets that open and close inside ``between`` (an aside on the
     first mention: "DVT (provoked, during chemotherapy) on apixaban")."""
@@ -484,6 +554,10 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if breaks:
         lo, hi = (breaks[-1], hi) if drug < effect else (lo, breaks[0])
     for m in _LINK.finditer(between, lo, hi):
+        if _STOPPED_BECAUSE.match(m.group(0)) and not (
+            drug < effect and _SUBJECT_GAP.fullmatch(between, 0, m.start())
+        ):
+            continue  # "labetalol 200 mg BID; nifedipine was stopped because of": nifedipine's
         if effect < drug and _in_closed_aside(between, m.start()):
             continue  # "DVT (provoked, during chemotherapy) on apixaban": the aside's own words
         if (
@@ -501,6 +575,11 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             return cue
     if effect < drug and _FROM_DRUG.search(between):  # "contraction alkalosis from lasix"
         return "from"
+    if stopped_for(sentence, drug, effect):
+        return "stopped for"  # "she stopped morphine for intractable vomiting"
+    harm = HARM_NAMED_AFTER.match(sentence, drug[1])
+    if effect < drug and harm and _HEDGE_ONLY.fullmatch(between):
+        return harm.group(1).lower()  # "Urticaria, likely amoxicillin allergy"
     if effect < drug and _IN_A_PATIENT_ON.search(between) and not _CONTRAST.search(between):
         return "in a patient on"
     # A cue in the mentions' own wording or opening the clause links them only when they are
@@ -508,14 +587,15 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # ordered" the reaction is not the nystatin's.
     if len(between.split()) > _NEAR_WORDS or _CONTRAST.search(between) or breaks:
         return None
-    if effect < drug and _PLAN_COLON.search(between):
-        return None  # "Opioid-induced nausea: hydromorphone PCA, ondansetron PRN" is the plan
+    plan = effect < drug and bool(_PLAN_COLON.search(between))
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
     for lo, hi in (effect, drug, (first[0] - len(lead_in), first[0])):
         for own in _LINK.finditer(sentence, lo, hi):
             cue = _compound_cue(sentence, own.start(), own.group(0), drug)
-            if cue is not None:
+            if cue is not None and not (plan and cue.startswith("generic")):
+                # "Opioid-induced nausea: hydromorphone PCA": the class, then the plan's drugs
+                # ("An unusual cause of burn injury: … drugs that contain psoralens" links)
                 return cue
     if re.fullmatch(r"\s*-?\s*", between):  # "amoxicillin rash", "digoxin-toxicity"
         return "adjacent"

@@ -21,15 +21,18 @@ from typing import Any, Literal, cast
 from streamproc.nlp.ade.cues import (
     COMPOUND_CUES,
     GENERIC_CAUSES,
+    HARM_NAMED_AFTER,
     causal_link,
     is_allergy_record,
     is_indication,
     names_a_harm,
+    stopped_for,
     treats,
 )
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
+from streamproc.nlp.entities import is_list_name
 from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
 
 log = logging.getLogger(__name__)
@@ -194,6 +197,8 @@ class AdeExtractor:
                     continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
+                if _inside_procedure(effect, entities) or is_list_name(text, effect):
+                    continue  # "pending allergy testing": a test, not an allergy
                 effect = _without_drug(text, effect, drug)
                 key = (normalise(drug.text), effect.start, effect.end)
                 if key in seen or not re.search("[A-Za-z]", drug.text):
@@ -257,6 +262,8 @@ class AdeExtractor:
         cue = causal_link(sentence, drug_span, effect_span)
         if cue is not None and cue.startswith("generic") and _drug_between(drug, effect, entities):
             return None  # "drug-induced liver injury, probably from X (RUCAM 7)": X's
+        if cue is not None and cue.startswith(_STOP_CUES) and _contraindication(effect):
+            return None  # "metformin was stopped given CKD stage 4": no harm it caused
         if (
             self.require_evidence
             and cue is not None  # the coder is asked only where the sentence links them
@@ -327,6 +334,23 @@ class AdeExtractor:
 _ADJACENT = re.compile(r"[ \t]*-?[ \t]*")
 
 
+def _inside_procedure(effect: Entity, entities: Sequence[Entity]) -> bool:
+    """Whether the model's effect is part of a longer test or treatment the entity stage tagged
+    ("allergy" of "allergy testing", "pain" of "pain management") and no problem of its own (a
+    finding the tagger called a test, "pigmentation", is still the model's to pair)."""
+    return (
+        effect.label == "problem"
+        and not any(e is effect for e in entities)
+        and any(
+            e.label in ("test", "treatment")
+            and e.start <= effect.start
+            and effect.end <= e.end
+            and e.end - e.start > effect.end - effect.start
+            for e in entities
+        )
+    )
+
+
 def _evidenced(
     cue: str | None, drug: Entity, effect: Entity, known: set[int], adjacent: bool = False
 ) -> bool:
@@ -368,6 +392,18 @@ _COMPOUND_THEN_WORDS = re.compile(
 _DRUG_CAUSES = re.compile(
     r"[ \t]+(?:causes|caused|induced|precipitated)[ \t]+(?:(?:his|her)[ \t]+)?", re.I
 )
+_TOXICITY = re.compile(r"\w*toxicity", re.I)
+# What a drug is stopped *for* that it did not cause: a contraindication ("metformin was stopped
+# given CKD stage 4", "stop lisinopril given pregnancy"), a disease it would worsen.
+_CONTRAINDICATIONS = ("N18", "O", "Z", "K70", "K72", "K74", "K76", "I50", "E10", "E11", "C", "F0")
+_STOP_CUES = ("stopped", "discontinued", "held", "switched", "changed", "reduced", "tapered")
+
+
+def _contraindication(effect: Entity) -> bool:
+    return bool(effect.codes) and effect.codes[0].code.startswith(_CONTRAINDICATIONS)
+
+
+_ADJACENT_WORDS = re.compile(r"[ \t]+")
 _AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
 # "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
 _CLASS_COMPOUND_BEFORE = re.compile(r"-(?:induced|associated|related)[ \t]+$", re.I)
@@ -404,11 +440,29 @@ def stated_pairs(
             drug = drugs.get(opened.end()) if opened else None
             if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
                 pairs.append((drug, effect))
-        # "likely mycophenolate-related" after the effect
+        # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
         named = _HEDGE.match(text, effect.end, se)
         drug = drugs.get(named.end()) if named else None
-        if drug is not None and _COMPOUND.match(text, drug.end, se):
+        if drug is not None and (
+            _COMPOUND.match(text, drug.end, se) or HARM_NAMED_AFTER.match(text, drug.end, se)
+        ):
             pairs.append((drug, effect))
+        # "vancomycin and piperacillin-tazobactam nephrotoxicity": the drugs named into a harm
+        if _TOXICITY.fullmatch(effect.text):
+            drug = next(
+                (d for d in drugs.values() if _ADJACENT_WORDS.fullmatch(text, d.end, effect.start)),
+                None,
+            )
+            while drug is not None:
+                pairs.append((drug, effect))
+                drug = next(
+                    (
+                        d
+                        for d in drugs.values()
+                        if d.end < drug.start and _AND_DRUG.fullmatch(text, d.end, drug.start)
+                    ),
+                    None,
+                )
         cause = _CAUSE_THEN_DRUG.match(text, effect.end, se)
         drug = drugs.get(cause.end()) if cause else None
         while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
@@ -421,6 +475,17 @@ def stated_pairs(
         caused = starts.get(verb.end()) if verb else None
         if caused is not None:
             pairs.append((cause_drug, caused))
+        # "doxycycline was discontinued for rash", "stop lisinopril given cough"
+        reason = next(
+            (
+                e
+                for e in findings
+                if stopped_for(text, (cause_drug.start, cause_drug.end), (e.start, e.end))
+            ),
+            None,
+        )
+        if reason is not None:
+            pairs.append((cause_drug, reason))
     # "Mycophenolate-associated diarrhea", "Tacrolimus-induced tremor and headache"
     for cause_drug in drugs.values():
         compound = _COMPOUND_THEN_WORDS.match(text, cause_drug.end, se)

@@ -60,15 +60,27 @@ class DrugLexicon:
             )
             for key, drug in table.names.items()
         }
-        return cls(names, table.short_forms, table.version)
+        # "+lookup-2": combinations written with a hyphen or slash are named (``lookup``)
+        return cls(names, table.short_forms, f"{table.version}+lookup-2")
 
     def lookup(self, mention: str) -> DrugConcept | None:
-        """The drug a whole mention names, else the one drug named inside it ("IV lasix")."""
+        """The drug a whole mention names, else the one drug named inside it ("IV lasix"), else
+        the combination it writes with a hyphen or slash ("piperacillin-tazobactam" is the
+        dictionary's "Piperacillin and Tazobactam"; "sofosbuvir/velpatasvir", which it lacks,
+        is named "Sofosbuvir / Velpatasvir" without a DrugBank id)."""
         key = normalise(mention)
         if key in self.names:
             return self.names[key]
-        found = {m.concept for m in self.find(mention)}
-        return found.pop() if len(found) == 1 else None
+        matches = self.find(mention)
+        found = {m.concept for m in matches}
+        if len(found) == 1:
+            return found.pop()
+        if len(found) < 2 or not _combination(mention, matches):
+            return None
+        parts = [normalise(mention[m.start : m.end]) for m in matches]
+        return self.names.get(" and ".join(parts)) or DrugConcept(
+            name=" / ".join(m.concept.name for m in matches), drugbank=None
+        )
 
     def find(self, text: str) -> list[DrugMatch]:
         words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
@@ -96,16 +108,34 @@ class DrugLexicon:
             out.append(ent.model_copy(update={"concept": concept}) if concept else ent)
         for m in self.find(text):
             if not any(e.start < m.end and m.start < e.end for e in entities):
+                # "nab-paclitaxel", "peg-asparaginase": a formulation prefix is part of the name
+                prefix = _FORM_PREFIX.search(text, max(0, m.start - 8), m.start)
+                start = prefix.start() if prefix and not self.find(prefix.group(1)) else m.start
                 out.append(
                     Entity(
                         label="drug",
-                        start=m.start,
+                        start=start,
                         end=m.end,
-                        text=text[m.start : m.end],
+                        text=text[start : m.end],
                         concept=m.concept,
                     )
                 )
         return sorted(out, key=lambda e: (e.start, e.end))
+
+
+_FORM_PREFIX = re.compile(r"(?<![\w-])([A-Za-z]{2,5})-\Z")
+# written "X and Y" is two drugs (a list), even where the dictionary names a combination so
+_JOINER = re.compile(r"[ \t]*[-/+][ \t]*")
+
+
+def _combination(mention: str, matches: Sequence[DrugMatch]) -> bool:
+    """Whether the drugs found cover the mention, joined by "-", "/" or "+" alone."""
+    if mention[: matches[0].start].strip() or mention[matches[-1].end :].strip():
+        return False
+    return all(
+        _JOINER.fullmatch(mention, a.end, b.start)
+        for a, b in zip(matches, matches[1:], strict=False)
+    )
 
 
 def _long_enough(key: str) -> bool:
