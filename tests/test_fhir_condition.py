@@ -290,6 +290,20 @@ def test_a_problem_the_note_says_resolved_is_a_resolved_condition() -> None:
     assert _status(msg2) == ("resolved", "confirmed")
 
 
+def test_a_default_without_code_folds_into_its_with_twin() -> None:
+    """Urology note: "BPH" (the coder's default N40.0, *without* LUTS) beside "BPH with lower
+    urinary tract symptoms" N40.1 is one Condition; "migraine without aura" said so stays."""
+    without = CodeCandidate(
+        code="N40.0", display="BPH without lower urinary tract symptoms", score=1.0
+    )
+    with_ = CodeCandidate(code="N40.1", display="BPH with lower urinary tract symptoms", score=1.0)
+    bare = entity("CHF", "present").model_copy(update={"codes": (without,)})
+    named = entity("CHF", "present", 1).model_copy(update={"codes": (with_,)})
+    assert _codes(bare, named) == ["N40.1"]
+    said = bare.model_copy(update={"text": "BPH without LUTS"})
+    assert sorted(_codes(said, named)) == ["N40.0", "N40.1"]
+
+
 def test_a_disease_in_remission_takes_its_other_mentions() -> None:
     """ "stage III DLBCL diagnosed 2023 … DLBCL, in complete remission": one Condition, C83.3A."""
     active = CodeCandidate(code="C83.30", display="Diffuse large B-cell lymphoma", score=1.0)

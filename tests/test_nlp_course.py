@@ -48,6 +48,13 @@ def coder() -> IcdCoder:
         ),
         ("Pneumonia was treated with ceftriaxone and azithromycin.", "Pneumonia", None),
         ("History of hepatitis C, cured.", "hepatitis C", "resolved"),
+        ("Ear pain is gone.", "Ear pain", "resolved"),
+        ("Her headache went away with acetaminophen.", "headache", "resolved"),
+        ("Potassium has gone up; hyperkalemia noted.", "hyperkalemia", None),
+        # "resolved" before what it qualifies, not the pneumonia still treated
+        ("# Septic shock due to MSSA pneumonia, resolved shock: cefazolin", "shock", "resolved"),
+        ("# Septic shock due to MSSA pneumonia, resolved shock: cefazolin", "MSSA pneumonia", None),
+        ("Rash resolved with steroids.", "Rash", "resolved"),
         (
             "Chronic hepatitis C was treated with sofosbuvir/velpatasvir in 2022 with sustained "
             "virologic response.",
@@ -57,7 +64,7 @@ def coder() -> IcdCoder:
     ],
 )
 def test_resolution_cues(sentence: str, problem: str, course: str | None) -> None:
-    start = sentence.index(problem)
+    start = sentence.rindex(problem)  # the last: "Septic shock … resolved shock"
     result = ContextAssertion().assert_text(sentence, start, start + len(problem))
     assert resolved(result.assertion, result.cue) is (course == "resolved")
     end = start + len(problem)
@@ -174,3 +181,19 @@ def test_a_problem_a_drug_caused_takes_its_drug_induced_code(coder: IcdCoder) ->
     # a warning ("potential") changes no code
     warning = relation.model_copy(update={"actuality": "potential"})
     assert analyzer._drug_induced([tremor], [warning])[0].codes[0].code == "R25.1"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem", "assertion"),
+    [
+        ("Monitor platelets. HIT pending. Continue heparin hold.", "HIT", "possible"),
+        ("Blood cultures pending.", "Blood cultures", "possible"),
+        ("Pneumonia, discharge pending placement.", "Pneumonia", "present"),
+    ],
+)
+def test_a_pending_result_is_no_finding_yet(sentence: str, problem: str, assertion: str) -> None:
+    """ICU note: "HIT pending" (the antibody test) had become a confirmed D75.829."""
+    start = sentence.index(problem)
+    assert (
+        ContextAssertion().assert_text(sentence, start, start + len(problem)).assertion == assertion
+    )

@@ -422,6 +422,12 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
         ("Stop empagliflozin; document as adverse reaction.", "adverse reaction", False),
         ("Allopurinol listed as allergy - never rechallenge.", "allergy", False),
         ("document digoxin toxicity in the allergy/intolerance list", "allergy", False),
+        # round 10: a record naming its drug, a test named by what it looks for
+        ("document amoxicillin as allergy (urticaria)", "allergy", False),
+        ("pending allergy testing", "allergy", False),
+        ("baseline preeclampsia labs normal", "preeclampsia", False),
+        ("Strep test positive.", "Strep", True),
+        ("HIV test was reactive", "HIV", True),
     ],
 )
 def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:

@@ -208,6 +208,15 @@ def test_a_synonym_row_does_not_hide_the_written_words(coder: IcdCoder) -> None:
         ("UTIs", "N39.0"),
         ("DVTs", "I82.409"),
         ("TIAs", "G45.9"),
+        # round 10
+        ("chronic hypertension", "I10"),  # not hypertensive CKD I12.9
+        ("ear pain", "H92.09"),
+        ("anemia of critical illness", "D64.89"),  # not critical illness myopathy G72.81
+        # round 11
+        ("acute urinary retention", "R33.9"),  # was an edema, R60.9 at 0.35
+        ("liver metastases", "C78.7"),  # secondary, not the primary C22.9
+        ("nonischemic cardiomyopathy", "I42.8"),
+        ("nodulocystic acne", "L70.0"),
     ],
 )
 def test_clinical_short_forms_and_index_terms(coder: IcdCoder, mention: str, code: str) -> None:
@@ -319,3 +328,11 @@ def test_drug_induced_codes(coder: IcdCoder, mention: str, code: str) -> None:
     chosen = coder.drug_induced(mention, codes)
     assert chosen[0].code == code
     assert {c.code for c in codes} <= {c.code for c in chosen} | {code}
+
+
+def test_a_drugs_own_reaction_code_comes_first(coder: IcdCoder) -> None:
+    codes = coder.code("thrombocytopenia")
+    assert coder.drug_induced("thrombocytopenia", codes, "Heparin")[0].code == "D75.829"
+    assert coder.drug_induced("thrombocytopenia", codes)[0].code == codes[0].code  # D69.59: 0.48
+    assert coder.drug_induced("tremor", coder.code("tremor"), "Lithium")[0].code == "G25.1"
+    assert coder.code("exacerbation") == ()  # "last exacerbation 4 months ago" alone

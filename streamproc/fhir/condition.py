@@ -111,20 +111,26 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     the unspecified one's parent (N18.30, stage 3 unspecified, takes N18.32 but not stage 2,
     N18.2; "dyspnea, unspecified" R06.00 is not the wheezing R06.2). A specific code asserted
     only "possible" does not take a confirmed unspecified one: that would confirm the
-    specificity the note doubts."""
+    specificity the note doubts. A "without" default folds into its "with" twin the note names
+    ("BPH" N40.0 into "BPH with lower urinary tract symptoms" N40.1)."""
 
     def rank(mentions: list[Entity]) -> int:
         return min(_RANK[verification(m) or "provisional"] for m in mentions)
 
     out = dict(groups)
     for code, mentions in groups.items():
-        if not _UNSPECIFIED.search(mentions[0].codes[0].display):
+        display = mentions[0].codes[0].display
+        unsaid = _default_without(display, mentions)
+        if not _UNSPECIFIED.search(display) and not unsaid:
             continue
         targets = [
             other
             for other, theirs in out.items()
             if other != code
-            and _refinement(code, mentions[0].codes[0].display, other, theirs[0].codes[0].display)
+            and (
+                _refinement(code, display, other, theirs[0].codes[0].display)
+                or (unsaid and _with_twin(display, theirs[0].codes[0].display))
+            )
             and rank(theirs) <= rank(mentions)
         ]
         if targets:
@@ -150,6 +156,18 @@ def fold_remission(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
             if source in out and code in out:
                 out[code] = [*out[code], *out.pop(source)]
     return out
+
+
+def _default_without(display: str, mentions: list[Entity]) -> bool:
+    """A "without X" code none of whose mentions says "without": the coder's default for the
+    bare term ("BPH" is N40.0, *without* lower urinary tract symptoms)."""
+    return " without " in display.lower() and not any("without" in m.text.lower() for m in mentions)
+
+
+def _with_twin(display: str, other_display: str) -> bool:
+    """ "BPH without LUTS" N40.0 and "BPH with LUTS" N40.1: the same words, "with" for "without"
+    (the first; "Migraine without aura, …, without status migrainosus" has its "with aura")."""
+    return display.lower().replace(" without ", " with ", 1) == other_display.lower()
 
 
 def _refinement(code: str, display: str, other: str, other_display: str) -> bool:

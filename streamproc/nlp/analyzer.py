@@ -87,7 +87,7 @@ log = logging.getLogger(__name__)
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
 # ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
 # the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
-ANALYZER_VERSION = "analyzer-27"
+ANALYZER_VERSION = "analyzer-29"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -289,19 +289,21 @@ class Analyzer:
         drug-induced code where the tabular list has one ("Opioid-induced constipation" K59.03,
         lithium's hypothyroidism E03.2), and so do the note's other mentions of its code (one
         condition: "maculopapular rash … after starting cefepime … rash now fading"): the
-        Condition says what a coder would. The alert keeps the reaction's own code, which also
-        keys its de-duplication (``fhir.adverse_event``)."""
-        caused = [(r.effect.start, r.effect.end) for r in relations if r.actuality == "actual"]
+        Condition says what a coder would; a code for the drug's own reaction comes first
+        (heparin's thrombocytopenia: D75.829). The alert keeps the reaction's own code, which
+        also keys its de-duplication (``fhir.adverse_event``)."""
+        caused = [r for r in relations if r.actuality == "actual"]
         variants: dict[str, CodeCandidate] = {}
         for e in entities:
-            if (
-                e.label == "problem"
-                and e.codes
-                and any(e.start <= s and t <= e.end for s, t in caused)
-            ):
-                best = self.coder.drug_induced(e.text, e.codes)[0]
-                if best.code != e.codes[0].code:
-                    variants.setdefault(e.codes[0].code, best)
+            if e.label != "problem" or not e.codes:
+                continue
+            for r in caused:
+                if e.start <= r.effect.start and r.effect.end <= e.end:
+                    drug = r.drug.concept.name if r.drug.concept else r.drug.text
+                    best = self.coder.drug_induced(e.text, e.codes, drug)[0]
+                    if best.code != e.codes[0].code:
+                        variants.setdefault(e.codes[0].code, best)
+                        break
         out = []
         for e in entities:
             variant = variants.get(e.codes[0].code) if e.label == "problem" and e.codes else None

@@ -399,21 +399,35 @@ def is_electrical_shock(text: str, e: Entity) -> bool:
 _LIST_AFTER = re.compile(r"(?:/[\w-]+)?[ \t]+list\b", re.I)  # "allergy/intolerance list"
 
 
-# The record of a finding, not the finding: "listed as allergy", "document as adverse reaction"
-# (the ADE stage reads the same words as no new reaction).
+# The record of a finding, not the finding: "listed as allergy", "document as adverse reaction",
+# "document amoxicillin as allergy (urticaria)" (the ADE stage reads the same words as no new
+# reaction).
 RECORDED_AS = re.compile(
-    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?|flag(?:ged)?)\s+(?:it\s+)?as\s+"
-    r"(?:an?\s+)?\Z",
+    r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?|flag(?:ged)?)\s+"
+    r"(?:[\w/-]+\s+){0,3}?as\s+(?:an?\s+)?\Z",
+    re.I,
+)
+
+
+# A test named by what it looks for: "pending allergy testing", "baseline preeclampsia labs
+# normal"; not one with its finding ("strep test positive", "HIV test reactive").
+_TEST_AFTER = re.compile(
+    r"[ \t]+(?:labs?|lab[ \t]+work|bloodwork|test(?:s|ing)?|panel|screen(?:ing)?)\b"
+    r"(?![ \t]*(?:(?:was|were|is|came[ \t]+back|returned)[ \t]+)?"
+    r"(?:\+|positive|pos\b|reactive|detected|showed|shows|revealed|consistent|c/w|confirm))",
     re.I,
 )
 
 
 def is_list_name(text: str, e: Entity) -> bool:
-    """A problem word naming a list or a record: "add amoxicillin to allergy list" published an
-    allergy T78.40XA, "problem list reviewed" would publish a problem, "stop empagliflozin;
-    document as adverse reaction" published T88.7XXA."""
+    """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
+    published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
+    empagliflozin; document as adverse reaction" published T88.7XXA, "baseline preeclampsia labs
+    normal" a pre-eclampsia."""
     return e.label == "problem" and bool(
-        _LIST_AFTER.match(text, e.end) or RECORDED_AS.search(text, max(0, e.start - 30), e.start)
+        _LIST_AFTER.match(text, e.end)
+        or _TEST_AFTER.match(text, e.end)
+        or RECORDED_AS.search(text, max(0, e.start - 60), e.start)
     )
 
 

@@ -17,10 +17,11 @@ from streamproc.nlp.types import Assertion, Course
 # ConText cues (rules.json, category ``absent``) that say a problem was there and has gone:
 # "rash resolved", "…, which has since resolved", "was treated with oral vancomycin and has
 # resolved", "no longer having headaches", "hepatitis C, cured" / "… with sustained virologic
-# response". Not "resolving" (still there) and not the negations that say it never was ("no",
+# response", "ear pain is gone", "resolved shock". Not "resolving" (still there) and not the negations that say it never was ("no",
 # "denies", "ruled out", "immune").
 _RESOLUTION_CUE = re.compile(
-    r"\b(?:resolved|no\s+longer|cured|sustained\s+vir(?:ologic|al)\s+response|svr\d+)\b",
+    r"\b(?:resolved|no\s+longer|cured|sustained\s+vir(?:ologic|al)\s+response|svr\d+|gone"
+    r"|went\s+away)\b",
     re.IGNORECASE,
 )
 # "AUD, in sustained remission", "ALL (in complete remission)", "MDD - currently in partial

@@ -26,7 +26,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-9"
+CODER_VERSION = "coder-11"
 # what a drug-induced code's description says (``IcdCoder.drug_induced``)
 _DRUG_CAUSE = re.compile(r"\b(?:drugs?|medicaments?|induced)\b", re.IGNORECASE)
 _CAUSE_COMPOUND = re.compile(r"^.*?-(?:induced|associated|related)\s+", re.IGNORECASE)
@@ -262,7 +262,11 @@ class IcdCoder:
         return (first, *(c for c in codes if c.code != twin.code))
 
     def drug_induced(
-        self, mention: str, codes: tuple[CodeCandidate, ...], min_score: float = 0.7
+        self,
+        mention: str,
+        codes: tuple[CodeCandidate, ...],
+        drug: str | None = None,
+        min_score: float = 0.7,
     ) -> tuple[CodeCandidate, ...]:
         """The candidates of a problem a drug caused, led by the tabular list's drug-induced
         code for it where there is one: constipation K59.00 -> K59.03, tremor R25.1 -> G25.1,
@@ -271,23 +275,30 @@ class IcdCoder:
         Taken only when "drug-induced <mention>" codes confidently to another code that is a
         synonym row or whose description names a drug ("Drug induced", "due to drugs",
         "medicaments"); never a substance-use code (F10-F19) nor a drug-induced diabetes for a
-        problem that was no diabetes (hyperglycemia R73.9 is not E09.65)."""
+        problem that was no diabetes (hyperglycemia R73.9 is not E09.65). With ``drug``, a code
+        for that drug's own reaction comes first: heparin's thrombocytopenia is D75.829
+        (heparin-induced), not the drug-induced D69.59."""
         if not codes:
             return codes
         # "lithium-induced hypothyroidism", "Mycophenolate-associated diarrhea": the effect
-        mention = f"drug-induced {_CAUSE_COMPOUND.sub('', mention)}"
-        variant = self.code(mention)
-        if not variant or variant[0].code == codes[0].code or variant[0].score < min_score:
-            return codes
-        best = variant[0]
-        named = _DRUG_CAUSE.search(best.display) or self.synonyms.is_direct(mention)
-        if (
-            not named
-            or best.code.startswith(("F1", "T5", "T6"))
-            or (best.code.startswith("E09") and not codes[0].code.startswith(_DIABETES_CODES))
-        ):
-            return codes
-        return (best, *(c for c in codes if c.code != best.code))
+        effect = _CAUSE_COMPOUND.sub("", mention)
+        causes = [f"{drug.lower()}-induced" for drug in (drug,) if drug] + ["drug-induced"]
+        for cause in causes:
+            phrase = f"{cause} {effect}"
+            variant = self.code(phrase)
+            if not variant or variant[0].code == codes[0].code or variant[0].score < min_score:
+                continue
+            best = variant[0]
+            named = _DRUG_CAUSE.search(best.display) or self.synonyms.is_direct(phrase)
+            if (
+                named
+                and not best.code.startswith(("F1", "T5", "T6"))
+                and not (
+                    best.code.startswith("E09") and not codes[0].code.startswith(_DIABETES_CODES)
+                )
+            ):
+                return (best, *(c for c in codes if c.code != best.code))
+        return codes
 
     # ---- internals ---------------------------------------------------------------------------
     def _code_uncached(self, mention: str) -> tuple[CodeCandidate, ...]:
