@@ -805,6 +805,9 @@ def test_an_aside_or_a_plan_links_no_drug_after_it() -> None:
     assert link(s, "apixaban", "DVT") is None
     assert link("Rash (after starting amoxicillin) improved.", "amoxicillin", "Rash") == "after"
     assert link("Hypotension (likely due to propofol).", "propofol", "Hypotension") == "due to"
+    s = "4. Provoked DVT: complete 6 months of apixaban then stop."
+    assert link(s, "apixaban", "DVT") is None  # "provoked" as the DVT's adjective
+    assert link("Lamotrigine provoked a severe rash.", "Lamotrigine", "rash") is not None
     # surgery note: a class compound, then the plan's drugs after a colon
     s = "- Opioid-induced nausea: hydromorphone PCA, ondansetron PRN."
     assert link(s, "hydromorphone", "nausea") is None

@@ -7,7 +7,7 @@ import pytest
 
 from streamproc.fhir import ConditionBuilder
 from streamproc.nlp.analyzer import Analyzer
-from streamproc.nlp.assertion.context import ContextAssertion
+from streamproc.nlp.assertion.context import AssertionResult, ContextAssertion
 from streamproc.nlp.assertion.course import clinical_course, remission_after, resolved
 from streamproc.nlp.icd import IcdCoder
 from tests.test_nlp_analyzer import WordNer, make_note
@@ -16,6 +16,13 @@ from tests.test_nlp_analyzer import WordNer, make_note
 @pytest.fixture(scope="module")
 def coder() -> IcdCoder:
     return IcdCoder()
+
+
+def context(sentence: str, problem: str) -> AssertionResult:
+    """ConText's reading of the last ``problem`` in ``sentence`` ("Septic shock … resolved
+    shock")."""
+    start = sentence.rindex(problem)
+    return ContextAssertion().assert_text(sentence, start, start + len(problem))
 
 
 @pytest.mark.parametrize(
@@ -64,10 +71,9 @@ def coder() -> IcdCoder:
     ],
 )
 def test_resolution_cues(sentence: str, problem: str, course: str | None) -> None:
-    start = sentence.rindex(problem)  # the last: "Septic shock … resolved shock"
-    result = ContextAssertion().assert_text(sentence, start, start + len(problem))
+    result = context(sentence, problem)
     assert resolved(result.assertion, result.cue) is (course == "resolved")
-    end = start + len(problem)
+    end = sentence.rindex(problem) + len(problem)
     assert clinical_course(sentence, end, result.assertion, result.cue)[0] == course
 
 
@@ -81,8 +87,7 @@ def test_resolution_cues(sentence: str, problem: str, course: str | None) -> Non
     ],
 )
 def test_immunity_is_no_disease(sentence: str, problem: str, assertion: str) -> None:
-    start = sentence.index(problem)
-    result = ContextAssertion().assert_text(sentence, start, start + len(problem))
+    result = context(sentence, problem)
     assert result.assertion == assertion
     assert not resolved(result.assertion, result.cue)
 
@@ -193,7 +198,4 @@ def test_a_problem_a_drug_caused_takes_its_drug_induced_code(coder: IcdCoder) ->
 )
 def test_a_pending_result_is_no_finding_yet(sentence: str, problem: str, assertion: str) -> None:
     """ICU note: "HIT pending" (the antibody test) had become a confirmed D75.829."""
-    start = sentence.index(problem)
-    assert (
-        ContextAssertion().assert_text(sentence, start, start + len(problem)).assertion == assertion
-    )
+    assert context(sentence, problem).assertion == assertion

@@ -59,6 +59,14 @@ def verification(ent: Entity) -> str | None:
     return VERIFICATION.get(ent.assertion)
 
 
+def _verified(ent: Entity) -> str:
+    """:func:`verification` of a mention already grouped into a Condition."""
+    status = verification(ent)
+    if status is None:
+        raise ValueError(f"a {ent.assertion} mention is no Condition's evidence")
+    return status
+
+
 _RANK = {"confirmed": 0, "provisional": 1}
 
 # ICD-10-CM codes of conditions that come and go in episodes: infections, acute respiratory
@@ -115,7 +123,7 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     ("BPH" N40.0 into "BPH with lower urinary tract symptoms" N40.1)."""
 
     def rank(mentions: list[Entity]) -> int:
-        return min(_RANK[verification(m) or "provisional"] for m in mentions)
+        return min(_RANK[_verified(m)] for m in mentions)
 
     out = dict(groups)
     for code, mentions in groups.items():
@@ -237,10 +245,10 @@ class ConditionBuilder:
         # The mention the code was read from names it (a folded "CKD" before "CKD stage 3b" is
         # evidence, not the Condition's text).
         first = next(m for m in mentions if m.codes[0].code == code)
-        status = min((verification(m) or "provisional" for m in mentions), key=_RANK.__getitem__)
+        status = min((_verified(m) for m in mentions), key=_RANK.__getitem__)
         # The assertion shown is the one that decided the status: "?acute MI … PMH: AMI" is a
         # confirmed Condition whose assertion reads "present", not the first mention's "possible".
-        deciding = next(m for m in mentions if verification(m) == status)
+        deciding = next(m for m in mentions if _verified(m) == status)
         best = first.codes[0]
         subject = reference(note.patient_ref, "Patient")
         if subject is None:

@@ -450,11 +450,12 @@ HARM_NAMED_AFTER = re.compile(
     r"|side[ \t-]effects?)\b",
     re.I,
 )
-_HEDGE_ONLY = re.compile(
-    r"[ \t]*[,:(-]?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:likely|probably|possibly|presumed"
-    r"|suspected|consistent[ \t]+with|c/w|from|due[ \t]+to|secondary[ \t]+to|2/2)?[ \t]*",
-    re.I,
+# "<effect>, (most) likely …": the hedge a cause named right after the effect may carry
+HEDGE_WORDS = (
+    r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
+    r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
+HEDGE = re.compile(HEDGE_WORDS, re.I)
 # "stop lisinopril given cough", "she stopped morphine for intractable vomiting", "doxycycline was
 # discontinued for rash": the drug stopped, then the reason, then the problem within two words
 _STOP_BEFORE = re.compile(
@@ -578,7 +579,7 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if stopped_for(sentence, drug, effect):
         return "stopped for"  # "she stopped morphine for intractable vomiting"
     harm = HARM_NAMED_AFTER.match(sentence, drug[1])
-    if effect < drug and harm and _HEDGE_ONLY.fullmatch(between):
+    if effect < drug and harm and HEDGE.fullmatch(between):
         return harm.group(1).lower()  # "Urticaria, likely amoxicillin allergy"
     if effect < drug and _IN_A_PATIENT_ON.search(between) and not _CONTRAST.search(between):
         return "in a patient on"
@@ -592,6 +593,11 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     lead_in = re.split(r"[.;:]", lead_in)[-1]
     for lo, hi in (effect, drug, (first[0] - len(lead_in), first[0])):
         for own in _LINK.finditer(sentence, lo, hi):
+            if (
+                own.group(0).lower().startswith("provok")
+                and not sentence[own.end() : effect[0]].strip()
+            ):
+                continue  # "Provoked DVT: … apixaban": a DVT with a risk factor, no reaction
             cue = _compound_cue(sentence, own.start(), own.group(0), drug)
             if cue is not None and not (plan and cue.startswith("generic")):
                 # "Opioid-induced nausea: hydromorphone PCA": the class, then the plan's drugs

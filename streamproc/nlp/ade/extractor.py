@@ -22,6 +22,8 @@ from streamproc.nlp.ade.cues import (
     COMPOUND_CUES,
     GENERIC_CAUSES,
     HARM_NAMED_AFTER,
+    HEDGE,
+    HEDGE_WORDS,
     causal_link,
     is_allergy_record,
     is_indication,
@@ -368,15 +370,9 @@ def _evidenced(
     return id(drug) in known or cue in COMPOUND_CUES or adjacent
 
 
-# "<effect>, (most) likely …": the hedge a cause named right after the effect may carry.
-_HEDGE_WORDS = (
-    r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
-    r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
-)
-_HEDGE = re.compile(_HEDGE_WORDS, re.I)
 # "<effect>, likely precipitated by <drug>"
 _CAUSE_THEN_DRUG = re.compile(
-    _HEDGE_WORDS + r"(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by"
+    HEDGE_WORDS + r"(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by"
     r"|precipitated[ \t]+by|attributed[ \t]+to|attributable[ \t]+to)[ \t]+"
     r"(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
@@ -441,7 +437,7 @@ def stated_pairs(
             if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
                 pairs.append((drug, effect))
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
-        named = _HEDGE.match(text, effect.end, se)
+        named = HEDGE.match(text, effect.end, se)
         drug = drugs.get(named.end()) if named else None
         if drug is not None and (
             _COMPOUND.match(text, drug.end, se) or HARM_NAMED_AFTER.match(text, drug.end, se)
