@@ -755,6 +755,40 @@ def test_the_reason_a_drug_was_stopped(text: str, drug: str, effect: str, stoppe
     assert [(r.drug.text, r.effect.text) for r in found] == ([(drug, effect)] if stopped else [])
 
 
+def test_round_twelve_wordings() -> None:
+    extractor = AdeExtractor(FakeModel([], [], {}), require_evidence=True)
+    # psychiatry note: a participle phrase and an adjective between drug, "caused" and effect
+    text = "Haloperidol given on days 1-2 caused acute dystonia (neck spasm)."
+    entities = _with_concepts(text, {"Haloperidol": "drug", "dystonia": "problem"})
+    (found,) = extractor.extract(text, [(0, len(text))], entities)
+    assert (found.drug.text, found.effect.text) == ("Haloperidol", "dystonia")
+    # OPAT note: a reaction the note says resolved happened
+    text = "2. Vancomycin-associated AKI, resolved."
+    entities = [
+        e.model_copy(update={"assertion": "absent", "assertion_cue": "resolved"})
+        if e.label == "problem"
+        else e
+        for e in _with_concepts(text, {"Vancomycin": "drug", "AKI": "problem"})
+    ]
+    (found,) = extractor.extract(text, [(0, len(text))], entities)
+    assert (found.drug.text, found.actuality) == ("Vancomycin", "actual")
+    # a lab the tagger called a drug is none
+    text = "Mild tachycardia attributed to clozapine; troponin and CRP normal."
+    drugs = ["clozapine", "troponin", "crp"]
+    model = FakeModel(drugs, ["tachycardia"], {(d, "tachycardia"): 1.0 for d in drugs})
+    entities = _ner(
+        text, {"tachycardia": "problem", "clozapine": "drug", "troponin": "drug", "CRP": "drug"}
+    )
+    found_all = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [r.drug.text for r in found_all] == ["clozapine"]
+    # allergy clinic: the plan after a colon, and the list a compound's noun is glossed by
+    s = "4. Peanut allergy: strict avoidance, epinephrine auto-injector refilled."
+    assert link(s, "epinephrine", "Peanut allergy") is None
+    s = "She has aspirin-exacerbated respiratory disease: asthma, nasal polyps."
+    assert link(s, "aspirin", "respiratory disease") is not None
+    assert link(s, "aspirin", "asthma") is None
+
+
 def test_a_contraindication_is_no_reaction() -> None:
     """ "Metformin was stopped given CKD stage 4": stopped for what it would harm."""
     text = "Metformin was stopped given CKD stage 4."

@@ -571,6 +571,12 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             continue  # across a clause only a wording of cause links, not a harm noun there
         if effect < drug and _PLAN_COLON.search(between, m.end()):
             continue  # "DKA due to SGLT2 inhibitor (empagliflozin): insulin infusion": the plan's
+        if (
+            drug < effect
+            and not between[: m.start()].strip(" \t-")
+            and _PLAN_COLON.search(between, m.end())
+        ):
+            continue  # "aspirin-exacerbated respiratory disease: asthma, nasal polyps": its own noun
         cue = _compound_cue(sentence, first[1] + m.start(), m.group(0), drug)
         if cue is not None:
             return cue
@@ -592,6 +598,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
     for lo, hi in (effect, drug, (first[0] - len(lead_in), first[0])):
+        if plan and hi != first[0]:
+            continue  # "Peanut allergy: strict avoidance, epinephrine auto-injector": the plan
         for own in _LINK.finditer(sentence, lo, hi):
             if (
                 own.group(0).lower().startswith("provok")

@@ -34,6 +34,7 @@ from streamproc.nlp.ade.cues import (
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
+from streamproc.nlp.assertion.course import resolved
 from streamproc.nlp.entities import is_list_name
 from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
 
@@ -76,7 +77,13 @@ _NOT_AN_EFFECT = frozenset(
 _NER_POTENTIAL = {"hypothetical", "conditional"}
 # Nursing-note words the drug tagger took for a drug ("bolused with pain med which caused
 # hypotension": drug "Pt").
-_NOT_A_DRUG = frozenset(["pt", "pts", "pt s", "patient", "patients"])
+_NOT_A_DRUG = frozenset(
+    ["pt", "pts", "pt s", "patient", "patients"]
+    # lab analytes the tagger (trained on BC5CDR chemicals) calls drugs: "tachycardia attributed
+    # to clozapine; troponin and CRP normal" alerted troponin and CRP
+    + ["troponin", "troponins", "crp", "c-reactive protein", "procalcitonin", "bnp", "nt-probnp"]
+    + ["lactate", "ferritin", "ck", "cpk", "ldh", "inr", "ptt", "tsh", "a1c", "hba1c", "d-dimer"]
+)
 _LEADING_NEGATION = frozenset(["no", "not", "without", "denies", "denied", "negative"])
 
 
@@ -315,6 +322,8 @@ class AdeExtractor:
         )
 
     def _actuality(self, text: str, effect: Entity, ss: int, se: int) -> str:
+        if resolved(effect.assertion, effect.assertion_cue):
+            return "actual"  # "Vancomycin-associated AKI, resolved": it happened
         if effect.assertion in _NER_DROP:
             return "absent"
         first = normalise(effect.text).split()[:1]
@@ -385,9 +394,13 @@ _COMPOUND_THEN_WORDS = re.compile(
 )
 # "<drug> causes constipation", "trazodone caused morning grogginess": the drug the subject of
 # "causes" with the effect at once (not "can / may cause": a warning, which ConText reads too)
+# "Haloperidol given on days 1-2 caused acute dystonia": a participle phrase may come between
 _DRUG_CAUSES = re.compile(
-    r"[ \t]+(?:causes|caused|induced|precipitated)[ \t]+(?:(?:his|her)[ \t]+)?", re.I
+    r"(?:[ \t]+(?:given|started|used|taken|administered)(?:[ \t]+[\w/-]+){0,4}?)?"
+    r"[ \t]+(?:causes|caused|induced|precipitated)[ \t]+(?:(?:his|her|an?|the)[ \t]+)?",
+    re.I,
 )
+_ADJECTIVES = re.compile(r"(?:[\w-]+[ \t]+){0,2}")
 _TOXICITY = re.compile(r"\w*toxicity", re.I)
 # What a drug is stopped *for* that it did not cause: a contraindication ("metformin was stopped
 # given CKD stage 4", "stop lisinopril given pregnancy"), a disease it would worsen.
@@ -465,10 +478,20 @@ def stated_pairs(
             pairs.append((drug, effect))
             more = _AND_DRUG.match(text, drug.end, se)
             drug = drugs.get(more.end()) if more else None
-    starts = {e.start: e for e in findings}
     for cause_drug in drugs.values():
         verb = _DRUG_CAUSES.match(text, cause_drug.end, se)
-        caused = starts.get(verb.end()) if verb else None
+        caused = (
+            next(
+                (
+                    e
+                    for e in findings
+                    if verb.end() <= e.start and _ADJECTIVES.fullmatch(text, verb.end(), e.start)
+                ),
+                None,
+            )
+            if verb
+            else None
+        )
         if caused is not None:
             pairs.append((cause_drug, caused))
         # "doxycycline was discontinued for rash", "stop lisinopril given cough"
