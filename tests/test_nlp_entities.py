@@ -428,6 +428,10 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
         ("baseline preeclampsia labs normal", "preeclampsia", False),
         ("Strep test positive.", "Strep", True),
         ("HIV test was reactive", "HIV", True),
+        # round 12: an allergy's work-up or label is no reaction
+        ("referred for penicillin allergy evaluation before surgery", "allergy", False),
+        ("Penicillin allergy label removed.", "allergy", False),
+        ("Penicillin allergy: hives.", "allergy", True),
     ],
 )
 def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:

@@ -217,6 +217,16 @@ def test_a_synonym_row_does_not_hide_the_written_words(coder: IcdCoder) -> None:
         ("liver metastases", "C78.7"),  # secondary, not the primary C22.9
         ("nonischemic cardiomyopathy", "I42.8"),
         ("nodulocystic acne", "L70.0"),
+        # round 12: a stroke service's and an OPAT clinic's principal problems
+        ("acute left MCA ischemic stroke", "I63.512"),  # was a muscle infarction M62.242
+        ("ischemic stroke", "I63.9"),
+        ("MCA stroke", "I63.519"),  # no embolism said (was I63.419, ICU note "s/P R MCA stroke")
+        ("R MCA stroke", "I63.511"),
+        ("MRSA vertebral osteomyelitis", "M46.20"),
+        ("epidural abscess", "G06.2"),  # not intracranial G06.0
+        ("hemorrhagic transformation", "I61.9"),
+        ("sialorrhea", "K11.7"),
+        ("CK elevation", "R74.8"),
     ],
 )
 def test_clinical_short_forms_and_index_terms(coder: IcdCoder, mention: str, code: str) -> None:
@@ -336,3 +346,4 @@ def test_a_drugs_own_reaction_code_comes_first(coder: IcdCoder) -> None:
     assert coder.drug_induced("thrombocytopenia", codes)[0].code == codes[0].code  # D69.59: 0.48
     assert coder.drug_induced("tremor", coder.code("tremor"), "Lithium")[0].code == "G25.1"
     assert coder.code("exacerbation") == ()  # "last exacerbation 4 months ago" alone
+    assert coder.code("hemorrhagic") == ()  # of "hemorrhagic transformation": was D69.9

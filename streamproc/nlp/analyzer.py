@@ -87,7 +87,7 @@ log = logging.getLogger(__name__)
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
 # ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
 # the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
-ANALYZER_VERSION = "analyzer-29"
+ANALYZER_VERSION = "analyzer-30"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7

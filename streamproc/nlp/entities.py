@@ -419,6 +419,14 @@ _TEST_AFTER = re.compile(
 )
 
 
+# An allergy's evaluation or label names the work-up or the record, not a reaction: "referred for
+# penicillin allergy evaluation", "Penicillin allergy label removed"
+_ALLERGY_WORD = re.compile(r"(?:drug[ \t]+)?allerg(?:y|ies)", re.I)
+_ALLERGY_WORKUP_AFTER = re.compile(
+    r"[ \t]+(?:evaluation|work-?up|consult(?:ation)?|referral|label|clinic|history)\b", re.I
+)
+
+
 def is_list_name(text: str, e: Entity) -> bool:
     """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
     published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
@@ -427,6 +435,7 @@ def is_list_name(text: str, e: Entity) -> bool:
     return e.label == "problem" and bool(
         _LIST_AFTER.match(text, e.end)
         or _TEST_AFTER.match(text, e.end)
+        or (_ALLERGY_WORD.fullmatch(e.text) and _ALLERGY_WORKUP_AFTER.match(text, e.end))
         or RECORDED_AS.search(text, max(0, e.start - 60), e.start)
     )
 
