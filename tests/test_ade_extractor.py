@@ -926,6 +926,12 @@ def test_recording_a_reaction_is_no_new_reaction(sentence: str) -> None:
             "diabetes mellitus",
         ),
         ("2. Tacrolimus-induced tremor and headache.", "Tacrolimus", "tremor"),
+        # orthopedic note: a hedged "from" right after the effect
+        (
+            "2. Postoperative delirium, likely from diphenhydramine: avoid anticholinergics.",
+            "diphenhydramine",
+            "Postoperative delirium",
+        ),
         # GI note: the drug the subject of "causes", in an aside the model paired nothing in
         (
             "Iron deficiency anemia (ferrous sulfate causes constipation, so he takes it less).",

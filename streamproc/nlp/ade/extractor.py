@@ -382,7 +382,10 @@ def _evidenced(
 # "<effect>, likely precipitated by <drug>"
 _CAUSE_THEN_DRUG = re.compile(
     HEDGE_WORDS + r"(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by"
-    r"|precipitated[ \t]+by|attributed[ \t]+to|attributable[ \t]+to)[ \t]+"
+    r"|precipitated[ \t]+by|attributed[ \t]+to|attributable[ \t]+to"
+    # "Postoperative delirium, likely from diphenhydramine" (a hedge first: "bleeding from the
+    # IV site" names no drug, and "from" alone is the model's to pair)
+    r"|(?<=likely[ \t])from|(?<=probably[ \t])from|(?<=possibly[ \t])from)[ \t]+"
     r"(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
 )
