@@ -536,3 +536,19 @@ def test_a_word_before_joins_when_the_whole_is_a_more_specific_tabular_term(
     entity = Entity(label="problem", start=start, end=start + len(found), text=found)
     (out,) = with_coded_modifier(text, [entity], lambda m: False, coder.code)
     assert out.text == read == text[out.start : out.end]
+
+
+def test_a_problem_read_across_status_post_is_cut_there(coder: IcdCoder) -> None:
+    """Orthopedic note: "Left femoral neck fracture s/p hemiarthroplasty" coded 0.22 as one
+    span, and the principal problem went unpublished."""
+    from streamproc.nlp.entities import split_status_post
+
+    text = "1. Left femoral neck fracture s/p hemiarthroplasty: WBAT."
+    whole = _ent(text, "Left femoral neck fracture s/p hemiarthroplasty")
+    fracture, procedure = split_status_post([whole], coder.code)
+    assert (fracture.text, procedure.text) == ("Left femoral neck fracture", "s/p hemiarthroplasty")
+    assert text[procedure.start : procedure.end] == "s/p hemiarthroplasty"
+    assert coder.code(fracture.text)[0].code == "S72.002A"
+    # the part before must code on its own, better than the whole
+    vague = "thing s/p surgery"
+    assert split_status_post([_ent(vague, vague)], coder.code)[0].text == vague

@@ -227,6 +227,10 @@ def test_a_synonym_row_does_not_hide_the_written_words(coder: IcdCoder) -> None:
         ("hemorrhagic transformation", "I61.9"),
         ("sialorrhea", "K11.7"),
         ("CK elevation", "R74.8"),
+        # round 13
+        ("left femoral neck fracture", "S72.002A"),  # was a cervical neck fracture S12.9XXA
+        ("fragility fracture", "M80.00XA"),  # a current one, not the history Z87.310
+        ("postoperative delirium", "R41.0"),  # was a postprocedural pain G89.18
     ],
 )
 def test_clinical_short_forms_and_index_terms(coder: IcdCoder, mention: str, code: str) -> None:

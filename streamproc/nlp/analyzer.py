@@ -29,6 +29,7 @@ from streamproc.nlp.entities import (
     outside,
     overlaps_any,
     split_joined_problems,
+    split_status_post,
     to_entities,
     with_coded_finding,
     with_coded_modifier,
@@ -87,7 +88,7 @@ log = logging.getLogger(__name__)
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
 # ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
 # the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
-ANALYZER_VERSION = "analyzer-30"
+ANALYZER_VERSION = "analyzer-31"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -244,7 +245,7 @@ class Analyzer:
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
         found = without_non_findings(text, without_inline_headings(text, found))
-        found = split_joined_problems(found, self.coder.code)
+        found = split_status_post(split_joined_problems(found, self.coder.code), self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)
         found = with_coded_finding(text, found, self.coder.synonyms.is_direct)
         found = with_qualifiers(text, found, self.coder.code)

@@ -772,6 +772,36 @@ def split_joined_problems(
     return out
 
 
+_STATUS_POST = re.compile(r"[ \t,]+(?:s/p|status[ \t]+post)[ \t]+", re.I)
+
+
+def split_status_post(
+    entities: Sequence[Entity],
+    code: Callable[[str], Sequence[CodeCandidate]],
+    min_score: float = SPLIT_MIN_SCORE,
+) -> list[Entity]:
+    """ "Left femoral neck fracture s/p hemiarthroplasty" (one span, 0.22) is the fracture
+    (S72.002A) and the procedure that treated it ("s/p CABG" has its own status code, Z95.1):
+    a problem the model read across "s/p" is cut there when the part before codes confidently
+    and better than the whole."""
+    out: list[Entity] = []
+    for e in entities:
+        cut = _STATUS_POST.search(e.text) if e.label == "problem" else None
+        if cut is None or cut.start() == 0:
+            out.append(e)
+            continue
+        before = _best(code(e.text[: cut.start()]))
+        if before < min_score or before <= _best(code(e.text)):
+            out.append(e)
+            continue
+        after = cut.start() + len(cut.group()) - len(cut.group().lstrip(" \t,"))
+        for a, b in ((0, cut.start()), (after, len(e.text))):
+            out.append(
+                e.model_copy(update={"start": e.start + a, "end": e.start + b, "text": e.text[a:b]})
+            )
+    return out
+
+
 def _best(codes: Sequence[CodeCandidate]) -> float:
     return codes[0].score if codes else 0.0
 

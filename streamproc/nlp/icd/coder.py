@@ -26,7 +26,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-12"
+CODER_VERSION = "coder-13"
 # what a drug-induced code's description says (``IcdCoder.drug_induced``)
 _DRUG_CAUSE = re.compile(r"\b(?:drugs?|medicaments?|induced)\b", re.IGNORECASE)
 _CAUSE_COMPOUND = re.compile(r"^.*?-(?:induced|associated|related)\s+", re.IGNORECASE)
