@@ -193,6 +193,8 @@ _NEAR_CHARS = 25  # "on lisinopril", "treated with daily low-dose lisinopril"
 # note at 1.0 ("NEURO: sedated on propofol", "PMHX: COPD, asthma"): in that text nearly every
 # sentence names a drug and a finding. A note that reports a reaction says how the two are
 # linked ("hypotensive after receiving captopril", "rash due to vancomycin", "lithium toxicity").
+# what a drug was when it is said to have gone for a reason ("… because of", "stopped for")
+_STOP_VERBS = r"stopped|discontinued|held|switched|changed|reduced|tapered"
 # up to four words between "stopped" and its reason, none a verb of its own: "carbamazepine was
 # discontinued and had been prescribed for bipolar disorder" names no reason for stopping
 _FILLER = r"(?:(?!(?:and|but|had|has|was|prescribed|given|started|used|taken|treated|initiated)\b)[\w/-]+\s+){0,4}?"
@@ -217,7 +219,7 @@ _LINK = re.compile(
     r"|side[\s-]effects?|adverse"
     # "nifedipine was stopped at 10 weeks because of severe headaches", "… was discontinued for
     # rash" (not "dose reduced for CKD", nor "held for hypotension": a hold parameter)
-    r"|(?:stopped|discontinued|held|switched|changed|reduced|tapered)\s+(?:[\w/-]+\s+){0,4}?"
+    r"|(?:" + _STOP_VERBS + r")\s+(?:[\w/-]+\s+){0,4}?"
     r"because\s+of|(?:stopped|discontinued)\s+" + _FILLER + r"(?:for|given))\b"
     r"|-(?:induced|associated|related|treated|attributed)\b",
     re.I,
@@ -489,9 +491,15 @@ def stopped_for(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
 
 
 # "stopped … because of" names the drug that was stopped: the subject right before it
-_STOPPED_BECAUSE = re.compile(
-    r"(?:stopped|discontinued|held|switched|changed|reduced|tapered)\s", re.I
-)
+_STOPPED_BECAUSE = re.compile(r"(?:" + _STOP_VERBS + r")\s", re.I)
+
+
+def is_stop_cue(cue: str) -> bool:
+    """Whether a :func:`causal_link` cue is the reason a drug was stopped ("stopped for",
+    "discontinued … because of"), not a wording of harm."""
+    return bool(_STOPPED_BECAUSE.match(cue))
+
+
 _SUBJECT_GAP = re.compile(r"[ \t]*(?:(?:was|were|is|has[ \t]+been|had[ \t]+been|got)[ \t]+)?", re.I)
 
 

@@ -27,6 +27,7 @@ from streamproc.nlp.ade.cues import (
     causal_link,
     is_allergy_record,
     is_indication,
+    is_stop_cue,
     names_a_harm,
     stopped_for,
     treats,
@@ -271,7 +272,7 @@ class AdeExtractor:
         cue = causal_link(sentence, drug_span, effect_span)
         if cue is not None and cue.startswith("generic") and _drug_between(drug, effect, entities):
             return None  # "drug-induced liver injury, probably from X (RUCAM 7)": X's
-        if cue is not None and cue.startswith(_STOP_CUES) and _contraindication(effect):
+        if cue is not None and is_stop_cue(cue) and _contraindication(effect):
             return None  # "metformin was stopped given CKD stage 4": no harm it caused
         if (
             self.require_evidence
@@ -408,7 +409,6 @@ _TOXICITY = re.compile(r"\w*toxicity", re.I)
 # What a drug is stopped *for* that it did not cause: a contraindication ("metformin was stopped
 # given CKD stage 4", "stop lisinopril given pregnancy"), a disease it would worsen.
 _CONTRAINDICATIONS = ("N18", "O", "Z", "K70", "K72", "K74", "K76", "I50", "E10", "E11", "C", "F0")
-_STOP_CUES = ("stopped", "discontinued", "held", "switched", "changed", "reduced", "tapered")
 
 
 def _contraindication(effect: Entity) -> bool:
