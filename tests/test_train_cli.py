@@ -157,6 +157,14 @@ def test_soup_averages_two_runs_and_scores_the_average(env: dict[str, Path]) -> 
     assert "model soup" in card and versions[0] in card
     r2 = runner.invoke(_app(), ["eval", "ner", "--model", str(soup), "--data", str(env["data"])])
     assert json.loads(r2.stdout)["summary"]["ncbi"] == meta["metrics"]["summary"]["ncbi"]["f1"]
+    # a soup given with more runs stands for its parts: the result is the uniform mean of all runs
+    grown = env["root"] / "grown"
+    r3 = runner.invoke(_app(), ["soup", "ner", str(soup), str(parts[0]), "--out", str(grown)])
+    assert r3.exit_code == 0, r3.output
+    g = dequantized(load_file(str(grown / WEIGHTS)))
+    assert torch.allclose(g[key].float(), (2 * a[key].float() + b[key].float()) / 3, atol=3e-3)
+    grown_meta = json.loads((grown / "meta.json").read_text())
+    assert [p["version"] for p in grown_meta["soup_of"]] == [*versions, versions[0]]
     # a folder of another task or shape is refused, not averaged
     other = env["root"] / "other"
     other.mkdir(exist_ok=True)

@@ -361,11 +361,22 @@ def average_models(folders: Sequence[Path], out_dir: Path, rebuild_command: str 
     states = [dequantized(load_file(str(Path(f) / WEIGHTS))) for f in folders]
     if any(set(st) != set(states[0]) for st in states[1:]):
         raise ValueError("models store different tensors: they cannot be averaged")
-    averaged = {k: torch.stack([st[k].float() for st in states]).mean(0) for k in states[0]}
+    # A soup among the folders stands for its parts, so adding runs to a soup gives the uniform
+    # average of every run, not a mean that halves the weight of the earlier ones.
+    counts = [len(m.get("soup_of") or []) or 1 for m in metas]
+    weights = torch.tensor(counts, dtype=torch.float32) / sum(counts)
+    averaged = {
+        k: torch.einsum("p,p...->...", weights, torch.stack([st[k].float() for st in states]))
+        for k in states[0]
+    }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_weights(out_dir, storable(averaged, first.get("weight_format", "fp16")))
-    parts = [{"version": m["version"], "config": m.get("config", {})} for m in metas]
+    parts = [
+        part
+        for m in metas
+        for part in (m.get("soup_of") or [{"version": m["version"], "config": m.get("config", {})}])
+    ]
     version = compute_version(out_dir / WEIGHTS, {"soup_of": parts})
     (out_dir / "label_map.json").write_text(json.dumps({"labels": labels[0]}, indent=1) + "\n")
     meta = {
