@@ -508,3 +508,33 @@ def test_a_reaction_in_an_allergy_list_is_no_problem(coder: IcdCoder) -> None:
     listed_end = text.index("SOCIAL")
     assert [w for w, start in found if start < listed_end] == ["HTN"]
     assert sorted(w for w, start in found if start > listed_end) == ["hives", "rash"]
+
+
+def test_assessment_item_heads_the_model_missed_are_problems(coder: IcdCoder) -> None:
+    text = (
+        "Past Medical History:\n1. Anemia: on iron\n\n"
+        "Assessment and Plan:\n6. Constipation: senna\n7. Dispo: home when stable\n"
+        "8. Immunizations: flu shot today\n#9 Hyperkalemia - kayexalate given\n"
+        "10. Hypertension, well controlled\n"
+    )
+
+    class SeesOnlyTheDrug:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            return [
+                [Span(t.index("kayexalate"), t.index("kayexalate") + 10, "drug", 0.9)]
+                if "kayexalate" in t
+                else []
+                for t in texts
+            ]
+
+    (a,) = Analyzer(SeesOnlyTheDrug(), coder=coder).analyze_batch([make_note(text, 1)])
+    problems = [(e.text, e.codes[0].code) for e in a.entities if e.label == "problem"]
+    # the heads that code as conditions; not "Dispo", not an encounter code (Z23), and not a
+    # numbered item outside the assessment (the history list's "Anemia")
+    assert problems == [
+        ("Constipation", "K59.00"),
+        ("Hyperkalemia", "E87.5"),
+        ("Hypertension", "I10"),
+    ]

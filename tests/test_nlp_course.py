@@ -199,3 +199,24 @@ def test_a_problem_a_drug_caused_takes_its_drug_induced_code(coder: IcdCoder) ->
 def test_a_pending_result_is_no_finding_yet(sentence: str, problem: str, assertion: str) -> None:
     """ICU note: "HIT pending" (the antibody test) had become a confirmed D75.829."""
     assert context(sentence, problem).assertion == assertion
+
+
+def test_which_resolved_after_a_drug_speaks_of_the_problem_before_it() -> None:
+    from streamproc.nlp.assertion.course import resolved_past_drug
+
+    text = (
+        "She developed a pruritic rash on day 3 after starting metronidazole, which resolved "
+        "with diphenhydramine. Hypertension on lisinopril, which was increased. Gout; "
+        "colchicine, which resolved it."
+    )
+
+    def spans(*words: tuple[str, str]) -> list[tuple[int, int, str]]:
+        return sorted((text.index(w), text.index(w) + len(w), label) for w, label in words)
+
+    found = spans(
+        ("pruritic rash", "problem"), ("metronidazole", "drug"), ("diphenhydramine", "drug"),
+        ("Hypertension", "problem"), ("lisinopril", "drug"), ("Gout", "problem"),
+        ("colchicine", "drug"),
+    )  # fmt: skip
+    # the rash resolved; the lisinopril was increased; the gout is in another clause
+    assert resolved_past_drug(text, found) == {0}

@@ -432,6 +432,10 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
         ("referred for penicillin allergy evaluation before surgery", "allergy", False),
         ("Penicillin allergy label removed.", "allergy", False),
         ("Penicillin allergy: hives.", "allergy", True),
+        # round 15: the allergy service a patient is sent to
+        ("start fluticasone nasal spray; refer to allergy for testing (cat)", "allergy", False),
+        ("Seen by allergy last year.", "allergy", False),
+        ("She has a severe allergy to cats.", "allergy", True),
     ],
 )
 def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:
@@ -552,3 +556,81 @@ def test_a_problem_read_across_status_post_is_cut_there(coder: IcdCoder) -> None
     # the part before must code on its own, better than the whole
     vague = "thing s/p surgery"
     assert split_status_post([_ent(vague, vague)], coder.code)[0].text == vague
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "read"),
+    [
+        ("#5 Anemia due to chemotherapy: Hgb 8.9", "Anemia", "Anemia due to chemotherapy"),
+        ("Anemia of chemotherapy, transfuse if < 7", "Anemia", "Anemia of chemotherapy"),
+        # a cause that is no row of the problem's category stays apart
+        ("Anemia due to blood loss from the GI tract", "Anemia", "Anemia"),
+        ("Neutropenia of unclear cause", "Neutropenia", "Neutropenia"),
+    ],
+)
+def test_the_cause_after_a_problem_joins_it_when_the_whole_is_a_more_specific_row(
+    coder: IcdCoder, text: str, problem: str, read: str
+) -> None:
+    from streamproc.nlp.entities import with_coded_cause
+
+    start = text.index(problem)
+    found = [Entity(label="problem", start=start, end=start + len(problem), text=problem)]
+    if "chemotherapy" in text:
+        c = text.index("chemotherapy")
+        found.append(Entity(label="treatment", start=c, end=c + 12, text="chemotherapy"))
+    out = with_coded_cause(text, found, coder.synonyms.is_direct, coder.code)
+    assert out[0].text == read == text[out[0].start : out[0].end]
+    assert len(out) == (1 if read != problem or "chemotherapy" not in text else 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "read"),
+    [
+        ("2. Acute kidney injury on CKD 3a: prerenal", "CKD", "CKD 3a"),  # N18.31, not N18.9
+        ("PMH: CKD 4, HTN", "CKD", "CKD 4"),
+        ("Pain 8/10 in the left knee", "Pain", "Pain"),  # a score, no stage
+        ("Anemia 9.8 today", "Anemia", "Anemia"),
+    ],
+)
+def test_a_bare_stage_right_after_a_problem_joins_it_when_it_changes_the_code(
+    coder: IcdCoder, text: str, problem: str, read: str
+) -> None:
+    (out,) = with_qualifiers(text, [_ent(text, problem)], coder.code)
+    assert out.text == read
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "read"),
+    [
+        (
+            "4. Atrial fibrillation, chronic, on warfarin (held)",
+            "Atrial fibrillation",
+            "Atrial fibrillation, chronic",
+        ),
+        (
+            "Hypertension, chronic, well controlled",
+            "Hypertension",
+            "Hypertension",
+        ),  # I10 either way
+    ],
+)
+def test_a_course_after_a_comma_joins_the_problem_when_it_refines_the_code(
+    coder: IcdCoder, text: str, problem: str, read: str
+) -> None:
+    (out,) = with_qualifiers(text, [_ent(text, problem)], coder.code)
+    assert out.text == read
+
+
+def test_a_treatment_with_the_words_after_it_is_a_problem_when_a_row_names_the_whole(
+    coder: IcdCoder,
+) -> None:
+    from streamproc.nlp.entities import with_coded_finding
+
+    text = "- Liver transplant recipient, excellent graft function."
+    found = [Entity(label="treatment", start=2, end=18, text="Liver transplant")]
+    (out,) = with_coded_finding(text, found, coder.synonyms.is_direct)
+    assert (out.label, out.text) == ("problem", "Liver transplant recipient")
+    assert coder.code(out.text)[0].code == "Z94.4"
+    plain = "Liver transplant in 2023 for cirrhosis."
+    found = [Entity(label="treatment", start=0, end=16, text="Liver transplant")]
+    assert with_coded_finding(plain, found, coder.synonyms.is_direct)[0].label == "treatment"

@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from streamproc.nlp.assertion import ContextAssertion
-from streamproc.nlp.assertion.course import clinical_course
+from streamproc.nlp.assertion.context import AssertionResult
+from streamproc.nlp.assertion.course import clinical_course, resolved_past_drug
 from streamproc.nlp.assertion.history import historical
 from streamproc.nlp.cache import InferenceCache
 from streamproc.nlp.drugs import DrugLexicon
 from streamproc.nlp.entities import (
     ProblemAbbreviations,
+    assessment_item_heads,
     cancer_sites,
     chief_complaint_items,
     join_glosses,
@@ -31,6 +33,7 @@ from streamproc.nlp.entities import (
     split_joined_problems,
     split_status_post,
     to_entities,
+    with_coded_cause,
     with_coded_finding,
     with_coded_modifier,
     with_qualifiers,
@@ -87,8 +90,17 @@ log = logging.getLogger(__name__)
 # title is no finding; a span ends on no preposition; ADE: a compound names only its own first
 # half, a class compound with the drug in a gloss is a stated pair, a drug read into the effect
 # ("doxorubicin cardiotoxicity") is its cause; a test with the words after it is a problem when
-# the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive")
-ANALYZER_VERSION = "analyzer-31"
+# the coder has a row for the whole ("QTc prolonged", "C. difficile toxin positive"); 26-31: see
+# git log; 32: the head of an assessment item the model read nothing in is a problem when the
+# coder reads it as one by its own words ("6. Constipation: senna"); a problem takes the cause
+# written after it when the whole is a row for a more specific code ("Anemia due to chemotherapy"),
+# and a bare stage or a course after a comma likewise ("CKD 3a", "Atrial fibrillation, chronic");
+# a treatment with the words after it is a problem when a row names the whole ("Liver transplant
+# recipient"); "refer to allergy" is a service; "…<drug>, which resolved" resolves the problem
+# before the drug; ADE: an aside after a harm word ("statin intolerant (myalgias with
+# atorvastatin)") names the drug's own reaction, a drug compound ending the phrase right after
+# the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to"
+ANALYZER_VERSION = "analyzer-32"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -96,6 +108,9 @@ _CODED_EFFECT_MIN = 0.7
 # ("MS - on copaxone" in a history list, spaced, stays a diagnosis)
 _HEAD_WORD = re.compile(r"(\S+)\s+\S")  # the first word of a mention of several
 _HEADING_OR_VALUE = re.compile(r"(?:\s*[:=]|-\s|\s*\d|\.\.\.?\s*\d)")
+# ICD-10-CM Z00-Z53: encounters (examination, screening, immunization, contraception, aftercare),
+# which say why the patient came, not what they have
+_ENCOUNTER_CODE = re.compile(r"Z(?:[0-4]\d|5[0-3])")
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -242,11 +257,13 @@ class Analyzer:
         found = join_glosses(
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
+        found = assessment_item_heads(text, sentences, sections, found, self._heads_a_problem)
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_status_post(split_joined_problems(found, self.coder.code), self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)
+        found = with_coded_cause(text, found, self.coder.synonyms.is_direct, self.coder.code)
         found = with_coded_finding(text, found, self.coder.synonyms.is_direct)
         found = with_qualifiers(text, found, self.coder.code)
         found = join_subtypes(text, found, self.coder.code)
@@ -259,8 +276,11 @@ class Analyzer:
         ranges = [(e.start, e.end) for e in raw]
         results = self.assertion.assert_spans(text, ranges, sentences, sections)
         history = historical(text, ranges, sentences, sections)
+        past_drug = resolved_past_drug(text, [(e.start, e.end, e.label) for e in raw])
         entities: list[Entity] = []
-        for ent, res, past in zip(raw, results, history, strict=True):
+        for i, (ent, res, past) in enumerate(zip(raw, results, history, strict=True)):
+            if i in past_drug and res.assertion == "present":
+                res = AssertionResult("absent", "which resolved")
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
                 codes = self.coder.code(ent.text)
@@ -356,6 +376,16 @@ class Analyzer:
             return []
         return self.relations.extract(
             text, [(s.start, s.end) for s in sentences], entities, self._codes_as_problem
+        )
+
+    def _heads_a_problem(self, head: str) -> bool:
+        """Whether an assessment item's head names a condition: coded by its own words, and not
+        to an encounter code ("Immunizations: flu shot" Z23, "Depression screening" Z13.31)."""
+        codes = self.coder.code(head)
+        return (
+            bool(codes)
+            and codes[0].score >= _CODED_EFFECT_MIN
+            and not _ENCOUNTER_CODE.match(codes[0].code)
         )
 
     def _codes_as_problem(self, mention: str) -> bool:

@@ -182,6 +182,46 @@ def chief_complaint_items(
     return sorted(out, key=lambda e: (e.start, e.end))
 
 
+# An assessment item's head: "6. Constipation: senna", "#2 Hyperkalemia - kayexalate given",
+# "3. Hypertension, well controlled", "- AKI" (the marker, then words up to ":", " - ", "," or the end)
+_ITEM_HEAD = re.compile(
+    r"(?:#[ \t]*\d{0,2}[.)]?|\d{1,2}[.)]|[-*\u2022])[ \t]*([A-Za-z][^:,\n]*?)[ \t]*"
+    r"(?::|[ \t][-\u2013\u2014][ \t]|,|$)"
+)
+
+
+def assessment_item_heads(
+    text: str,
+    sentences: Sequence[Sentence],
+    sections: SectionIndex,
+    entities: Sequence[Entity],
+    codes_as_problem: Callable[[str], bool],
+) -> list[Entity]:
+    """``entities`` with the head of each assessment item the model read nothing in, when the
+    coder reads that head as a condition by its own words.
+
+    Why: a numbered assessment is the note's problem list, one problem per item, and the tagger
+    misses some heads that a list marker opens ("6. Constipation: senna" gave nothing, the bare
+    "Constipation: senna" a problem); the item's principal problem went unpublished. Only heads
+    of at most six words the model left untouched; "Dispo:", "Code status:" code to nothing."""
+    out = list(entities)
+    for sentence in sentences:
+        if sections.section_at(sentence.start) != "assessment_plan":
+            continue
+        m = _ITEM_HEAD.match(text, sentence.start, sentence.end)
+        if m is None:
+            continue
+        start, end = m.span(1)
+        head = text[start:end]
+        if len(head.split()) > _COMPLAINT_MAX_WORDS or any(
+            e.start < end and start < e.end for e in out
+        ):
+            continue
+        if codes_as_problem(head):
+            out.append(Entity(label="problem", start=start, end=end, text=head, score=0.5))
+    return sorted(out, key=lambda e: (e.start, e.end))
+
+
 def _close_parenthesis(text: str, start: int, end: int) -> int:
     """A span that opens a parenthesis ends after its ")" when that comes right after the span
     ("severe anxiety (panic" -> "... (panic)"), else before the "(" it left open."""
@@ -427,6 +467,14 @@ _ALLERGY_WORKUP_AFTER = re.compile(
 )
 
 
+# the allergy service a patient is sent to: "refer to allergy for testing", "seen by allergy"
+_TO_THE_SERVICE = re.compile(
+    r"\b(?:refer(?:red|ral)?|sen[dt]|seen[ \t]+by|see|consult(?:ed)?|f/u|follow(?:-|[ \t])?up)"
+    r"[ \t]+(?:(?:to|with|by|in)[ \t]+)?(?:the[ \t]+)?\Z",
+    re.I,
+)
+
+
 def is_list_name(text: str, e: Entity) -> bool:
     """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
     published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
@@ -435,7 +483,13 @@ def is_list_name(text: str, e: Entity) -> bool:
     return e.label == "problem" and bool(
         _LIST_AFTER.match(text, e.end)
         or _TEST_AFTER.match(text, e.end)
-        or (_ALLERGY_WORD.fullmatch(e.text) and _ALLERGY_WORKUP_AFTER.match(text, e.end))
+        or (
+            _ALLERGY_WORD.fullmatch(e.text) is not None
+            and (
+                _ALLERGY_WORKUP_AFTER.match(text, e.end) is not None
+                or _TO_THE_SERVICE.search(text, max(0, e.start - 30), e.start) is not None
+            )
+        )
         or RECORDED_AS.search(text, max(0, e.start - 60), e.start)
     )
 
@@ -604,6 +658,56 @@ def _refines(whole: str, part: str, code: Callable[[str], Sequence[CodeCandidate
     )
 
 
+# "due to chemotherapy", "of chemotherapy": the cause written right after a problem
+_CAUSE_AFTER = re.compile(
+    r"[ \t]+(?:due[ \t]+to|secondary[ \t]+to|of|from|induced[ \t]+by|related[ \t]+to)[ \t]+", re.I
+)
+_NEXT_WORD = re.compile(r"[ \t]*([\w'/-]*[\w'/])")
+
+
+def with_coded_cause(
+    text: str,
+    entities: Sequence[Entity],
+    is_direct: Callable[[str], bool],
+    code: Callable[[str], Sequence[CodeCandidate]],
+) -> list[Entity]:
+    """A problem takes the cause written after it (up to three words) when the coder has a row
+    for the whole that is another code of the problem's own category: "Anemia due to
+    chemotherapy" is D64.81, not the D64.9 of "Anemia" the model tagged beside "chemotherapy" (a
+    treatment). A cause that leaves the category ("anemia due to blood loss" is D50.0, an iron
+    deficiency) stays apart; entities inside the joined span are the same finding and go."""
+    out: list[Entity] = []
+    swallowed: set[int] = set()
+    for i, e in enumerate(entities):
+        cue = _CAUSE_AFTER.match(text, e.end) if e.label == "problem" else None
+        ends: list[int] = []
+        pos = cue.end() if cue else -1
+        while cue is not None and len(ends) < 3:
+            word = _NEXT_WORD.match(text, pos)
+            if word is None:
+                break
+            ends.append(pos := word.end())
+        for end in reversed(ends):  # the longest first
+            whole = text[e.start : end]
+            mine, theirs = code(whole), code(e.text)
+            if (
+                is_direct(whole)
+                and mine
+                and theirs
+                and mine[0].code != theirs[0].code
+                and mine[0].code[:3] == theirs[0].code[:3]
+            ):
+                swallowed.update(
+                    j
+                    for j, other in enumerate(entities)
+                    if j != i and e.end <= other.start and other.end <= end
+                )
+                e = e.model_copy(update={"end": end, "text": whole})
+                break
+        out.append(e)
+    return [e for i, e in enumerate(out) if i not in swallowed]
+
+
 def with_coded_finding(
     text: str, entities: Sequence[Entity], is_direct: Callable[[str], bool]
 ) -> list[Entity]:
@@ -614,7 +718,9 @@ def with_coded_finding(
     with their cause. Only curated rows make a finding; "QTc 460" stays a test."""
     out: list[Entity] = []
     for e in entities:
-        found = _WORDS_AFTER.match(text, e.end) if e.label in ("test", "drug") else None
+        found = (
+            _WORDS_AFTER.match(text, e.end) if e.label in ("test", "drug", "treatment") else None
+        )
         if found is None:
             out.append(e)
             continue
@@ -649,7 +755,14 @@ _STAGE_WORDS = r"stage\s+(?:[0-5]|iv|v|i{1,3})[a-c]?"
 _QUALIFIER_BEFORE = re.compile(rf"\b(?:{_STAGE_WORDS}|acute\s+on)[ \t]+$", re.I)
 # "recurrent": "Major depressive disorder, recurrent" is F33.9, not the single episode F32.9 (the
 # one qualifier whose code leaves the category: F32 and F33 are the single and recurrent MDD)
-_STAGE_AFTER = re.compile(rf"[ \t]*,?[ \t]*(?:{_STAGE_WORDS}|recurrent)\b", re.I)
+# also a bare stage right after ("CKD 3a", "CKD 4"): the whole must still code to another code
+# of the category, so "Hgb 9" or "pain 8" never joins
+_STAGE_AFTER = re.compile(
+    rf"[ \t]*,?[ \t]*(?:{_STAGE_WORDS}|recurrent\b|(?<=[ \t])[1-5][ab]?(?![\w%/]|\.\d)"
+    # a course written after a comma: "Atrial fibrillation, chronic" is I48.20, not I48.91
+    r"|(?<=,)[ \t]*(?:chronic|acute|paroxysmal|persistent|permanent)\b)",
+    re.I,
+)
 STAGED_MIN_SCORE = 0.7
 
 

@@ -11,6 +11,7 @@ both.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from streamproc.nlp.types import Assertion, Course
 
@@ -65,3 +66,33 @@ def clinical_course(
         if degree is not None:
             return "remission", degree
     return None, None
+
+
+# "…, which (has since) resolved" right after a drug
+_WHICH_RESOLVED = re.compile(
+    r"[ \t]*,[ \t]*which[ \t]+(?:has[ \t]+|had[ \t]+)?(?:since[ \t]+|now[ \t]+|also[ \t]+)?"
+    r"resolved\b",
+    re.IGNORECASE,
+)
+_SAME_CLAUSE_GAP = 80  # characters from the problem to its drug, no "." or ";" between
+
+
+def resolved_past_drug(text: str, spans: Sequence[tuple[int, int, str]]) -> set[int]:
+    """Indexes of the problems a "which resolved" after a drug speaks of: "a pruritic rash on
+    day 3 after starting metronidazole, which resolved with diphenhydramine" (a drug does not
+    resolve; ConText's scope stops at the drug and the rash was published active). ``spans``:
+    (start, end, label) of the note's entities, in order. The problem is the last one before
+    the drug, in its clause."""
+    out: set[int] = set()
+    for d, (d_start, d_end, label) in enumerate(spans):
+        if label != "drug" or not _WHICH_RESOLVED.match(text, d_end):
+            continue
+        for p in range(d - 1, -1, -1):
+            p_start, p_end, p_label = spans[p]
+            gap = text[p_end:d_start]
+            if len(gap) > _SAME_CLAUSE_GAP or re.search(r"[.;\n]", gap):
+                break
+            if p_label == "problem":
+                out.add(p)
+                break
+    return out
