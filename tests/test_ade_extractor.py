@@ -721,6 +721,8 @@ def test_round_ten_wordings() -> None:
         ("She stopped morphine for intractable vomiting.", "morphine", "vomiting", True),
         ("Stop lisinopril given cough (likely ACE inhibitor cough).", "lisinopril", "cough", True),
         ("Metformin was stopped in 2019 because of diarrhea.", "Metformin", "diarrhea", True),
+        ("Stopped atorvastatin 3 months ago due to myalgias.", "atorvastatin", "myalgias", True),
+        ("Stopped sertraline last year for insomnia.", "sertraline", "insomnia", True),
         # not a reason for stopping this drug
         (
             "Stopped warfarin and started apixaban for atrial fibrillation.",
@@ -948,3 +950,46 @@ def test_a_compound_naming_the_drug_is_a_stated_pair(text: str, drug: str, effec
     # a problem the coder does not name is a fragment ("hand" of "hand and foot deformities")
     uncoded = _with_concepts(text, {drug: "drug", effect: "problem"}, coded=False)
     assert extractor.extract(text, [(0, len(text))], uncoded) == []
+
+
+def test_an_aside_after_a_harm_word_names_the_reaction_and_its_drug() -> None:
+    # cardiology clinic (round 14): the model paired atorvastatin with the item's head, the very
+    # problem the statin treats; the aside says what the drug did
+    text = "# Hyperlipidemia - statin intolerant (myalgias with atorvastatin). Start ezetimibe."
+    entities = _with_concepts(
+        text, {"Hyperlipidemia": "problem", "myalgias": "problem", "atorvastatin": "drug"}
+    )
+    model = FakeModel(
+        ["atorvastatin"], ["hyperlipidemia"], {("atorvastatin", "hyperlipidemia"): 0.99}
+    )
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [(r.drug.text, r.effect.text) for r in found] == [("atorvastatin", "myalgias")]
+    # without the harm word the brackets are any aside, and the model's pair is judged as usual
+    plain = text.replace("statin intolerant ", "")
+    entities = _with_concepts(
+        plain, {"Hyperlipidemia": "problem", "myalgias": "problem", "atorvastatin": "drug"}
+    )
+    found = AdeExtractor(model, require_evidence=True).extract(plain, [(0, len(plain))], entities)
+    assert ("atorvastatin", "myalgias") not in [(r.drug.text, r.effect.text) for r in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "effect"),
+    [
+        (
+            "- Hypomagnesemia, tacrolimus-related: magnesium oxide 400 mg BID.",
+            "tacrolimus",
+            "Hypomagnesemia",
+        ),
+        ("5. Diabetes mellitus, probably tacrolimus-induced.", "tacrolimus", "Diabetes mellitus"),
+    ],
+)
+def test_a_drug_compound_right_after_the_effect_links_them(
+    text: str, drug: str, effect: str
+) -> None:
+    assert link(text, drug, effect) is not None
+    entities = _with_concepts(text, {drug: "drug", effect: "problem"})
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == [(drug, effect)]

@@ -442,6 +442,12 @@ _HARM_NOUN_CUE = re.compile(
     r"|intoxication|side[\s-]effects?|adverse",
     re.I,
 )
+# the drug made into a compound right after the effect, the compound ending the phrase
+# ("Hypomagnesemia, tacrolimus-related:", "diabetes mellitus, probably tacrolimus-induced."; not
+# "toxicities, diphenhydramine-induced cardiotoxicity", which names its own noun)
+_COMPOUND_AFTER_DRUG = re.compile(
+    r"-(?:induced|associated|related)\b(?=[ \t]*(?:[.,;:)\n]|$))", re.I
+)
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
 
@@ -465,9 +471,12 @@ _STOP_BEFORE = re.compile(
     re.I,
 )
 _REASON = r"(?:for|given|because[ \t]+of|due[ \t]+to|secondary[ \t]+to)[ \t]+(?:[\w-]+[ \t]+){0,2}"
-_STOPPED_FOR = re.compile(
-    r"[ \t]*(?:\([^()]*\)[ \t]*)?(?:(?:in|on|at)[ \t]+[\w/-]+[ \t]+)?" + _REASON, re.I
+# when it was stopped may stand between: "in March", "3 months ago", "last year"
+_STOPPED_WHEN = (
+    r"(?:(?:in|on|at)[ \t]+[\w/-]+[ \t]+|(?:[\w-]+[ \t]+){1,2}ago[ \t]+"
+    r"|(?:last|this)[ \t]+(?:week|month|year)[ \t]+)?"
 )
+_STOPPED_FOR = re.compile(r"[ \t]*(?:\([^()]*\)[ \t]*)?" + _STOPPED_WHEN + _REASON, re.I)
 _WAS_STOPPED_FOR = re.compile(
     r"[ \t]+(?:was|were|has[ \t]+been|had[ \t]+been)[ \t]+(?:stopped|discontinued)[ \t]+"
     + _FILLER
@@ -595,6 +604,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     harm = HARM_NAMED_AFTER.match(sentence, drug[1])
     if effect < drug and harm and HEDGE.fullmatch(between):
         return harm.group(1).lower()  # "Urticaria, likely amoxicillin allergy"
+    compound = _COMPOUND_AFTER_DRUG.match(sentence, drug[1])
+    if effect < drug and compound and HEDGE.fullmatch(between):
+        return compound.group(0).lower()  # "Hypomagnesemia, tacrolimus-related"
     if effect < drug and _IN_A_PATIENT_ON.search(between) and not _CONTRAST.search(between):
         return "in a patient on"
     # A cue in the mentions' own wording or opening the clause links them only when they are

@@ -262,6 +262,9 @@ class AdeExtractor:
         indication, an allergy record, no link, a negated effect)."""
         if _named_between(text, drug, effect):
             return None
+        aside = _harm_aside(text, ss, se, drug.start)
+        if aside is not None and not aside[0] < effect.start < aside[1]:
+            return None  # the aside names the drug's own reaction; this problem is not it
         sentence = text[ss:se]
         drug_span = (drug.start - ss, drug.end - ss)
         effect_span = (effect.start - ss, effect.end - ss)
@@ -423,6 +426,25 @@ _GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
 _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
 
+# "statin intolerant (myalgias with atorvastatin)", "penicillin reaction (hives after
+# amoxicillin)": an aside after a harm word names the reaction and the drug that gave it
+_HARM_ASIDE_OPEN = re.compile(
+    r"(?:intoleran\w*|allerg\w*|reactions?|side[ \t-]effects?|\w*toxicity)[ \t]*\([ \t]*$", re.I
+)
+_EFFECT_THEN_DRUG_IN_ASIDE = re.compile(r"[ \t]+(?:with|on|from|after|to)[ \t]+", re.I)
+
+
+def _harm_aside(text: str, ss: int, se: int, at: int) -> tuple[int, int] | None:
+    """The bracketed aside after a harm word that ``at`` lies in, as (open, close)."""
+    opened = text.rfind("(", ss, at)
+    closed = text.find(")", at, se)
+    if opened < 0 or closed < 0 or ")" in text[opened:at] or "(" in text[at:closed]:
+        return None
+    if not _HARM_ASIDE_OPEN.search(text, max(ss, opened - 40), opened + 1):
+        return None
+    return opened, closed
+
+
 def stated_pairs(
     text: str, ss: int, se: int, entities: Sequence[Entity]
 ) -> list[tuple[Entity, Entity]]:
@@ -447,6 +469,11 @@ def stated_pairs(
         e for e in inside if e.label == "problem" and e.codes and e.codes[0].score >= _CODED
     ]
     for effect in findings:
+        aside = _harm_aside(text, ss, se, effect.start)
+        linked = _EFFECT_THEN_DRUG_IN_ASIDE.match(text, effect.end, se) if aside else None
+        drug = drugs.get(linked.end()) if linked else None
+        if aside is not None and drug is not None and drug.end <= aside[1]:
+            pairs.append((drug, effect))
         if _CLASS_COMPOUND_BEFORE.search(text, max(ss, effect.start - 12), effect.start):
             opened = _GLOSS_OPEN.match(text, effect.end)
             drug = drugs.get(opened.end()) if opened else None
