@@ -351,3 +351,19 @@ def test_episodic_codes(code: str, episodic: bool) -> None:
     from streamproc.fhir.condition import is_episodic
 
     assert is_episodic(code) is episodic
+
+
+def test_an_ulcer_that_bled_takes_its_other_mentions() -> None:
+    """ "Upper GI bleed secondary to duodenal ulcer … EGD showed a clean-based duodenal ulcer":
+    one Condition, K26.4 with hemorrhage, not K26.9 without it beside."""
+    without = CodeCandidate(code="K26.9", display="Duodenal ulcer, without hemorrhage", score=1.0)
+    bled = CodeCandidate(code="K26.4", display="Duodenal ulcer with hemorrhage", score=1.0)
+    plain = entity("CHF", "present").model_copy(update={"codes": (without,)})
+    bleeding = entity("CHF", "present", 1).model_copy(update={"codes": (bled, without)})
+    (msg,) = ConditionBuilder().build(note(), analysis(plain, bleeding))
+    assert msg.value["code"]["coding"][0]["code"] == "K26.4"
+    assert len([e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]) == 2
+    # another ulcer (gastric, K25.9) is another Condition
+    gastric = CodeCandidate(code="K25.9", display="Gastric ulcer, without hemorrhage", score=1.0)
+    other = entity("pneumonia", "present").model_copy(update={"codes": (gastric,)})
+    assert len(ConditionBuilder().build(note(), analysis(other, bleeding))) == 2

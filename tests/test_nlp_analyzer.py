@@ -538,3 +538,26 @@ def test_assessment_item_heads_the_model_missed_are_problems(coder: IcdCoder) ->
         ("Hyperkalemia", "E87.5"),
         ("Hypertension", "I10"),
     ]
+
+
+def test_an_ulcer_whose_sentence_affirms_a_bleed_is_the_bleeding_ulcer(coder: IcdCoder) -> None:
+    text = (
+        "Discharge Diagnoses:\n1. Upper GI bleed secondary to duodenal ulcer\n"
+        "2. Gastric ulcer, no bleeding on EGD.\n"
+    )
+
+    class Tagger:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            words = ("Upper GI bleed", "duodenal ulcer", "Gastric ulcer", "bleeding")
+            return [
+                [Span(t.index(w), t.index(w) + len(w), "problem", 0.9) for w in words if w in t]
+                for t in texts
+            ]
+
+    (a,) = Analyzer(Tagger(), coder=coder).analyze_batch([make_note(text, 1)])
+    codes = {e.text: e.codes[0].code for e in a.entities if e.codes}
+    # one Condition: the ulcer with hemorrhage, and the bleed it caused folds into it
+    assert codes["duodenal ulcer"] == codes["Upper GI bleed"] == "K26.4"
+    assert codes["Gastric ulcer"] == "K25.9"  # the bleed is denied

@@ -10,6 +10,7 @@ import simple_icd_10_cm as cm
 from streamproc.nlp.icd import IcdCoder, load_synonyms
 from streamproc.nlp.icd.evaluate import evaluate_gold, packaged_gold, read_gold
 from streamproc.nlp.icd.index import description_tokens, query_tokens
+from streamproc.nlp.types import CodeCandidate
 
 
 @pytest.fixture(scope="module")
@@ -351,3 +352,29 @@ def test_a_drugs_own_reaction_code_comes_first(coder: IcdCoder) -> None:
     assert coder.drug_induced("tremor", coder.code("tremor"), "Lithium")[0].code == "G25.1"
     assert coder.code("exacerbation") == ()  # "last exacerbation 4 months ago" alone
     assert coder.code("hemorrhagic") == ()  # of "hemorrhagic transformation": was D69.9
+
+
+@pytest.mark.parametrize(
+    ("mention", "bleeding"),
+    [
+        ("duodenal ulcer", "K26.4"),
+        ("gastric ulcer", "K25.4"),
+        ("peptic ulcer", "K27.4"),
+        ("gastritis", None),  # no ulcer: unchanged
+    ],
+)
+def test_an_ulcer_has_a_with_hemorrhage_twin(mention: str, bleeding: str | None) -> None:
+    coder = IcdCoder()
+    codes = coder.code(mention)
+    twin = coder.with_hemorrhage(codes)
+    if bleeding is None:
+        assert twin == codes
+    else:
+        assert twin[0].code == bleeding and twin[1] == codes[0]
+        assert "with hemorrhage" in twin[0].display.lower()
+
+    acute = (
+        CodeCandidate(code="K25.3", display="Acute gastric ulcer without hemorrhage", score=1.0),
+    )
+    if bleeding == "K25.4":
+        assert coder.with_hemorrhage(acute)[0].code == "K25.0"  # acute stays acute

@@ -70,7 +70,8 @@ def _verified(ent: Entity) -> str:
 _RANK = {"confirmed": 0, "provisional": 1}
 
 # ICD-10-CM codes of conditions that come and go in episodes: infections, acute respiratory
-# illness, injuries and poisonings, pregnancy, acute vascular events, passing symptoms. Named only
+# illness, injuries and poisonings, pregnancy, acute vascular events, neuroleptic malignant
+# syndrome, passing symptoms. Named only
 # in the patient's history ("has a history of E. coli UTI, fracture of ankle"), such a problem is
 # a past episode: clinicalStatus ``inactive`` (no longer active; whether it could recur is not
 # said). Chronic conditions in a history list (hypertension, CKD, diabetes) stay ``active``.
@@ -81,7 +82,7 @@ _EPISODIC_PREFIXES = (
     "J0", "J10", "J11", "J12", "J13", "J14", "J15", "J16", "J17", "J18", "J20", "J21", "J22",
     "H65", "H66", "H10", "N10", "N30.0", "N39.0", "L02", "L03", "K35", "K36", "K37", "K52.9",
     "S", "T", "O", "Z33", "Z34", "U07.1",
-    "I21", "I26", "I63", "G45", "I82.4",
+    "I21", "I26", "I63", "G45", "I82.4", "G21.0",
     "R05", "R06", "R07", "R10", "R11", "R19.7", "R21", "R50", "R51", "R52", "R53.83", "R68.83",
     "M79.1", "M25.5",
 )  # fmt: skip
@@ -145,6 +146,26 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
             target = min(targets, key=lambda c: min(m.start for m in out[c]))
             out[target] = [*out[target], *mentions]
             del out[code]
+    return out
+
+
+# a peptic ulcer with hemorrhage (K25-K28 .0 / .4), which ``Analyzer._bleeding_ulcers`` gave a
+# mention whose sentence says it bled, the code before it kept second
+_BLEEDING_ULCER = re.compile(r"K2[5-8]\.[04]")
+
+
+def fold_bleeding_ulcers(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
+    """The ulcer a note says bled is one Condition with its other mentions: "Upper GI bleed
+    secondary to duodenal ulcer … EGD showed a clean-based duodenal ulcer" is K26.4 with both,
+    not K26.9 (*without* hemorrhage) beside it."""
+    out = dict(groups)
+    for code, mentions in groups.items():
+        if not _BLEEDING_ULCER.fullmatch(code):
+            continue
+        before = {m.codes[1].code for m in mentions if len(m.codes) > 1 and m.codes[0].code == code}
+        for source in before - {code}:
+            if source in out and code in out and source[:3] == code[:3]:
+                out[code] = [*out[code], *out.pop(source)]
     return out
 
 
@@ -232,7 +253,7 @@ class ConditionBuilder:
                 continue  # "nephrology for possible hemodialysis" is no provisional Z99.2
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []
-        groups = fold_unspecified(fold_remission(groups))
+        groups = fold_unspecified(fold_bleeding_ulcers(fold_remission(groups)))
         for code, mentions in groups.items():
             mentions.sort(key=lambda e: (e.start, e.end))
             resource = validate(self.resource(note, analysis, code, mentions))

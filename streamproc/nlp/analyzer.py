@@ -42,7 +42,7 @@ from streamproc.nlp.entities import (
 )
 from streamproc.nlp.icd import IcdCoder
 from streamproc.nlp.sections import SectionIndex
-from streamproc.nlp.sentences import Sentence, split_sentences
+from streamproc.nlp.sentences import Sentence, sentence_index, split_sentences
 from streamproc.nlp.token_classifier import ScoredSpan
 from streamproc.nlp.types import AdeRelation, CodeCandidate, Entity, NoteAnalysis
 from streamproc.records import NoteEvent
@@ -111,6 +111,11 @@ _HEADING_OR_VALUE = re.compile(r"(?:\s*[:=]|-\s|\s*\d|\.\.\.?\s*\d)")
 # ICD-10-CM Z00-Z53: encounters (examination, screening, immunization, contraception, aftercare),
 # which say why the patient came, not what they have
 _ENCOUNTER_CODE = re.compile(r"Z(?:[0-4]\d|5[0-3])")
+# a sentence that says a peptic ulcer bled, and the unspecified GI bleeding codes it stands for
+_BLEEDING = re.compile(
+    r"\b(?:bleed\w*|bled|hemorrhag\w*|haemorrhag\w*|melena|hematemesis|coffee[ -]ground)", re.I
+)
+_GI_BLEEDING_CODES = frozenset({"K92.0", "K92.1", "K92.2"})
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -296,12 +301,49 @@ class Analyzer:
             for r in self._relations(text, sentences, entities)
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
         ]
+        entities = self._bleeding_ulcers(text, sentences, entities)
         return NoteAnalysis(
             entities=tuple(self._drug_induced(entities, relations)),
             relations=tuple(relations),
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _bleeding_ulcers(
+        self, text: str, sentences: list[Sentence], entities: list[Entity]
+    ) -> list[Entity]:
+        """A peptic ulcer whose sentence says it bled takes its "with hemorrhage" code, and the
+        sentence's unspecified GI bleeding mentions are that ulcer ("Upper GI bleed secondary to
+        duodenal ulcer" is one Condition, K26.4, not K92.2 beside K26.9 *without* hemorrhage)."""
+        out = list(entities)
+        for i, ent in enumerate(out):
+            if ent.label != "problem" or not ent.codes or ent.assertion == "absent":
+                continue
+            k = sentence_index(sentences, ent.start)
+            if k < 0:
+                continue
+            lo, hi = sentences[k].start, sentences[k].end
+            codes = self.coder.with_hemorrhage(ent.codes)
+            bled = _BLEEDING.search(ent.text) or any(
+                other.label == "problem"
+                and other.assertion == "present"
+                and lo <= other.start < hi
+                and _BLEEDING.search(other.text)
+                for other in out
+            )  # a bleed the sentence affirms: not "no bleeding on EGD"
+            if codes is ent.codes or not bled:
+                continue
+            out[i] = ent.model_copy(update={"codes": codes})
+            for j, other in enumerate(out):
+                if (
+                    j != i
+                    and other.label == "problem"
+                    and other.codes
+                    and other.codes[0].code in _GI_BLEEDING_CODES
+                    and lo <= other.start < hi
+                ):
+                    out[j] = other.model_copy(update={"codes": codes})
+        return out
 
     def _drug_induced(
         self, entities: list[Entity], relations: Sequence[AdeRelation]

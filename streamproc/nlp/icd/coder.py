@@ -27,6 +27,10 @@ from streamproc.nlp.types import CodeCandidate
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
 CODER_VERSION = "coder-13"
+# peptic ulcers (gastric, duodenal, peptic, gastrojejunal) without hemorrhage or perforation, and
+# the fourth character of their "with hemorrhage" twin
+_ULCER_WITHOUT = re.compile(r"(K2[5-8])\.([379])")
+_WITH_HEMORRHAGE = {"3": "0", "7": "4", "9": "4"}
 # what a drug-induced code's description says (``IcdCoder.drug_induced``)
 _DRUG_CAUSE = re.compile(r"\b(?:drugs?|medicaments?|induced)\b", re.IGNORECASE)
 _CAUSE_COMPOUND = re.compile(r"^.*?-(?:induced|associated|related)\s+", re.IGNORECASE)
@@ -224,6 +228,26 @@ class IcdCoder:
         if _DIABETES.search(text) and not _DIABETES_TYPED.search(text):
             text = f"type 2 {text}"
         return text
+
+    def with_hemorrhage(self, codes: tuple[CodeCandidate, ...]) -> tuple[CodeCandidate, ...]:
+        """The candidates with a peptic ulcer "without hemorrhage or perforation" (K25-K28:
+        .3 acute, .7 chronic, .9 unspecified) replaced by its "with hemorrhage" twin (.0, .4, .4),
+        the code before it kept second: "upper GI bleed secondary to duodenal ulcer" is K26.4,
+        not K26.9. Unchanged for any other code."""
+        if not codes:
+            return codes
+        best = codes[0]
+        match = _ULCER_WITHOUT.fullmatch(best.code)
+        if match is None:
+            return codes
+        twin = f"{match.group(1)}.{_WITH_HEMORRHAGE[match.group(2)]}"
+        if twin not in self.index.code_pos:
+            return codes
+        info = self.index.codes[self.index.code_pos[twin]]
+        if "with hemorrhage" not in info.description.lower():
+            return codes
+        bleeding = best.model_copy(update={"code": twin, "display": info.description})
+        return (bleeding, *codes)
 
     def in_remission(
         self, codes: tuple[CodeCandidate, ...], degree: str
