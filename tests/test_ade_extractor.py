@@ -993,3 +993,34 @@ def test_a_drug_compound_right_after_the_effect_links_them(
         text, [(0, len(text))], entities
     )
     assert [(r.drug.text, r.effect.text) for r in found] == [(drug, effect)]
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "effect", "linked"),
+    [
+        (
+            "- Orthostatic hypotension, likely tamsulosin: stop tamsulosin.",
+            "tamsulosin",
+            "Orthostatic hypotension",
+            True,
+        ),
+        (
+            "# Oral ulcers, methotrexate-related - increase folic acid.",
+            "methotrexate",
+            "Oral ulcers",
+            True,
+        ),
+        # the drug does not end the phrase: another noun is what is suspected
+        ("- Hypertension, likely lisinopril non-adherence.", "lisinopril", "Hypertension", False),
+        # no hedge word: a list of the patient's drugs after a problem
+        ("- Hypertension, lisinopril.", "lisinopril", "Hypertension", False),
+    ],
+)
+def test_a_hedged_drug_alone_after_the_effect_is_its_suspected_cause(
+    text: str, drug: str, effect: str, linked: bool
+) -> None:
+    entities = _with_concepts(text, {drug: "drug", effect: "problem"})
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == ([(drug, effect)] if linked else [])

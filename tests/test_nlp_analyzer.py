@@ -512,7 +512,7 @@ def test_a_reaction_in_an_allergy_list_is_no_problem(coder: IcdCoder) -> None:
 
 def test_assessment_item_heads_the_model_missed_are_problems(coder: IcdCoder) -> None:
     text = (
-        "Past Medical History:\n1. Anemia: on iron\n\n"
+        "Family History:\n1. Colon cancer: father at 60\n\n"
         "Assessment and Plan:\n6. Constipation: senna\n7. Dispo: home when stable\n"
         "8. Immunizations: flu shot today\n#9 Hyperkalemia - kayexalate given\n"
         "10. Hypertension, well controlled\n"
@@ -532,7 +532,7 @@ def test_assessment_item_heads_the_model_missed_are_problems(coder: IcdCoder) ->
     (a,) = Analyzer(SeesOnlyTheDrug(), coder=coder).analyze_batch([make_note(text, 1)])
     problems = [(e.text, e.codes[0].code) for e in a.entities if e.label == "problem"]
     # the heads that code as conditions; not "Dispo", not an encounter code (Z23), and not a
-    # numbered item outside the assessment (the history list's "Anemia")
+    # numbered item outside a problem list (the family history's "Colon cancer")
     assert problems == [
         ("Constipation", "K59.00"),
         ("Hyperkalemia", "E87.5"),
@@ -561,3 +561,40 @@ def test_an_ulcer_whose_sentence_affirms_a_bleed_is_the_bleeding_ulcer(coder: Ic
     # one Condition: the ulcer with hemorrhage, and the bleed it caused folds into it
     assert codes["duodenal ulcer"] == codes["Upper GI bleed"] == "K26.4"
     assert codes["Gastric ulcer"] == "K25.9"  # the bleed is denied
+
+
+def test_an_assessment_head_the_model_read_across_its_delimiter_is_still_the_problem(
+    coder: IcdCoder,
+) -> None:
+    text = "Assessment and Recommendations\n- Urinary retention - bladder scan q6h.\n"
+
+    class ReadsAcross:  # one test span over the head and its plan (geriatrics note, round 16)
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            return [
+                [Span(t.index("Urinary"), t.index("q6h") + 3, "test", 0.6)]
+                if "Urinary" in t
+                else []
+                for t in texts
+            ]
+
+    (a,) = Analyzer(ReadsAcross(), coder=coder).analyze_batch([make_note(text, 1)])
+    assert [(e.label, e.text, e.codes[0].code) for e in a.entities if e.codes] == [
+        ("problem", "Urinary retention", "R33.9")
+    ]
+
+
+def test_a_problem_list_item_is_read_too_but_not_one_it_denies(coder: IcdCoder) -> None:
+    text = "Problem list:\n# Macrocytosis - methotrexate effect\n- Tobacco: quit 2010\n"
+
+    class SeesNothing:
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            return [[] for _ in texts]
+
+    (a,) = Analyzer(SeesNothing(), coder=coder).analyze_batch([make_note(text, 1)])
+    assert [(e.text, e.codes[0].code) for e in a.entities if e.codes] == [
+        ("Macrocytosis", "D75.89")
+    ]  # "Tobacco: quit 2010" is no tobacco use (Z72.0)

@@ -436,6 +436,8 @@ def test_a_stage_or_acute_on_written_before_a_problem_joins_it(
         ("start fluticasone nasal spray; refer to allergy for testing (cat)", "allergy", False),
         ("Seen by allergy last year.", "allergy", False),
         ("She has a severe allergy to cats.", "allergy", True),
+        # round 16: a serology named by what it looks for
+        ("hepatitis B/C serologies pending", "hepatitis B", False),
     ],
 )
 def test_a_word_naming_a_list_is_no_problem(text: str, problem: str, kept: bool) -> None:

@@ -378,3 +378,17 @@ def test_an_ulcer_has_a_with_hemorrhage_twin(mention: str, bleeding: str | None)
     )
     if bleeding == "K25.4":
         assert coder.with_hemorrhage(acute)[0].code == "K25.0"  # acute stays acute
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        ("Left CVA tenderness", None),  # the costovertebral angle, no stroke (was I63.9)
+        ("Sjogren syndrome", "M35.00"),  # written without the umlaut (was G83.9, a paralysis)
+        ("drug-induced anaphylaxis", "T88.6XXA"),  # what an alert makes of a drug's anaphylaxis
+        ("Macrocytosis", "D75.89"),
+    ],
+)
+def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code

@@ -42,3 +42,17 @@ def test_problem_oriented_items_are_text_in_their_section() -> None:
         assert index.section_at(start) == "assessment_plan"
     plan = note.index("Plan\n")
     assert index.in_header(plan, plan + 4)  # a known section name stays a header
+
+
+def test_a_line_that_only_names_a_section_is_its_header() -> None:
+    """Geriatrics consult (round 16): "Assessment and Recommendations" on its own line, no colon,
+    was no header, so its items were read as the HPI's."""
+    note = (
+        "HPI: Found on the floor.\nShe felt dizzy and fell.\n\nAssessment and Recommendations\n"
+        "- Urinary retention - bladder scan q6h.\nFollow-up with urology\n"
+    )
+    index = SectionIndex.of(note)
+    assert index.section_at(note.index("Urinary retention")) == "assessment_plan"
+    assert index.in_header(note.index("Assessment"), note.index("Recommendations") + 15)
+    # a line that names no known section is text ("She felt dizzy and fell." stays in the HPI)
+    assert index.section_at(note.index("She felt")) == "history_present_illness"

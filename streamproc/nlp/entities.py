@@ -190,6 +190,14 @@ _ITEM_HEAD = re.compile(
 )
 
 
+# what after an item's head says the head is not the patient's now
+_DENIED_AFTER_HEAD = re.compile(
+    r"[ \t]*(?:quit|former|none|no\b|denies|denied|never|negative|resolved|remote)", re.I
+)
+# where each list item names one problem: the assessment, and a problem or history list
+_PROBLEM_LIST_SECTIONS = frozenset({"assessment_plan", "past_medical_history"})
+
+
 def assessment_item_heads(
     text: str,
     sentences: Sequence[Sentence],
@@ -200,24 +208,30 @@ def assessment_item_heads(
     """``entities`` with the head of each assessment item the model read nothing in, when the
     coder reads that head as a condition by its own words.
 
-    Why: a numbered assessment is the note's problem list, one problem per item, and the tagger
+    Why: a numbered assessment is the note's problem list, one problem per item (so is a
+    "Problem list:" or history list: "# Macrocytosis - methotrexate effect"), and the tagger
     misses some heads that a list marker opens ("6. Constipation: senna" gave nothing, the bare
     "Constipation: senna" a problem); the item's principal problem went unpublished. Only heads
     of at most six words the model left untouched; "Dispo:", "Code status:" code to nothing."""
     out = list(entities)
     for sentence in sentences:
-        if sections.section_at(sentence.start) != "assessment_plan":
+        if sections.section_at(sentence.start) not in _PROBLEM_LIST_SECTIONS:
             continue
         m = _ITEM_HEAD.match(text, sentence.start, sentence.end)
         if m is None:
             continue
         start, end = m.span(1)
         head = text[start:end]
-        if len(head.split()) > _COMPLAINT_MAX_WORDS or any(
-            e.start < end and start < e.end for e in out
-        ):
+        on_head = [e for e in out if e.start < end and start < e.end]
+        # a span the model read across the head's own delimiter ("Urinary retention - bladder
+        # scan q6h" one test) is no reading of the head
+        across = [e for e in on_head if e.label != "problem" and e.end > end]
+        if len(head.split()) > _COMPLAINT_MAX_WORDS or len(across) < len(on_head):
             continue
+        if _DENIED_AFTER_HEAD.match(text, m.end(), sentence.end):
+            continue  # "Tobacco: quit 2010", "Alcohol: none": the item says it is not so
         if codes_as_problem(head):
+            out = [e for e in out if e not in across]
             out.append(Entity(label="problem", start=start, end=end, text=head, score=0.5))
     return sorted(out, key=lambda e: (e.start, e.end))
 
@@ -452,7 +466,7 @@ RECORDED_AS = re.compile(
 # A test named by what it looks for: "pending allergy testing", "baseline preeclampsia labs
 # normal"; not one with its finding ("strep test positive", "HIV test reactive").
 _TEST_AFTER = re.compile(
-    r"[ \t]+(?:labs?|lab[ \t]+work|bloodwork|test(?:s|ing)?|panel|screen(?:ing)?)\b"
+    r"(?:/\w{1,3})?[ \t]+(?:labs?|lab[ \t]+work|bloodwork|test(?:s|ing)?|panel|screen(?:ing)?|serolog(?:y|ies))\b"
     r"(?![ \t]*(?:(?:was|were|is|came[ \t]+back|returned)[ \t]+)?"
     r"(?:\+|positive|pos\b|reactive|detected|showed|shows|revealed|consistent|c/w|confirm))",
     re.I,

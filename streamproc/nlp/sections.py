@@ -2,8 +2,9 @@
 
 Why: the section changes what a mention means. A problem under "Family history:" belongs to a
 relative, and a mention under "Allergies" is not a diagnosis. Headers are markdown (``# Plan``),
-``Title:`` at the start of a line (optionally followed by text) or an upper-case line, when they
-name a known section. A ``#`` line that names none is a problem-oriented item ("# Hepatic
+``Title:`` at the start of a line (optionally followed by text), an upper-case line, or a line
+that is nothing but a known section's name ("Assessment and Recommendations"), when they name a
+known section. A ``#`` line that names none is a problem-oriented item ("# Hepatic
 encephalopathy, improving: continue lactulose", "#1 CHF"), as physicians write their assessment:
 it is read as text and stays in the section above it.
 """
@@ -46,6 +47,12 @@ _SECTION_NAMES: dict[str, tuple[str, ...]] = {
         "assessment and plan",
         "assessment & plan",
         "assessment/plan",
+        "assessment and recommendations",
+        "assessment/recommendations",
+        "recommendations",
+        "impression and plan",
+        "impression/plan",
+        "impression & plan",
         "a/p",
         "assessment",
         "impression",
@@ -61,7 +68,9 @@ _LOOKUP = {variant: name for name, variants in _SECTION_NAMES.items() for varian
 _HEADER = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*(?P<md>[^\n]+?)[ \t]*$"
     r"|(?P<colon>[A-Za-z][A-Za-z /&()-]{1,40}?)[ \t]*:"
-    r"|(?P<caps>[A-Z][A-Z /&()-]{2,40})[ \t]*$)",
+    r"|(?P<caps>[A-Z][A-Z /&()-]{2,40})[ \t]*$"
+    # a line that is a known section's name and nothing else: "Assessment and Recommendations"
+    r"|(?P<line>[A-Za-z][A-Za-z /&()-]{2,40}?)[ \t]*$)",
     re.MULTILINE,
 )
 
@@ -78,7 +87,7 @@ def find_sections(text: str) -> list[Section]:
     """Sections in order; text before the first header is not in any section."""
     heads: list[tuple[int, str, int]] = []
     for m in _HEADER.finditer(text):
-        raw = m.group("md") or m.group("colon") or m.group("caps") or ""
+        raw = m.group("md") or m.group("colon") or m.group("caps") or m.group("line") or ""
         key = re.sub(r"\s+", " ", raw.strip(" #:").lower())
         name = _LOOKUP.get(key)
         if name is not None:

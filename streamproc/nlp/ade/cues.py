@@ -442,11 +442,27 @@ _HARM_NOUN_CUE = re.compile(
     r"|intoxication|side[\s-]effects?|adverse",
     re.I,
 )
+# "<effect>, likely <drug>:" — a hedge, then the drug alone ending the phrase: the A&P shorthand
+# for a suspected cause ("Orthostatic hypotension, likely tamsulosin: stop tamsulosin"; not
+# "Pneumonia, likely aspiration", no drug, nor "…, likely lisinopril non-adherence")
+_HEDGE_WORD = re.compile(r"\b(?:likely|probably|possibly|presumably|presumed)\b", re.I)
+_PHRASE_END = re.compile(r"[ \t]*(?:[.,;:)\n]|[ \t][-\u2013][ \t]|$)")
+
+
+def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
+    """Whether a hedge word alone stands between the effect and the drug, and the drug ends the
+    phrase."""
+    between = HEDGE.fullmatch(sentence, effect_end, drug[0])
+    return bool(
+        between and _HEDGE_WORD.search(between.group(0)) and _PHRASE_END.match(sentence, drug[1])
+    )
+
+
 # the drug made into a compound right after the effect, the compound ending the phrase
 # ("Hypomagnesemia, tacrolimus-related:", "diabetes mellitus, probably tacrolimus-induced."; not
 # "toxicities, diphenhydramine-induced cardiotoxicity", which names its own noun)
 _COMPOUND_AFTER_DRUG = re.compile(
-    r"-(?:induced|associated|related)\b(?=[ \t]*(?:[.,;:)\n]|$))", re.I
+    r"-(?:induced|associated|related)\b(?=[ \t]*(?:[.,;:)\n\u2013-]|$))", re.I
 )
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
@@ -607,6 +623,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     compound = _COMPOUND_AFTER_DRUG.match(sentence, drug[1])
     if effect < drug and compound and HEDGE.fullmatch(between):
         return compound.group(0).lower()  # "Hypomagnesemia, tacrolimus-related"
+    if effect < drug and hedged_drug_alone(sentence, effect[1], drug):
+        return "likely"  # "Orthostatic hypotension, likely tamsulosin: stop tamsulosin"
     if effect < drug and _IN_A_PATIENT_ON.search(between) and not _CONTRAST.search(between):
         return "in a patient on"
     # A cue in the mentions' own wording or opening the clause links them only when they are

@@ -25,6 +25,7 @@ from streamproc.nlp.ade.cues import (
     HEDGE,
     HEDGE_WORDS,
     causal_link,
+    hedged_drug_alone,
     is_allergy_record,
     is_indication,
     is_stop_cue,
@@ -483,7 +484,9 @@ def stated_pairs(
         named = HEDGE.match(text, effect.end, se)
         drug = drugs.get(named.end()) if named else None
         if drug is not None and (
-            _COMPOUND.match(text, drug.end, se) or HARM_NAMED_AFTER.match(text, drug.end, se)
+            _COMPOUND.match(text, drug.end, se)
+            or HARM_NAMED_AFTER.match(text, drug.end, se)
+            or hedged_drug_alone(text, effect.end, (drug.start, drug.end))
         ):
             pairs.append((drug, effect))
         # "vancomycin and piperacillin-tazobactam nephrotoxicity": the drugs named into a harm
