@@ -1024,3 +1024,35 @@ def test_a_hedged_drug_alone_after_the_effect_is_its_suspected_cause(
         text, [(0, len(text))], entities
     )
     assert [(r.drug.text, r.effect.text) for r in found] == ([(drug, effect)] if linked else [])
+
+
+def test_an_onset_sentence_names_its_cause_in_the_sentence_before() -> None:
+    text = (
+        "She was given IV ceftriaxone at urgent care. Within 10 minutes she developed diffuse "
+        "urticaria and wheezing. No fever."
+    )
+    sentences = [(0, 44), (45, 113), (114, 124)]
+    assert text[sentences[1][0] : sentences[1][1]].startswith("Within")
+    entities = _with_concepts(
+        text, {"ceftriaxone": "drug", "diffuse urticaria": "problem", "wheezing": "problem"}
+    )
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, sentences, entities
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == [
+        ("ceftriaxone", "diffuse urticaria"),
+        ("ceftriaxone", "wheezing"),
+    ]
+    # no onset wording, or two drugs given before: nothing is read across the sentences
+    for other in (
+        text.replace("Within 10 minutes she developed", "On exam she has"),
+        text.replace("IV ceftriaxone", "IV ceftriaxone and vancomycin"),
+    ):
+        words = {"ceftriaxone": "drug", "vancomycin": "drug", "diffuse urticaria": "problem"}
+        ents = _with_concepts(other, {w: lab for w, lab in words.items() if w in other})
+        cut = other.index(". ") + 1
+        spans = [(0, cut), (cut + 1, other.index(". No")), (other.index("No fever"), len(other))]
+        assert (
+            AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(other, spans, ents)
+            == []
+        )

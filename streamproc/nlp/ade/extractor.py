@@ -236,6 +236,27 @@ class AdeExtractor:
                 if relation is not None:
                     seen.add(key)
                     out.append(relation)
+        # "…was given IV ceftriaxone. Within 10 minutes she developed diffuse urticaria": the
+        # onset sentence's cause is in the sentence before
+        for drug, effect, os_, oe in onset_pairs(text, sentences, entities):
+            key = (normalise(drug.text), effect.start, effect.end)
+            act = self._actuality(text, effect, os_, oe)
+            if key in seen or act == "absent":
+                continue
+            seen.add(key)
+            grade = self.severity.grade(effect.text, text[os_:oe])
+            out.append(
+                AdeRelation(
+                    drug=drug,
+                    effect=effect,
+                    score=1.0,
+                    actuality=cast(Literal["actual", "potential"], act),
+                    sentence_start=os_,
+                    sentence_end=oe,
+                    seriousness="serious" if grade.serious else "non-serious",
+                    severity=grade.severity,
+                )
+            )
         out = _without_glossed_classes(text, out)
         log.debug(
             "ade extracted",
@@ -444,6 +465,61 @@ def _harm_aside(text: str, ss: int, se: int, at: int) -> tuple[int, int] | None:
     if not _HARM_ASIDE_OPEN.search(text, max(ss, opened - 40), opened + 1):
         return None
     return opened, closed
+
+
+# A sentence that opens with the time since a drug was given and says what began: "Within 10
+# minutes she developed …", "Two days later, she noted …", "Shortly after, …"
+_ONSET_OPENING = re.compile(
+    r"[ \t]*(?:(?:within|about|approximately|some)[ \t]+)?"
+    r"(?:\d+|a[ \t]+few|few|several|one|two|three|four|an?)[ \t]+(?:minutes?|hours?|days?)"
+    r"(?:[ \t]+(?:later|after(?:wards)?))?\b"
+    r"|[ \t]*(?:shortly|soon|immediately|minutes|hours)[ \t]+(?:after(?:wards)?|later)\b"
+    r"|[ \t]*later[ \t]+that[ \t]+(?:day|night)\b"
+    r"|[ \t]*the[ \t]+(?:next|following)[ \t]+(?:day|morning)\b",
+    re.I,
+)
+_ONSET_VERB = re.compile(
+    r"\b(?:developed|broke[ \t]+out[ \t]+in|experienced|noted|became|complained[ \t]+of)\b", re.I
+)
+_GIVEN_BEFORE = re.compile(
+    r"\b(?:given|received|started|administered|took|infused|injected|initiated|began)\b", re.I
+)
+
+
+def onset_pairs(
+    text: str, sentences: Sequence[tuple[int, int]], entities: Sequence[Entity]
+) -> list[tuple[Entity, Entity, int, int]]:
+    """(drug, effect, start, end) of the reactions an onset sentence tells after the one drug
+    the sentence before says was given: "She was given IV ceftriaxone at urgent care. Within 10
+    minutes she developed diffuse urticaria, lip swelling and wheezing." The ADE model reads
+    one sentence at a time and cannot pair them. Only one dictionary drug may be given there,
+    and only coded problems after the onset verb count; the span is the two sentences."""
+    out: list[tuple[Entity, Entity, int, int]] = []
+    for (ps, pe), (ss, se) in zip(sentences, sentences[1:], strict=False):
+        opening = _ONSET_OPENING.match(text, ss, se)
+        verb = _ONSET_VERB.search(text, opening.end(), se) if opening else None
+        if verb is None:
+            continue
+        given = [
+            e
+            for e in entities
+            if e.label == "drug" and e.concept is not None and ps <= e.start and e.end <= pe
+        ]
+        if len({normalise(d.text) for d in given}) != 1:
+            continue
+        drug = given[0]
+        if not _GIVEN_BEFORE.search(text, ps, drug.start):
+            continue
+        out += [
+            (drug, e, ps, se)
+            for e in entities
+            if e.label == "problem"
+            and e.codes
+            and e.codes[0].score >= _CODED
+            and verb.end() <= e.start
+            and e.end <= se
+        ]
+    return out
 
 
 def stated_pairs(
