@@ -167,7 +167,8 @@ def test_labels_mapped_and_edges_trimmed(coder: IcdCoder) -> None:
                 ]
             ]
 
-    (a,) = Analyzer(Source(), coder=coder).analyze_batch([make_note(text, 1)])
+    # read whole (the fake answers for the whole note; "40 mg." ends a sentence)
+    (a,) = Analyzer(Source(), coder=coder, entity_unit="note").analyze_batch([make_note(text, 1)])
     assert [(e.label, e.text) for e in a.entities] == [
         ("drug", "lasix"),
         ("problem", "stress"),
@@ -598,3 +599,21 @@ def test_a_problem_list_item_is_read_too_but_not_one_it_denies(coder: IcdCoder) 
     assert [(e.text, e.codes[0].code) for e in a.entities if e.codes] == [
         ("Macrocytosis", "D75.89")
     ]  # "Tobacco: quit 2010" is no tobacco use (Z72.0)
+
+
+def test_a_problem_span_across_the_head_delimiter_gives_way_to_the_head(coder: IcdCoder) -> None:
+    text = "A/P:\n5. Hyponatremia - hypervolemic, fluid restrict.\n"
+
+    class ReadsAcross:  # "Hyponatremia - hypervolemic" as one problem, coded 0.24 (round 17)
+        version = "x"
+
+        def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+            return [
+                [Span(t.index("Hypo"), t.index("volemic") + 7, "problem", 0.8)]
+                if "Hypo" in t
+                else []
+                for t in texts
+            ]
+
+    (a,) = Analyzer(ReadsAcross(), coder=coder).analyze_batch([make_note(text, 1)])
+    assert [(e.text, e.codes[0].code) for e in a.entities if e.codes] == [("Hyponatremia", "E87.1")]

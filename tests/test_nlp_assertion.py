@@ -162,6 +162,19 @@ def test_sentences_clinical_layout() -> None:
     ]
 
 
+def test_a_dose_ends_its_sentence() -> None:
+    """Primary-care note (round 17): "…increased to 10 mg. Gout flare in March treated with
+    colchicine" was one sentence, and colchicine was alerted for the ankle swelling."""
+    text = "Ankle swelling since amlodipine was increased to 10 mg. Gout flare treated with colchicine."
+    got = [s.text(text) for s in split_sentences(text)]
+    assert got == [
+        "Ankle swelling since amlodipine was increased to 10 mg.",
+        "Gout flare treated with colchicine.",
+    ]
+    # a unit with no number before it stays an abbreviation
+    assert len(split_sentences("Dose in mg. Per kg of weight.")) == 1
+
+
 def test_sentences_split_lower_case_notes() -> None:
     """All-lower-case nursing notes still end sentences; abbreviations and initials do not."""
     text = "no basal rate. pt states pain is under control. sats 98%. pt calm. seen by dr. smith"

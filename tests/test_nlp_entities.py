@@ -568,6 +568,9 @@ def test_a_problem_read_across_status_post_is_cut_there(coder: IcdCoder) -> None
         # a cause that is no row of the problem's category stays apart
         ("Anemia due to blood loss from the GI tract", "Anemia", "Anemia"),
         ("Neutropenia of unclear cause", "Neutropenia", "Neutropenia"),
+        # "with": a tabular term for a more specific code of the category (N40.1, not N40.0)
+        ("- BPH with LUTS: stable on tamsulosin.", "BPH", "BPH with LUTS"),
+        ("Pneumonia with effusion", "Pneumonia", "Pneumonia"),
     ],
 )
 def test_the_cause_after_a_problem_joins_it_when_the_whole_is_a_more_specific_row(

@@ -224,8 +224,9 @@ def assessment_item_heads(
         head = text[start:end]
         on_head = [e for e in out if e.start < end and start < e.end]
         # a span the model read across the head's own delimiter ("Urinary retention - bladder
-        # scan q6h" one test) is no reading of the head
-        across = [e for e in on_head if e.label != "problem" and e.end > end]
+        # scan q6h" one test, "Hyponatremia - hypervolemic" one problem coded 0.24) is no
+        # reading of the head
+        across = [e for e in on_head if e.end > end and (e.label != "problem" or e.start >= start)]
         if len(head.split()) > _COMPLAINT_MAX_WORDS or len(across) < len(on_head):
             continue
         if _DENIED_AFTER_HEAD.match(text, m.end(), sentence.end):
@@ -674,7 +675,8 @@ def _refines(whole: str, part: str, code: Callable[[str], Sequence[CodeCandidate
 
 # "due to chemotherapy", "of chemotherapy": the cause written right after a problem
 _CAUSE_AFTER = re.compile(
-    r"[ \t]+(?:due[ \t]+to|secondary[ \t]+to|of|from|induced[ \t]+by|related[ \t]+to)[ \t]+", re.I
+    r"[ \t]+(?:due[ \t]+to|secondary[ \t]+to|of|from|induced[ \t]+by|related[ \t]+to|with)[ \t]+",
+    re.I,
 )
 _NEXT_WORD = re.compile(r"[ \t]*([\w'/-]*[\w'/])")
 
@@ -705,7 +707,7 @@ def with_coded_cause(
             whole = text[e.start : end]
             mine, theirs = code(whole), code(e.text)
             if (
-                is_direct(whole)
+                (is_direct(whole) or (mine and mine[0].score >= 1.0))
                 and mine
                 and theirs
                 and mine[0].code != theirs[0].code

@@ -155,6 +155,10 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     return blocks
 
 
+# units that end a sentence after a number ("10 mg."), though "mg." alone is no sentence end
+_UNITS = frozenset(["mg", "mcg", "ml", "kg", "cm", "mm", "min", "wk", "wks", "yr", "yrs"])
+
+
 def _ends_sentence(text: str, dot_start: int) -> bool:
     """False for abbreviations (``Dr.``), initials and decimals."""
     if text[dot_start] != ".":
@@ -163,6 +167,10 @@ def _ends_sentence(text: str, dot_start: int) -> bool:
     if word is None:
         return True
     token = word.group(1).lower().strip(".")
+    if token in _UNITS and re.search(
+        r"\d[ \t]*$", text[max(0, dot_start - len(token) - 8) : dot_start - len(token)]
+    ):
+        return True  # "increased to 10 mg. Gout flare in March …": a dose ends its sentence
     if token in _ABBREVIATIONS:
         return False
     return not (len(token) == 1 and token.isalpha() and text[dot_start - 1].isupper())
