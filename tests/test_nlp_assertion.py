@@ -97,6 +97,23 @@ def test_scope(ctx: ContextAssertion, sentence: str, mention: str, expected: str
     assert assertion_of(ctx, sentence, mention) == expected
 
 
+@pytest.mark.parametrize(
+    ("sentence", "mention", "expected"),
+    [
+        # a rule that stops at a comma stops there looking back too (MICU note, round 17)
+        ("AKI, concern for hepatorenal syndrome vs prerenal.", "AKI", "present"),
+        ("AKI, concern for hepatorenal syndrome vs prerenal.", "prerenal", "possible"),
+        ("Pneumonia vs atelectasis on CXR.", "Pneumonia", "possible"),
+        ("CHF, pneumonia possible.", "CHF", "present"),
+        ("CHF, pneumonia possible.", "pneumonia", "possible"),
+    ],
+)
+def test_a_comma_stops_a_scope_either_way(
+    ctx: ContextAssertion, sentence: str, mention: str, expected: str
+) -> None:
+    assert assertion_of(ctx, sentence, mention) == expected
+
+
 def test_scope_ends_at_sentence(ctx: ContextAssertion) -> None:
     text = "No fever. Cough for three days."
     start = text.index("Cough")

@@ -59,7 +59,7 @@ class ContextRule:
     direction: Direction = "none"
     max_scope: int | None = None
     pattern: str | None = None
-    comma_stops: bool = False  # the scope ends at the next comma (single-item modifiers)
+    comma_stops: bool = False  # the scope ends at the nearest comma, either way (single items)
     exception: bool = False  # loaded as category "exception" (see ExceptionMode)
     exceptions_only: bool = False  # a terminator that ends only exception scopes ("such as")
 
@@ -237,6 +237,9 @@ class ContextAssertion:
             if rule.direction in ("backward", "bidirectional"):
                 scope_start = self._limit(text, sent.start, s, rule, boundaries, forward=False)
                 scope_start = max(scope_start, _bracket_edge(text, scope_start, s, forward=False))
+                if rule.comma_stops:  # "AKI, concern for HRS vs prerenal": not the AKI
+                    comma = text.rfind(",", scope_start, s)
+                    scope_start = comma + 1 if comma >= 0 else scope_start
             mods.append(_Modifier(rule, s, e, scope_start, scope_end))
         return mods
 
