@@ -28,6 +28,7 @@ Choices (see docs/clinical-nlp.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,19 +155,33 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
 _BLEEDING_ULCER = re.compile(r"K2[5-8]\.[04]")
 
 
+def _fold_prior_codes(
+    groups: dict[str, list[Entity]], twinned: Callable[[str, Entity], bool]
+) -> dict[str, list[Entity]]:
+    """Fold into a code's group the groups of the code its ``twinned`` mentions had before a
+    twin replaced it (kept as their second candidate): one Condition, not the twin beside the
+    code it replaced."""
+    out = dict(groups)
+    for code, mentions in groups.items():
+        before = {
+            m.codes[1].code
+            for m in mentions
+            if len(m.codes) > 1 and m.codes[0].code == code and twinned(code, m)
+        }
+        for source in before - {code}:
+            if source in out and code in out:
+                out[code] = [*out[code], *out.pop(source)]
+    return out
+
+
 def fold_bleeding_ulcers(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
     """The ulcer a note says bled is one Condition with its other mentions: "Upper GI bleed
     secondary to duodenal ulcer … EGD showed a clean-based duodenal ulcer" is K26.4 with both,
     not K26.9 (*without* hemorrhage) beside it."""
-    out = dict(groups)
-    for code, mentions in groups.items():
-        if not _BLEEDING_ULCER.fullmatch(code):
-            continue
-        before = {m.codes[1].code for m in mentions if len(m.codes) > 1 and m.codes[0].code == code}
-        for source in before - {code}:
-            if source in out and code in out and source[:3] == code[:3]:
-                out[code] = [*out[code], *out.pop(source)]
-    return out
+    return _fold_prior_codes(
+        groups,
+        lambda code, m: bool(_BLEEDING_ULCER.fullmatch(code)) and m.codes[1].code[:3] == code[:3],
+    )
 
 
 def fold_remission(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
@@ -174,17 +189,7 @@ def fold_remission(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
     III DLBCL diagnosed 2023 … DLBCL, in complete remission" is C83.3A (remission) with both
     spans, not C83.30 active beside it. A remission mention's second candidate is the code it
     had before its remission twin (``IcdCoder.in_remission``); that code's group folds in."""
-    out = dict(groups)
-    for code, mentions in groups.items():
-        before = {
-            m.codes[1].code
-            for m in mentions
-            if m.course == "remission" and len(m.codes) > 1 and m.codes[0].code == code
-        }
-        for source in before - {code}:
-            if source in out and code in out:
-                out[code] = [*out[code], *out.pop(source)]
-    return out
+    return _fold_prior_codes(groups, lambda code, m: m.course == "remission")
 
 
 def _default_without(display: str, mentions: list[Entity]) -> bool:

@@ -321,11 +321,11 @@ class Analyzer:
         for i, ent in enumerate(out):
             if ent.label != "problem" or not ent.codes or ent.assertion == "absent":
                 continue
-            k = sentence_index(sentences, ent.start)
-            if k < 0:
-                continue
-            lo, hi = sentences[k].start, sentences[k].end
             codes = self.coder.with_hemorrhage(ent.codes)
+            k = sentence_index(sentences, ent.start)
+            if codes is ent.codes or k < 0:
+                continue  # no ulcer "without hemorrhage"
+            lo, hi = sentences[k].start, sentences[k].end
             bled = _BLEEDING.search(ent.text) or any(
                 other.label == "problem"
                 and other.assertion == "present"
@@ -333,7 +333,7 @@ class Analyzer:
                 and _BLEEDING.search(other.text)
                 for other in out
             )  # a bleed the sentence affirms: not "no bleeding on EGD"
-            if codes is ent.codes or not bled:
+            if not bled:
                 continue
             out[i] = ent.model_copy(update={"codes": codes})
             for j, other in enumerate(out):
@@ -425,11 +425,8 @@ class Analyzer:
     def _heads_a_problem(self, head: str) -> bool:
         """Whether an assessment item's head names a condition: coded by its own words, and not
         to an encounter code ("Immunizations: flu shot" Z23, "Depression screening" Z13.31)."""
-        codes = self.coder.code(head)
-        return (
-            bool(codes)
-            and codes[0].score >= _CODED_EFFECT_MIN
-            and not _ENCOUNTER_CODE.match(codes[0].code)
+        return self._codes_as_problem(head) and not _ENCOUNTER_CODE.match(
+            self.coder.code(head)[0].code
         )
 
     def _codes_as_problem(self, mention: str) -> bool:

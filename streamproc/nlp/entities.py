@@ -663,11 +663,15 @@ def _refines(whole: str, part: str, code: Callable[[str], Sequence[CodeCandidate
     ``part`` codes to."""
     if code is None or whole.split(maxsplit=1)[0].lower() in _NOT_A_QUALIFIER:
         return False  # "with persistent atrial fibrillation" codes as without the "with"
-    mine, theirs = code(whole), code(part)
+    mine = code(whole)
+    return bool(mine) and mine[0].score >= 1.0 and _finer_in_category(mine, code(part))
+
+
+def _finer_in_category(mine: Sequence[CodeCandidate], theirs: Sequence[CodeCandidate]) -> bool:
+    """``mine``'s best code is another code of the category ``theirs``'s best is in."""
     return bool(
         mine
         and theirs
-        and mine[0].score >= 1.0
         and mine[0].code != theirs[0].code
         and mine[0].code[:3] == theirs[0].code[:3]
     )
@@ -705,13 +709,9 @@ def with_coded_cause(
             ends.append(pos := word.end())
         for end in reversed(ends):  # the longest first
             whole = text[e.start : end]
-            mine, theirs = code(whole), code(e.text)
-            if (
-                (is_direct(whole) or (mine and mine[0].score >= 1.0))
-                and mine
-                and theirs
-                and mine[0].code != theirs[0].code
-                and mine[0].code[:3] == theirs[0].code[:3]
+            mine = code(whole)
+            if (is_direct(whole) or (bool(mine) and mine[0].score >= 1.0)) and _finer_in_category(
+                mine, code(e.text)
             ):
                 swallowed.update(
                     j

@@ -461,9 +461,9 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # the drug made into a compound right after the effect, the compound ending the phrase
 # ("Hypomagnesemia, tacrolimus-related:", "diabetes mellitus, probably tacrolimus-induced."; not
 # "toxicities, diphenhydramine-induced cardiotoxicity", which names its own noun)
-_COMPOUND_AFTER_DRUG = re.compile(
-    r"-(?:induced|associated|related)\b(?=[ \t]*(?:[.,;:)\n\u2013-]|$))", re.I
-)
+# the compound that names a drug the cause of what it is joined to: "tacrolimus-induced"
+COMPOUND = r"-(?:induced|associated|related)\b"
+_COMPOUND_AFTER_DRUG = re.compile(COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|$))", re.I)
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
 

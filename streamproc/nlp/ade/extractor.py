@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from streamproc.nlp.ade.cues import (
+    COMPOUND,
     COMPOUND_CUES,
     GENERIC_CAUSES,
     HARM_NAMED_AFTER,
@@ -244,19 +245,7 @@ class AdeExtractor:
             if key in seen or act == "absent":
                 continue
             seen.add(key)
-            grade = self.severity.grade(effect.text, text[os_:oe])
-            out.append(
-                AdeRelation(
-                    drug=drug,
-                    effect=effect,
-                    score=1.0,
-                    actuality=cast(Literal["actual", "potential"], act),
-                    sentence_start=os_,
-                    sentence_end=oe,
-                    seriousness="serious" if grade.serious else "non-serious",
-                    severity=grade.severity,
-                )
-            )
+            out.append(self._graded(text, os_, oe, drug, effect, 1.0, act))
         out = _without_glossed_classes(text, out)
         log.debug(
             "ade extracted",
@@ -318,7 +307,13 @@ class AdeExtractor:
             act = self._actuality(text, effect, ss, se)
         if act == "absent":
             return None
-        grade = self.severity.grade(effect.text, sentence)
+        return self._graded(text, ss, se, drug, effect, score, act)
+
+    def _graded(
+        self, text: str, ss: int, se: int, drug: Entity, effect: Entity, score: float, act: str
+    ) -> AdeRelation:
+        """The relation with its seriousness and severity read off the sentence ``[ss, se)``."""
+        grade = self.severity.grade(effect.text, text[ss:se])
         return AdeRelation(
             drug=drug,
             effect=effect,
@@ -415,12 +410,10 @@ _CAUSE_THEN_DRUG = re.compile(
     r"(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
 )
-_COMPOUND = re.compile(r"-(?:induced|associated|related)\b", re.I)
+_COMPOUND = re.compile(COMPOUND, re.I)
 _CODED = 0.5  # the Condition threshold: an effect the coder names
 # the compound, then the effect at once or after up to two words ("-induced peripheral ...")
-_COMPOUND_THEN_WORDS = re.compile(
-    r"-(?:induced|associated|related)[ \t]+(?:[\w'-]+[ \t]+){0,2}", re.I
-)
+_COMPOUND_THEN_WORDS = re.compile(COMPOUND + r"[ \t]+(?:[\w'-]+[ \t]+){0,2}", re.I)
 # "<drug> causes constipation", "trazodone caused morning grogginess": the drug the subject of
 # "causes" with the effect at once (not "can / may cause": a warning, which ConText reads too)
 # "Haloperidol given on days 1-2 caused acute dystonia": a participle phrase may come between
@@ -443,7 +436,7 @@ def _contraindication(effect: Entity) -> bool:
 _ADJACENT_WORDS = re.compile(r"[ \t]+")
 _AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
 # "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
-_CLASS_COMPOUND_BEFORE = re.compile(r"-(?:induced|associated|related)[ \t]+$", re.I)
+_CLASS_COMPOUND_BEFORE = re.compile(COMPOUND + r"[ \t]+$", re.I)
 _GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
 _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
