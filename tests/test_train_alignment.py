@@ -12,11 +12,13 @@ import torch
 from streamproc.nlp.modeling import default_base_path, load_tokenizer
 from streamproc.nlp.token_classifier import (
     TokenClassifier,
+    bio_constraints,
     bio_tags,
     decode_doc,
     plan_windows,
     token_tag_ids,
     tokenize_docs,
+    viterbi_tags,
 )
 from streamproc.train.examples import Span
 
@@ -141,3 +143,36 @@ def test_constrained_decoding_joins_what_argmax_splits(tok) -> None:  # type: ig
     # the span score is the mean probability of the tags on the chosen path
     (first, _) = decode_doc(doc, probs, TAGS)
     assert first.score == pytest.approx(float(np.mean([probs[0, 1], probs[1, 2], probs[2, 2]])))
+
+
+def _full_viterbi(probs: np.ndarray) -> np.ndarray:
+    """The textbook dynamic programme, with no shortcut, to check the decoder against."""
+    trans, start = bio_constraints(tuple(TAGS))
+    logp = np.log(np.maximum(probs.astype(np.float64), 1e-12))
+    score, back = start + logp[0], []
+    for k in range(1, len(probs)):
+        cand = score[:, None] + trans
+        back.append(cand.argmax(0))
+        score = cand.max(0) + logp[k]
+    path = [int(score.argmax())]
+    for b in reversed(back):
+        path.append(int(b[path[-1]]))
+    return np.array(path[::-1])
+
+
+def test_viterbi_equals_the_full_search_whether_argmax_is_valid_or_not() -> None:
+    """A valid per-token argmax is returned as is (the fast exit); it must be what the full
+    search finds, and an invalid one must still be repaired by the search."""
+    rng = np.random.default_rng(0)
+    trans, start = bio_constraints(tuple(TAGS))
+    valid_argmax = 0
+    for n in [1, 2, 5, 12, 40] * 40:
+        logits = rng.normal(size=(n, len(TAGS))) * 3
+        logits[:, IDX["O"]] += rng.uniform(0, 4)  # mostly O, as in notes
+        probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        best = probs.argmax(1)
+        valid_argmax += bool(
+            np.isfinite(start[best[0]]) and np.isfinite(trans[best[:-1], best[1:]]).all()
+        )
+        assert viterbi_tags(probs, trans, start).tolist() == _full_viterbi(probs).tolist()
+    assert 0 < valid_argmax < 200  # both branches were taken

@@ -180,6 +180,11 @@ def bio_constraints(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return trans, start
 
 
+def _valid_path(path: np.ndarray, trans: np.ndarray, start: np.ndarray) -> bool:
+    """Whether a tag sequence breaks no BIO constraint (finite start and transitions)."""
+    return bool(np.isfinite(start[path[0]]) and np.isfinite(trans[path[:-1], path[1:]]).all())
+
+
 def viterbi_tags(probs: np.ndarray, trans: np.ndarray, start: np.ndarray) -> np.ndarray:
     """The most probable tag sequence with no invalid BIO transition.
 
@@ -187,6 +192,11 @@ def viterbi_tags(probs: np.ndarray, trans: np.ndarray, start: np.ndarray) -> np.
     constrained path instead chooses between "extend" and "end" on the joint probability.
     Measured on the shipped NER model (dev, strict F1): BC5CDR +1.1, NCBI +1.8, Chia +4.2 points.
     """
+    best = probs.argmax(-1)
+    if len(best) and _valid_path(best, trans, start):
+        # Transitions are 0 or -inf, so a valid per-token argmax is already the best valid path;
+        # most sentences take this exit and skip the per-token loop below.
+        return best
     logp = np.log(np.maximum(probs.astype(np.float64), 1e-12))  # underflowed softmax stays finite
     score = start + logp[0]
     back = np.zeros(probs.shape, dtype=np.int64)
