@@ -196,6 +196,55 @@ def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> No
     assert _codes(unspecified, _chf_coded(1, "N17.9", "AKI, unspecified")) == ["N17.9", "N18.9"]
 
 
+def test_a_symptom_the_diagnosis_includes_is_its_evidence() -> None:
+    """Neurology note: "Seizures" (R56.9) beside "juvenile myoclonic epilepsy" (G40.B09) is one
+    Condition, as the tabular list's Excludes1 notes say; a symptom of another kind stays."""
+    seizures = _chf_coded(0, "R56.9", "Unspecified convulsions")
+    epilepsy = _chf_coded(1, "G40.B09", "Juvenile myoclonic epilepsy, not intractable")
+    (msg,) = ConditionBuilder().build(note(), analysis(seizures, epilepsy))
+    assert msg.value["code"]["coding"][0]["code"] == "G40.B09"
+    assert len([e for e in msg.value["extension"] if e["url"] == EXT_NOTE_SPAN]) == 2
+    # the diagnosis excludes the symptom NOS (J45: "wheezing NOS (R06.2)"), and the pair no
+    # note states: shock beside septic shock
+    wheeze = _chf_coded(0, "R06.2", "Wheezing")
+    assert _codes(wheeze, _chf_coded(1, "J45.909", "Unspecified asthma")) == ["J45.909"]
+    shock = _chf_coded(0, "R57.9", "Shock, unspecified")
+    assert _codes(shock, _chf_coded(1, "R65.21", "Severe sepsis with septic shock")) == ["R65.21"]
+    # the symptom is evidence, not the course: "wheezing resolved" does not resolve the asthma
+    (msg,) = ConditionBuilder().build(
+        note(),
+        analysis(
+            wheeze.model_copy(update={"course": "resolved"}),
+            _chf_coded(1, "J45.909", "Unspecified asthma"),
+        ),
+    )
+    assert _status(msg) == ("active", "confirmed")
+    # a doubted diagnosis does not take a confirmed symptom
+    doubted = epilepsy.model_copy(update={"assertion": "possible"})
+    assert _codes(seizures, doubted) == ["G40.B09", "R56.9"]
+    # edema beside pulmonary edema, a tremor beside akathisia: other sites and kinds, two
+    edema = _chf_coded(0, "R60.9", "Edema, unspecified")
+    assert _codes(edema, _chf_coded(1, "J81.0", "Acute pulmonary edema")) == ["J81.0", "R60.9"]
+    tremor = _chf_coded(0, "R25.1", "Tremor, unspecified")
+    assert _codes(tremor, _chf_coded(1, "G25.71", "Drug induced akathisia")) == ["G25.71", "R25.1"]
+    # prediabetes is an earlier stage beside diabetes, not its symptom
+    pre = _chf_coded(0, "R73.03", "Prediabetes")
+    assert _codes(pre, _chf_coded(1, "E11.9", "Type 2 diabetes")) == ["E11.9", "R73.03"]
+    # of two diagnoses that include it, the one mentioned nearest takes it
+    jaundice = entity("pneumonia", "present").model_copy(
+        update={"codes": (CodeCandidate(code="R17", display="Unspecified jaundice", score=1.0),)}
+    )
+    far = _chf_coded(0, "K70.30", "Alcoholic cirrhosis of liver without ascites")
+    near = entity("breast cancer", "present").model_copy(
+        update={"codes": (CodeCandidate(code="K71.9", display="Toxic liver disease", score=1.0),)}
+    )
+    built = ConditionBuilder().build(note(), analysis(jaundice, far, near))
+    by_code = {m.value["code"]["coding"][0]["code"]: m.value for m in built}
+    assert sorted(by_code) == ["K70.30", "K71.9"]
+    spans = [e for e in by_code["K71.9"]["extension"] if e["url"] == EXT_NOTE_SPAN]
+    assert len(spans) == 2
+
+
 def test_body_parts_functions_and_qualifiers_alone_are_fragments() -> None:
     from streamproc.nlp.icd.coder import IcdCoder
 

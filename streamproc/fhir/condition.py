@@ -46,6 +46,7 @@ from streamproc.fhir.common import (
     reference,
     validate,
 )
+from streamproc.nlp.icd.integral import includes_symptom
 from streamproc.nlp.types import Entity, NoteAnalysis
 from streamproc.records import NoteEvent, OutMessage
 
@@ -147,6 +148,34 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
             target = min(targets, key=lambda c: min(m.start for m in out[c]))
             out[target] = [*out[target], *mentions]
             del out[code]
+    return out
+
+
+def fold_included_symptoms(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
+    """A symptom the note's diagnosis includes is that diagnosis's evidence, not a Condition
+    beside it: "Seizures" R56.9 in a note on juvenile myoclonic epilepsy G40.B09, "wheezing"
+    R06.2 beside asthma, "shock" R57.9 beside septic shock R65.21 (the tabular list's Excludes1
+    notes, ``icd.integral``). When several diagnoses include it, the one mentioned nearest takes
+    it; a diagnosis asserted only "possible" does not take a confirmed symptom."""
+
+    def rank(mentions: list[Entity]) -> int:
+        return min(_RANK[_verified(m)] for m in mentions)
+
+    def distance(theirs: list[Entity], mine: list[Entity]) -> int:
+        return min(abs(a.start - b.start) for a in theirs for b in mine)
+
+    out = dict(groups)
+    for code, mentions in groups.items():
+        if not code.startswith("R"):
+            continue
+        targets = [
+            other
+            for other, theirs in out.items()
+            if includes_symptom(other, code) and rank(theirs) <= rank(mentions)
+        ]
+        if targets:
+            target = min(targets, key=lambda c: distance(out[c], mentions))
+            out[target] = [*out[target], *out.pop(code)]
     return out
 
 
@@ -258,7 +287,9 @@ class ConditionBuilder:
                 continue  # "nephrology for possible hemodialysis" is no provisional Z99.2
             groups.setdefault(ent.codes[0].code, []).append(ent)
         out = []
-        groups = fold_unspecified(fold_bleeding_ulcers(fold_remission(groups)))
+        groups = fold_included_symptoms(
+            fold_unspecified(fold_bleeding_ulcers(fold_remission(groups)))
+        )
         for code, mentions in groups.items():
             mentions.sort(key=lambda e: (e.start, e.end))
             resource = validate(self.resource(note, analysis, code, mentions))
@@ -307,7 +338,7 @@ class ConditionBuilder:
                     for rank, c in enumerate(first.codes, start=1)
                 ),
             ],
-            "clinicalStatus": _clinical_status(mentions, best.code),
+            "clinicalStatus": _clinical_status(_course_mentions(mentions, code), best.code),
             "verificationStatus": _concept(
                 "http://terminology.hl7.org/CodeSystem/condition-ver-status",
                 status,
@@ -344,6 +375,14 @@ def condition_id(note: NoteEvent, code: str) -> str:
     (``fhir.lifecycle``). A note without a document id is its own document."""
     document = f"document:{note.document_id}" if note.document_id else f"event:{note.event_id}"
     return deterministic_id(document, code)
+
+
+def _course_mentions(mentions: list[Entity], code: str) -> list[Entity]:
+    """The mentions whose course is the Condition's: not a symptom folded in as evidence
+    (``fold_included_symptoms``) — "wheezing resolved" does not resolve the asthma."""
+    if code.startswith("R"):
+        return mentions
+    return [m for m in mentions if not m.codes[0].code.startswith("R")] or mentions
 
 
 def _clinical_status(mentions: list[Entity], code: str) -> dict[str, Any]:

@@ -102,7 +102,7 @@ log = logging.getLogger(__name__)
 # the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to";
 # a peptic ulcer whose sentence affirms a bleed is coded with hemorrhage (K26.4); an onset
 # sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before
-ANALYZER_VERSION = "analyzer-32"
+ANALYZER_VERSION = "analyzer-33"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
