@@ -564,6 +564,39 @@ def test_an_ulcer_whose_sentence_affirms_a_bleed_is_the_bleeding_ulcer(coder: Ic
     assert codes["Gastric ulcer"] == "K25.9"  # the bleed is denied
 
 
+class _Words:
+    """A tagger that finds the given words as problems."""
+
+    version = "x"
+
+    def __init__(self, *words: str) -> None:
+        self.words = words
+
+    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [
+            [Span(t.index(w), t.index(w) + len(w), "problem", 0.9) for w in self.words if w in t]
+            for t in texts
+        ]
+
+
+def test_dementia_beside_the_disease_causing_it_is_dementia_in_that_disease(
+    coder: IcdCoder,
+) -> None:
+    """Geriatrics note: "Major neurocognitive disorder, Alzheimer type" is G30.9 with F02.80
+    (dementia in a disease classified elsewhere), not F03.90 (unspecified dementia)."""
+    text = "Assessment:\n1. Major neurocognitive disorder, Alzheimer's disease.\n"
+    tagger = _Words("Major neurocognitive disorder", "Alzheimer's disease")
+    (a,) = Analyzer(tagger, coder=coder).analyze_batch([make_note(text, 1)])
+    codes = {e.text: e.codes[0].code for e in a.entities if e.codes}
+    assert codes == {"Major neurocognitive disorder": "F02.80", "Alzheimer's disease": "G30.9"}
+    # with no such disease named, or the disease denied, it stays unspecified dementia
+    for other in ("hypothyroidism", "no Alzheimer's disease"):
+        alone = f"Assessment:\n1. Major neurocognitive disorder, {other}.\n"
+        (a,) = Analyzer(tagger, coder=coder).analyze_batch([make_note(alone, 2)])
+        codes = {e.text: e.codes[0].code for e in a.entities if e.codes}
+        assert codes["Major neurocognitive disorder"] == "F03.90", other
+
+
 def test_an_assessment_head_the_model_read_across_its_delimiter_is_still_the_problem(
     coder: IcdCoder,
 ) -> None:

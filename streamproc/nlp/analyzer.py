@@ -118,6 +118,11 @@ _BLEEDING = re.compile(
     r"\b(?:bleed\w*|bled|hemorrhag\w*|haemorrhag\w*|melena|hematemesis|coffee[ -]ground)", re.I
 )
 _GI_BLEEDING_CODES = frozenset({"K92.0", "K92.1", "K92.2"})
+# neurodegenerative diseases of F02's "code first" list whose dementia a note's bare "dementia"
+# is: Alzheimer's, frontotemporal and Pick's, Lewy bodies, Parkinson's, Huntington's, prion
+# disease (not the list's hypothyroidism, epilepsy or intoxications, which a note names beside
+# another dementia)
+_DEMENTING_DISEASES = ("G30", "G31.0", "G31.83", "G20", "G10", "A81")
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -304,6 +309,7 @@ class Analyzer:
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
         ]
         entities = self._bleeding_ulcers(text, sentences, entities)
+        entities = self._dementia_in_disease(entities)
         return NoteAnalysis(
             entities=tuple(self._drug_induced(entities, relations)),
             relations=tuple(relations),
@@ -346,6 +352,26 @@ class Analyzer:
                 ):
                     out[j] = other.model_copy(update={"codes": codes})
         return out
+
+    def _dementia_in_disease(self, entities: list[Entity]) -> list[Entity]:
+        """Dementia in a note that names the neurodegenerative disease causing it is "dementia
+        in other diseases classified elsewhere" (F02.8-, with the disease coded first, as F02's
+        "code first" note says), not "unspecified dementia" F03.9-: "Major neurocognitive
+        disorder, Alzheimer type" is G30.9 and F02.80. Same severity and disturbance digits."""
+        if not any(
+            e.label == "problem"
+            and e.assertion == "present"
+            and e.codes
+            and e.codes[0].code.startswith(_DEMENTING_DISEASES)
+            for e in entities
+        ):
+            return entities
+        return [
+            e.model_copy(update={"codes": self.coder.dementia_in_disease(e.codes)})
+            if e.label == "problem" and e.codes
+            else e
+            for e in entities
+        ]
 
     def _drug_induced(
         self, entities: list[Entity], relations: Sequence[AdeRelation]

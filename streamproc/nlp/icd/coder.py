@@ -249,6 +249,22 @@ class IcdCoder:
         bleeding = best.model_copy(update={"code": twin, "display": info.description})
         return (bleeding, *codes)
 
+    def dementia_in_disease(self, codes: tuple[CodeCandidate, ...]) -> tuple[CodeCandidate, ...]:
+        """The candidates with "unspecified dementia" F03- replaced by "dementia in other
+        diseases classified elsewhere" F02- of the same severity and disturbance (F03.90 ->
+        F02.80, F03.911 -> F02.811, severe F03.C0 -> F02.C0), the code before it kept second.
+        Unchanged otherwise."""
+        if not codes or not codes[0].code.startswith("F03."):
+            return codes
+        best = codes[0]
+        digits = best.code[len("F03.") :]  # 9: unspecified severity (F02.8), A-C: mild-severe
+        twin = "F02." + ("8" + digits[1:] if digits.startswith("9") else digits)
+        if twin not in self.index.code_pos:
+            return codes
+        info = self.index.codes[self.index.code_pos[twin]]
+        first = best.model_copy(update={"code": twin, "display": info.description})
+        return (first, *codes)
+
     def in_remission(
         self, codes: tuple[CodeCandidate, ...], degree: str
     ) -> tuple[CodeCandidate, ...]:
