@@ -261,6 +261,12 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         ("History significant for atrial fibrillation.", "atrial fibrillation", True),
         ("Hx positive for CAD, now with chest pain.", "chest pain", False),
         ("PRESENT HX: ACUTE ONSET OF SOB. TO VA, INTUBATED.", "SOB", False),
+        # a past year dates the mention; a date of this stay or a diagnosis year does not
+        ("Focal epilepsy after a 2019 left MCA stroke.", "left MCA stroke", True),
+        ("She had pneumonia in 2021 and now has cellulitis.", "pneumonia", True),
+        ("She had pneumonia in 2021 and now has cellulitis.", "cellulitis", False),
+        ("Parkinson disease (dx 2014), on levodopa.", "Parkinson disease", False),
+        ("Seen 2024-11-02 for stroke symptoms.", "stroke", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:
@@ -273,6 +279,26 @@ def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> 
         text, [(start, start + len(mention))], split_sentences(text), SectionIndex.of(text)
     )
     assert flags == [past]
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "expected"),
+    [
+        ("Stool studies to exclude infection (C. diff, GI PCR).", "infection", "possible"),
+        ("Rivastigmine continued; delirium precautions.", "delirium", "hypothetical"),
+        ("Return precautions for chest pain reviewed.", "chest pain", "hypothetical"),
+        ("Fall precautions. Delirium today.", "Delirium", "present"),
+        ("A/P: Aspiration PNA \nAspiration precautions", "PNA", "present"),
+        ("Not consistent with anaphylaxis or SJS.", "SJS", "absent"),
+        ("Findings consistent with pneumonia.", "pneumonia", "possible"),
+        ("Bipolar disorder was previously considered but never confirmed.", "Bipolar", "absent"),
+    ],
+)
+def test_a_workup_or_a_precaution_is_not_the_finding(
+    text: str, mention: str, expected: str
+) -> None:
+    start = text.index(mention)
+    assert ContextAssertion().assert_text(text, start, start + len(mention)).assertion == expected
 
 
 def test_what_an_assessment_instrument_names_is_not_found() -> None:

@@ -38,17 +38,33 @@ _ENDS_HISTORY = re.compile(
 )
 
 
+# a past year that dates the mention: "after a 2019 left MCA stroke", "2015 CABG", "pneumonia in
+# 2021", "MI (2015)" — nobody dates this visit's finding by its year
+_YEAR_BEFORE = re.compile(r"(?:^|[\s(,;])(?:19|20)\d\d\s+$")
+_YEAR_STARTS = re.compile(r"(?:19|20)\d\d\s")
+_YEAR_AFTER = re.compile(r"\s*(?:\bin\s+|\(\s*)(?:19|20)\d\d\b(?!\s*[-/])")
+
+
+def _dated_by_year(text: str, start: int, end: int) -> bool:
+    return bool(
+        _YEAR_BEFORE.search(text, max(0, start - 8), start)
+        or _YEAR_STARTS.match(text, start, end)
+        or _YEAR_AFTER.match(text, end)
+    )
+
+
 def historical(
     text: str,
     spans: Sequence[tuple[int, int]],
     sentences: list[Sentence],
     sections: SectionIndex,
 ) -> list[bool]:
-    """One flag per ``(start, end)``: in a history section, or after a history trigger in its
-    sentence with nothing between them that turns to the present encounter."""
+    """One flag per ``(start, end)``: in a history section, dated by a past year, or after a
+    history trigger in its sentence with nothing between them that turns to the present
+    encounter."""
     out: list[bool] = []
-    for start, _end in spans:
-        if sections.section_at(start) in HISTORY_SECTIONS:
+    for start, end in spans:
+        if sections.section_at(start) in HISTORY_SECTIONS or _dated_by_year(text, start, end):
             out.append(True)
             continue
         idx = sentence_index(sentences, start)
