@@ -217,3 +217,19 @@ def test_a_brand_and_its_generic_alert_once_for_a_patient() -> None:
     validate(alert)
     assert alert["contained"][0]["code"]["coding"][0]["code"] == "DB00695"
     assert again == []
+
+
+def test_a_problem_that_is_only_a_drug_compound_is_the_drug() -> None:
+    """ "Diarrhea, mycophenolate-associated": the tagger called the compound a problem, so no
+    drug was there to blame; the compound is the cue and the drug an entity."""
+    lex = packaged_lexicon()
+    text = "3. Diarrhea, mycophenolate-associated - reduce dose; lithium-induced tremor."
+    compound = Entity(label="problem", start=13, end=37, text=text[13:37])
+    tremor = Entity(label="problem", start=53, end=75, text=text[53:75])
+    assert (compound.text, tremor.text) == ("mycophenolate-associated", "lithium-induced tremor")
+    out = lex.annotate(text, [compound, tremor])
+    assert [(e.label, e.text) for e in out] == [
+        ("drug", "mycophenolate"),
+        ("problem", "lithium-induced tremor"),  # names a finding: kept
+    ]
+    assert out[0].concept == lex.lookup("mycophenolate")

@@ -62,6 +62,34 @@ def test_entities_never_leave_a_parenthesis_open() -> None:
     assert got == ["severe anxiety (panic)", "gout"]
 
 
+def test_a_drug_or_problem_ends_at_a_spaced_dash() -> None:
+    from streamproc.nlp.entities import ending_at_delimiters
+
+    text = "Due to nivolumab - start levothyroxine; anti-PD-1.\nSkin - Yeast infection - improving"
+
+    def ent(phrase: str, label: str) -> Entity:
+        start = text.index(phrase)
+        return Entity(label=label, start=start, end=start + len(phrase), text=phrase)  # type: ignore[arg-type]
+
+    got = ending_at_delimiters(
+        text,
+        [
+            ent("nivolumab - start", "drug"),
+            ent("anti-PD-1", "drug"),
+            ent("Skin - Yeast infection - improving", "problem"),
+            ent("start levothyroxine", "treatment"),
+        ],
+    )
+    # the plan after the delimiter is no part of the drug, a name's own hyphens stay, a system
+    # heading is no delimiter (without_inline_headings takes it off), tests and treatments stay
+    assert [e.text for e in got] == [
+        "nivolumab",
+        "anti-PD-1",
+        "Skin - Yeast infection",
+        "start levothyroxine",
+    ]
+
+
 def test_a_problem_takes_the_stage_written_after_it() -> None:
     from types import SimpleNamespace
 
@@ -639,3 +667,29 @@ def test_a_treatment_with_the_words_after_it_is_a_problem_when_a_row_names_the_w
     plain = "Liver transplant in 2023 for cirrhosis."
     found = [Entity(label="treatment", start=0, end=16, text="Liver transplant")]
     assert with_coded_finding(plain, found, coder.synonyms.is_direct)[0].label == "treatment"
+
+
+def test_a_bare_diabetes_type_takes_the_diabetes_after_it() -> None:
+    from streamproc.nlp.entities import with_diabetes_type
+
+    text = "Other: type 2 diabetes - metformin stopped. Thyrotoxicosis, type 2 likely."
+
+    def ent(phrase: str, label: str, nth: int = 0) -> Entity:
+        start = text.index(phrase)
+        for _ in range(nth):
+            start = text.index(phrase, start + 1)
+        return Entity(label=label, start=start, end=start + len(phrase), text=phrase)  # type: ignore[arg-type]
+
+    got = with_diabetes_type(
+        text,
+        [
+            ent("type 2", "problem"),
+            ent("diabetes - metformin", "drug"),  # the tagger's drug across the delimiter
+            ent("type 2", "problem", 1),
+        ],
+    )
+    assert [(e.label, e.text) for e in got] == [
+        ("problem", "type 2 diabetes"),
+        ("drug", "metformin"),
+        ("problem", "type 2"),  # no diabetes after it: left as it is (the coder names nothing)
+    ]

@@ -26,6 +26,7 @@ from streamproc.nlp.entities import (
     assessment_item_heads,
     cancer_sites,
     chief_complaint_items,
+    ending_at_delimiters,
     join_glosses,
     join_subtypes,
     outside,
@@ -36,6 +37,7 @@ from streamproc.nlp.entities import (
     with_coded_cause,
     with_coded_finding,
     with_coded_modifier,
+    with_diabetes_type,
     with_qualifiers,
     without_inline_headings,
     without_non_findings,
@@ -102,7 +104,7 @@ log = logging.getLogger(__name__)
 # the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to";
 # a peptic ulcer whose sentence affirms a bleed is coded with hemorrhage (K26.4); an onset
 # sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before
-ANALYZER_VERSION = "analyzer-33"
+ANALYZER_VERSION = "analyzer-34"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -270,6 +272,7 @@ class Analyzer:
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
         found = assessment_item_heads(text, sentences, sections, found, self._heads_a_problem)
+        found = with_diabetes_type(text, ending_at_delimiters(text, found))
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
         found = without_non_findings(text, without_inline_headings(text, found))

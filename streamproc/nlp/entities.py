@@ -49,6 +49,62 @@ _ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib"})  # never a word 
 _TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:in|of|on|at|to|for|with|and|or)\Z", re.IGNORECASE)
 
 
+# a dash with space on both sides is a note's delimiter between a finding and what follows
+# ("AKI - improving", "nivolumab - start levothyroxine"), never inside a name ("anti-PD-1")
+_SPACED_DASH = re.compile(r"[ \t]+[-\u2013\u2014][ \t]+")
+
+
+def ending_at_delimiters(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Drug and problem entities end at a spaced dash, the note's delimiter between a finding
+    and what follows ("nivolumab - start levothyroxine", "SOFT OB - STOOL"); an inline system
+    heading before one ("Skin - Yeast infection") is left to ``without_inline_headings``. Run
+    after ``assessment_item_heads``, which reads a span across an item's delimiter as the
+    model's misreading of the head."""
+    out: list[Entity] = []
+    for e in entities:
+        heading = _INLINE_HEADING.match(text, e.start, e.end)
+        after = heading.end() if heading else e.start
+        dash = _SPACED_DASH.search(text, after, e.end) if e.label in ("drug", "problem") else None
+        if dash is None or dash.start() <= after:
+            out.append(e)
+            continue
+        out.append(e.model_copy(update={"end": dash.start(), "text": text[e.start : dash.start()]}))
+    return out
+
+
+_DIABETES_TYPE = re.compile(r"type[ \t]*(?:1|2|i|ii)", re.I)
+_DIABETES_AFTER = re.compile(r"[ \t]+(?:diabetes(?:[ \t]+mellitus)?|dm)\b", re.I)
+
+
+def with_diabetes_type(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """A problem that is only "type 2" takes the "diabetes" written after it, which the tagger
+    read apart (as a drug, once, in "type 2 diabetes - metformin stopped"); a bare "type 2" names
+    nothing ("thyrotoxicosis, type 2 likely")."""
+    extended: list[tuple[int, int]] = []
+    out: list[Entity] = []
+    for e in entities:
+        after = _DIABETES_AFTER.match(text, e.end) if e.label == "problem" else None
+        if after is not None and _DIABETES_TYPE.fullmatch(e.text):
+            e = e.model_copy(update={"end": after.end(), "text": text[e.start : after.end()]})
+            extended.append((e.start, e.end))
+        out.append(e)
+    if not extended:
+        return out
+    kept: list[Entity] = []
+    for e in out:
+        inside = next(
+            ((a, b) for a, b in extended if a <= e.start < b and (a, b) != (e.start, e.end)), None
+        )
+        if inside is None:
+            kept.append(e)
+        elif e.end > inside[1]:  # "diabetes - metformin": the rest after it
+            rest = text[inside[1] : e.end]
+            start = inside[1] + len(rest) - len(rest.lstrip(_EDGE_JUNK))
+            if e.end - start >= 2:
+                kept.append(e.model_copy(update={"start": start, "text": text[start : e.end]}))
+    return kept
+
+
 def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list[Entity]:
     """Model spans (``start, end, label, score``) as entities with clean edges.
 
@@ -550,7 +606,8 @@ def without_non_findings(text: str, entities: Sequence[Entity]) -> list[Entity]:
 _INLINE_HEADING = re.compile(
     r"(?:neuro|neurologic|cv|c-v|cardiac|cardio|cardiovascular|hemodynamics|resp|respiratory"
     r"|pulm|pulmonary|gi|gu|gi/gu|id|skin|integ|integument|endo|heme|renal|psych|social|ms"
-    r"|access|lines|ext|extremities|plan|assessment|[soap])\s*-+\s+",  # "A-fib" is no heading
+    r"|access|lines|ext|extremities|plan|assessment|pmh|pmhx|events|[soap])\s*-+\s+",
+    # "A-fib" is no heading
     re.IGNORECASE,
 )
 

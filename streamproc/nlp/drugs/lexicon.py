@@ -98,11 +98,33 @@ class DrugLexicon:
                 i += 1
         return out
 
+    def _compound_drug(self, ent: Entity) -> Entity | None:
+        """The drug of a "problem" that is nothing but a drug made into a compound
+        ("Diarrhea, mycophenolate-associated"): the compound is the cue, the drug an entity."""
+        if ent.label != "problem":
+            return None
+        head = _COMPOUND_ONLY.search(ent.text)
+        if head is None or head.end() != len(ent.text):
+            return None
+        name = ent.text[: head.start()]
+        concept = self.lookup(name)
+        if concept is None:
+            return None
+        return Entity(
+            label="drug",
+            start=ent.start,
+            end=ent.start + len(name),
+            text=name,
+            score=ent.score,
+            concept=concept,
+        )
+
     def annotate(self, text: str, entities: Sequence[Entity]) -> list[Entity]:
         """Names the drug of every drug/treatment entity, and adds a drug entity for each
         dictionary match no entity overlaps (a test such as "vanco trough" or a problem such as
         "digoxin toxicity" keeps its span and label)."""
         out: list[Entity] = []
+        entities = [self._compound_drug(ent) or ent for ent in entities]
         for ent in entities:
             concept = self.lookup(ent.text) if ent.label in ("drug", "treatment") else None
             out.append(ent.model_copy(update={"concept": concept}) if concept else ent)
@@ -121,6 +143,9 @@ class DrugLexicon:
                     )
                 )
         return sorted(out, key=lambda e: (e.start, e.end))
+
+
+_COMPOUND_ONLY = re.compile(r"-(?:induced|associated|related)", re.I)
 
 
 _FORM_PREFIX = re.compile(r"(?<![\w-])([A-Za-z]{2,5})-\Z")
