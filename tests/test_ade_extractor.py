@@ -142,6 +142,9 @@ def test_ner_entity_reused_and_its_assertion_wins() -> None:
         ("rash", "", "moderate", False),
         ("rash", "The rash was fatal.", "high", True),
         ("mild nausea", "", "low", False),
+        # HIT is serious where the effect span is only "thrombocytopenia"
+        ("thrombocytopenia", "Heparin-induced thrombocytopenia (HIT), probable.", "high", True),
+        ("thrombocytopenia", "Thrombocytopenia, probably valproate-related.", "moderate", False),
     ],
 )
 def test_severity_rules(effect: str, sentence: str, severity: str, serious: bool) -> None:
@@ -1056,3 +1059,80 @@ def test_an_onset_sentence_names_its_cause_in_the_sentence_before() -> None:
             AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(other, spans, ents)
             == []
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "ner", "expected"),
+    [
+        # the cause named after the effect is the nearest drug, not the plan's one after it
+        (
+            "Primary hypothyroidism due to nivolumab - start levothyroxine 100 mcg daily.",
+            {"Primary hypothyroidism": "problem", "nivolumab": "drug", "levothyroxine": "drug"},
+            ["nivolumab"],
+        ),
+        # ... while drugs listed together are each the cause
+        (
+            "Immune-mediated colitis, grade 2, secondary to ipilimumab/nivolumab.",
+            {"Immune-mediated colitis": "problem", "ipilimumab": "drug", "nivolumab": "drug"},
+            ["ipilimumab", "nivolumab"],
+        ),
+        # a class compound's drug is named in its own clause, not after the semicolon
+        (
+            "Pruritus - likely immunotherapy-related; topical triamcinolone, cetirizine.",
+            {"Pruritus": "problem", "triamcinolone": "drug", "cetirizine": "drug"},
+            [],
+        ),
+        # a problem-list item's grade and a dash before the hedge, "as well" after the compound
+        (
+            "Thrombocytopenia, mild - probably valproate-related as well; repeat in 1 week.",
+            {"Thrombocytopenia": "problem", "valproate": "drug"},
+            ["valproate"],
+        ),
+        # a cue inside an aside is the aside's own ("after failed flecainide")
+        (
+            "Man on amiodarone 200 mg daily (after failed flecainide), ischemic cardiomyopathy.",
+            {"amiodarone": "drug", "flecainide": "drug", "ischemic cardiomyopathy": "problem"},
+            [],
+        ),
+    ],
+)
+def test_which_drug_a_problem_list_item_blames(
+    text: str, ner: dict[str, str], expected: list[str]
+) -> None:
+    drugs = [w.lower() for w, label in ner.items() if label == "drug"]
+    effects = [w.lower() for w, label in ner.items() if label == "problem"]
+    model = FakeModel(drugs, effects, {(d, e): 1.0 for d in drugs for e in effects})
+    found = AdeExtractor(model, require_evidence=True).extract(
+        text, [(0, len(text))], _ner(text, ner)
+    )
+    assert sorted(r.drug.text for r in found) == expected
+
+
+def test_a_dash_after_a_later_finding_still_names_the_items_head() -> None:
+    """ "Recurrent C. difficile colitis, … with AKI - likely precipitated by clindamycin": the
+    cause is the colitis's, not the AKI's; the stated wording does not pair the AKI."""
+    from streamproc.nlp.ade.extractor import stated_pairs
+    from streamproc.nlp.types import CodeCandidate, DrugConcept
+
+    text = "1. C. difficile colitis, non-severe but with AKI - likely precipitated by clindamycin."
+    coded = (CodeCandidate(code="N17.9", display="AKI", score=1.0),)
+    entities = [
+        e.model_copy(update={"codes": coded})
+        if e.label == "problem"
+        else e.model_copy(update={"concept": DrugConcept(name="Clindamycin", drugbank="DB01190")})
+        for e in _ner(
+            text, {"C. difficile colitis": "problem", "AKI": "problem", "clindamycin": "drug"}
+        )
+    ]
+    assert stated_pairs(text, 0, len(text), entities) == []
+    # the first finding of the item, dash and all, is paired
+    head = "Thrombocytopenia, mild - probably clindamycin-related."
+    first = [
+        e.model_copy(update={"codes": coded})
+        if e.label == "problem"
+        else e.model_copy(update={"concept": DrugConcept(name="Clindamycin", drugbank="DB01190")})
+        for e in _ner(head, {"Thrombocytopenia": "problem", "clindamycin": "drug"})
+    ]
+    assert [(d.text, e.text) for d, e in stated_pairs(head, 0, len(head), first)] == [
+        ("clindamycin", "Thrombocytopenia")
+    ]

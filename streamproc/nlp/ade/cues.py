@@ -463,7 +463,9 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # "toxicities, diphenhydramine-induced cardiotoxicity", which names its own noun)
 # the compound that names a drug the cause of what it is joined to: "tacrolimus-induced"
 COMPOUND = r"-(?:induced|associated|related)\b"
-_COMPOUND_AFTER_DRUG = re.compile(COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|$))", re.I)
+_COMPOUND_AFTER_DRUG = re.compile(
+    COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|as[ \t]+well\b|$))", re.I
+)  # "probably valproate-related as well;"
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
 
@@ -476,7 +478,10 @@ HARM_NAMED_AFTER = re.compile(
 )
 # "<effect>, (most) likely …": the hedge a cause named right after the effect may carry
 HEDGE_WORDS = (
-    r"[ \t]*,?[ \t]*(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
+    # a comma or a spaced dash, and the grade a problem-list item may state first:
+    # "Thrombocytopenia, mild - probably valproate-related"
+    r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
+    r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
     r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
 HEDGE = re.compile(HEDGE_WORDS, re.I)
@@ -592,8 +597,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             drug < effect and _SUBJECT_GAP.fullmatch(between, 0, m.start())
         ):
             continue  # "labetalol 200 mg BID; nifedipine was stopped because of": nifedipine's
-        if effect < drug and _in_closed_aside(between, m.start()):
-            continue  # "DVT (provoked, during chemotherapy) on apixaban": the aside's own words
+        if _in_closed_aside(between, m.start()):
+            continue  # "DVT (provoked, during chemotherapy) on apixaban", "amiodarone … (after
+            # failed flecainide), ischemic cardiomyopathy": the aside's own words
         if (
             drug < effect
             and _MODIFIER_CUE.fullmatch(m.group(0))
@@ -611,6 +617,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         ):
             continue  # "aspirin-exacerbated respiratory disease: asthma, nasal polyps": its own noun
         cue = _compound_cue(sentence, first[1] + m.start(), m.group(0), drug)
+        if cue is not None and breaks and cue.startswith("generic"):
+            continue  # "Pruritus - likely immunotherapy-related; topical triamcinolone": the
+            # class's drug is named in its own clause, not after the semicolon
         if cue is not None:
             return cue
     if effect < drug and _FROM_DRUG.search(between):  # "contraction alkalosis from lasix"
@@ -635,7 +644,13 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     plan = effect < drug and bool(_PLAN_COLON.search(between))
     lead_in = sentence[max(0, first[0] - _LEAD_IN_CHARS) : first[0]]
     lead_in = re.split(r"[.;:]", lead_in)[-1]
+    # the first mention inside an aside that closes before the second: the words leading into
+    # the aside are its own ("(after failed flecainide), ischemic cardiomyopathy")
+    closes = between.find(")")
+    aside_first = closes >= 0 and "(" not in between[:closes]
     for lo, hi in (effect, drug, (first[0] - len(lead_in), first[0])):
+        if aside_first and hi == first[0]:
+            continue
         if plan and hi != first[0]:
             continue  # "Peanut allergy: strict avoidance, epinephrine auto-injector": the plan
         for own in _LINK.finditer(sentence, lo, hi):

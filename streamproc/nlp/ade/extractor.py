@@ -286,6 +286,12 @@ class AdeExtractor:
         cue = causal_link(sentence, drug_span, effect_span)
         if cue is not None and cue.startswith("generic") and _drug_between(drug, effect, entities):
             return None  # "drug-induced liver injury, probably from X (RUCAM 7)": X's
+        if (
+            cue is not None
+            and effect.end <= drug.start
+            and _other_drug_between(text, drug, effect, entities)
+        ):
+            return None  # "hypothyroidism due to nivolumab - start levothyroxine": nivolumab's
         if cue is not None and is_stop_cue(cue) and _contraindication(effect):
             return None  # "metformin was stopped given CKD stage 4": no harm it caused
         if (
@@ -399,6 +405,8 @@ def _evidenced(
         return False
     return id(drug) in known or cue in COMPOUND_CUES or adjacent
 
+
+_SPACED_DASH = re.compile(r"[ \t]*,?[ \t]*(?:\w+[ \t]*)?[ \t][-\u2013][ \t]")  # ", mild - "
 
 # "<effect>, likely precipitated by <drug>"
 _CAUSE_THEN_DRUG = re.compile(
@@ -539,6 +547,10 @@ def stated_pairs(
         e for e in inside if e.label == "problem" and e.codes and e.codes[0].score >= _CODED
     ]
     for effect in findings:
+        # a spaced dash after the sentence's first finding ends the item's head ("Thrombocytopenia,
+        # mild - probably valproate-related"); after a later one it still reads as the head's
+        # ("C. difficile colitis … with AKI - likely precipitated by clindamycin")
+        dash_ok = effect is findings[0]
         aside = _harm_aside(text, ss, se, effect.start)
         linked = _EFFECT_THEN_DRUG_IN_ASIDE.match(text, effect.end, se) if aside else None
         drug = drugs.get(linked.end()) if linked else None
@@ -551,6 +563,8 @@ def stated_pairs(
                 pairs.append((drug, effect))
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
         named = HEDGE.match(text, effect.end, se)
+        if named and not dash_ok and _SPACED_DASH.match(text, effect.end):
+            named = None
         drug = drugs.get(named.end()) if named else None
         if drug is not None and (
             _COMPOUND.match(text, drug.end, se)
@@ -575,6 +589,8 @@ def stated_pairs(
                     None,
                 )
         cause = _CAUSE_THEN_DRUG.match(text, effect.end, se)
+        if cause and not dash_ok and _SPACED_DASH.match(text, effect.end):
+            cause = None
         drug = drugs.get(cause.end()) if cause else None
         while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
             pairs.append((drug, effect))
@@ -671,6 +687,36 @@ def _drug_between(drug: Entity, effect: Entity, entities: Sequence[Entity]) -> b
         e.label in ("drug", "treatment") and lo <= e.start and e.end <= hi and e is not drug
         for e in entities
     )
+
+
+def _other_drug_between(
+    text: str, drug: Entity, effect: Entity, entities: Sequence[Entity]
+) -> bool:
+    """A drug the cause wording names stands between the effect and this later drug, and a
+    delimiter after it: the cause is that drug, the plan follows ("due to nivolumab - start
+    levothyroxine"); "from latanoprost to bimatoprost" or "ipilimumab/nivolumab" is left to
+    the cue."""
+    between = [
+        e
+        for e in entities
+        if e.label == "drug" and effect.end <= e.start and e.end <= drug.start and e is not drug
+    ]
+    if not between:
+        return False
+    nearest = max(between, key=lambda e: e.end)
+    return bool(
+        _CAUSE_BEFORE.search(text, max(0, nearest.start - 30), nearest.start)
+        and _PLAN_AFTER.search(text, nearest.end, drug.start)
+    )
+
+
+# the cause wording right before a drug, and a delimiter after it: what follows is the plan
+_CAUSE_BEFORE = re.compile(
+    r"\b(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by|related[ \t]+to"
+    r"|attributed[ \t]+to|from)[ \t]+\Z",
+    re.I,
+)
+_PLAN_AFTER = re.compile(r"[ \t][-\u2013][ \t]|:")
 
 
 def _named_between(text: str, drug: Entity, effect: Entity) -> bool:
