@@ -192,6 +192,15 @@ def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> No
     # ... but nausea with vomiting (R11.2) is no unspecified vomiting (R11.10)
     nv = _chf_coded(0, "R11.2", "Nausea with vomiting, unspecified")
     assert _codes(nv, _chf_coded(1, "R11.10", "Vomiting, unspecified")) == ["R11.10", "R11.2"]
+    # a plural in the specific description is the unspecified one's singular: the HIT note's
+    # "thrombosis" I82.90 is its "left popliteal DVT"
+    vein = _chf_coded(0, "I82.90", "Acute embolism and thrombosis of unspecified vein")
+    deep = _chf_coded(
+        1,
+        "I82.402",
+        "Acute embolism and thrombosis of unspecified deep veins of left lower extremity",
+    )
+    assert _codes(vein, deep) == ["I82.402"]
     # another category is another condition
     assert _codes(unspecified, _chf_coded(1, "N17.9", "AKI, unspecified")) == ["N17.9", "N18.9"]
 

@@ -239,24 +239,35 @@ def _refinement(code: str, display: str, other: str, other_display: str) -> bool
     "Other persistent atrial fibrillation" I48.19; "Chronic kidney disease, stage 3
     unspecified" N18.30: not stage 2 N18.2; "Dyspnea, unspecified": not "Wheezing"; "Nausea
     with vomiting, unspecified" R11.2: not "Vomiting, unspecified" R11.10), and itself
-    specified — or unspecified only at a deeper level under the code's parent (heart failure
-    I50.9: the diastolic I50.30)."""
+    specified — or unspecified only at a deeper level: under the code's parent (heart failure
+    I50.9: the diastolic I50.30) or naming more (I82.90 of an unspecified vein: I82.402)."""
     head = _words(display) - _QUALIFIER_WORDS
     if other[:3] != code[:3] or not head or not head <= _words(other_display):
         return False
     if not _UNSPECIFIED.search(other_display):
         return True
-    return other.startswith(_parent(code)) and len(other) > len(code)
-
-
-_QUALIFIER_WORDS = frozenset(
-    ["unspecified", "uncomplicated", "without", "complications", "initial", "encounter", "other"]
-    + ["acute"]  # "Acute myocardial infarction, unspecified" I21.9: the NSTEMI I21.4
-)
+    # unspecified only deeper: under the code's parent, or naming more than it does ("of
+    # unspecified vein" I82.90: "of unspecified deep veins of left lower extremity" I82.402)
+    # — not one naming another finding "with" it: vomiting R11.10 is no nausea with vomiting)
+    deeper = other.startswith(_parent(code)) and len(other) > len(code)
+    more = (_words(other_display) - _QUALIFIER_WORDS) - head
+    return deeper or (bool(more) and "with" not in more)
 
 
 def _words(display: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", display.lower()))
+    """The description's words, a plural as its singular ("veins" of "deep veins of left lower
+    extremity" is the "vein" of "thrombosis of unspecified vein")."""
+    return frozenset(_singular(w) for w in re.findall(r"[a-z0-9]+", display.lower()))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+
+
+_QUALIFIER_WORDS = _words(
+    "unspecified uncomplicated without complications initial encounter other"
+    " acute"  # "Acute myocardial infarction, unspecified" I21.9: the NSTEMI I21.4
+)
 
 
 def _parent(code: str) -> str:
