@@ -1136,3 +1136,28 @@ def test_a_dash_after_a_later_finding_still_names_the_items_head() -> None:
     assert [(d.text, e.text) for d, e in stated_pairs(head, 0, len(head), first)] == [
         ("clindamycin", "Thrombocytopenia")
     ]
+
+
+def test_a_class_compound_after_the_effect_glossed_by_its_drug_is_stated() -> None:
+    """Endocrinology note: "Acute pancreatitis, probably GLP-1 receptor agonist-associated
+    (semaglutide), resolved." the model paired nothing; the wording names the drug."""
+    from streamproc.nlp.ade.extractor import stated_pairs
+    from streamproc.nlp.types import CodeCandidate, DrugConcept
+
+    text = (
+        "- Acute pancreatitis, probably GLP-1 receptor agonist-associated (semaglutide), resolved."
+    )
+    coded = (CodeCandidate(code="K85.90", display="Acute pancreatitis", score=1.0),)
+    concept = DrugConcept(name="Semaglutide", drugbank="DB13928")
+    entities = [
+        e.model_copy(update={"codes": coded})
+        if e.label == "problem"
+        else e.model_copy(update={"concept": concept})
+        for e in _ner(text, {"Acute pancreatitis": "problem", "GLP": "drug", "semaglutide": "drug"})
+    ]
+    entities[1] = entities[1].model_copy(update={"concept": None})  # the tagger's "GLP"
+    pairs = stated_pairs(text, 0, len(text), entities)
+    assert [(d.text, e.text) for d, e in pairs] == [("semaglutide", "Acute pancreatitis")]
+    model = FakeModel([], [], {})
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [(r.drug.text, r.effect.text) for r in found] == [("semaglutide", "Acute pancreatitis")]

@@ -394,7 +394,7 @@ GENERIC_CAUSES = (
     r"|opioid|opiate|antibiotic|statin|nsaid|ace\s+inhibitor|anthracycline|taxane|platinum"
     r"|immunotherapy|checkpoint\s+inhibitor|contrast|thiazide|diuretic|benzodiazepine"
     r"|antipsychotic|neuroleptic|anticoagulant|quinolone|fluoroquinolone|sulfonamide"
-    r"|antiepileptic|anticonvulsant|antidepressant|ssri)s?"
+    r"|antiepileptic|anticonvulsant|antidepressant|ssri|agonist|antagonist|blocker|inhibitor)s?"
 )
 _GENERIC_CAUSES = re.compile(GENERIC_CAUSES, re.I)
 _WORD_BEFORE_HYPHEN = re.compile(r"([\w/]+(?:\s+inhibitor)?)\s*$")

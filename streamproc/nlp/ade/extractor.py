@@ -284,7 +284,11 @@ class AdeExtractor:
         if is_allergy_record(sentence, *effect_span):
             return None
         cue = causal_link(sentence, drug_span, effect_span)
-        if cue is not None and cue.startswith("generic") and _drug_between(drug, effect, entities):
+        if (
+            cue is not None
+            and cue.startswith("generic")
+            and _drug_between(text, drug, effect, entities)
+        ):
             return None  # "drug-induced liver injury, probably from X (RUCAM 7)": X's
         if (
             cue is not None
@@ -445,6 +449,9 @@ _ADJACENT_WORDS = re.compile(r"[ \t]+")
 _AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
 # "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
 _CLASS_COMPOUND_BEFORE = re.compile(COMPOUND + r"[ \t]+$", re.I)
+_HEDGED_CLASS_GLOSS = re.compile(
+    HEDGE_WORDS + r"(?:[\w/]+[ \t-]+){0,4}?[\w/]+" + COMPOUND + r"[ \t]*\([ \t]*", re.I
+)
 _GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
 _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
@@ -561,6 +568,12 @@ def stated_pairs(
             drug = drugs.get(opened.end()) if opened else None
             if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
                 pairs.append((drug, effect))
+        # "Acute pancreatitis, probably GLP-1 receptor agonist-associated (semaglutide)": a
+        # class compound after the effect, glossed by its drug
+        classed = _HEDGED_CLASS_GLOSS.match(text, effect.end, se) if dash_ok else None
+        drug = drugs.get(classed.end()) if classed else None
+        if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
+            pairs.append((drug, effect))
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
         named = HEDGE.match(text, effect.end, se)
         if named and not dash_ok and _SPACED_DASH.match(text, effect.end):
@@ -679,12 +692,16 @@ def _without_glossed_classes(text: str, relations: list[AdeRelation]) -> list[Ad
     return [r for r in relations if id(r) not in glossed]
 
 
-def _drug_between(drug: Entity, effect: Entity, entities: Sequence[Entity]) -> bool:
+def _drug_between(text: str, drug: Entity, effect: Entity, entities: Sequence[Entity]) -> bool:
     """Another drug lies between the two: a generic compound ("drug-induced", "NSAID-induced")
     names the cause beside it, the nearest drug, not one further on."""
     lo, hi = min(drug.end, effect.end), max(drug.start, effect.start)
     return any(
-        e.label in ("drug", "treatment") and lo <= e.start and e.end <= hi and e is not drug
+        e.label in ("drug", "treatment")
+        and not text.startswith("-", e.end)  # not "GLP" of "GLP-1 receptor agonist-associated"
+        and lo <= e.start
+        and e.end <= hi
+        and e is not drug
         for e in entities
     )
 
