@@ -201,6 +201,15 @@ def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> No
         "Acute embolism and thrombosis of unspecified deep veins of left lower extremity",
     )
     assert _codes(vein, deep) == ["I82.402"]
+    # "part unspecified" is a qualifier: the HPI's "perforated diverticulitis" K57.80 is the
+    # discharge diagnosis's perforated sigmoid diverticulitis K57.20
+    part = _chf_coded(
+        0, "K57.80", "Diverticulitis of intestine, part unspecified, with perforation and abscess"
+    )
+    sigmoid = _chf_coded(
+        1, "K57.20", "Diverticulitis of large intestine with perforation and abscess"
+    )
+    assert _codes(part, sigmoid) == ["K57.20"]
     # another category is another condition
     assert _codes(unspecified, _chf_coded(1, "N17.9", "AKI, unspecified")) == ["N17.9", "N18.9"]
 
@@ -425,3 +434,10 @@ def test_an_ulcer_that_bled_takes_its_other_mentions() -> None:
     gastric = CodeCandidate(code="K25.9", display="Gastric ulcer, without hemorrhage", score=1.0)
     other = entity("pneumonia", "present").model_copy(update={"codes": (gastric,)})
     assert len(ConditionBuilder().build(note(), analysis(other, bleeding))) == 2
+
+
+def test_pancreatitis_ileus_and_diverticulitis_are_episodes_diverticulosis_is_not() -> None:
+    from streamproc.fhir.condition import is_episodic
+
+    assert all(is_episodic(c) for c in ("K85.30", "K56.7", "K57.20", "K57.32", "K57.92"))
+    assert not any(is_episodic(c) for c in ("K57.30", "K57.90", "K86.1"))  # chronic

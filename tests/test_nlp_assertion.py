@@ -289,6 +289,12 @@ def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> 
         ("Return precautions for chest pain reviewed.", "chest pain", "hypothetical"),
         ("Fall precautions. Delirium today.", "Delirium", "present"),
         ("A/P: Aspiration PNA \nAspiration precautions", "PNA", "present"),
+        # "resolved postpartum" says when it resolved, not what
+        (
+            "5. Gestational diabetes - resolved postpartum; OGTT at 6 weeks.",
+            "Gestational",
+            "absent",
+        ),
         ("Not consistent with anaphylaxis or SJS.", "SJS", "absent"),
         ("Findings consistent with pneumonia.", "pneumonia", "possible"),
         ("Bipolar disorder was previously considered but never confirmed.", "Bipolar", "absent"),

@@ -83,6 +83,7 @@ _EPISODIC_PREFIXES = (
     *(f"B{n:02d}" for n in range(90) if n not in (18, 19, 20)),  # not chronic hepatitis, HIV
     "J0", "J10", "J11", "J12", "J13", "J14", "J15", "J16", "J17", "J18", "J20", "J21", "J22",
     "H65", "H66", "H10", "N10", "N30.0", "N39.0", "L02", "L03", "K35", "K36", "K37", "K52.9",
+    "K85", "K56", "K57.2", "K57.32", "K57.33", "K57.8", "K57.92", "K57.93",  # diverticulitis
     "S", "T", "O", "Z33", "Z34", "U07.1",
     "I21", "I26", "I63", "G45", "I82.4", "G21.0",
     "R05", "R06", "R07", "R10", "R11", "R19.7", "R21", "R50", "R51", "R52", "R53.83", "R68.83",
@@ -265,7 +266,7 @@ def _singular(word: str) -> str:
 
 
 _QUALIFIER_WORDS = _words(
-    "unspecified uncomplicated without complications initial encounter other"
+    "unspecified uncomplicated without complications initial encounter other part site"
     " acute"  # "Acute myocardial infarction, unspecified" I21.9: the NSTEMI I21.4
 )
 
