@@ -178,14 +178,20 @@ def test_labels_mapped_and_edges_trimmed(coder: IcdCoder) -> None:
 
 
 def test_problem_abbreviations_in_capitals(coder: IcdCoder) -> None:
-    text = "PMH: HTN, DM2, s/p MI, Afib. PE: lungs clear. Dm bells. CHF exacerbation."
+    text = "PMH: HTN, DM2, s/p MI, Afib, HFrEF. PE: lungs clear. Dm bells. CHF exacerbation."
 
-    class PubMedNer:  # mislabels HTN, misses the rest, finds "CHF exacerbation" itself
+    class PubMedNer:  # mislabels HTN and HFrEF, misses the rest, finds "CHF exacerbation"
         version = "x"
 
         def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-            h, c = text.index("HTN"), text.index("CHF")
-            return [[Span(h, h + 3, "test", 0.7), Span(c, c + 16, "problem", 0.9)]]
+            h, c, f = text.index("HTN"), text.index("CHF"), text.index("HFrEF")
+            return [
+                [
+                    Span(h, h + 3, "test", 0.7),
+                    Span(f, f + 5, "drug", 0.6),  # cardiology note, round 18
+                    Span(c, c + 16, "problem", 0.9),
+                ]
+            ]
 
     (a,) = Analyzer(PubMedNer(), coder=coder, entity_unit="note").analyze_batch(
         [make_note(text, 1)]
@@ -196,6 +202,7 @@ def test_problem_abbreviations_in_capitals(coder: IcdCoder) -> None:
         ("problem", "DM2", "E11.9"),
         ("problem", "s/p MI", "I25.2"),
         ("problem", "Afib", "I48.91"),
+        ("problem", "HFrEF", "I50.20"),  # mixed case by convention, never a word
         ("problem", "CHF exacerbation", found[-1][2]),  # the model's longer mention stays
     ]  # "PE" (physical exam here) and "Dm" (not in capitals) are left alone
 

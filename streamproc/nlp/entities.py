@@ -42,7 +42,8 @@ _STAGE = re.compile(r",? +stage +(?:[0-5]|iv|v|i{1,3})[a-c]?\b", re.IGNORECASE)
 # "PE" is as often the physical exam as a pulmonary embolism; the coder still expands it when
 # the model found it as a problem.
 _AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
-_ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib"})  # never a word or a name
+# never a word or a name, and written in mixed case ("HFrEF")
+_ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib", "hfref", "hfpef"})
 
 
 # A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
