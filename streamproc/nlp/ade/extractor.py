@@ -557,7 +557,8 @@ def stated_pairs(
         # a spaced dash after the sentence's first finding ends the item's head ("Thrombocytopenia,
         # mild - probably valproate-related"); after a later one it still reads as the head's
         # ("C. difficile colitis … with AKI - likely precipitated by clindamycin")
-        dash_ok = effect is findings[0]
+        head = effect is findings[0] or not _SPACED_DASH.match(text, effect.end)
+
         aside = _harm_aside(text, ss, se, effect.start)
         linked = _EFFECT_THEN_DRUG_IN_ASIDE.match(text, effect.end, se) if aside else None
         drug = drugs.get(linked.end()) if linked else None
@@ -570,14 +571,12 @@ def stated_pairs(
                 pairs.append((drug, effect))
         # "Acute pancreatitis, probably GLP-1 receptor agonist-associated (semaglutide)": a
         # class compound after the effect, glossed by its drug
-        classed = _HEDGED_CLASS_GLOSS.match(text, effect.end, se) if dash_ok else None
+        classed = _after(_HEDGED_CLASS_GLOSS, text, effect, se, head)
         drug = drugs.get(classed.end()) if classed else None
         if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
             pairs.append((drug, effect))
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
-        named = HEDGE.match(text, effect.end, se)
-        if named and not dash_ok and _SPACED_DASH.match(text, effect.end):
-            named = None
+        named = _after(HEDGE, text, effect, se, head)
         drug = drugs.get(named.end()) if named else None
         if drug is not None and (
             _COMPOUND.match(text, drug.end, se)
@@ -601,9 +600,7 @@ def stated_pairs(
                     ),
                     None,
                 )
-        cause = _CAUSE_THEN_DRUG.match(text, effect.end, se)
-        if cause and not dash_ok and _SPACED_DASH.match(text, effect.end):
-            cause = None
+        cause = _after(_CAUSE_THEN_DRUG, text, effect, se, head)
         drug = drugs.get(cause.end()) if cause else None
         while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
             pairs.append((drug, effect))
@@ -647,6 +644,13 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     return pairs
+
+
+def _after(
+    pattern: re.Pattern[str], text: str, effect: Entity, end: int, head: bool
+) -> re.Match[str] | None:
+    """``pattern`` right after the effect, where the wording there may speak of it (``head``)."""
+    return pattern.match(text, effect.end, end) if head else None
 
 
 def _without_drug(text: str, effect: Entity, drug: Entity) -> Entity:
