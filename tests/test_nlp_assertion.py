@@ -331,6 +331,16 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ("Not consistent with anaphylaxis or SJS.", "SJS", "absent"),
         ("Findings consistent with pneumonia.", "pneumonia", "possible"),
         ("Bipolar disorder was previously considered but never confirmed.", "Bipolar", "absent"),
+        (
+            "7. Opioid-induced constipation not present; constipation due to vincristine.",
+            "Opioid",
+            "absent",
+        ),
+        (
+            "7. Opioid-induced constipation not present; constipation due to vincristine.",
+            "vincristine",
+            "present",
+        ),
         # "resolved postpartum" says when it resolved, not what
         (
             "5. Gestational diabetes - resolved postpartum; OGTT at 6 weeks.",

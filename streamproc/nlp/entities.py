@@ -791,6 +791,7 @@ def with_coded_finding(
     attributed to ceftriaxone" (tagged a drug) is A04.72 — findings the ADE stage can then pair
     with their cause. Only curated rows make a finding; "QTc 460" stays a test."""
     out: list[Entity] = []
+    problems = {(e.start, e.end) for e in entities if e.label == "problem"}
     for e in entities:
         found = (
             _WORDS_AFTER.match(text, e.end) if e.label in ("test", "drug", "treatment") else None
@@ -805,6 +806,8 @@ def with_coded_finding(
             starts += [before.start() + m.start() for m in _WORD_BEFORE.finditer(before.group())]
         spans = sorted(((a, b) for a in starts for b in ends), key=lambda ab: ab[0] - ab[1])
         for start, end in spans:  # the longest first
+            if (start, end) in problems:
+                break  # the problem is read already ("Chronic lithium toxicity"): the drug stays
             if _opens_word(text, start) and is_direct(text[start:end]):
                 update = {"label": "problem", "start": start, "end": end, "text": text[start:end]}
                 e = e.model_copy(update=update)

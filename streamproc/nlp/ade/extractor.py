@@ -655,8 +655,10 @@ def _after(
 
 def _without_drug(text: str, effect: Entity, drug: Entity) -> Entity:
     """The effect without the drug the entity stage read into it: "doxorubicin cardiotoxicity"
-    is doxorubicin's cardiotoxicity, adjacent to its cause, not a problem that names itself."""
-    if not (effect.start == drug.start and drug.end < effect.end):
+    is doxorubicin's cardiotoxicity, adjacent to its cause, not a problem that names itself
+    (nor is "Chronic lithium toxicity", a word or two before the drug)."""
+    lead = text[effect.start : drug.start]
+    if not (effect.start <= drug.start and drug.end < effect.end and len(lead.split()) <= 2):
         return effect
     rest = text[drug.end : effect.end]
     start = drug.end + len(rest) - len(rest.lstrip(" -\t"))
