@@ -1161,3 +1161,13 @@ def test_a_class_compound_after_the_effect_glossed_by_its_drug_is_stated() -> No
     model = FakeModel([], [], {})
     found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
     assert [(r.drug.text, r.effect.text) for r in found] == [("semaglutide", "Acute pancreatitis")]
+
+
+def test_a_drug_a_word_into_its_effect_is_taken_out_of_it() -> None:
+    """ "Chronic lithium toxicity": the entity stage read one problem; the alert is lithium's
+    toxicity, as "doxorubicin cardiotoxicity" is doxorubicin's."""
+    text = "Chronic lithium toxicity, severe, on lithium carbonate."
+    model = FakeModel(["lithium"], ["lithium toxicity"], {("lithium", "lithium toxicity"): 1.0})
+    entities = _ner(text, {"Chronic lithium toxicity": "problem", "lithium": "drug"})
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [(r.drug.text, r.effect.text) for r in found] == [("lithium", "toxicity")]

@@ -693,3 +693,21 @@ def test_a_bare_diabetes_type_takes_the_diabetes_after_it() -> None:
         ("drug", "metformin"),
         ("problem", "type 2"),  # no diabetes after it: left as it is (the coder names nothing)
     ]
+
+
+def test_a_drug_inside_a_problem_already_read_stays_a_drug() -> None:
+    """ED note: "Chronic lithium toxicity" is read from "toxicity" (a row for the whole); the
+    drug "lithium" with the words after it is that same problem, so it stays the drug the ADE
+    stage blames instead of a second copy of the problem."""
+    from streamproc.nlp.entities import with_coded_finding
+
+    text = "Chronic lithium toxicity, severe."
+    problem = Entity(label="problem", start=0, end=24, text="Chronic lithium toxicity")
+    drug = Entity(label="drug", start=8, end=15, text="lithium")
+    out = with_coded_finding(
+        text, [problem, drug], lambda m: m.lower() in {"chronic lithium toxicity"}
+    )
+    assert [(e.label, e.text) for e in out] == [
+        ("problem", "Chronic lithium toxicity"),
+        ("drug", "lithium"),
+    ]
