@@ -1088,6 +1088,12 @@ def test_an_onset_sentence_names_its_cause_in_the_sentence_before() -> None:
             {"Thrombocytopenia": "problem", "valproate": "drug"},
             ["valproate"],
         ),
+        # the wording names another item ("#1") before the plan's dash: the plan's drug treats
+        (
+            "3. Delirium, hyperactive, secondary to #1 - haloperidol 0.5 mg q6h prn.",
+            {"Delirium": "problem", "haloperidol": "drug"},
+            [],
+        ),
         # a cue inside an aside is the aside's own ("after failed flecainide")
         (
             "Man on amiodarone 200 mg daily (after failed flecainide), ischemic cardiomyopathy.",

@@ -711,3 +711,14 @@ def test_a_drug_inside_a_problem_already_read_stays_a_drug() -> None:
         ("problem", "Chronic lithium toxicity"),
         ("drug", "lithium"),
     ]
+
+
+def test_a_span_does_not_end_on_plus() -> None:
+    from types import SimpleNamespace
+
+    text = "Hyperkalemia due to spironolactone plus ACE inhibitor."
+    start = text.index("spironolactone")
+    span = SimpleNamespace(
+        start=start, end=start + len("spironolactone plus"), label="drug", score=0.9
+    )
+    assert [e.text for e in to_entities(text, [span])] == ["spironolactone"]

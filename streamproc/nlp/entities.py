@@ -47,7 +47,7 @@ _ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib", "hfref", "hfpef"}
 
 
 # A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
-_TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:in|of|on|at|to|for|with|and|or)\Z", re.IGNORECASE)
+_TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:in|of|on|at|to|for|with|and|or|plus)\Z", re.IGNORECASE)
 
 
 # a dash with space on both sides is a note's delimiter between a finding and what follows

@@ -715,31 +715,20 @@ def _drug_between(text: str, drug: Entity, effect: Entity, entities: Sequence[En
 def _other_drug_between(
     text: str, drug: Entity, effect: Entity, entities: Sequence[Entity]
 ) -> bool:
-    """A drug the cause wording names stands between the effect and this later drug, and a
-    delimiter after it: the cause is that drug, the plan follows ("due to nivolumab - start
-    levothyroxine"); "from latanoprost to bimatoprost" or "ipilimumab/nivolumab" is left to
-    the cue."""
-    between = [
-        e
-        for e in entities
-        if e.label == "drug" and effect.end <= e.start and e.end <= drug.start and e is not drug
-    ]
-    if not between:
-        return False
-    nearest = max(between, key=lambda e: e.end)
-    return bool(
-        _CAUSE_BEFORE.search(text, max(0, nearest.start - 30), nearest.start)
-        and _PLAN_AFTER.search(text, nearest.end, drug.start)
-    )
+    """The cause wording after the effect names something before a delimiter, and this drug
+    comes after it: the cause is what the wording named, the plan follows ("due to nivolumab -
+    start levothyroxine", "Delirium, hyperactive, secondary to #1 - haloperidol 0.5 mg prn");
+    "from latanoprost to bimatoprost" or "ipilimumab/nivolumab" is left to the cue."""
+    return bool(_CAUSE_THEN_PLAN.search(text, effect.end, drug.start))
 
 
-# the cause wording right before a drug, and a delimiter after it: what follows is the plan
-_CAUSE_BEFORE = re.compile(
+# a cause wording, what it names, then a delimiter (not the ratio of "topical 1:1000
+# epinephrine"): what follows is the plan
+_CAUSE_THEN_PLAN = re.compile(
     r"\b(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by|related[ \t]+to"
-    r"|attributed[ \t]+to|from)[ \t]+\Z",
+    r"|attributed[ \t]+to|from)[ \t]+[^ \t\n:;][^\n]*?(?:[ \t][-\u2013][ \t]|:(?!\d))",
     re.I,
 )
-_PLAN_AFTER = re.compile(r"[ \t][-\u2013][ \t]|:")
 
 
 def _named_between(text: str, drug: Entity, effect: Entity) -> bool:
