@@ -210,6 +210,19 @@ def test_an_unspecified_code_folds_into_the_specific_one_of_its_category() -> No
         1, "K57.20", "Diverticulitis of large intestine with perforation and abscess"
     )
     assert _codes(part, sigmoid) == ["K57.20"]
+    # a few unspecified codes have their specified forms in other categories: "Rheumatoid
+    # arthritis" M06.9 beside "seropositive rheumatoid arthritis" M05.9 (rheumatology, round 21),
+    # "pneumonia" beside the MSSA pneumonia, "depression" beside recurrent MDD
+    ra = _chf_coded(0, "M06.9", "Rheumatoid arthritis, unspecified")
+    seropositive = _chf_coded(
+        1, "M05.9", "Rheumatoid arthritis with rheumatoid factor, unspecified"
+    )
+    assert _codes(ra, seropositive) == ["M05.9"]
+    pna = _chf_coded(0, "J18.9", "Pneumonia, unspecified organism")
+    assert _codes(pna, _chf_coded(1, "J15.211", "Pneumonia due to MSSA")) == ["J15.211"]
+    dep = _chf_coded(0, "F32.A", "Depression, unspecified")
+    assert _codes(dep, _chf_coded(1, "F33.9", "Major depressive disorder, recurrent")) == ["F33.9"]
+    assert _codes(dep, _chf_coded(1, "F43.21", "Adjustment disorder")) == ["F32.A", "F43.21"]
     # another category is another condition
     assert _codes(unspecified, _chf_coded(1, "N17.9", "AKI, unspecified")) == ["N17.9", "N18.9"]
 

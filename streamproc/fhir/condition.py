@@ -114,6 +114,19 @@ _NOT_EPISODIC = ("T78", "T86")  # allergies and transplant complications persist
 _UNSPECIFIED = re.compile(r"\bunspecified\b|without complications", re.IGNORECASE)
 
 
+# Unspecified codes whose specified forms the tabular list puts in other categories, so the
+# same-category refinement cannot see them: rheumatoid arthritis M06.9 is the seropositive M05
+# or seronegative M06.0 a note also names; "anemia" D64.9 the iron-deficiency, B12, folate,
+# hemolytic, aplastic or posthemorrhagic anemia (D50-D63); "pneumonia" J18.9 the organism's
+# pneumonia (J12-J17); "depression" F32.A the major depressive disorder (F32.0-F32.9, F33)
+_SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "M06.9": ("M05", "M06.0"),
+    "D64.9": tuple(f"D{n}" for n in range(50, 64)),
+    "J18.9": ("J12", "J13", "J14", "J15", "J16", "J17"),
+    "F32.A": ("F32.0", "F32.1", "F32.2", "F32.3", "F32.4", "F32.5", "F32.9", "F33"),
+}
+
+
 def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]:
     """A note that names a specific code ("CKD stage 3b" N18.32, "type 2 diabetes with diabetic
     nephropathy" E11.21, "schizoaffective disorder, bipolar type" F25.0) and elsewhere the same
@@ -124,7 +137,8 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     N18.2; "dyspnea, unspecified" R06.00 is not the wheezing R06.2). A specific code asserted
     only "possible" does not take a confirmed unspecified one: that would confirm the
     specificity the note doubts. A "without" default folds into its "with" twin the note names
-    ("BPH" N40.0 into "BPH with lower urinary tract symptoms" N40.1)."""
+    ("BPH" N40.0 into "BPH with lower urinary tract symptoms" N40.1), and a few unspecified
+    codes into their specified forms in other categories (``_SPECIFIED_ELSEWHERE``)."""
 
     def rank(mentions: list[Entity]) -> int:
         return min(_RANK[_verified(m)] for m in mentions)
@@ -142,6 +156,7 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
             and (
                 _refinement(code, display, other, theirs[0].codes[0].display)
                 or (unsaid and _with_twin(display, theirs[0].codes[0].display))
+                or other.startswith(_SPECIFIED_ELSEWHERE.get(code, ()))
             )
             and rank(theirs) <= rank(mentions)
         ]
