@@ -71,6 +71,12 @@ def _verified(ent: Entity) -> str:
 
 _RANK = {"confirmed": 0, "provisional": 1}
 
+
+def _rank(mentions: list[Entity]) -> int:
+    """The surest verification among a Condition's mentions (confirmed before provisional)."""
+    return min(_RANK[_verified(m)] for m in mentions)
+
+
 # ICD-10-CM codes of conditions that come and go in episodes: infections, acute respiratory
 # illness, injuries and poisonings, pregnancy, acute vascular events, neuroleptic malignant
 # syndrome, passing symptoms. Named only
@@ -140,9 +146,6 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     ("BPH" N40.0 into "BPH with lower urinary tract symptoms" N40.1), and a few unspecified
     codes into their specified forms in other categories (``_SPECIFIED_ELSEWHERE``)."""
 
-    def rank(mentions: list[Entity]) -> int:
-        return min(_RANK[_verified(m)] for m in mentions)
-
     out = dict(groups)
     for code, mentions in groups.items():
         display = mentions[0].codes[0].display
@@ -158,7 +161,7 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
                 or (unsaid and _with_twin(display, theirs[0].codes[0].display))
                 or other.startswith(_SPECIFIED_ELSEWHERE.get(code, ()))
             )
-            and rank(theirs) <= rank(mentions)
+            and _rank(theirs) <= _rank(mentions)
         ]
         if targets:
             target = min(targets, key=lambda c: min(m.start for m in out[c]))
@@ -174,9 +177,6 @@ def fold_included_symptoms(groups: dict[str, list[Entity]]) -> dict[str, list[En
     notes, ``icd.integral``). When several diagnoses include it, the one mentioned nearest takes
     it; a diagnosis asserted only "possible" does not take a confirmed symptom."""
 
-    def rank(mentions: list[Entity]) -> int:
-        return min(_RANK[_verified(m)] for m in mentions)
-
     def distance(theirs: list[Entity], mine: list[Entity]) -> int:
         return min(abs(a.start - b.start) for a in theirs for b in mine)
 
@@ -187,7 +187,7 @@ def fold_included_symptoms(groups: dict[str, list[Entity]]) -> dict[str, list[En
         targets = [
             other
             for other, theirs in out.items()
-            if includes_symptom(other, code) and rank(theirs) <= rank(mentions)
+            if includes_symptom(other, code) and _rank(theirs) <= _rank(mentions)
         ]
         if targets:
             target = min(targets, key=lambda c: distance(out[c], mentions))

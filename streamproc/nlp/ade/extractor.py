@@ -410,7 +410,8 @@ def _evidenced(
     return id(drug) in known or cue in COMPOUND_CUES or adjacent
 
 
-_SPACED_DASH = re.compile(r"[ \t]*,?[ \t]*(?:\w+[ \t]*)?[ \t][-\u2013][ \t]")  # ", mild - "
+# a spaced dash right after an effect, a grade at most between: "Thrombocytopenia, mild - "
+_DASH_AFTER_EFFECT = re.compile(r"[ \t]*,?[ \t]*(?:\w+[ \t]*)?[ \t][-\u2013][ \t]")
 
 # "<effect>, likely precipitated by <drug>"
 _CAUSE_THEN_DRUG = re.compile(
@@ -557,7 +558,7 @@ def stated_pairs(
         # a spaced dash after the sentence's first finding ends the item's head ("Thrombocytopenia,
         # mild - probably valproate-related"); after a later one it still reads as the head's
         # ("C. difficile colitis … with AKI - likely precipitated by clindamycin")
-        head = effect is findings[0] or not _SPACED_DASH.match(text, effect.end)
+        head = effect is findings[0] or not _DASH_AFTER_EFFECT.match(text, effect.end)
 
         aside = _harm_aside(text, ss, se, effect.start)
         linked = _EFFECT_THEN_DRUG_IN_ASIDE.match(text, effect.end, se) if aside else None
