@@ -657,3 +657,82 @@ def test_a_problem_span_across_the_head_delimiter_gives_way_to_the_head(coder: I
 
     (a,) = Analyzer(ReadsAcross(), coder=coder).analyze_batch([make_note(text, 1)])
     assert [(e.text, e.codes[0].code) for e in a.entities if e.codes] == [("Hyponatremia", "E87.1")]
+
+
+NICU_NOTE = (
+    "NICU Discharge Summary\n"
+    "Baby boy, born at 28 weeks 3 days gestation, birth weight 1120 g, by cesarean section for "
+    "preterm labor. Apgars 4 and 7.\n"
+    "Respiratory: Respiratory distress syndrome, surfactant x2. Later bronchopulmonary dysplasia.\n"
+    "ID: Late-onset sepsis day 18, treated with vancomycin.\n"
+    "Discharge diagnoses: Prematurity, anemia of prematurity, patent ductus arteriosus.\n"
+)
+
+
+def test_a_newborns_record_codes_its_problems_as_a_newborns(coder: IcdCoder) -> None:
+    """NICU summary (round 23): respiratory distress syndrome had become ARDS (J80), sepsis A41.9,
+    prematurity retinopathy of prematurity, and the mother's "preterm labor" a Condition of the
+    baby (O60.00; chapter 15 is never on a newborn's record)."""
+    words = (
+        "preterm labor",
+        "Respiratory distress syndrome",
+        "bronchopulmonary dysplasia",
+        "sepsis",
+        "Prematurity",
+        "anemia of prematurity",
+        "patent ductus arteriosus",
+    )
+    (a,) = Analyzer(_Words(*words), coder=coder).analyze_batch([make_note(NICU_NOTE, 1)])
+    codes = {e.text: e.codes[0].code if e.codes else None for e in a.entities}
+    assert codes == {
+        "preterm labor": None,
+        "Respiratory distress syndrome": "P22.0",
+        "bronchopulmonary dysplasia": "P27.1",
+        "sepsis": "P36.9",
+        "Prematurity": "P07.31",  # 28 completed weeks
+        "anemia of prematurity": "P61.2",
+        "patent ductus arteriosus": "Q25.0",  # no perinatal code: the congenital one stays
+    }
+    # an adult's note keeps the adult codes
+    adult = "ICU note: 64 yo man with respiratory distress syndrome and sepsis.\n"
+    (a,) = Analyzer(_Words("respiratory distress syndrome", "sepsis"), coder=coder).analyze_batch(
+        [make_note(adult, 2)]
+    )
+    assert [e.codes[0].code for e in a.entities] == ["J80", "A41.9"]
+
+
+@pytest.mark.parametrize(
+    ("text", "newborn"),
+    [
+        (NICU_NOTE, True),
+        ("Day of life 3, NICU. Apgars 8 and 9; hypoglycemia on admission.", True),
+        # a delivery note names the baby's Apgars and weight too: the mother's record
+        ("G2P2 s/p SVD. Baby girl, Apgars 8/9, birth weight 3400 g, to NICU. EBL 300 mL.", False),
+        # a child past the neonatal period, with a birth history
+        ("18-month-old born at 30 weeks, NICU stay, birth weight 1.4 kg, now with otitis.", False),
+        ("Adult ICU note: sepsis, intubated.", False),
+    ],
+)
+def test_whose_record_a_note_is(text: str, newborn: bool) -> None:
+    from streamproc.nlp.icd.perinatal import newborn_record
+
+    assert newborn_record(text) is newborn
+
+
+@pytest.mark.parametrize(
+    ("text", "weeks", "code"),
+    [
+        ("born at 28 weeks 3 days gestation", 28, "P07.31"),
+        ("a 32 3/7 weeks GA infant", 32, "P07.35"),
+        ("Gestational age at birth: 25 weeks", 25, "P07.24"),
+        ("born at 39 weeks", 39, None),
+        ("no age stated", None, None),
+    ],
+)
+def test_gestational_age_and_its_preterm_code(
+    text: str, weeks: int | None, code: str | None
+) -> None:
+    from streamproc.nlp.icd.perinatal import gestational_weeks, preterm_code
+
+    assert gestational_weeks(text) == weeks
+    assert (preterm_code(weeks) if weeks else None) == code

@@ -43,6 +43,7 @@ from streamproc.nlp.entities import (
     without_non_findings,
 )
 from streamproc.nlp.icd import IcdCoder
+from streamproc.nlp.icd.perinatal import gestational_weeks, newborn_record
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, sentence_index, split_sentences
 from streamproc.nlp.token_classifier import ScoredSpan
@@ -104,7 +105,7 @@ log = logging.getLogger(__name__)
 # the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to";
 # a peptic ulcer whose sentence affirms a bleed is coded with hemorrhage (K26.4); an onset
 # sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before
-ANALYZER_VERSION = "analyzer-34"
+ANALYZER_VERSION = "analyzer-35"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -286,7 +287,8 @@ class Analyzer:
         raw = [
             e
             for e in found
-            if not sections.in_header(e.start, e.end) and not _allergy_reaction(text, sections, e)
+            if not sections.in_header(e.start, e.end)
+            and not _allergy_reaction(text, sections, e)
         ]
         ranges = [(e.start, e.end) for e in raw]
         results = self.assertion.assert_spans(text, ranges, sentences, sections)
@@ -306,6 +308,8 @@ class Analyzer:
                 update["historical"] = past
                 update["course"] = course
             entities.append(ent.model_copy(update=update))
+        if newborn_record(text):
+            entities = self._as_newborn(text, entities)
         relations = [
             self._named_drug(r)
             for r in self._relations(text, sentences, entities)
@@ -355,6 +359,17 @@ class Analyzer:
                 ):
                     out[j] = other.model_copy(update={"codes": codes})
         return out
+
+    def _as_newborn(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """A newborn's record codes its problems as a newborn's (``IcdCoder.for_newborn``); the
+        mother's conditions it names (family-asserted, or pregnancy codes) are not the baby's."""
+        weeks = gestational_weeks(text)
+        return [
+            e.model_copy(update={"codes": self.coder.for_newborn(e.text, e.codes, weeks)})
+            if e.label == "problem" and e.assertion != "family"
+            else e
+            for e in entities
+        ]
 
     def _dementia_in_disease(self, entities: list[Entity]) -> list[Entity]:
         """Dementia in a note that names the neurodegenerative disease causing it is "dementia

@@ -9,7 +9,7 @@ mention: the best-scoring billable descendant, ties broken towards "unspecified"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from streamproc.nlp.icd.cancer import site_code, tumor_site_code
 from streamproc.nlp.icd.index import IcdIndex, american, load_index, query_tokens
+from streamproc.nlp.icd.perinatal import preterm_code
 from streamproc.nlp.types import CodeCandidate
 
 # bump when query-side logic changes (part of the cache key); 3: organ + cancer word -> the
@@ -99,6 +100,9 @@ class SynonymTable:
     # calcium, "PAD 22" pulmonary artery diastolic): a problem only in a history list.
     ambiguous: frozenset[str] = frozenset()
     short_forms: frozenset[str] = frozenset()  # one-word abbr / code rows ("uti", "oud")
+    # A newborn's reading of a mention ("sepsis" is P36.9 in a NICU note): ``newborn`` rows,
+    # used only where the note is a newborn's record (``IcdCoder.for_newborn``).
+    newborn: dict[str, str] = field(default_factory=dict)
 
     def is_ambiguous(self, mention: str) -> bool:
         return _normal(mention) in self.ambiguous
@@ -134,6 +138,7 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
     direct: dict[str, str] = {}
     uncodable: set[str] = set()
     ambiguous: set[str] = set()
+    newborn: dict[str, str] = {}
     for line in raw.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -146,6 +151,8 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
             uncodable.add(_normal(term))
         elif kind == "ambiguous":
             ambiguous.add(_normal(term))
+        elif kind == "newborn":
+            newborn[_normal(term)] = value.strip()
         else:
             raise ValueError(f"unknown synonym kind {kind!r}")
     abbreviations.sort(key=lambda item: -len(item[0]))  # "dm ii" before "dm"
@@ -162,10 +169,20 @@ def load_synonyms(raw: str | None = None) -> SynonymTable:
         if re.fullmatch(r"[a-z0-9]+", term)
     )
     return SynonymTable(
-        compiled, direct, version, frozenset(uncodable), frozenset(ambiguous), short_forms
+        compiled,
+        direct,
+        version,
+        frozenset(uncodable),
+        frozenset(ambiguous),
+        short_forms,
+        newborn,
     )
 
 
+# how well "<mention> of newborn" must read for its perinatal code to lead in a newborn's record
+# ("sepsis of newborn" P36.9 reads 0.63, as does "polycythemia" -> P58.3 *jaundice due to*
+# polycythemia: such mentions have ``newborn`` rows instead)
+_NEWBORN_MIN = 0.7
 # how near-exact the mention as written must read to stand beside its synonym expansion
 _WRITTEN_MIN = 0.9
 # a parenthesised gloss after a term the analyzer joined to it: "acute myeloid leukemia (AML)"
@@ -300,6 +317,37 @@ class IcdCoder:
             code=twin.code, display=twin.description, score=best.score, billable=twin.billable
         )
         return (first, *(c for c in codes if c.code != twin.code))
+
+    def for_newborn(
+        self, mention: str, codes: tuple[CodeCandidate, ...], weeks: int | None = None
+    ) -> tuple[CodeCandidate, ...]:
+        """The candidates of a problem in a newborn's record (``perinatal.newborn_record``):
+        none for a pregnancy code (the "preterm labor" of a NICU summary is the mother's,
+        guideline I.C.15.a.1); else led by the perinatal code the mention has in a newborn, from
+        a ``newborn`` row or from reading it "of newborn" / "neonatal" (respiratory distress
+        syndrome P22.0, not ARDS J80; hypoglycemia P70.4; intraventricular hemorrhage P52.3),
+        and prematurity by the note's gestational age (``weeks``: 28 weeks is P07.31)."""
+        if codes and codes[0].code.startswith("O"):
+            return ()
+        key = _normal(mention)
+        row = self.synonyms.newborn.get(key) or self.synonyms.newborn.get(self.expand(key))
+        best: CodeCandidate | None = None
+        if row and row in self.index.code_pos:
+            info = self.index.codes[self.index.code_pos[row]]
+            best = CodeCandidate(
+                code=info.code, display=info.description, score=1.0, billable=info.billable
+            )
+        else:
+            readings = (*self.code(f"{key} of newborn")[:1], *self.code(f"neonatal {key}")[:1])
+            perinatal = [c for c in readings if c.code.startswith("P") and c.score >= _NEWBORN_MIN]
+            best = max(perinatal, key=lambda c: c.score, default=None)
+        if best is None:
+            return codes
+        preterm = preterm_code(weeks) if weeks else None
+        if preterm and best.code in ("P07.20", "P07.30") and preterm in self.index.code_pos:
+            info = self.index.codes[self.index.code_pos[preterm]]
+            best = best.model_copy(update={"code": preterm, "display": info.description})
+        return (best, *(c for c in codes if c.code != best.code))
 
     def drug_induced(
         self,
