@@ -145,6 +145,11 @@ def test_ner_entity_reused_and_its_assertion_wins() -> None:
         # HIT is serious where the effect span is only "thrombocytopenia"
         ("thrombocytopenia", "Heparin-induced thrombocytopenia (HIT), probable.", "high", True),
         ("thrombocytopenia", "Thrombocytopenia, probably valproate-related.", "moderate", False),
+        # an outcome the sentence states: a named intensive care unit, intubation, dialysis
+        ("lithium toxicity", "Lithium toxicity; admitted to the MICU.", "high", True),
+        ("hyperkalemia", "Hyperkalemia requiring emergent hemodialysis.", "high", True),
+        ("angio", "Airway swelling, intubated in the ED.", "high", True),
+        ("rash", "Rash on the arms, seen in clinic.", "moderate", False),
     ],
 )
 def test_severity_rules(effect: str, sentence: str, severity: str, serious: bool) -> None:
@@ -1177,3 +1182,137 @@ def test_a_drug_a_word_into_its_effect_is_taken_out_of_it() -> None:
     entities = _ner(text, {"Chronic lithium toxicity": "problem", "lithium": "drug"})
     found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
     assert [(r.drug.text, r.effect.text) for r in found] == [("lithium", "toxicity")]
+
+
+def _coded(entities: list[Entity], concepts: dict[str, DrugConcept] | None = None) -> list[Entity]:
+    """Problems coded (the stated pairs need a finding the coder names), drugs named."""
+    coded = (CodeCandidate(code="R69", display="a finding", score=1.0),)
+    concepts = concepts or {}
+    return [
+        e.model_copy(update={"codes": coded})
+        if e.label == "problem"
+        else e.model_copy(update={"concept": concepts.get(e.text, e.concept)})
+        for e in entities
+    ]
+
+
+TACROLIMUS = DrugConcept(name="Tacrolimus", drugbank="DB00864")
+
+
+def test_coordinated_findings_take_the_cause_named_after_the_last() -> None:
+    """BMT note: "Hypomagnesemia and hyperkalemia, tacrolimus effect." both are tacrolimus's;
+    "PRES, likely tacrolimus-related in the setting of …": a preposition after the compound is
+    no noun it would name instead."""
+    text = "5. Hypomagnesemia and hyperkalemia, tacrolimus effect. 1. PRES, likely tacrolimus-related in the setting of high levels."
+    entities = _coded(
+        _ner(text, {"Hypomagnesemia": "problem", "hyperkalemia": "problem", "PRES": "problem"})
+        + [
+            Entity(label="drug", start=s, end=e, text="tacrolimus", concept=TACROLIMUS)
+            for s, e in (span(text, "tacrolimus"), span(text, "tacrolimus", 1))
+        ]
+    )
+    entities.sort(key=lambda e: e.start)
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, sentences_of(text), entities
+    )
+    assert sorted(r.effect.text for r in found) == ["Hypomagnesemia", "PRES", "hyperkalemia"]
+    assert {r.drug.text for r in found} == {"tacrolimus"}
+    assert link(text, "tacrolimus", "Hypomagnesemia") == "effect"
+    # not a list of two things of which only one is a finding the cause is named for
+    assert link("Rash and started amoxicillin, probably viral.", "amoxicillin", "Rash") is None
+
+
+def test_both_drugs_of_an_interaction_are_suspects() -> None:
+    """Anticoagulation clinic: "… due to warfarin-ciprofloxacin interaction" alerted the span
+    "warfarin-ciprofloxacin" (no such drug); the lexicon splits it, and both are suspects."""
+    from streamproc.nlp.drugs import packaged_lexicon
+
+    text = "Supratherapeutic INR with bruising due to warfarin-ciprofloxacin interaction."
+    tagged = _ner(text, {"Supratherapeutic INR": "problem", "bruising": "problem"})
+    tagged.append(
+        Entity(
+            label="drug",
+            start=text.index("warfarin"),
+            end=text.index(" interaction"),
+            text="warfarin-ciprofloxacin",
+        )
+    )
+    entities = _coded(packaged_lexicon().annotate(text, tagged))
+    assert [e.text for e in entities if e.label == "drug"] == ["warfarin", "ciprofloxacin"]
+    model = FakeModel(["ciprofloxacin"], ["bruising"], {("ciprofloxacin", "bruising"): 0.9})
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("ciprofloxacin", "bruising"),
+        ("warfarin", "bruising"),
+    ]
+    # a combination product keeps its one name
+    product = packaged_lexicon().annotate(
+        "rash on piperacillin-tazobactam.",
+        [Entity(label="drug", start=8, end=31, text="piperacillin-tazobactam")],
+    )
+    assert [e.text for e in product] == ["piperacillin-tazobactam"]
+
+
+def test_a_class_named_as_the_cause_is_the_drug_of_that_class_the_note_names() -> None:
+    """Palliative note: "Opioid-induced neurotoxicity … from hydromorphone accumulation" alerted
+    the class "Opioid"; BMT note: "likely calcineurin inhibitor nephrotoxicity" in a note on
+    tacrolimus. The drug in the sentence, else the one of the note (the class mention named)."""
+    from streamproc.nlp.ade.extractor import _classes_as_drugs
+    from streamproc.nlp.types import AdeRelation
+
+    hydromorphone = DrugConcept(name="Hydromorphone", drugbank="DB00327")
+    text = (
+        "Opioid-induced neurotoxicity from hydromorphone accumulation. "
+        "AKI, likely calcineurin inhibitor nephrotoxicity. On tacrolimus and hydromorphone."
+    )
+
+    def ent(label: str, word: str, nth: int = 0, concept: DrugConcept | None = None) -> Entity:
+        start, end = span(text, word, nth)
+        return Entity(label=label, start=start, end=end, text=word, concept=concept)  # type: ignore[arg-type]
+
+    ents = {
+        "opioid": ent("drug", "Opioid"),
+        "neuro": ent("problem", "neurotoxicity"),
+        "hydro": ent("drug", "hydromorphone", 0, hydromorphone),
+        "cni": ent("drug", "calcineurin inhibitor"),
+        "aki": ent("problem", "AKI"),
+        "tac": ent("drug", "tacrolimus", 0, TACROLIMUS),
+        "hydro2": ent("drug", "hydromorphone", 1, hydromorphone),
+    }
+
+    def rel(drug: str, effect: str, ss: int, se: int) -> AdeRelation:
+        return AdeRelation(
+            drug=ents[drug],
+            effect=ents[effect],
+            score=1.0,
+            actuality="actual",
+            sentence_start=ss,
+            sentence_end=se,
+        )
+
+    first = (0, text.index(". ") + 1)
+    second = (first[1] + 1, text.index(". ", first[1]) + 1)
+    out = _classes_as_drugs(
+        [rel("opioid", "neuro", *first), rel("hydro", "neuro", *first), rel("cni", "aki", *second)],
+        list(ents.values()),
+    )
+    assert [(r.drug.text, r.drug.concept and r.drug.concept.name, r.effect.text) for r in out] == [
+        ("hydromorphone", "Hydromorphone", "neurotoxicity"),  # one alert, the drug's
+        ("calcineurin inhibitor", "Tacrolimus", "AKI"),
+    ]
+    # two drugs of the class and none in the sentence: the class stays
+    both = [
+        *ents.values(),
+        Entity(label="drug", start=0, end=0, text="", concept=DrugConcept(name="Cyclosporine")),
+    ]
+    kept = _classes_as_drugs([rel("cni", "aki", *second)], both)
+    assert kept[0].drug.concept is None
+
+
+def test_a_cancer_in_remission_after_its_therapy_is_no_reaction() -> None:
+    text = "Follicular lymphoma in PR after R-CHOP."
+    entities = _coded(_ner(text, {"Follicular lymphoma": "problem", "R-CHOP": "drug"}))
+    model = FakeModel(
+        ["r-chop"], ["follicular lymphoma"], {("r-chop", "follicular lymphoma"): 0.99}
+    )
+    assert AdeExtractor(model).extract(text, [(0, len(text))], entities) == []

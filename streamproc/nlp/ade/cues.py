@@ -464,7 +464,11 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # the compound that names a drug the cause of what it is joined to: "tacrolimus-induced"
 COMPOUND = r"-(?:induced|associated|related)\b"
 _COMPOUND_AFTER_DRUG = re.compile(
-    COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|as[ \t]+well\b|$))", re.I
+    COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|as[ \t]+well\b|$)"
+    # a preposition or conjunction: not a noun the compound would name instead ("PRES, likely
+    # tacrolimus-related in the setting of supratherapeutic levels")
+    r"|[ \t]+(?:in|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)",
+    re.I,
 )  # "probably valproate-related as well;"
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 
@@ -473,7 +477,7 @@ _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine
 # stated pairs read the same words)
 HARM_NAMED_AFTER = re.compile(
     r"[ \t]+(allerg(?:y|ic[ \t]+reaction)|reaction|intolerance|\w*toxicity|hypersensitivity"
-    r"|side[ \t-]effects?)\b",
+    r"|(?:(?:side|adverse|drug)[ \t-])?effects?)\b",
     re.I,
 )
 # "<effect>, (most) likely …": the hedge a cause named right after the effect may carry
@@ -485,6 +489,13 @@ HEDGE_WORDS = (
     r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
 HEDGE = re.compile(HEDGE_WORDS, re.I)
+# "Hypomagnesemia and hyperkalemia, tacrolimus effect": the first of coordinated findings (a few
+# words each) takes the cause named after the last, as a problem-list item means it
+COORDINATED_HEDGE = re.compile(
+    r"(?:[ \t]*(?:,|,?[ \t]+(?:and|or|&))[ \t]+[A-Za-z][\w'/-]*(?:[ \t]+[A-Za-z][\w'/-]*){0,3}?)+"
+    + HEDGE_WORDS,
+    re.I,
+)
 # "stop lisinopril given cough", "she stopped morphine for intractable vomiting", "doxycycline was
 # discontinued for rash": the drug stopped, then the reason, then the problem within two words
 _STOP_BEFORE = re.compile(
@@ -627,10 +638,11 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     if stopped_for(sentence, drug, effect):
         return "stopped for"  # "she stopped morphine for intractable vomiting"
     harm = HARM_NAMED_AFTER.match(sentence, drug[1])
-    if effect < drug and harm and HEDGE.fullmatch(between):
+    hedged = HEDGE.fullmatch(between) or COORDINATED_HEDGE.fullmatch(between)
+    if effect < drug and harm and hedged:
         return harm.group(1).lower()  # "Urticaria, likely amoxicillin allergy"
     compound = _COMPOUND_AFTER_DRUG.match(sentence, drug[1])
-    if effect < drug and compound and HEDGE.fullmatch(between):
+    if effect < drug and compound and hedged:
         return compound.group(0).lower()  # "Hypomagnesemia, tacrolimus-related"
     if effect < drug and hedged_drug_alone(sentence, effect[1], drug):
         return "likely"  # "Orthostatic hypotension, likely tamsulosin: stop tamsulosin"

@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 from streamproc.nlp.ade.cues import (
     COMPOUND,
     COMPOUND_CUES,
+    COORDINATED_HEDGE,
     GENERIC_CAUSES,
     HARM_NAMED_AFTER,
     HEDGE,
@@ -37,7 +38,9 @@ from streamproc.nlp.ade.cues import (
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
-from streamproc.nlp.assertion.course import resolved
+from streamproc.nlp.assertion.course import remission_after, resolved
+from streamproc.nlp.drugs.classes import class_members
+from streamproc.nlp.drugs.lexicon import INTERACTION_AFTER
 from streamproc.nlp.entities import is_list_name
 from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
 
@@ -246,7 +249,8 @@ class AdeExtractor:
                 continue
             seen.add(key)
             out.append(self._graded(text, os_, oe, drug, effect, 1.0, act))
-        out = _without_glossed_classes(text, out)
+        out = _with_interacting(text, _without_glossed_classes(text, out), entities)
+        out = _classes_as_drugs(out, entities)
         log.debug(
             "ade extracted",
             extra={
@@ -283,6 +287,8 @@ class AdeExtractor:
             return None
         if is_allergy_record(sentence, *effect_span):
             return None
+        if remission_after(text, effect.end) is not None:
+            return None  # "Follicular lymphoma in PR after R-CHOP": a response, not a harm
         cue = causal_link(sentence, drug_span, effect_span)
         if (
             cue is not None
@@ -579,6 +585,16 @@ def stated_pairs(
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
         named = _after(HEDGE, text, effect, se, head)
         drug = drugs.get(named.end()) if named else None
+        if drug is None and head:  # "Hypomagnesemia and hyperkalemia, tacrolimus effect"
+            drug = next(
+                (
+                    d
+                    for d in drugs.values()
+                    if effect.end < d.start
+                    and COORDINATED_HEDGE.fullmatch(text, effect.end, d.start)
+                ),
+                None,
+            )
         if drug is not None and (
             _COMPOUND.match(text, drug.end, se)
             or HARM_NAMED_AFTER.match(text, drug.end, se)
@@ -697,6 +713,71 @@ def _without_glossed_classes(text: str, relations: list[AdeRelation]) -> list[Ad
             ):
                 glossed.add(id(r))
     return [r for r in relations if id(r) not in glossed]
+
+
+def _classes_as_drugs(
+    relations: list[AdeRelation], entities: Sequence[Entity]
+) -> list[AdeRelation]:
+    """A class named as the cause ("Opioid-induced neurotoxicity … from hydromorphone
+    accumulation") is the one drug of that class its sentence names, else the one the note
+    names (the class mention then carries that drug's concept); a class the note gives no single
+    drug for stays. A class that becomes a drug already paired with the same effect is that
+    alert, not a second one."""
+    out: list[AdeRelation] = []
+    for r in relations:
+        members = class_members(r.drug.text) if r.drug.concept is None else frozenset()
+        of_class = [
+            e
+            for e in entities
+            if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
+        ]
+        in_sentence = [e for e in of_class if r.sentence_start <= e.start < r.sentence_end]
+        for named in (in_sentence, of_class):
+            if len({e.concept.name for e in named if e.concept}) == 1:
+                drug = (
+                    named[0]
+                    if named is in_sentence
+                    else r.drug.model_copy(update={"concept": named[0].concept})
+                )
+                r = r.model_copy(update={"drug": drug})
+                break
+        out.append(r)
+    kept: set[int] = set()
+    seen: set[tuple[str, int, int]] = set()
+    for r in sorted(out, key=lambda r: bool(class_members(r.drug.text))):  # the drug's first
+        name = r.drug.concept.name if r.drug.concept else normalise(r.drug.text)
+        key = (name.lower(), r.effect.start, r.effect.end)
+        if key not in seen:
+            seen.add(key)
+            kept.add(id(r))
+    return [r for r in out if id(r) in kept]
+
+
+_INTERACTING_JOIN = re.compile(r"[ \t]*[-/][ \t]*")
+
+
+def _with_interacting(
+    text: str, relations: list[AdeRelation], entities: Sequence[Entity]
+) -> list[AdeRelation]:
+    """Both drugs of a "warfarin-ciprofloxacin interaction" are suspects of what it caused: the
+    drug whose effect rose and the one that raised it, as a pharmacovigilance report lists an
+    interacting drug beside the suspect (the lexicon splits such a span into its two drugs)."""
+    out = list(relations)
+    have = {(normalise(r.drug.text), r.effect.start, r.effect.end) for r in relations}
+    named = [e for e in entities if e.label == "drug" and e.concept is not None]
+    for r in relations:
+        for other in named:
+            first, second = (r.drug, other) if r.drug.end <= other.start else (other, r.drug)
+            key = (normalise(other.text), r.effect.start, r.effect.end)
+            if (
+                other is not r.drug
+                and key not in have
+                and _INTERACTING_JOIN.fullmatch(text, first.end, second.start)
+                and INTERACTION_AFTER.match(text, second.end)
+            ):
+                have.add(key)
+                out.append(r.model_copy(update={"drug": other}))
+    return out
 
 
 def _drug_between(text: str, drug: Entity, effect: Entity, entities: Sequence[Entity]) -> bool:

@@ -60,8 +60,9 @@ class DrugLexicon:
             )
             for key, drug in table.names.items()
         }
-        # "+lookup-2": combinations written with a hyphen or slash are named (``lookup``)
-        return cls(names, table.short_forms, f"{table.version}+lookup-2")
+        # "+lookup-2": combinations written with a hyphen or slash are named (``lookup``);
+        # "-3": not in "warfarin-ciprofloxacin interaction" (two drugs, ``annotate``)
+        return cls(names, table.short_forms, f"{table.version}+lookup-3")
 
     def lookup(self, mention: str) -> DrugConcept | None:
         """The drug a whole mention names, else the one drug named inside it ("IV lasix"), else
@@ -119,12 +120,33 @@ class DrugLexicon:
             concept=concept,
         )
 
+    def _interacting(self, text: str, ent: Entity) -> list[Entity]:
+        """The drugs of a "warfarin-ciprofloxacin interaction": two drugs, not the combination
+        product a hyphen otherwise writes ("piperacillin-tazobactam"); else the entity alone."""
+        if ent.label not in ("drug", "treatment") or not INTERACTION_AFTER.match(text, ent.end):
+            return [ent]
+        matches = self.find(ent.text)
+        if len({m.concept for m in matches}) < 2 or not _combination(ent.text, matches):
+            return [ent]
+        return [
+            Entity(
+                label="drug",
+                start=ent.start + m.start,
+                end=ent.start + m.end,
+                text=ent.text[m.start : m.end],
+                score=ent.score,
+                concept=m.concept,
+            )
+            for m in matches
+        ]
+
     def annotate(self, text: str, entities: Sequence[Entity]) -> list[Entity]:
         """Names the drug of every drug/treatment entity, and adds a drug entity for each
         dictionary match no entity overlaps (a test such as "vanco trough" or a problem such as
         "digoxin toxicity" keeps its span and label)."""
         out: list[Entity] = []
         entities = [self._compound_drug(ent) or ent for ent in entities]
+        entities = [part for ent in entities for part in self._interacting(text, ent)]
         for ent in entities:
             concept = self.lookup(ent.text) if ent.label in ("drug", "treatment") else None
             out.append(ent.model_copy(update={"concept": concept}) if concept else ent)
@@ -146,6 +168,7 @@ class DrugLexicon:
 
 
 _COMPOUND_ONLY = re.compile(r"-(?:induced|associated|related)", re.I)
+INTERACTION_AFTER = re.compile(r"[ \t]+(?:drug[ \t-]+drug[ \t]+)?interactions?\b", re.I)
 
 
 _FORM_PREFIX = re.compile(r"(?<![\w-])([A-Za-z]{2,5})-\Z")
