@@ -65,6 +65,15 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("restart coumadin this evening for DVT proph(hx of DVT).", "DVT", "hypothetical"),
         ("on sc heparin for dvt ppx", "dvt", "hypothetical"),
         ("New DVT in left leg.", "DVT", "present"),
+        # context-rules-22 (epilepsy clinic, round 23): a warning and a plan to conceive
+        (
+            "Not a candidate for carbamazepine, which can worsen myoclonic seizures.",
+            "myoclonic seizures",
+            "hypothetical",
+        ),
+        ("Switched because she is planning pregnancy.", "pregnancy", "hypothetical"),
+        ("3. Pregnancy planning - folic acid daily.", "Pregnancy", "hypothetical"),
+        ("She is pregnant, 12 weeks, planning delivery at term.", "pregnant", "present"),
     ],
 )
 def test_categories(ctx: ContextAssertion, sentence: str, mention: str, expected: str) -> None:
@@ -106,6 +115,9 @@ def test_scope(ctx: ContextAssertion, sentence: str, mention: str, expected: str
         ("Pneumonia vs atelectasis on CXR.", "Pneumonia", "possible"),
         ("CHF, pneumonia possible.", "CHF", "present"),
         ("CHF, pneumonia possible.", "pneumonia", "possible"),
+        # ... and at a spaced dash: the item's head is not the differential after it
+        ("Rash with fever - concerning for DRESS vs early SJS.", "fever", "present"),
+        ("Rash with fever - concerning for DRESS vs early SJS.", "DRESS", "possible"),
     ],
 )
 def test_a_comma_stops_a_scope_either_way(
@@ -267,6 +279,10 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         ("She had pneumonia in 2021 and now has cellulitis.", "cellulitis", False),
         ("Parkinson disease (dx 2014), on levodopa.", "Parkinson disease", False),
         ("Seen 2024-11-02 for stroke symptoms.", "stroke", False),
+        # a drug of a past year dates what it caused, or what it was stopped for
+        ("She was on levetiracetam in 2019 which caused irritability.", "irritability", True),
+        ("He tried apixaban in 2016 - stopped due to heavy epistaxis.", "epistaxis", True),
+        ("On lisinopril since 2016, now with cough.", "cough", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:

@@ -104,6 +104,10 @@ def test_immunity_is_no_disease(sentence: str, problem: str, assertion: str) -> 
         ("AML. Remission was discussed.", "AML", None),  # another sentence
         ("AML, not in remission.", "AML", None),
         ("AML with remission induction planned.", "AML", None),
+        # the hematology short forms: first complete remission, partial response
+        ("Day +62 after transplant for AML in CR1 (FLT3-ITD).", "AML", "full"),
+        ("Follicular lymphoma in PR after R-CHOP.", "Follicular lymphoma", "partial"),
+        ("AML in cr1", "AML", None),  # the short forms are written in capitals
     ],
 )
 def test_remission_after_the_problem(text: str, problem: str, degree: str | None) -> None:

@@ -240,6 +240,11 @@ class ContextAssertion:
                 if rule.comma_stops:  # "AKI, concern for HRS vs prerenal": not the AKI
                     comma = text.rfind(",", scope_start, s)
                     scope_start = comma + 1 if comma >= 0 else scope_start
+                    # nor across a spaced dash: "rash with fever - concerning for DRESS vs SJS"
+                    dash = max(
+                        text.rfind(" - ", scope_start, s), text.rfind(" \u2013 ", scope_start, s)
+                    )
+                    scope_start = dash + 3 if dash >= 0 else scope_start
             mods.append(_Modifier(rule, s, e, scope_start, scope_end))
         return mods
 

@@ -31,7 +31,9 @@ _REMISSION_AFTER = re.compile(
     # a qualifier may come first: "MDD, recurrent, in partial remission"
     r"(?:,[ \t]*[a-z]+(?:[ \t]+[a-z]+)?(?=[ \t]*,))?"
     r"[ \t]*(?:[,(\-–][ \t]*)?(?:(?:now|currently|which\s+is|is|was|has\s+been|been)\s+)?"
-    r"in\s+((?:(?!remission\b)[a-z-]+\s+){0,2})remission\b",
+    r"in\s+(?:((?:(?!remission\b)[a-z-]+\s+){0,2})remission\b"
+    # "AML in CR1" (first complete remission), "in PR" (partial): the hematology short forms
+    r"|(?-i:(CR|PR))\d?\b)",
     re.IGNORECASE,
 )
 _FULL = frozenset({"full", "complete"})
@@ -48,6 +50,8 @@ def remission_after(text: str, end: int) -> str | None:
     match = _REMISSION_AFTER.match(text, end)
     if match is None:
         return None
+    if match.group(2):
+        return "full" if match.group(2) == "CR" else "partial"
     words = set(match.group(1).lower().split())
     if "partial" in words:
         return "partial"

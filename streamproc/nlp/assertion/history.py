@@ -45,11 +45,24 @@ _YEAR_STARTS = re.compile(r"(?:19|20)\d\d\s")
 _YEAR_AFTER = re.compile(r"\s*(?:\bin\s+|\(\s*)(?:19|20)\d\d\b(?!\s*[-/])")
 
 
-def _dated_by_year(text: str, start: int, end: int) -> bool:
+# what a drug or event of a past year caused, or a drug was stopped for: "She was on
+# levetiracetam in 2019 which caused irritability and depressed mood" (the year dates the cause,
+# and so its effects)
+_CAUSED_IN_YEAR = re.compile(
+    r"\b(?:in|during)\s+(?:19|20)\d\d\b[^.;\n]{0,60}?(?:\b(?:which|that|and)\s+"
+    r"(?:caused|led\s+to|resulted\s+in)\b"
+    # "tried apixaban briefly in 2016 - stopped due to heavy epistaxis"
+    r"|\b(?:stopped|discontinued)\s+(?:due\s+to|because\s+of|for)\b)[^.;\n]*\Z",
+    re.IGNORECASE,
+)
+
+
+def _dated_by_year(text: str, start: int, end: int, lo: int) -> bool:
     return bool(
         _YEAR_BEFORE.search(text, max(0, start - 8), start)
         or _YEAR_STARTS.match(text, start, end)
         or _YEAR_AFTER.match(text, end)
+        or _CAUSED_IN_YEAR.search(text, lo, start)
     )
 
 
@@ -64,11 +77,11 @@ def historical(
     encounter."""
     out: list[bool] = []
     for start, end in spans:
-        if sections.section_at(start) in HISTORY_SECTIONS or _dated_by_year(text, start, end):
-            out.append(True)
-            continue
         idx = sentence_index(sentences, start)
         lo = sentences[idx].start if idx >= 0 else text.rfind("\n", 0, start) + 1
+        if sections.section_at(start) in HISTORY_SECTIONS or _dated_by_year(text, start, end, lo):
+            out.append(True)
+            continue
         trigger_end = -1
         for m in _TRIGGER.finditer(text, lo, start):
             if not _NOT_A_TRIGGER.search(text[max(lo, m.start() - 24) : m.end() + 20]):
