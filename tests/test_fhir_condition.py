@@ -454,3 +454,19 @@ def test_pancreatitis_ileus_and_diverticulitis_are_episodes_diverticulosis_is_no
 
     assert all(is_episodic(c) for c in ("K85.30", "K56.7", "K57.20", "K57.32", "K57.92"))
     assert not any(is_episodic(c) for c in ("K57.30", "K57.90", "K86.1"))  # chronic
+
+
+def test_seizures_coded_as_epilepsy_fold_into_the_epilepsy_syndrome_named() -> None:
+    """Epilepsy clinic (round 23): "generalized tonic-clonic seizures" code as G40.409 (the
+    tabular list's grand mal seizure NOS); beside "juvenile myoclonic epilepsy" G40.B09 they are
+    that epilepsy's seizures. Alone they stay."""
+    seizures = _chf_coded(0, "G40.409", "Other generalized epilepsy and epileptic syndromes")
+    epilepsy = _chf_coded(0, "G40.909", "Epilepsy, unspecified, not intractable")
+    jme = _chf_coded(1, "G40.B09", "Juvenile myoclonic epilepsy, not intractable")
+    assert _codes(seizures, jme) == ["G40.B09"]
+    assert _codes(epilepsy, jme) == ["G40.B09"]
+    assert _codes(seizures) == ["G40.409"]
+    assert _codes(seizures, _chf_coded(1, "I10", "Essential (primary) hypertension")) == [
+        "G40.409",
+        "I10",
+    ]

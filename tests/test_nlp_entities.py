@@ -623,6 +623,9 @@ def test_the_cause_after_a_problem_joins_it_when_the_whole_is_a_more_specific_ro
         ("PMH: CKD 4, HTN", "CKD", "CKD 4"),
         ("Pain 8/10 in the left knee", "Pain", "Pain"),  # a score, no stage
         ("Anemia 9.8 today", "Anemia", "Anemia"),
+        # "with / without aura" says which migraine (G43.009, not G43.909)
+        ("PMH: Migraine without aura. Iron deficiency.", "Migraine", "Migraine without aura"),
+        ("Migraine with aura, on topiramate", "Migraine", "Migraine with aura"),
     ],
 )
 def test_a_bare_stage_right_after_a_problem_joins_it_when_it_changes_the_code(

@@ -124,8 +124,14 @@ _UNSPECIFIED = re.compile(r"\bunspecified\b|without complications", re.IGNORECAS
 # same-category refinement cannot see them: rheumatoid arthritis M06.9 is the seropositive M05
 # or seronegative M06.0 a note also names; "anemia" D64.9 the iron-deficiency, B12, folate,
 # hemolytic, aplastic or posthemorrhagic anemia (D50-D63); "pneumonia" J18.9 the organism's
-# pneumonia (J12-J17); "depression" F32.A the major depressive disorder (F32.0-F32.9, F33)
+# pneumonia (J12-J17); "depression" F32.A the major depressive disorder (F32.0-F32.9, F33);
+# "epilepsy" G40.909 and "generalized tonic-clonic seizures" G40.409 (the tabular list's "grand
+# mal seizure NOS") the epilepsy syndrome the note names: juvenile myoclonic epilepsy's seizures
+# are that epilepsy's, one Condition
+_EPILEPSY_SYNDROMES = ("G40.0", "G40.1", "G40.2", "G40.3", "G40.5", "G40.8", "G40.A", "G40.B")
 _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "G40.909": _EPILEPSY_SYNDROMES,
+    "G40.409": _EPILEPSY_SYNDROMES,
     "M06.9": ("M05", "M06.0"),
     "D64.9": tuple(f"D{n}" for n in range(50, 64)),
     "J18.9": ("J12", "J13", "J14", "J15", "J16", "J17"),
@@ -150,7 +156,7 @@ def fold_unspecified(groups: dict[str, list[Entity]]) -> dict[str, list[Entity]]
     for code, mentions in groups.items():
         display = mentions[0].codes[0].display
         unsaid = _default_without(display, mentions)
-        if not _UNSPECIFIED.search(display) and not unsaid:
+        if not _UNSPECIFIED.search(display) and not unsaid and code not in _SPECIFIED_ELSEWHERE:
             continue
         targets = [
             other

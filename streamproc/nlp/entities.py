@@ -837,7 +837,9 @@ _QUALIFIER_BEFORE = re.compile(rf"\b(?:{_STAGE_WORDS}|acute\s+on)[ \t]+$", re.I)
 _STAGE_AFTER = re.compile(
     rf"[ \t]*,?[ \t]*(?:{_STAGE_WORDS}|recurrent\b|(?<=[ \t])[1-5][ab]?(?![\w%/]|\.\d)"
     # a course written after a comma: "Atrial fibrillation, chronic" is I48.20, not I48.91
-    r"|(?<=,)[ \t]*(?:chronic|acute|paroxysmal|persistent|permanent)\b)",
+    r"|(?<=,)[ \t]*(?:chronic|acute|paroxysmal|persistent|permanent)\b"
+    # "Migraine without aura" is G43.009, not G43.909
+    r"|(?<=[ \t])(?:with|without)[ \t]+aura\b)",
     re.I,
 )
 STAGED_MIN_SCORE = 0.7
