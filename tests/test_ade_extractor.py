@@ -1316,3 +1316,70 @@ def test_a_cancer_in_remission_after_its_therapy_is_no_reaction() -> None:
         ["r-chop"], ["follicular lymphoma"], {("r-chop", "follicular lymphoma"): 0.99}
     )
     assert AdeExtractor(model).extract(text, [(0, len(text))], entities) == []
+
+
+def test_two_drugs_named_as_a_hedged_cause_and_a_background_condition() -> None:
+    """SNF note (round 24): "Orthostatic hypotension, likely tamsulosin plus metoprolol." names
+    both; "Delirium superimposed on Alzheimer dementia, probably due to lorazepam." blames the
+    delirium, not the dementia it arose on."""
+    text = (
+        "1. Orthostatic hypotension, likely tamsulosin plus metoprolol. "
+        "2. Delirium superimposed on Alzheimer dementia, probably due to lorazepam."
+    )
+    concepts = {
+        w: DrugConcept(name=w.title(), drugbank=None)
+        for w in ("tamsulosin", "metoprolol", "lorazepam")
+    }
+    entities = _coded(
+        _ner(
+            text,
+            {
+                "Orthostatic hypotension": "problem",
+                "tamsulosin": "drug",
+                "metoprolol": "drug",
+                "Delirium": "problem",
+                "Alzheimer dementia": "problem",
+                "lorazepam": "drug",
+            },
+        ),
+        concepts,
+    )
+    # the model pairs lorazepam with both, as the shipped one does
+    effects = ["delirium", "alzheimer dementia"]
+    model = FakeModel(["lorazepam"], effects, {("lorazepam", e): 0.99 for e in effects})
+    found = AdeExtractor(model, require_evidence=True).extract(text, sentences_of(text), entities)
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("lorazepam", "Delirium"),
+        ("metoprolol", "Orthostatic hypotension"),
+        ("tamsulosin", "Orthostatic hypotension"),
+    ]
+
+
+def test_a_course_word_before_the_cause_still_names_it() -> None:
+    """Dialysis unit (round 25): "Hypocalcemia, symptomatic, secondary to cinacalcet." and the
+    NICU summary's "treated with ibuprofen, course complicated by oliguria"."""
+    from streamproc.nlp.ade.extractor import stated_pairs
+
+    cinacalcet = DrugConcept(name="Cinacalcet", drugbank=None)
+    ibuprofen = DrugConcept(name="Ibuprofen", drugbank=None)
+    for text, ner, concepts, pair in (
+        (
+            "3. Hypocalcemia, symptomatic, secondary to cinacalcet.",
+            {"Hypocalcemia": "problem", "cinacalcet": "drug"},
+            {"cinacalcet": cinacalcet},
+            ("cinacalcet", "Hypocalcemia"),
+        ),
+        (
+            "PDA treated with ibuprofen, course complicated by oliguria.",
+            {"PDA": "problem", "ibuprofen": "drug", "oliguria": "problem"},
+            {"ibuprofen": ibuprofen},
+            ("ibuprofen", "oliguria"),
+        ),
+    ):
+        entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+        pairs = stated_pairs(text, 0, len(text), entities)
+        assert [(d.text, e.text) for d, e in pairs] == [pair]
+        found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            text, [(0, len(text))], entities
+        )
+        assert [(r.drug.text, r.effect.text, r.actuality) for r in found] == [(*pair, "actual")]

@@ -208,6 +208,8 @@ _LINK = re.compile(
     r"|subsequent\s+to|in\s+relation\s+to"
     r"|responsible\s+for|relationship\s+(?:of|between|with|to)|implicated|incriminated"
     r"|exposed\s+to|exposure\s+to|complicat(?:e|es|ing)|(?:role|course)\s+of|hypersensitivity"
+    # "treated with ibuprofen, course complicated by oliguria" (not "diabetes complicated by")
+    r"|(?:course|therapy|treatment|infusion|administration)\s+(?:was\s+)?complicated\s+by"
     # "hyperglycemia worse on dexamethasone"
     r"|worse\s+(?:on|with|after|since)"
     r"|within\s+\w+\s+(?:minutes|hours|days|weeks)\s+of|induc\w*|produc(?:e|es|ed|ing)|caus(?:e|ed|es|ing)"
@@ -449,12 +451,24 @@ _HEDGE_WORD = re.compile(r"\b(?:likely|probably|possibly|presumably|presumed)\b"
 _PHRASE_END = re.compile(r"[ \t]*(?:[.,;:)\n]|[ \t][-\u2013][ \t]|$)")
 
 
+# two drugs named together: "Orthostatic hypotension, likely tamsulosin plus metoprolol."
+_JOINER = r"[ \t]*(?:\+|plus|and|&|/)[ \t]*"
+_SECOND_DRUG_THEN_END = re.compile(_JOINER + r"[A-Za-z][\w-]*" + _PHRASE_END.pattern, re.I)
+
+
 def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
     """Whether a hedge word alone stands between the effect and the drug, and the drug ends the
-    phrase."""
-    between = HEDGE.fullmatch(sentence, effect_end, drug[0])
+    phrase (or a second drug named with it: "likely tamsulosin plus metoprolol")."""
+    between = HEDGE.fullmatch(sentence, effect_end, drug[0]) or _HEDGE_FIRST_OF_TWO.fullmatch(
+        sentence, effect_end, drug[0]
+    )
     return bool(
-        between and _HEDGE_WORD.search(between.group(0)) and _PHRASE_END.match(sentence, drug[1])
+        between
+        and _HEDGE_WORD.search(between.group(0))
+        and (
+            _PHRASE_END.match(sentence, drug[1])
+            or (between.re is HEDGE and _SECOND_DRUG_THEN_END.match(sentence, drug[1]))
+        )
     )
 
 
@@ -484,15 +498,21 @@ HARM_NAMED_AFTER = re.compile(
 HEDGE_WORDS = (
     # a comma or a spaced dash, and the grade a problem-list item may state first:
     # "Thrombocytopenia, mild - probably valproate-related"
-    r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
+    # ("Hypocalcemia, symptomatic, secondary to cinacalcet")
+    r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
+    r"|chronic|recurrent|persistent|worsening|new)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
     r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
     r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
 HEDGE = re.compile(HEDGE_WORDS, re.I)
+_HEDGE_FIRST_OF_TWO = re.compile(HEDGE_WORDS + r"[A-Za-z][\w-]*" + _JOINER, re.I)
 # "Hypomagnesemia and hyperkalemia, tacrolimus effect": the first of coordinated findings (a few
 # words each) takes the cause named after the last, as a problem-list item means it
 COORDINATED_HEDGE = re.compile(
     r"(?:[ \t]*(?:,|,?[ \t]+(?:and|or|&))[ \t]+[A-Za-z][\w'/-]*(?:[ \t]+[A-Za-z][\w'/-]*){0,3}?)+"
+    # the cause set off after the last ("acute renal failure and concurrent lithium toxicity"
+    # names two findings, not one's cause)
+    + r"[ \t]*(?=,|[ \t][-\u2013])"
     + HEDGE_WORDS,
     re.I,
 )

@@ -289,6 +289,11 @@ class AdeExtractor:
             return None
         if remission_after(text, effect.end) is not None:
             return None  # "Follicular lymphoma in PR after R-CHOP": a response, not a harm
+        if drug.start > effect.end and _BACKGROUND_BEFORE.search(
+            text, max(ss, effect.start - 32), effect.start
+        ):
+            return None  # "Delirium superimposed on Alzheimer dementia, probably due to X": X's
+            # is the delirium, the dementia the ground it arose on
         cue = causal_link(sentence, drug_span, effect_span)
         if (
             cue is not None
@@ -437,8 +442,11 @@ _COMPOUND_THEN_WORDS = re.compile(COMPOUND + r"[ \t]+(?:[\w'-]+[ \t]+){0,2}", re
 # "causes" with the effect at once (not "can / may cause": a warning, which ConText reads too)
 # "Haloperidol given on days 1-2 caused acute dystonia": a participle phrase may come between
 _DRUG_CAUSES = re.compile(
-    r"(?:[ \t]+(?:given|started|used|taken|administered)(?:[ \t]+[\w/-]+){0,4}?)?"
-    r"[ \t]+(?:causes|caused|induced|precipitated)[ \t]+(?:(?:his|her|an?|the)[ \t]+)?",
+    r"(?:(?:[ \t]+(?:given|started|used|taken|administered)(?:[ \t]+[\w/-]+){0,4}?)?"
+    r"[ \t]+(?:causes|caused|induced|precipitated)"
+    # "treated with ibuprofen, course complicated by oliguria"
+    r"|[ \t]*,[ \t]*(?:the[ \t]+)?(?:course|therapy|treatment)[ \t]+(?:was[ \t]+)?complicated[ \t]+by)"
+    r"[ \t]+(?:(?:his|her|an?|the)[ \t]+)?",
     re.I,
 )
 _ADJECTIVES = re.compile(r"(?:[\w-]+[ \t]+){0,2}")
@@ -601,6 +609,13 @@ def stated_pairs(
             or hedged_drug_alone(text, effect.end, (drug.start, drug.end))
         ):
             pairs.append((drug, effect))
+            # "likely tamsulosin plus metoprolol": the second drug named with it too
+            more = _AND_DRUG.match(text, drug.end, se)
+            second = drugs.get(more.end()) if more else None
+            if second is not None and hedged_drug_alone(
+                text, effect.end, (second.start, second.end)
+            ):
+                pairs.append((second, effect))
         # "vancomycin and piperacillin-tazobactam nephrotoxicity": the drugs named into a harm
         if _TOXICITY.fullmatch(effect.text):
             drug = next(
@@ -723,6 +738,9 @@ def _classes_as_drugs(
     names (the class mention then carries that drug's concept); a class the note gives no single
     drug for stays. A class that becomes a drug already paired with the same effect is that
     alert, not a second one."""
+    named = {
+        (r.drug.concept.name, r.effect.start, r.effect.end) for r in relations if r.drug.concept
+    }
     out: list[AdeRelation] = []
     for r in relations:
         members = class_members(r.drug.text) if r.drug.concept is None else frozenset()
@@ -732,27 +750,29 @@ def _classes_as_drugs(
             if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
         ]
         in_sentence = [e for e in of_class if r.sentence_start <= e.start < r.sentence_end]
-        for named in (in_sentence, of_class):
-            if len({e.concept.name for e in named if e.concept}) == 1:
-                drug = (
-                    named[0]
-                    if named is in_sentence
-                    else r.drug.model_copy(update={"concept": named[0].concept})
-                )
-                r = r.model_copy(update={"drug": drug})
-                break
-        out.append(r)
-    kept: set[int] = set()
-    seen: set[tuple[str, int, int]] = set()
-    for r in sorted(out, key=lambda r: bool(class_members(r.drug.text))):  # the drug's first
-        name = r.drug.concept.name if r.drug.concept else normalise(r.drug.text)
-        key = (name.lower(), r.effect.start, r.effect.end)
-        if key not in seen:
-            seen.add(key)
-            kept.add(id(r))
-    return [r for r in out if id(r) in kept]
+        for found in (in_sentence, of_class):
+            concepts = {e.concept for e in found if e.concept}
+            if len(concepts) != 1:
+                continue
+            (concept,) = concepts
+            if (concept.name, r.effect.start, r.effect.end) in named:
+                break  # the drug's own relation stands for it
+            drug = (
+                found[0] if found is in_sentence else r.drug.model_copy(update={"concept": concept})
+            )
+            out.append(r.model_copy(update={"drug": drug}))
+            break
+        else:
+            out.append(r)
+    return out
 
 
+# what introduces the condition a finding arose on, not the finding itself
+_BACKGROUND_BEFORE = re.compile(
+    r"\b(?:superimposed[ \t]+on|on[ \t]+top[ \t]+of|in[ \t]+the[ \t]+(?:setting|context)[ \t]+of"
+    r"|with[ \t]+underlying|in[ \t]+a[ \t]+patient[ \t]+with)[ \t]+(?:[\w'-]+[ \t]+){0,2}\Z",
+    re.I,
+)
 _INTERACTING_JOIN = re.compile(r"[ \t]*[-/][ \t]*")
 
 
