@@ -283,6 +283,11 @@ def test_chia_negation_reader(tmp_path: Path, ctx: ContextAssertion) -> None:
         ("She was on levetiracetam in 2019 which caused irritability.", "irritability", True),
         ("He tried apixaban in 2016 - stopped due to heavy epistaxis.", "epistaxis", True),
         ("On lisinopril since 2016, now with cough.", "cough", False),
+        # "prior" / "previous" right before it
+        ("Morphine avoided given prior severe pruritus.", "pruritus", True),
+        ("He had a previous DVT, now on no anticoagulation.", "DVT", True),
+        ("Compared with prior imaging, new pleural effusion.", "pleural effusion", False),
+        ("Prior to admission she developed a rash.", "rash", False),
     ],
 )
 def test_history_triggers_and_their_end(text: str, mention: str, past: bool) -> None:

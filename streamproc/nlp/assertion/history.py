@@ -57,9 +57,15 @@ _CAUSED_IN_YEAR = re.compile(
 )
 
 
+# "morphine avoided given prior severe pruritus", "a previous DVT": the adjective dates it (not
+# "prior to admission", nor a word further back: "compared with prior imaging, new effusion")
+_PAST_ADJECTIVE = re.compile(r"\b(?:prior|previous)\s+(?!to\b)(?:[\w-]+\s+){0,1}\Z", re.I)
+
+
 def _dated_by_year(text: str, start: int, end: int, lo: int) -> bool:
     return bool(
-        _YEAR_BEFORE.search(text, max(0, start - 8), start)
+        _PAST_ADJECTIVE.search(text, max(lo, start - 24), start)
+        or _YEAR_BEFORE.search(text, max(0, start - 8), start)
         or _YEAR_STARTS.match(text, start, end)
         or _YEAR_AFTER.match(text, end)
         or _CAUSED_IN_YEAR.search(text, lo, start)
