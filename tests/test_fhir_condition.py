@@ -470,3 +470,23 @@ def test_seizures_coded_as_epilepsy_fold_into_the_epilepsy_syndrome_named() -> N
         "G40.409",
         "I10",
     ]
+
+
+def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
+    """Round 24: a "left hip fracture" (S72.002A) beside the "left intertrochanteric fracture"
+    (S72.142A) is one fracture, not a right one; "HBV" (B19.10) is the chronic hepatitis B
+    (B18.1) the note names; an impulse disorder (F63.9) the pathological gambling (F63.0)."""
+    hip = _chf_coded(0, "S72.002A", "Fracture of unspecified part of neck of left femur")
+    left = _chf_coded(1, "S72.142A", "Displaced intertrochanteric fracture of left femur")
+    right = _chf_coded(1, "S72.141A", "Displaced intertrochanteric fracture of right femur")
+    assert _codes(hip, left) == ["S72.142A"]
+    assert _codes(hip, right) == ["S72.002A", "S72.141A"]
+    hbv = _chf_coded(0, "B19.10", "Unspecified viral hepatitis B without hepatic coma")
+    assert _codes(hbv, _chf_coded(1, "B18.1", "Chronic viral hepatitis B")) == ["B18.1"]
+    impulse = _chf_coded(0, "F63.9", "Impulse disorder, unspecified")
+    assert _codes(impulse, _chf_coded(1, "F63.0", "Pathological gambling")) == ["F63.0"]
+
+
+def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:
+    ckd = _chf_coded(0, "N18.9", "Chronic kidney disease, unspecified")
+    assert _codes(ckd, _chf_coded(1, "N18.6", "End stage renal disease")) == ["N18.6"]

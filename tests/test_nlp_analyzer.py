@@ -198,7 +198,7 @@ def test_problem_abbreviations_in_capitals(coder: IcdCoder) -> None:
     )
     found = [(e.label, e.text, e.codes[0].code) for e in a.entities]
     assert found == [
-        ("problem", "HTN", "I10"),
+        ("problem", "HTN", "I11.0"),  # beside heart failure: hypertensive heart disease
         ("problem", "DM2", "E11.9"),
         ("problem", "s/p MI", "I25.2"),
         ("problem", "Afib", "I48.91"),
@@ -736,3 +736,98 @@ def test_gestational_age_and_its_preterm_code(
 
     assert gestational_weeks(text) == weeks
     assert (preterm_code(weeks) if weeks else None) == code
+
+
+def test_the_clinic_a_title_line_names_is_no_problem(coder: IcdCoder) -> None:
+    """Round 24: "Movement Disorders Clinic" became G25.70 and "TB Clinic Follow-up" active
+    tuberculosis A18.89; a title line names the service, not the patient's condition."""
+    text = "TB Clinic Follow-up\n\nLatent tuberculosis. Consult for sepsis workup.\n"
+    tagger = _Words("TB", "Latent tuberculosis", "sepsis")
+    (a,) = Analyzer(tagger, coder=coder).analyze_batch([make_note(text, 1)])
+    assert [e.text for e in a.entities] == ["Latent tuberculosis", "sepsis"]
+
+
+def test_parkinson_disease_is_coded_with_its_dyskinesia_and_fluctuations(
+    coder: IcdCoder,
+) -> None:
+    """Movement disorders clinic (round 24): "Parkinson disease with motor fluctuations and
+    levodopa-induced dyskinesia" is G20.B2, and the dyskinesia mentions are its evidence."""
+    text = (
+        "Parkinson disease for 9 years. Peak-dose dyskinesias of the trunk; wearing off before "
+        "each dose.\n"
+    )
+    tagger = _Words("Parkinson disease", "dyskinesias of the trunk")
+    (a,) = Analyzer(tagger, coder=coder).analyze_batch([make_note(text, 1)])
+    assert {e.text: e.codes[0].code for e in a.entities} == {
+        "Parkinson disease": "G20.B2",
+        "dyskinesias of the trunk": "G20.B2",
+    }
+    calm = "Parkinson disease, stable. No dyskinesia, no motor fluctuations.\n"
+    (a,) = Analyzer(_Words("Parkinson disease"), coder=coder).analyze_batch([make_note(calm, 2)])
+    assert a.entities[0].codes[0].code == "G20.A1"
+    fluctuating = "Parkinson disease with wearing off.\n"
+    (a,) = Analyzer(_Words("Parkinson disease"), coder=coder).analyze_batch(
+        [make_note(fluctuating, 3)]
+    )
+    assert a.entities[0].codes[0].code == "G20.A2"
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "expected"),
+    [
+        # guideline I.C.9.a.2: hypertension with CKD is hypertensive CKD, ESRD stage 5's code
+        (
+            "ESRD on hemodialysis. Hypertension.\n",
+            ("ESRD", "Hypertension"),
+            {"ESRD": "N18.6", "Hypertension": "I12.0"},
+        ),
+        (
+            "CKD stage 3a. HTN.\n",
+            ("CKD stage 3a", "HTN"),
+            {"CKD stage 3a": "N18.31", "HTN": "I12.9"},
+        ),
+        # with heart failure too: I13.0; heart failure alone: I11.0
+        (
+            "Chronic systolic heart failure. CKD stage 4. Hypertension.\n",
+            ("Chronic systolic heart failure", "CKD stage 4", "Hypertension"),
+            {
+                "Chronic systolic heart failure": "I50.22",
+                "CKD stage 4": "N18.4",
+                "Hypertension": "I13.0",
+            },
+        ),
+        (
+            "Chronic systolic heart failure. Hypertension.\n",
+            ("Chronic systolic heart failure", "Hypertension"),
+            {"Chronic systolic heart failure": "I50.22", "Hypertension": "I11.0"},
+        ),
+        # CKD denied: essential hypertension stays
+        (
+            "No CKD. Hypertension.\n",
+            ("CKD", "Hypertension"),
+            {"CKD": "N18.9", "Hypertension": "I10"},
+        ),
+        # secondary hyperparathyroidism in CKD is of renal origin
+        (
+            "ESRD. Secondary hyperparathyroidism - PTH 780.\n",
+            ("ESRD", "Secondary hyperparathyroidism"),
+            {"ESRD": "N18.6", "Secondary hyperparathyroidism": "N25.81"},
+        ),
+        # sickle-cell crises are Hb-SS disease's, and so is the disease named without one
+        (
+            "Sickle cell disease with acute chest syndrome.\n",
+            ("Sickle cell disease", "acute chest syndrome"),
+            {"Sickle cell disease": "D57.01", "acute chest syndrome": "D57.01"},
+        ),
+        (
+            "HbSC disease with acute chest syndrome.\n",
+            ("acute chest syndrome",),
+            {"acute chest syndrome": "D57.811"},
+        ),
+    ],
+)
+def test_codes_that_combine_what_the_note_names_apart(
+    coder: IcdCoder, text: str, words: tuple[str, ...], expected: dict[str, str]
+) -> None:
+    (a,) = Analyzer(_Words(*words), coder=coder).analyze_batch([make_note(text, 1)])
+    assert {e.text: e.codes[0].code for e in a.entities if e.codes} == expected

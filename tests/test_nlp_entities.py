@@ -599,6 +599,10 @@ def test_a_problem_read_across_status_post_is_cut_there(coder: IcdCoder) -> None
         # "with": a tabular term for a more specific code of the category (N40.1, not N40.0)
         ("- BPH with LUTS: stable on tamsulosin.", "BPH", "BPH with LUTS"),
         ("Pneumonia with effusion", "Pneumonia", "Pneumonia"),
+        # a row for the whole joins even across categories; after "in" only a row
+        ("6. Anemia in CKD - continue darbepoetin.", "Anemia", "Anemia in CKD"),  # D63.1
+        ("Anemia of chronic kidney disease, on ESA", "Anemia", "Anemia of chronic kidney disease"),
+        ("Pain in the left knee", "Pain", "Pain"),
     ],
 )
 def test_the_cause_after_a_problem_joins_it_when_the_whole_is_a_more_specific_row(
@@ -626,6 +630,12 @@ def test_the_cause_after_a_problem_joins_it_when_the_whole_is_a_more_specific_ro
         # "with / without aura" says which migraine (G43.009, not G43.909)
         ("PMH: Migraine without aura. Iron deficiency.", "Migraine", "Migraine without aura"),
         ("Migraine with aura, on topiramate", "Migraine", "Migraine with aura"),
+        # one qualifier after another: F33.9, then F33.2
+        (
+            "MDD, recurrent, severe without psychotic features, on sertraline",
+            "MDD",
+            "MDD, recurrent, severe without psychotic features",
+        ),
     ],
 )
 def test_a_bare_stage_right_after_a_problem_joins_it_when_it_changes_the_code(
@@ -725,3 +735,16 @@ def test_a_span_does_not_end_on_plus() -> None:
         start=start, end=start + len("spironolactone plus"), label="drug", score=0.9
     )
     assert [e.text for e in to_entities(text, [span])] == ["spironolactone"]
+
+
+def test_an_abbreviation_that_is_also_a_word_is_not_read_in_an_all_capitals_line() -> None:
+    """ "CONTINUING TO DRESS WOUNDS PER PROTOCOL" (an ICU nursing note) is no drug reaction with
+    eosinophilia; "concerning for DRESS vs SJS" in a written note is."""
+    from streamproc.nlp.entities import ProblemAbbreviations
+    from streamproc.nlp.icd.coder import load_synonyms
+
+    finder = ProblemAbbreviations(load_synonyms())
+    nursing = "SKIN: IMPROVING, CONTINUING TO DRESS WOUNDS PER PROTOCOL\n"
+    assert [e.text for e in finder.add(nursing, [])] == []
+    written = "Rash with fever - concerning for DRESS vs early SJS.\n"
+    assert [e.text for e in finder.add(written, [])] == ["DRESS", "SJS"]

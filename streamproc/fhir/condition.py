@@ -129,7 +129,32 @@ _UNSPECIFIED = re.compile(r"\bunspecified\b|without complications", re.IGNORECAS
 # mal seizure NOS") the epilepsy syndrome the note names: juvenile myoclonic epilepsy's seizures
 # are that epilepsy's, one Condition
 _EPILEPSY_SYNDROMES = ("G40.0", "G40.1", "G40.2", "G40.3", "G40.5", "G40.8", "G40.A", "G40.B")
+
+
+def _hip_fracture_codes(sides: str) -> tuple[str, ...]:
+    """Prefixes of the femoral neck, trochanteric and subtrochanteric fractures (S72.0-S72.2)
+    of a side: the laterality digit is the sixth character (1/4 right, 2/5 left, 3/6 not
+    said), the fifth in S72.2 (S72.21- displaced right … S72.26-)."""
+    neck_and_trochanter = ("01", "02", "03", "04", "05", "06", "09", "10", "11", "12", "13", "14")
+    return (
+        *(f"S72.{sub}{d}" for sub in neck_and_trochanter for d in sides),
+        *(f"S72.2{d}" for d in sides),
+    )
+
+
+# "CKD" N18.9 the stage or end-stage renal disease the note names (ESRD's words are not CKD's);
+# "hip fracture" S72.00- (unspecified part of the femoral neck) is the intertrochanteric or
+# subtrochanteric fracture of the same side the note names; viral hepatitis B / C unspecified
+# (B19.10, B19.20: "HBV", "HCV") the acute or chronic hepatitis named; "impulse disorder" F63.9
+# the gambling or other specified impulse disorder
 _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "S72.001A": _hip_fracture_codes("14"),
+    "S72.002A": _hip_fracture_codes("25"),
+    "S72.009A": _hip_fracture_codes("123456"),
+    "N18.9": ("N18.1", "N18.2", "N18.3", "N18.4", "N18.5", "N18.6"),
+    "B19.10": ("B16", "B18.0", "B18.1"),
+    "B19.20": ("B17.1", "B18.2"),
+    "F63.9": ("F63.0", "F63.1", "F63.2", "F63.3", "F63.8"),
     "G40.909": _EPILEPSY_SYNDROMES,
     "G40.409": _EPILEPSY_SYNDROMES,
     "M06.9": ("M05", "M06.0"),

@@ -105,7 +105,7 @@ log = logging.getLogger(__name__)
 # the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to";
 # a peptic ulcer whose sentence affirms a bleed is coded with hemorrhage (K26.4); an onset
 # sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before
-ANALYZER_VERSION = "analyzer-35"
+ANALYZER_VERSION = "analyzer-37"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -126,6 +126,21 @@ _GI_BLEEDING_CODES = frozenset({"K92.0", "K92.1", "K92.2"})
 # disease (not the list's hypothyroidism, epilepsy or intoxications, which a note names beside
 # another dementia)
 _DEMENTING_DISEASES = ("G30", "G31.0", "G31.83", "G20", "G10", "A81")
+_DYSKINESIA = re.compile(r"dyskines", re.IGNORECASE)
+_REMISSION_INSIDE = re.compile(r"[ ,(]+in\s+(?:[a-z-]+\s+){0,2}remission\b", re.IGNORECASE)
+# a sickle-cell genotype other than Hb-SS (Hb-SC, sickle-thalassemia, Hb-SD / SE)
+_OTHER_SICKLE_GENOTYPE = re.compile(
+    r"\bHb[ -]?S[CDE]\b|\bS[CDE] disease\b|\bsickle[- ](?:cell[- ])?(?:beta|\u03b2)|thalass"
+    r"|\bsickle[- ]cell[- ](?:trait|hemoglobin[- ]C)",
+    re.IGNORECASE,
+)
+_HB_SS_CRISES = {"D57.811": "D57.01", "D57.812": "D57.02", "D57.818": "D57.09", "D57.819": "D57.00"}
+# "motor fluctuations", "wearing off before each dose", "on-off periods"
+_FLUCTUATIONS = re.compile(
+    r"\bfluctuations?\b|\bwear(?:s|ing)?[- ]off\b|\bon[- ]off\b|\boff[- ](?:periods?|episodes?)\b",
+    re.IGNORECASE,
+)
+_NEGATED_BEFORE = re.compile(r"\b(?:no|without|denies|not)\b[\w ]*\Z", re.IGNORECASE)
 EntityUnit = Literal["sentence", "note"]
 
 
@@ -289,6 +304,7 @@ class Analyzer:
             for e in found
             if not sections.in_header(e.start, e.end)
             and not _allergy_reaction(text, sections, e)
+            and not _names_the_service(text, e)
         ]
         ranges = [(e.start, e.end) for e in raw]
         results = self.assertion.assert_spans(text, ranges, sentences, sections)
@@ -301,7 +317,10 @@ class Analyzer:
             update: dict[str, Any] = {"assertion": res.assertion, "assertion_cue": res.cue}
             if ent.label == "problem":
                 codes = self.coder.code(ent.text)
-                course, degree = clinical_course(text, ent.end, res.assertion, res.cue)
+                # "Alcohol use disorder in early remission" read whole: the course is inside it
+                inside = _REMISSION_INSIDE.search(ent.text)
+                course_at = ent.start + inside.start() if inside else ent.end
+                course, degree = clinical_course(text, course_at, res.assertion, res.cue)
                 if course == "remission":
                     codes = self.coder.in_remission(codes, degree or "")
                 update["codes"] = () if self._ambiguous(text, ent, codes, past) else codes
@@ -317,8 +336,10 @@ class Analyzer:
         ]
         entities = self._bleeding_ulcers(text, sentences, entities)
         entities = self._dementia_in_disease(entities)
+        entities = self._with_the_notes_diseases(text, entities)
+        entities = self._parkinson_course(text, self._drug_induced(entities, relations))
         return NoteAnalysis(
-            entities=tuple(self._drug_induced(entities, relations)),
+            entities=tuple(entities),
             relations=tuple(relations),
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
@@ -370,6 +391,88 @@ class Analyzer:
             else e
             for e in entities
         ]
+
+    def _with_the_notes_diseases(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """Codes that combine conditions the note names apart, as the coding guidelines
+        presume them linked: hypertension with chronic kidney disease is hypertensive CKD
+        (I12.0 / I12.9, guideline I.C.9.a.2), with heart failure hypertensive heart disease
+        (I11.0, I.C.9.a.1), with both I13.0 / I13.2; diabetes with CKD is diabetic CKD (E11.22,
+        the index's "with"); secondary hyperparathyroidism in CKD is of renal origin (N25.81,
+        not E21.1); a sickle-cell crisis in a note naming no other
+        genotype is Hb-SS disease's (D57.01 with acute chest syndrome, not D57.811 "other
+        sickle-cell disorders"), and the note's "sickle cell disease" (D57.1, *without* crisis)
+        is that crisis's evidence."""
+        firsts = {
+            e.codes[0].code
+            for e in entities
+            if e.label == "problem" and e.codes and e.assertion in ("present", None)
+        }
+        ckd = {c for c in firsts if c.startswith("N18")}
+        esrd = bool(ckd & {"N18.5", "N18.6"})
+        heart_failure = any(c.startswith(("I50", "I11.0")) for c in firsts)
+        replace: dict[str, str] = {}
+        if ckd and heart_failure:
+            replace["I10"] = "I13.2" if esrd else "I13.0"
+        elif ckd:
+            replace["I10"] = "I12.0" if esrd else "I12.9"
+        elif heart_failure:
+            replace["I10"] = "I11.0"
+        if ckd:
+            replace["E21.1"] = "N25.81"
+            # the Alphabetic Index's "Diabetes, with, chronic kidney disease" (the "with"
+            # convention, I.A.15): E11.22 / E10.22, not E11.9 or the nephropathy E11.21
+            replace.update({"E11.9": "E11.22", "E11.21": "E11.22", "E10.9": "E10.22"})
+            replace["E10.21"] = "E10.22"
+        if not _OTHER_SICKLE_GENOTYPE.search(text):
+            replace.update(_HB_SS_CRISES)
+            crises = [_HB_SS_CRISES.get(c, c) for c in firsts if c.startswith(("D57.0", "D57.81"))]
+            if crises:
+                replace["D57.1"] = min(crises, key=lambda c: c == "D57.00")  # a named one first
+        if not replace:
+            return entities
+        out = []
+        for e in entities:
+            code = replace.get(e.codes[0].code) if e.label == "problem" and e.codes else None
+            combined = self.coder.candidate(code) if code else None
+            if combined is not None:
+                e = e.model_copy(update={"codes": (combined, *e.codes)})
+            out.append(e)
+        return out
+
+    def _parkinson_course(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """Parkinson's disease is coded with its dyskinesia and motor fluctuations (G20.A1 / A2 /
+        B1 / B2): "Parkinson disease with motor fluctuations and levodopa-induced dyskinesia" is
+        G20.B2, not the default G20.A1 "without dyskinesia, without mention of fluctuations",
+        and the note's dyskinesia mentions are that code's evidence (one Condition, not a
+        drug-induced dyskinesia G24.0- beside it)."""
+        if not any(
+            e.label == "problem" and e.codes and e.codes[0].code == "G20.A1" for e in entities
+        ):
+            return entities
+        dyskinesia = [
+            i
+            for i, e in enumerate(entities)
+            if e.label == "problem" and e.assertion == "present" and _DYSKINESIA.search(e.text)
+        ]
+        fluctuation = [
+            i
+            for i, e in enumerate(entities)
+            if e.label == "problem" and e.assertion == "present" and _FLUCTUATIONS.search(e.text)
+        ]
+        fluctuating = any(
+            not _NEGATED_BEFORE.search(text, max(0, m.start() - 16), m.start())
+            for m in _FLUCTUATIONS.finditer(text)
+        )
+        code = f"G20.{'B' if dyskinesia else 'A'}{2 if fluctuating else 1}"
+        course = self.coder.candidate(code)
+        if course is None or code == "G20.A1":
+            return entities
+        out = []
+        for i, e in enumerate(entities):
+            if i in dyskinesia or i in fluctuation or (e.codes and e.codes[0].code == "G20.A1"):
+                e = e.model_copy(update={"codes": (course, *e.codes)})
+            out.append(e)
+        return out
 
     def _dementia_in_disease(self, entities: list[Entity]) -> list[Entity]:
         """Dementia in a note that names the neurodegenerative disease causing it is "dementia
@@ -483,6 +586,26 @@ class Analyzer:
 # what ends an allergy list even where no known section header follows: a blank line, or a
 # line opening with a heading of any kind ("SOCIAL:", "PRESENT HX:")
 _LIST_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]*[A-Za-z][A-Za-z /]{0,24}:")
+
+
+# A title line naming the clinic or service the note is from: "Movement Disorders Clinic", "TB
+# Clinic Follow-up", "Anticoagulation Clinic / Vascular Medicine", "Palliative Care Consult";
+# only capitalised words after it (not "Consult for sepsis")
+_SERVICE_TITLE = re.compile(
+    r"^[ \t]*(?:[\w/&.'-]+[ \t]+){0,5}?(?:Clinic|Service|Consult(?:ation)?|Department|Program"
+    r"|Center|Centre)\b(?:[ \t]*[-/\u2013]?[ \t]*[A-Z][\w-]*)*[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _names_the_service(text: str, entity: Entity) -> bool:
+    """Whether a problem is the name of the clinic a note's title line says it is from: the
+    clinic treats it, the line does not say this patient has it."""
+    if entity.label != "problem":
+        return False
+    line_start = text.rfind("\n", 0, entity.start) + 1
+    title = _SERVICE_TITLE.match(text, line_start)
+    return title is not None and entity.end <= title.end()
 
 
 def _allergy_reaction(text: str, sections: SectionIndex, entity: Entity) -> bool:

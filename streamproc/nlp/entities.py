@@ -44,6 +44,9 @@ _STAGE = re.compile(r",? +stage +(?:[0-5]|iv|v|i{1,3})[a-c]?\b", re.IGNORECASE)
 _AMBIGUOUS_ABBREVIATIONS = frozenset({"pe"})
 # never a word or a name, and written in mixed case ("HFrEF")
 _ANY_CASE_ABBREVIATIONS = frozenset({"afib", "a-fib", "a fib", "hfref", "hfpef"})
+# also an English word: an abbreviation only where its line is not written all in capitals
+# ("CONTINUING TO DRESS WOUNDS" in a nursing note is no drug reaction)
+_WORD_ABBREVIATIONS = frozenset({"dress"})
 
 
 # A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
@@ -73,6 +76,7 @@ def ending_at_delimiters(text: str, entities: Sequence[Entity]) -> list[Entity]:
     return out
 
 
+_FULL_STOP = re.compile(r"(?<=[a-z]{3})\.[ \t]+(?=[A-Z])")
 _DIABETES_TYPE = re.compile(r"type[ \t]*(?:1|2|i|ii)", re.I)
 _DIABETES_AFTER = re.compile(r"[ \t]+(?:diabetes(?:[ \t]+mellitus)?|dm)\b", re.I)
 
@@ -182,6 +186,8 @@ class ProblemAbbreviations:
                 any(c.islower() for c in word) and low not in _ANY_CASE_ABBREVIATIONS
             ):
                 continue
+            if low in _WORD_ABBREVIATIONS and not any(c.islower() for c in _line(text, start)):
+                continue
             if text[max(0, start - 4) : start].lower() == "s/p " and (
                 f"s/p {low}" in self.synonyms.direct
             ):
@@ -194,6 +200,10 @@ class ProblemAbbreviations:
                 Entity(label="problem", start=start, end=end, text=text[start:end], score=0.9)
             )
         return sorted(out, key=lambda e: (e.start, e.end))
+
+
+def _line(text: str, at: int) -> str:
+    return text[text.rfind("\n", 0, at) + 1 : (text.find("\n", at) + 1 or len(text) + 1) - 1]
 
 
 _COMPLAINT_MAX_WORDS = 6
@@ -658,8 +668,9 @@ def with_coded_modifier(
         if e.label == "problem" and found is not None:
             starts = [found.start() + m.start() for m in _WORD_BEFORE.finditer(found.group())]
             for start in starts:  # the longest first
-                if not _opens_word(text, start):
-                    continue  # the window cut a word, or the "word" is a full stop
+                if not _opens_word(text, start) or _FULL_STOP.search(text[start : e.start + 1]):
+                    continue  # the window cut a word, or the "word" is a full stop, or the
+                    # words are the sentence before ("remission. Type 2 diabetes")
                 if is_direct(text[start : e.end]) or _refines(text[start : e.end], e.text, code):
                     e = e.model_copy(update={"start": start, "text": text[start : e.end]})
                     swallowed.update(
@@ -737,7 +748,7 @@ def _finer_in_category(mine: Sequence[CodeCandidate], theirs: Sequence[CodeCandi
 
 # "due to chemotherapy", "of chemotherapy": the cause written right after a problem
 _CAUSE_AFTER = re.compile(
-    r"[ \t]+(?:due[ \t]+to|secondary[ \t]+to|of|from|induced[ \t]+by|related[ \t]+to|with)[ \t]+",
+    r"[ \t]+(?:due[ \t]+to|secondary[ \t]+to|of|from|induced[ \t]+by|related[ \t]+to|with|(in))[ \t]+",
     re.I,
 )
 _NEXT_WORD = re.compile(r"[ \t]*([\w'/-]*[\w'/])")
@@ -753,7 +764,9 @@ def with_coded_cause(
     for the whole that is another code of the problem's own category: "Anemia due to
     chemotherapy" is D64.81, not the D64.9 of "Anemia" the model tagged beside "chemotherapy" (a
     treatment). A cause that leaves the category ("anemia due to blood loss" is D50.0, an iron
-    deficiency) stays apart; entities inside the joined span are the same finding and go."""
+    deficiency) stays apart unless a row names the whole ("Anemia in CKD" D63.1, "proteinuria
+    due to type 2 diabetes mellitus" E11.29); entities inside the joined span are the same
+    finding and go."""
     out: list[Entity] = []
     swallowed: set[int] = set()
     for i, e in enumerate(entities):
@@ -768,9 +781,10 @@ def with_coded_cause(
         for end in reversed(ends):  # the longest first
             whole = text[e.start : end]
             mine = code(whole)
-            if (is_direct(whole) or (bool(mine) and mine[0].score >= 1.0)) and _finer_in_category(
-                mine, code(e.text)
-            ):
+            # a row for the whole joins, even leaving the category ("Anemia in CKD" is D63.1,
+            # not the D64.9 of "Anemia"); after "in" only a row ("pain in the knee" is none)
+            exact = not (cue is not None and cue.group(1)) and bool(mine) and mine[0].score >= 1.0
+            if is_direct(whole) or (exact and _finer_in_category(mine, code(e.text))):
                 swallowed.update(
                     j
                     for j, other in enumerate(entities)
@@ -838,6 +852,8 @@ _STAGE_AFTER = re.compile(
     rf"[ \t]*,?[ \t]*(?:{_STAGE_WORDS}|recurrent\b|(?<=[ \t])[1-5][ab]?(?![\w%/]|\.\d)"
     # a course written after a comma: "Atrial fibrillation, chronic" is I48.20, not I48.91
     r"|(?<=,)[ \t]*(?:chronic|acute|paroxysmal|persistent|permanent)\b"
+    # "major depressive disorder, recurrent, severe without psychotic features" is F33.2
+    r"|(?<=,)[ \t]*(?:mild|moderate|severe)(?:[ \t]+(?:with|without)[ \t]+psychotic[ \t]+features)?\b"
     # "Migraine without aura" is G43.009, not G43.909
     r"|(?<=[ \t])(?:with|without)[ \t]+aura\b)",
     re.I,
@@ -855,25 +871,36 @@ def with_qualifiers(
     is no pressure ulcer, "acute on chronic pancreatitis" no acute pancreatitis) is left out."""
     out: list[Entity] = []
     for e in entities:
+        out.append(_qualified(text, e, code))
+    return out
+
+
+def _qualified(
+    text: str, e: Entity, code: Callable[[str], Sequence[CodeCandidate]], rounds: int = 3
+) -> Entity:
+    """``e`` with the qualifiers beside it that refine its code, one after another ("major
+    depressive disorder" + ", recurrent" + ", severe without psychotic features": F33.2)."""
+    for _ in range(rounds):
         before = _QUALIFIER_BEFORE.search(text, max(0, e.start - 14), e.start)
         after = _STAGE_AFTER.match(text, e.end)
-        if e.label == "problem" and (before or after):
-            start = before.start() if before else e.start
-            end = after.end() if after else e.end
-            alone, staged = code(e.text), code(text[start:end])
-            if (
-                alone
-                and staged
-                and staged[0].score >= STAGED_MIN_SCORE
-                and staged[0].code != alone[0].code
-                and (
-                    staged[0].code[:3] == alone[0].code[:3]
-                    or {staged[0].code[:3], alone[0].code[:3]} == {"F32", "F33"}
-                )
-            ):
-                e = e.model_copy(update={"start": start, "end": end, "text": text[start:end]})
-        out.append(e)
-    return out
+        if not (e.label == "problem" and (before or after)):
+            break
+        start = before.start() if before else e.start
+        end = after.end() if after else e.end
+        alone, staged = code(e.text), code(text[start:end])
+        if not (
+            alone
+            and staged
+            and staged[0].score >= STAGED_MIN_SCORE
+            and staged[0].code != alone[0].code
+            and (
+                staged[0].code[:3] == alone[0].code[:3]
+                or {staged[0].code[:3], alone[0].code[:3]} == {"F32", "F33"}
+            )
+        ):
+            break
+        e = e.model_copy(update={"start": start, "end": end, "text": text[start:end]})
+    return e
 
 
 _SUBTYPE_COMMA = re.compile(r"[ \t]*,[ \t]*")

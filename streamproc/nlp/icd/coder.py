@@ -318,6 +318,15 @@ class IcdCoder:
         )
         return (first, *(c for c in codes if c.code != twin.code))
 
+    def candidate(self, code: str, score: float = 1.0) -> CodeCandidate | None:
+        """The tabular list's ``code`` as a candidate; None where the list has no such code."""
+        if code not in self.index.code_pos:
+            return None
+        info = self.index.codes[self.index.code_pos[code]]
+        return CodeCandidate(
+            code=info.code, display=info.description, score=score, billable=info.billable
+        )
+
     def for_newborn(
         self, mention: str, codes: tuple[CodeCandidate, ...], weeks: int | None = None
     ) -> tuple[CodeCandidate, ...]:
@@ -331,22 +340,16 @@ class IcdCoder:
             return ()
         key = _normal(mention)
         row = self.synonyms.newborn.get(key) or self.synonyms.newborn.get(self.expand(key))
-        best: CodeCandidate | None = None
-        if row and row in self.index.code_pos:
-            info = self.index.codes[self.index.code_pos[row]]
-            best = CodeCandidate(
-                code=info.code, display=info.description, score=1.0, billable=info.billable
-            )
-        else:
+        best = self.candidate(row) if row else None
+        if best is None:
             readings = (*self.code(f"{key} of newborn")[:1], *self.code(f"neonatal {key}")[:1])
             perinatal = [c for c in readings if c.code.startswith("P") and c.score >= _NEWBORN_MIN]
             best = max(perinatal, key=lambda c: c.score, default=None)
         if best is None:
             return codes
-        preterm = preterm_code(weeks) if weeks else None
-        if preterm and best.code in ("P07.20", "P07.30") and preterm in self.index.code_pos:
-            info = self.index.codes[self.index.code_pos[preterm]]
-            best = best.model_copy(update={"code": preterm, "display": info.description})
+        preterm = self.candidate(preterm_code(weeks) or "", best.score) if weeks else None
+        if preterm and best.code in ("P07.20", "P07.30"):
+            best = preterm
         return (best, *(c for c in codes if c.code != best.code))
 
     def drug_induced(
