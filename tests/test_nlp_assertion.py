@@ -118,6 +118,13 @@ def test_scope(ctx: ContextAssertion, sentence: str, mention: str, expected: str
         # ... and at a spaced dash: the item's head is not the differential after it
         ("Rash with fever - concerning for DRESS vs early SJS.", "fever", "present"),
         ("Rash with fever - concerning for DRESS vs early SJS.", "DRESS", "possible"),
+        # "fall risk" is one word back, never across a comma (a Synthea history list)
+        (
+            "History of miscarriage in first trimester, risk activity involvement.",
+            "trimester",
+            "present",
+        ),
+        ("High fall risk.", "fall", "hypothetical"),
     ],
 )
 def test_a_comma_stops_a_scope_either_way(
