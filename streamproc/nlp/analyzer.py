@@ -104,7 +104,10 @@ log = logging.getLogger(__name__)
 # atorvastatin)") names the drug's own reaction, a drug compound ending the phrase right after
 # the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to";
 # a peptic ulcer whose sentence affirms a bleed is coded with hemorrhage (K26.4); an onset
-# sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before
+# sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before;
+# 35-37: a newborn's record codes as a newborn's; codes that combine what a note names apart
+# (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
+# named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
 ANALYZER_VERSION = "analyzer-37"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
@@ -302,9 +305,7 @@ class Analyzer:
         raw = [
             e
             for e in found
-            if not sections.in_header(e.start, e.end)
-            and not _allergy_reaction(text, sections, e)
-            and not _names_the_service(text, e)
+            if not sections.in_header(e.start, e.end) and not _allergy_reaction(text, sections, e)
         ]
         ranges = [(e.start, e.end) for e in raw]
         results = self.assertion.assert_spans(text, ranges, sentences, sections)
@@ -398,10 +399,9 @@ class Analyzer:
         (I12.0 / I12.9, guideline I.C.9.a.2), with heart failure hypertensive heart disease
         (I11.0, I.C.9.a.1), with both I13.0 / I13.2; diabetes with CKD is diabetic CKD (E11.22,
         the index's "with"); secondary hyperparathyroidism in CKD is of renal origin (N25.81,
-        not E21.1); a sickle-cell crisis in a note naming no other
-        genotype is Hb-SS disease's (D57.01 with acute chest syndrome, not D57.811 "other
-        sickle-cell disorders"), and the note's "sickle cell disease" (D57.1, *without* crisis)
-        is that crisis's evidence."""
+        not E21.1); a sickle-cell crisis in a note naming no other genotype is Hb-SS disease's
+        (D57.01 with acute chest syndrome, not D57.811 "other sickle-cell disorders"), and the
+        note's "sickle cell disease" (D57.1, *without* crisis) is that crisis's evidence."""
         firsts = {
             e.codes[0].code
             for e in entities
@@ -421,8 +421,9 @@ class Analyzer:
             replace["E21.1"] = "N25.81"
             # the Alphabetic Index's "Diabetes, with, chronic kidney disease" (the "with"
             # convention, I.A.15): E11.22 / E10.22, not E11.9 or the nephropathy E11.21
-            replace.update({"E11.9": "E11.22", "E11.21": "E11.22", "E10.9": "E10.22"})
-            replace["E10.21"] = "E10.22"
+            replace.update(
+                {"E11.9": "E11.22", "E11.21": "E11.22", "E10.9": "E10.22", "E10.21": "E10.22"}
+            )
         if not _OTHER_SICKLE_GENOTYPE.search(text):
             replace.update(_HB_SS_CRISES)
             crises = [_HB_SS_CRISES.get(c, c) for c in firsts if c.startswith(("D57.0", "D57.81"))]
@@ -586,26 +587,6 @@ class Analyzer:
 # what ends an allergy list even where no known section header follows: a blank line, or a
 # line opening with a heading of any kind ("SOCIAL:", "PRESENT HX:")
 _LIST_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]*[A-Za-z][A-Za-z /]{0,24}:")
-
-
-# A title line naming the clinic or service the note is from: "Movement Disorders Clinic", "TB
-# Clinic Follow-up", "Anticoagulation Clinic / Vascular Medicine", "Palliative Care Consult";
-# only capitalised words after it (not "Consult for sepsis")
-_SERVICE_TITLE = re.compile(
-    r"^[ \t]*(?:[\w/&.'-]+[ \t]+){0,5}?(?:Clinic|Service|Consult(?:ation)?|Department|Program"
-    r"|Center|Centre)\b(?:[ \t]*[-/\u2013]?[ \t]*[A-Z][\w-]*)*[ \t]*$",
-    re.MULTILINE,
-)
-
-
-def _names_the_service(text: str, entity: Entity) -> bool:
-    """Whether a problem is the name of the clinic a note's title line says it is from: the
-    clinic treats it, the line does not say this patient has it."""
-    if entity.label != "problem":
-        return False
-    line_start = text.rfind("\n", 0, entity.start) + 1
-    title = _SERVICE_TITLE.match(text, line_start)
-    return title is not None and entity.end <= title.end()
 
 
 def _allergy_reaction(text: str, sections: SectionIndex, entity: Entity) -> bool:

@@ -584,13 +584,24 @@ _TITLE_LINE = re.compile(
 )
 
 
+# ... or in title case, naming the clinic or service: "Movement Disorders Clinic", "TB Clinic
+# Follow-up", "Anticoagulation Clinic / Vascular Medicine", "Palliative Care Consult"; only
+# capitalised words after it (not "Consult for sepsis")
+_SERVICE_TITLE_LINE = re.compile(
+    r"[ \t]*(?:[\w/&.'-]+[ \t]+){0,5}?(?:Clinic|Service|Consult(?:ation)?|Department|Program"
+    r"|Center|Centre)\b(?:[ \t]*[-/\u2013]?[ \t]*[A-Z][\w-]*)*[ \t]*"
+)
+
+
 def is_note_title(text: str, e: Entity) -> bool:
     """A service named in the note's title: "INFECTIOUS DISEASES FOLLOW-UP" published an
-    unspecified infectious disease, B99.9."""
+    unspecified infectious disease, B99.9; "TB Clinic Follow-up" active tuberculosis A18.89."""
     line_start = text.rfind("\n", 0, e.start) + 1
     line_end = text.find("\n", e.end)
     line_end = len(text) if line_end < 0 else line_end
-    return e.label == "problem" and bool(_TITLE_LINE.fullmatch(text, line_start, line_end))
+    return e.label == "problem" and any(
+        title.fullmatch(text, line_start, line_end) for title in (_TITLE_LINE, _SERVICE_TITLE_LINE)
+    )
 
 
 # Problems the tagger finds that name no finding of the patient's, each learned from a note
