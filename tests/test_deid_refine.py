@@ -74,6 +74,15 @@ def test_model_filter_drops_drug_names(lex: Lexicons) -> None:
     assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["Allegra"]
 
 
+def test_model_filter_drops_diagnoses_by_their_ending(lex: Lexicons) -> None:
+    # round 26: "1. Glioblastoma, left frontal" became "Harmony", and name propagation then
+    # masked every "glioblastoma" of the note; a known name with such an ending stays a name
+    text = "1. Glioblastoma, left frontal. Cholangitis resolved. Seen with Eufemia Diaz."
+    spans = [span(text, v, NAME) for v in ("Glioblastoma", "Cholangitis", "Eufemia")]
+    assert "eufemia" in lex.names
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["Eufemia"]
+
+
 def test_model_filter_keeps_states_and_countries(lex: Lexicons) -> None:
     # states and countries are not Safe Harbor identifiers; towns are
     text = "niece lives in California; son from calif. and Towson"

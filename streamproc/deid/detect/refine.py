@@ -80,6 +80,14 @@ class NamePropagation:
         return [*spans, *extra]
 
 
+# endings of diagnoses and procedures ("glioblastoma", "cholangitis", "nephropathy",
+# "cholecystectomy", "thrombocytopenia", "hepatomegaly")
+_CLINICAL_ENDING = re.compile(
+    r"(?:oma|omas|itis|osis|emia|aemia|pathy|plasia|trophy|ectomy|otomy|ostomy|plasty|algia"
+    r"|rrhea|rrhoea|megaly|penia|cytosis|plegia|paresis|lysis|scopy|gram|graphy)$"
+)
+
+
 class ModelSpanFilter:
     """Drop PHI-model NAME and LOCATION spans that are drug names, NAME spans that are ordinary
     words or lower-case non-names, DATE spans
@@ -121,7 +129,9 @@ class ModelSpanFilter:
             return not self._bare_number(text, span)
         if span.entity_type == PHONE:
             return not self._bare_number(text, span)  # "0747": a clock time, not a number to dial
-        if span.entity_type in (NAME, LOCATION) and self._drug_name(text, span):
+        if span.entity_type in (NAME, LOCATION) and (
+            self._drug_name(text, span) or self._clinical_term(text, span)
+        ):
             return False
         if span.entity_type == LOCATION:
             place = " ".join(text[span.start : span.end].lower().strip(" .,").split())
@@ -152,6 +162,19 @@ class ModelSpanFilter:
         words = [m.group().lower() for m in _WORD.finditer(text, span.start, span.end)]
         return bool(words) and all(
             w in self.lex.drug_names and w not in self.lex.names and w not in self.lex.places
+            for w in words
+        )
+
+    def _clinical_term(self, text: str, span: PhiSpan) -> bool:
+        """A diagnosis or procedure by its Greek or Latin ending, not a person: "1. Glioblastoma,
+        left frontal" became "Harmony" (and, propagated, every "glioblastoma" of the note).
+        Seven letters or more, and never a known name or place."""
+        words = [m.group().lower() for m in _WORD.finditer(text, span.start, span.end)]
+        return bool(words) and all(
+            len(w) >= 7
+            and _CLINICAL_ENDING.search(w) is not None
+            and w not in self.lex.names
+            and w not in self.lex.places
             for w in words
         )
 
