@@ -148,6 +148,12 @@ def test_ner_entity_reused_and_its_assertion_wins() -> None:
         # an outcome the sentence states: a named intensive care unit, intubation, dialysis
         ("lithium toxicity", "Lithium toxicity; admitted to the MICU.", "high", True),
         ("hyperkalemia", "Hyperkalemia requiring emergent hemodialysis.", "high", True),
+        (
+            "pulmonary embolism",
+            "Provoked DVT and pulmonary embolism, OCP-associated.",
+            "high",
+            True,
+        ),
         ("angio", "Airway swelling, intubated in the ED.", "high", True),
         ("rash", "Rash on the arms, seen in clinic.", "moderate", False),
     ],
@@ -1383,3 +1389,72 @@ def test_a_course_word_before_the_cause_still_names_it() -> None:
             text, [(0, len(text))], entities
         )
         assert [(r.drug.text, r.effect.text, r.actuality) for r in found] == [(*pair, "actual")]
+
+
+def test_round_26_wordings() -> None:
+    """Neurosurgery, pediatrics, cardio-oncology (round 26): the drug a plan starts after a dash
+    is no cause ("Steroid-induced hyperglycemia - start NPH insulin"), and the class compound is
+    the note's one steroid, dexamethasone; "allergic rhinitis" is a disease cetirizine treats;
+    a class after "likely from" is the note's inhaled corticosteroid; an aside before the hedge;
+    "-related on a background of"."""
+    dexamethasone = DrugConcept(name="Dexamethasone", drugbank=None)
+    fluticasone = DrugConcept(name="Fluticasone", drugbank=None)
+    cases = [
+        (
+            "2. Steroid-induced hyperglycemia - start NPH insulin with morning dexamethasone dose.",
+            {"hyperglycemia": "problem", "NPH insulin": "drug", "dexamethasone": "drug"},
+            {
+                "NPH insulin": DrugConcept(name="Insulin", drugbank=None),
+                "dexamethasone": dexamethasone,
+            },
+            [("Steroid", "Dexamethasone", "hyperglycemia")],
+        ),
+        (
+            "Allergic rhinitis, seasonal - cetirizine in spring.",
+            {"Allergic rhinitis": "problem", "cetirizine": "drug"},
+            {"cetirizine": DrugConcept(name="Cetirizine", drugbank=None)},
+            [],
+        ),
+        (
+            "On fluticasone. 3. Oral candidiasis, likely from inhaled corticosteroid - nystatin.",
+            {"fluticasone": "drug", "Oral candidiasis": "problem", "nystatin": "drug"},
+            {"fluticasone": fluticasone, "nystatin": DrugConcept(name="Nystatin", drugbank=None)},
+            [("inhaled corticosteroid", "Fluticasone", "Oral candidiasis")],
+        ),
+        (
+            "3. Behavioral change (agitation, irritability), likely levetiracetam-related.",
+            {"Behavioral change": "problem", "levetiracetam": "drug"},
+            {"levetiracetam": DrugConcept(name="Levetiracetam", drugbank=None)},
+            [("levetiracetam", "Levetiracetam", "Behavioral change")],
+        ),
+        (
+            "1. Cardiac dysfunction, moderate, likely trastuzumab-related on a background of AC.",
+            {"Cardiac dysfunction": "problem", "trastuzumab": "drug"},
+            {"trastuzumab": DrugConcept(name="Trastuzumab", drugbank=None)},
+            [("trastuzumab", "Trastuzumab", "Cardiac dysfunction")],
+        ),
+    ]
+    for text, ner, concepts, expected in cases:
+        entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+        model = FakeModel(
+            [w.lower() for w, label in ner.items() if label == "drug"],
+            [w.lower() for w, label in ner.items() if label == "problem"],
+            {},  # nothing from the model: the wording alone
+        )
+        found = AdeExtractor(model, require_evidence=True).extract(
+            text, sentences_of(text), entities
+        )
+        got = [(r.drug.text, r.drug.concept and r.drug.concept.name, r.effect.text) for r in found]
+        assert got == expected, text
+    # and the plan's drug is no cause even where a model pairs it
+    text = cases[0][0]
+    entities = sorted(_coded(_ner(text, cases[0][1]), cases[0][2]), key=lambda e: e.start)
+    model = FakeModel(["nph insulin"], ["hyperglycemia"], {("nph insulin", "hyperglycemia"): 0.99})
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert [r.drug.text for r in found] == ["Steroid"]
+    assert (
+        link(
+            "Allergic rhinitis, seasonal - cetirizine in spring.", "cetirizine", "Allergic rhinitis"
+        )
+        is None
+    )

@@ -630,6 +630,8 @@ def test_the_cause_after_a_problem_joins_it_when_the_whole_is_a_more_specific_ro
         # "with / without aura" says which migraine (G43.009, not G43.909)
         ("PMH: Migraine without aura. Iron deficiency.", "Migraine", "Migraine without aura"),
         ("Migraine with aura, on topiramate", "Migraine", "Migraine with aura"),
+        # a subtype after a comma: F90.2
+        ("1. ADHD, combined type - methylphenidate", "ADHD", "ADHD, combined type"),
         # one qualifier after another: F33.9, then F33.2
         (
             "MDD, recurrent, severe without psychotic features, on sertraline",
@@ -748,3 +750,30 @@ def test_an_abbreviation_that_is_also_a_word_is_not_read_in_an_all_capitals_line
     assert [e.text for e in finder.add(nursing, [])] == []
     written = "Rash with fever - concerning for DRESS vs early SJS.\n"
     assert [e.text for e in finder.add(written, [])] == ["DRESS", "SJS"]
+
+
+def test_prevention_words_and_drug_kinds_are_no_findings(coder: IcdCoder) -> None:
+    """Neurosurgery note (round 26): "levetiracetam for seizure prophylaxis" and "since starting
+    the seizure medication" published a seizure the patient never had."""
+    from streamproc.nlp.entities import is_medication_kind
+    from streamproc.nlp.token_classifier import ScoredSpan
+
+    text = "levetiracetam 500 mg BID for seizure prophylaxis"
+    start = text.index("seizure")
+    (e,) = to_entities(text, [ScoredSpan(start, len(text), "problem", 0.9)])
+    assert e.text == "seizure"  # ConText's "prophylaxis" then reads it as hypothetical
+    said = "new since starting the seizure medication"
+    s = said.index("seizure")
+    assert is_medication_kind(said, Entity(label="problem", start=s, end=s + 7, text="seizure"))
+    ok = "seizure in the clinic"
+    assert not is_medication_kind(ok, Entity(label="problem", start=0, end=7, text="seizure"))
+    htn = "HTN meds held during CVVHD"  # a chronic disease's drugs say the patient has it
+    assert not is_medication_kind(htn, Entity(label="problem", start=0, end=3, text="HTN"))
+
+
+def test_a_problem_inside_a_joined_qualifier_is_part_of_the_whole(coder: IcdCoder) -> None:
+    """ "schizophrenia, paranoid type" read whole (F20.0): the tagger's "paranoid" inside it is no
+    shared psychotic disorder F24 of its own."""
+    text = "PMH: schizophrenia, paranoid type, on clozapine"
+    out = with_qualifiers(text, [_ent(text, "schizophrenia"), _ent(text, "paranoid")], coder.code)
+    assert [e.text for e in out] == ["schizophrenia, paranoid type"]

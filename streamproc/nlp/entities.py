@@ -51,6 +51,8 @@ _WORD_ABBREVIATIONS = frozenset({"dress"})
 
 # A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
 _TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:in|of|on|at|to|for|with|and|or|plus)\Z", re.IGNORECASE)
+# ... or on the word of prevention after it, which ConText reads as a trigger back onto it
+_TRAILING_PREVENTION = re.compile(r"\s+(?:prophylaxis|ppx|proph|precautions)\Z", re.IGNORECASE)
 
 
 # a dash with space on both sides is a note's delimiter between a finding and what follows
@@ -135,6 +137,9 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
             trailing = _TRAILING_FUNCTION_WORD.search(text, start, end)
             if trailing and trailing.start() > start:
                 end = trailing.start()  # "numbness and tingling in both feet": "tingling"
+            plan = _TRAILING_PREVENTION.search(text, start, end) if label == "problem" else None
+            if plan and plan.start() > start:
+                end = plan.start()  # "for seizure prophylaxis": the seizure it prevents
             end = _close_parenthesis(text, start, end)
             stage = _STAGE.match(text, end) if label == "problem" else None
             if stage:  # spaces and a comma only: never past the line
@@ -557,6 +562,22 @@ _TO_THE_SERVICE = re.compile(
 )
 
 
+# "the seizure medication": what a drug is for, named as its kind
+_MEDICATION_AFTER = re.compile(r"[ \t]+(?:medications?|meds|drugs)\b", re.I)
+_SEIZURE = re.compile(r"seizures?|convulsions?", re.I)
+
+
+def is_medication_kind(text: str, e: Entity) -> bool:
+    """A seizure naming a kind of drug: "new since starting the seizure medication" published a
+    seizure the patient never had (an antiepileptic is often prophylaxis). Not a chronic
+    disease's drugs: "HTN meds held during CVVHD" still says the patient has hypertension."""
+    return (
+        e.label == "problem"
+        and _SEIZURE.fullmatch(e.text) is not None
+        and _MEDICATION_AFTER.match(text, e.end) is not None
+    )
+
+
 def is_list_name(text: str, e: Entity) -> bool:
     """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
     published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
@@ -613,6 +634,7 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_electrical_shock,
     is_list_name,
     is_note_title,
+    is_medication_kind,
 )
 
 
@@ -865,6 +887,8 @@ _STAGE_AFTER = re.compile(
     r"|(?<=,)[ \t]*(?:chronic|acute|paroxysmal|persistent|permanent)\b"
     # "major depressive disorder, recurrent, severe without psychotic features" is F33.2
     r"|(?<=,)[ \t]*(?:mild|moderate|severe)(?:[ \t]+(?:with|without)[ \t]+psychotic[ \t]+features)?\b"
+    # "ADHD, combined type" is F90.2, not F90.9
+    r"|(?<=,)[ \t]*(?:[a-z]+[ \t]+){1,2}?type\b"
     # "Migraine without aura" is G43.009, not G43.909
     r"|(?<=[ \t])(?:with|without)[ \t]+aura\b)",
     re.I,
@@ -880,10 +904,17 @@ def with_qualifiers(
     "stage 2 chronic kidney disease" N18.2, not N18.9; "acute on chronic systolic heart failure"
     I50.23, not I50.22. One that changes nothing or leaves the category ("stage 2 hypertension"
     is no pressure ulcer, "acute on chronic pancreatitis" no acute pancreatitis) is left out."""
-    out: list[Entity] = []
-    for e in entities:
-        out.append(_qualified(text, e, code))
-    return out
+    out = [_qualified(text, e, code) for e in entities]
+    grown = [(q.start, q.end) for q, e in zip(out, entities, strict=True) if q is not e]
+    # a problem the qualifier held is part of the whole now ("paranoid" of "schizophrenia,
+    # paranoid type" is no shared psychotic disorder F24 of its own)
+    return [
+        q
+        for q, e in zip(out, entities, strict=True)
+        if q is not e
+        or e.label != "problem"
+        or not any(a <= e.start and e.end <= b and (a, b) != (e.start, e.end) for a, b in grown)
+    ]
 
 
 def _qualified(

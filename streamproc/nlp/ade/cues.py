@@ -481,10 +481,22 @@ _COMPOUND_AFTER_DRUG = re.compile(
     COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|as[ \t]+well\b|$)"
     # a preposition or conjunction: not a noun the compound would name instead ("PRES, likely
     # tacrolimus-related in the setting of supratherapeutic levels")
-    r"|[ \t]+(?:in|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)",
+    r"|[ \t]+(?:in|on|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)",
     re.I,
 )  # "probably valproate-related as well;"
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
+# a disease named "allergic", not an allergic reaction
+_ALLERGIC_DISEASE = re.compile(
+    r"[ \t]+(?:rhinitis|conjunctivitis|asthma|bronchopulmonary|alveolitis|sinusitis|rhinoconj)",
+    re.I,
+)
+# "Steroid-induced hyperglycemia - start NPH insulin": the drug after a spaced dash and a plan
+# verb is the treatment (not "- started amoxicillin 3 days ago", which may be the cause)
+_PLAN_AFTER_DASH = re.compile(
+    r"[ \t]*,?[ \t]*[-\u2013:][ \t]*(?:(?:will|to|plan(?:ned)?[ \t]+to)[ \t]+)?(?:start|begin|add|initiate"
+    r"|give|increase|titrate|switch[ \t]+to|change[ \t]+to|resume|continue|treat[ \t]+with)\b",
+    re.I,
+)
 
 
 # "<effect>, likely <drug> allergy": a harm the drug is named into (after a hedge at most; the
@@ -498,7 +510,9 @@ HARM_NAMED_AFTER = re.compile(
 HEDGE_WORDS = (
     # a comma or a spaced dash, and the grade a problem-list item may state first:
     # "Thrombocytopenia, mild - probably valproate-related"
-    # ("Hypocalcemia, symptomatic, secondary to cinacalcet")
+    # ("Hypocalcemia, symptomatic, secondary to cinacalcet"), after an aside listing what it
+    # was ("Behavioral change (agitation, irritability), likely levetiracetam-related")
+    r"(?:[ \t]*\([^()\n]{1,60}\))?"
     r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
     r"|chronic|recurrent|persistent|worsening|new)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
     r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
@@ -603,6 +617,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return "in a patient on"
     if treats(sentence, drug, effect):
         return None
+    if effect < drug and _PLAN_AFTER_DASH.match(between):
+        return None
     if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
         return None
     if drug < effect and _PURPOSE.search(between):  # "given indomethacin to induce constriction"
@@ -691,6 +707,10 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
                 and not sentence[own.end() : effect[0]].strip()
             ):
                 continue  # "Provoked DVT: … apixaban": a DVT with a risk factor, no reaction
+            if own.group(0).lower().startswith("allerg") and _ALLERGIC_DISEASE.match(
+                sentence, own.end()
+            ):
+                continue  # "Allergic rhinitis, seasonal - cetirizine": a disease it treats
             cue = _compound_cue(sentence, own.start(), own.group(0), drug)
             if cue is not None and not (plan and cue.startswith("generic")):
                 # "Opioid-induced nausea: hydromorphone PCA": the class, then the plan's drugs

@@ -39,7 +39,7 @@ from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
 from streamproc.nlp.ade.severity import SeverityRules
 from streamproc.nlp.assertion.course import remission_after, resolved
-from streamproc.nlp.drugs.classes import class_members
+from streamproc.nlp.drugs.classes import class_members, class_names
 from streamproc.nlp.drugs.lexicon import INTERACTION_AFTER
 from streamproc.nlp.entities import is_list_name
 from streamproc.nlp.types import AdeRelation, Entity, EntityLabel
@@ -234,6 +234,7 @@ class AdeExtractor:
                 key = (normalise(drug.text), effect.start, effect.end)
                 if key in seen:
                     continue
+                known.add(id(drug))  # a class the wording names, read as the note's one drug
                 relation = self._relation(
                     text, ss, se, drug, effect, 1.0, entities, known, names_a_problem
                 )
@@ -634,6 +635,31 @@ def stated_pairs(
                 )
         cause = _after(_CAUSE_THEN_DRUG, text, effect, se, head)
         drug = drugs.get(cause.end()) if cause else None
+        if cause is not None and drug is None:  # "likely from inhaled corticosteroid"
+            named = class_names().match(text, cause.end(), se)
+            drug = _class_drug(text, named, entities) if named else None
+            if drug is not None:
+                pairs.append((drug, effect))
+                drug = None
+        # "Steroid-induced hyperglycemia": a class compound with no gloss, the note's one drug
+        compound = _CLASS_COMPOUND_BEFORE.search(text, max(ss, effect.start - 12), effect.start)
+        named = (
+            next(
+                (
+                    m
+                    for m in class_names().finditer(
+                        text, max(ss, compound.start() - 40), compound.start()
+                    )
+                    if m.end() == compound.start()
+                ),
+                None,
+            )
+            if compound
+            else None
+        )
+        one_of_class = _class_drug(text, named, entities) if named else None
+        if one_of_class is not None and not _GLOSS_OPEN.match(text, effect.end):
+            pairs.append((one_of_class, effect))
         while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
             pairs.append((drug, effect))
             more = _AND_DRUG.match(text, drug.end, se)
@@ -676,6 +702,27 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     return pairs
+
+
+def _class_drug(text: str, named: re.Match[str], entities: Sequence[Entity]) -> Entity | None:
+    """The class the note writes at ``named`` as a drug carrying the concept of the one drug of
+    that class the note names ("Steroid" in a note on dexamethasone); None when it names none
+    or several (the class is then no suspect a subscriber could act on)."""
+    members = class_members(named.group())
+    concepts = {
+        e.concept
+        for e in entities
+        if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
+    }
+    if len(concepts) != 1:
+        return None
+    return Entity(
+        label="drug",
+        start=named.start(),
+        end=named.end(),
+        text=named.group(),
+        concept=concepts.pop(),
+    )
 
 
 def _after(

@@ -9,6 +9,7 @@ are one alert. The members are in :file:`classes.tsv` (canonical dictionary name
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -40,3 +41,12 @@ def class_members(mention: str) -> frozenset[str]:
     """The members of the class ``mention`` names ("Opioid", "calcineurin inhibitors"); empty
     when it names no class of the table."""
     return drug_classes().get(_singular(normalise(mention)), frozenset())
+
+
+@lru_cache(maxsize=1)
+def class_names() -> re.Pattern[str]:
+    """The class names of the table as written in notes (any case, a hyphen or space between
+    words, a plural): "Steroid", "inhaled corticosteroids", "GLP-1 receptor agonist"."""
+    names = sorted(drug_classes(), key=len, reverse=True)  # the longest first
+    alternation = "|".join(r"[ \t-]+".join(map(re.escape, n.split())) + "s?" for n in names)
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w])", re.IGNORECASE)
