@@ -83,7 +83,8 @@ class NamePropagation:
 # endings of diagnoses and procedures ("glioblastoma", "cholangitis", "nephropathy",
 # "cholecystectomy", "thrombocytopenia", "hepatomegaly")
 _CLINICAL_ENDING = re.compile(
-    r"(?:oma|omas|itis|osis|emia|aemia|pathy|plasia|trophy|ectomy|otomy|ostomy|plasty|algia"
+    # not "-aitis" / "-ytis": Lithuanian surnames (a "BAKAITIS" of the PhysioNet gold)
+    r"(?:oma|omas|(?<![ay])itis|osis|emia|aemia|pathy|plasia|trophy|ectomy|otomy|ostomy|plasty|algia"
     r"|rrhea|rrhoea|megaly|penia|cytosis|plegia|paresis|lysis|scopy|gram|graphy)$"
 )
 
