@@ -1458,3 +1458,31 @@ def test_round_26_wordings() -> None:
         )
         is None
     )
+
+
+def test_round_27_wordings() -> None:
+    """Round 27: a lab test's name is no reaction; "expected isotretinoin effects" names the
+    cause of the findings before it; a drug in a plan after a dash is no cause even further on
+    ("- continue entecavir through 12 months after the last rituximab")."""
+    from streamproc.nlp.ade.extractor import _plausible_effect
+
+    assert not _plausible_effect("WBC", set()) and not _plausible_effect("platelet count", set())
+    assert _plausible_effect("thrombocytopenia", set())
+    text = "4. Cheilitis and epistaxis, expected isotretinoin effects - emollients."
+    iso = DrugConcept(name="Isotretinoin", drugbank=None)
+    entities = sorted(
+        _coded(
+            _ner(text, {"Cheilitis": "problem", "epistaxis": "problem", "isotretinoin": "drug"}),
+            {"isotretinoin": iso},
+        ),
+        key=lambda e: e.start,
+    )
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert sorted(r.effect.text for r in found) == ["Cheilitis", "epistaxis"]
+    plan = (
+        "3. Resolved hepatitis B infection, at risk of reactivation - continue entecavir "
+        "through 12 months after the last rituximab."
+    )
+    assert link(plan, "rituximab", "hepatitis B infection") is None

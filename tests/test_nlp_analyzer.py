@@ -819,6 +819,8 @@ def test_parkinson_disease_is_coded_with_its_dyskinesia_and_fluctuations(
             ("Sickle cell disease", "acute chest syndrome"),
             {"Sickle cell disease": "D57.01", "acute chest syndrome": "D57.01"},
         ),
+        # BPH beside lower urinary tract symptoms is BPH with LUTS
+        ("BPH - stable. Nocturia and LUTS.\n", ("BPH", "LUTS"), {"BPH": "N40.1", "LUTS": "N40.1"}),
         (
             "HbSC disease with acute chest syndrome.\n",
             ("acute chest syndrome",),

@@ -390,3 +390,19 @@ def test_less_likely_doubts_the_differential_before_it() -> None:
         start = sentence.index(target)
         assert ctx.assert_text(sentence, start, start + len(target)).assertion == "possible"
     assert ctx.assert_text(sentence, 0, 3).assertion == "present"
+
+
+def test_a_full_stop_inside_brackets_ends_no_sentence() -> None:
+    """Hospital note (round 27): "C. difficile colitis, non-severe (WBC < 15 at onset, creatinine
+    at baseline... WBC now 18.9, so severe by IDSA criteria), likely due to ceftriaxone" was cut
+    at the ellipsis, and the cause was paired with "WBC" instead of the colitis."""
+    text = (
+        "1. C. difficile colitis (WBC < 15 at onset, creatinine at baseline... WBC now 18.9), "
+        "likely due to ceftriaxone. Start oral vancomycin."
+    )
+    got = [s.text(text) for s in split_sentences(text)]
+    assert got == [text[: text.index(" Start")], "Start oral vancomycin."]
+    # a bracket closed before the full stop changes nothing, nor one that never closes
+    assert len(split_sentences("Rash (mild). Fever today.")) == 2
+    unclosed = "GIVEN ATIVAN ( PT GOT THIS LAST PM W/O COMPROMISE. WITH THIS PT CALMER."
+    assert len(split_sentences(unclosed)) == 2

@@ -155,6 +155,7 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "B19.10": ("B16", "B18.0", "B18.1"),
     "B19.20": ("B17.1", "B18.2"),
     "F63.9": ("F63.0", "F63.1", "F63.2", "F63.3", "F63.8"),
+    "R39.9": ("N40.1", "N40.3"),  # lower urinary tract symptoms: the BPH's, "with LUTS"
     "G40.909": _EPILEPSY_SYNDROMES,
     "G40.409": _EPILEPSY_SYNDROMES,
     "M06.9": ("M05", "M06.0"),

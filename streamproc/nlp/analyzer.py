@@ -105,10 +105,10 @@ log = logging.getLogger(__name__)
 # the effect links them ("Hypomagnesemia, tacrolimus-related"), "stopped X 3 months ago due to";
 # a peptic ulcer whose sentence affirms a bleed is coded with hemorrhage (K26.4); an onset
 # sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before;
-# 35-38: a newborn's record codes as a newborn's; codes that combine what a note names apart
+# 35-39: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-38"
+ANALYZER_VERSION = "analyzer-39"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -401,7 +401,8 @@ class Analyzer:
         the index's "with"); secondary hyperparathyroidism in CKD is of renal origin (N25.81,
         not E21.1); a sickle-cell crisis in a note naming no other genotype is Hb-SS disease's
         (D57.01 with acute chest syndrome, not D57.811 "other sickle-cell disorders"), and the
-        note's "sickle cell disease" (D57.1, *without* crisis) is that crisis's evidence."""
+        note's "sickle cell disease" (D57.1, *without* crisis) is that crisis's evidence; BPH
+        beside lower urinary tract symptoms is BPH with LUTS (N40.1)."""
         firsts = {
             e.codes[0].code
             for e in entities
@@ -424,6 +425,8 @@ class Analyzer:
             replace.update(
                 {"E11.9": "E11.22", "E11.21": "E11.22", "E10.9": "E10.22", "E10.21": "E10.22"}
             )
+        if "R39.9" in firsts and "N40.0" in firsts:  # BPH and lower urinary tract symptoms
+            replace.update({"N40.0": "N40.1", "R39.9": "N40.1"})
         if not _OTHER_SICKLE_GENOTYPE.search(text):
             replace.update(_HB_SS_CRISES)
             crises = [_HB_SS_CRISES.get(c, c) for c in firsts if c.startswith(("D57.0", "D57.81"))]

@@ -194,10 +194,33 @@ def split_sentences(text: str) -> list[Sentence]:
                 continue
             if _LIST_MARKER_ONLY.match(text[cursor:nxt]):
                 continue
+            if _inside_brackets(text, max(cursor, m.start() - 150), m.start()) and _closes(
+                text, nxt, b_end
+            ):
+                continue  # "(WBC < 15 at onset, creatinine at baseline... WBC now 18.9)"
             _append(out, text, cursor, nxt)
             cursor = nxt
         _append(out, text, cursor, b_end)
     return out
+
+
+def _inside_brackets(text: str, start: int, end: int) -> bool:
+    """Whether a bracket opened in ``[start, end)`` is still open at ``end`` (an aside goes on
+    past a full stop or an ellipsis inside it)."""
+    depth = 0
+    for ch in text[start:end]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+    return depth > 0
+
+
+def _closes(text: str, start: int, end: int) -> bool:
+    """Whether a bracket closes soon after ``start`` on the same line (a nursing note's "( pt
+    received this last pm" that never closes is no aside to keep together)."""
+    window = text[start : min(end, start + 150)].split("\n", 1)[0]
+    return ")" in window and "(" not in window[: window.index(")")]
 
 
 def _append(out: list[Sentence], text: str, start: int, end: int) -> None:

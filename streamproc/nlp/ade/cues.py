@@ -493,7 +493,7 @@ _ALLERGIC_DISEASE = re.compile(
 # "Steroid-induced hyperglycemia - start NPH insulin": the drug after a spaced dash and a plan
 # verb is the treatment (not "- started amoxicillin 3 days ago", which may be the cause)
 _PLAN_AFTER_DASH = re.compile(
-    r"[ \t]*,?[ \t]*[-\u2013:][ \t]*(?:(?:will|to|plan(?:ned)?[ \t]+to)[ \t]+)?(?:start|begin|add|initiate"
+    r"(?:[ \t]+[-\u2013]|:)[ \t]*(?:(?:will|to|plan(?:ned)?[ \t]+to)[ \t]+)?(?:start|begin|add|initiate"
     r"|give|increase|titrate|switch[ \t]+to|change[ \t]+to|resume|continue|treat[ \t]+with)\b",
     re.I,
 )
@@ -516,7 +516,7 @@ HEDGE_WORDS = (
     r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
     r"|chronic|recurrent|persistent|worsening|new)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
     r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
-    r"|presumed|felt|thought)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
+    r"|presumed|felt|thought|expected|known|typical)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
 HEDGE = re.compile(HEDGE_WORDS, re.I)
 _HEDGE_FIRST_OF_TWO = re.compile(HEDGE_WORDS + r"[A-Za-z][\w-]*" + _JOINER, re.I)
@@ -617,8 +617,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return "in a patient on"
     if treats(sentence, drug, effect):
         return None
-    if effect < drug and _PLAN_AFTER_DASH.match(between):
-        return None
+    if effect < drug and _PLAN_AFTER_DASH.search(between):
+        return None  # the drug is after the plan's dash ("... - continue entecavir through 12
+        # months after the last rituximab")
     if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
         return None
     if drug < effect and _PURPOSE.search(between):  # "given indomethacin to induce constriction"

@@ -906,11 +906,19 @@ def _dechallenge_actuality(sentence: str, start: int, end: int) -> str:
 
 
 def _plausible_effect(effect: str, drug_names: set[str]) -> bool:
-    """Reject effects that are only function/cue words, or that are one of the drugs."""
+    """Reject effects that are only function/cue words, one of the drugs, or a lab test's name
+    ("WBC now 18.9 ..., likely due to ceftriaxone": the count is no reaction, the colitis is)."""
     words = [w for w in normalise(effect).split() if w not in _NOT_AN_EFFECT]
     if not any(len(w) >= 3 and any(c.isalpha() for c in w) for w in words):
         return False
-    return normalise(effect) not in drug_names
+    return normalise(effect) not in drug_names and not _LAB_NAME.fullmatch(effect.strip())
+
+
+_LAB_NAME = re.compile(
+    r"(?:wbc|rbc|hgb|hb|hct|plts?|platelets?|inr|pt|ptt|cr|creat|creatinine|bun|na|k|glucose"
+    r"|alt|ast|alk phos|lipase|troponin|bnp|nt-probnp|tsh|a1c|hba1c|ldh|crp|esr)(?: count| level)?",
+    re.IGNORECASE,
+)
 
 
 def _context_assertion() -> Any | None:
