@@ -74,6 +74,14 @@ def test_model_filter_drops_drug_names(lex: Lexicons) -> None:
     assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["Allegra"]
 
 
+def test_model_filter_drops_a_date_of_punctuation_alone(lex: Lexicons) -> None:
+    # round 28: the model tagged the "/" of "reduce to 24/26 mg BID" as a date ("24[DATE]26")
+    text = "reduce to 24/26 mg BID; seen 3/14 for follow-up"
+    slash = text.index("/")
+    spans = [PhiSpan(slash, slash + 1, DATE, 0.9, "phi_model"), span(text, "3/14", DATE)]
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["3/14"]
+
+
 def test_model_filter_drops_diagnoses_by_their_ending(lex: Lexicons) -> None:
     # round 26: "1. Glioblastoma, left frontal" became "Harmony", and name propagation then
     # masked every "glioblastoma" of the note; a known name with such an ending stays a name

@@ -124,6 +124,8 @@ class ModelSpanFilter:
             number = _NUMBER.search(text, span.start, span.end)
             return number is None or int(number.group()) >= SAFE_HARBOR_MIN_AGE
         if span.entity_type == DATE:
+            if not any(ch.isalnum() for ch in text[span.start : span.end]):
+                return False  # the "/" of a dose "24/26 mg" alone: no date at all
             if _MONTH_DAY.fullmatch(text, span.start, span.end):
                 # the rules' own test: "pain 8/10", "PSV 15/5" are not dates
                 return not DateRecognizer.md_is_score_or_setting(text, span.start, span.end)
