@@ -1486,3 +1486,42 @@ def test_round_27_wordings() -> None:
         "through 12 months after the last rituximab."
     )
     assert link(plan, "rituximab", "hepatitis B infection") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drug", "effect", "linked"),
+    [
+        # round 28: a finding "on" a drug the item then lowers or holds is that drug's
+        (
+            "2. Hyperkalemia on spironolactone - reduce spironolactone to 12.5 mg.",
+            "spironolactone",
+            "Hyperkalemia",
+            True,
+        ),
+        (
+            "1. Mild neutropenia on clozapine - continue clozapine for now; hold if ANC below 1,000.",
+            "clozapine",
+            "neutropenia",
+            True,
+        ),
+        # ... not one it continues: what the drug treats
+        (
+            "4. Hypertension on lisinopril - continue lisinopril.",
+            "lisinopril",
+            "Hypertension",
+            False,
+        ),
+        ("6. Hyperkalemia on patiromer - continue patiromer.", "patiromer", "Hyperkalemia", False),
+        # the drug switched to is the plan
+        (
+            "2. Hyperuricemia worsened by HCTZ - switch HCTZ to amlodipine.",
+            "amlodipine",
+            "Hyperuricemia",
+            False,
+        ),
+    ],
+)
+def test_a_finding_on_a_drug_the_item_then_lowers(
+    sentence: str, drug: str, effect: str, linked: bool
+) -> None:
+    assert (link(sentence, drug, effect) is not None) is linked

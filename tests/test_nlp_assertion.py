@@ -406,3 +406,24 @@ def test_a_full_stop_inside_brackets_ends_no_sentence() -> None:
     assert len(split_sentences("Rash (mild). Fever today.")) == 2
     unclosed = "GIVEN ATIVAN ( PT GOT THIS LAST PM W/O COMPROMISE. WITH THIS PT CALMER."
     assert len(split_sentences(unclosed)) == 2
+
+
+def test_a_reaction_dated_by_its_drugs_year_is_history() -> None:
+    """Rheumatology (round 28): "a severe rash with fever, eosinophilia and hepatitis on
+    allopurinol in 2021 (DRESS, hospitalized)" published four active Conditions."""
+    from streamproc.nlp.assertion.history import historical
+    from streamproc.nlp.sections import SectionIndex
+
+    text = (
+        "He developed a severe rash with fever and hepatitis on allopurinol in 2021 (DRESS, "
+        "hospitalized). Pneumonia, on warfarin since 2015."
+    )
+    spans = [
+        (text.index(w), text.index(w) + len(w)) for w in ("rash", "hepatitis", "DRESS", "Pneumonia")
+    ]
+    assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [
+        True,
+        True,
+        True,
+        False,
+    ]

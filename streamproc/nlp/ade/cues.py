@@ -494,7 +494,9 @@ _ALLERGIC_DISEASE = re.compile(
 # verb is the treatment (not "- started amoxicillin 3 days ago", which may be the cause)
 _PLAN_AFTER_DASH = re.compile(
     r"(?:[ \t]+[-\u2013]|:)[ \t]*(?:(?:will|to|plan(?:ned)?[ \t]+to)[ \t]+)?(?:start|begin|add|initiate"
-    r"|give|increase|titrate|switch[ \t]+to|change[ \t]+to|resume|continue|treat[ \t]+with)\b",
+    r"|give|increase|titrate|resume|continue|treat[ \t]+with"
+    # "- switch HCTZ to amlodipine": the drug switched to
+    r"|(?:switch|change)(?:[ \t]+[\w/-]+){0,3}?[ \t]+to)\b",
     re.I,
 )
 
@@ -599,6 +601,28 @@ def _clause_breaks(text: str) -> list[int]:
     return out
 
 
+# "Hyperkalemia on spironolactone - reduce spironolactone to 12.5 mg", "Mild neutropenia on
+# clozapine (ANC 1,300) - ...; hold if ANC below 1,000": the item names a finding "on" a drug and
+# then lowers or holds that drug, which it would not do to a drug treating the finding
+_ON = re.compile(r"[ \t]+on[ \t]+", re.I)
+_LOWERED = r"(?:reduce|decrease|lower|hold|stop|discontinue|taper|wean)\w*[ \t]+"
+
+
+def on_then_lowered(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> bool:
+    """Whether the effect is named "on" the drug and the sentence then lowers or holds it."""
+    if not (effect[1] <= drug[0] and _ON.fullmatch(sentence, effect[1], drug[0])):
+        return False
+    name = re.escape(sentence[drug[0] : drug[1]])
+    lowered = re.compile(
+        _LOWERED
+        + r"(?:(?:the[ \t]+)?dose[ \t]+of[ \t]+|the[ \t]+)?"
+        + name
+        + r"\b|\b(?:hold|stop)[ \t]+if\b",
+        re.I,
+    )
+    return lowered.search(sentence, drug[1]) is not None
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -615,6 +639,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and not _CONTRAST.search(between)
     ):
         return "in a patient on"
+    if on_then_lowered(sentence, drug, effect):
+        return "on, then lowered"
     if treats(sentence, drug, effect):
         return None
     if effect < drug and _PLAN_AFTER_DASH.search(between):

@@ -32,6 +32,7 @@ from streamproc.nlp.ade.cues import (
     is_indication,
     is_stop_cue,
     names_a_harm,
+    on_then_lowered,
     stopped_for,
     treats,
 )
@@ -284,7 +285,9 @@ class AdeExtractor:
         sentence = text[ss:se]
         drug_span = (drug.start - ss, drug.end - ss)
         effect_span = (effect.start - ss, effect.end - ss)
-        if is_indication(sentence, *effect_span, drug_span):
+        if is_indication(sentence, *effect_span, drug_span) and not on_then_lowered(
+            sentence, drug_span, effect_span
+        ):
             return None
         if is_allergy_record(sentence, *effect_span):
             return None
@@ -617,6 +620,13 @@ def stated_pairs(
                 text, effect.end, (second.start, second.end)
             ):
                 pairs.append((second, effect))
+        # "Hyperkalemia on spironolactone - reduce spironolactone"
+        on = _after(_ON_AFTER_EFFECT, text, effect, se, head)
+        drug = drugs.get(on.end()) if on else None
+        if drug is not None and on_then_lowered(
+            text[ss:se], (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
+        ):
+            pairs.append((drug, effect))
         # "vancomycin and piperacillin-tazobactam nephrotoxicity": the drugs named into a harm
         if _TOXICITY.fullmatch(effect.text):
             drug = next(
@@ -820,6 +830,7 @@ _BACKGROUND_BEFORE = re.compile(
     r"|with[ \t]+underlying|in[ \t]+a[ \t]+patient[ \t]+with)[ \t]+(?:[\w'-]+[ \t]+){0,2}\Z",
     re.I,
 )
+_ON_AFTER_EFFECT = re.compile(r"[ \t]+on[ \t]+", re.I)
 _INTERACTING_JOIN = re.compile(r"[ \t]*[-/][ \t]*")
 
 

@@ -40,7 +40,7 @@ _ENDS_HISTORY = re.compile(
 
 # a past year that dates the mention: "after a 2019 left MCA stroke", "2015 CABG", "pneumonia in
 # 2021", "MI (2015)" — nobody dates this visit's finding by its year
-_YEAR_BEFORE = re.compile(r"(?:^|[\s(,;])(?:19|20)\d\d\s+$")
+_YEAR_BEFORE = re.compile(r"(?:^|[\s(,;])(?:19|20)\d\d(?:\s+|\s*\(\s*)$")  # "in 2021 (DRESS"
 _YEAR_STARTS = re.compile(r"(?:19|20)\d\d\s")
 _YEAR_AFTER = re.compile(r"\s*(?:\bin\s+|\(\s*)(?:19|20)\d\d\b(?!\s*[-/])")
 
@@ -62,9 +62,14 @@ _CAUSED_IN_YEAR = re.compile(
 _PAST_ADJECTIVE = re.compile(r"\b(?:prior|previous)\s+(?!to\b)(?:[\w-]+\s+){0,1}\Z", re.I)
 
 
+# "a severe rash with fever, eosinophilia and hepatitis on allopurinol in 2021": the drug's year
+_ON_DRUG_IN_YEAR = re.compile(r"[^.;\n]{0,80}?\bon\s+[\w-]+\s+in\s+(?:19|20)\d\d\b", re.I)
+
+
 def _dated_by_year(text: str, start: int, end: int, lo: int) -> bool:
     return bool(
-        _PAST_ADJECTIVE.search(text, max(lo, start - 24), start)
+        _ON_DRUG_IN_YEAR.match(text, end)
+        or _PAST_ADJECTIVE.search(text, max(lo, start - 24), start)
         or _YEAR_BEFORE.search(text, max(0, start - 8), start)
         or _YEAR_STARTS.match(text, start, end)
         or _YEAR_AFTER.match(text, end)
