@@ -427,7 +427,8 @@ class Analyzer:
             )
         if "R39.9" in firsts and "N40.0" in firsts:  # BPH and lower urinary tract symptoms
             replace.update({"N40.0": "N40.1", "R39.9": "N40.1"})
-        if not _OTHER_SICKLE_GENOTYPE.search(text):
+        sickle_cell = any(c.startswith("D57") for c in firsts)
+        if sickle_cell and not _OTHER_SICKLE_GENOTYPE.search(text):
             replace.update(_HB_SS_CRISES)
             crises = [_HB_SS_CRISES.get(c, c) for c in firsts if c.startswith(("D57.0", "D57.81"))]
             if crises:

@@ -208,7 +208,10 @@ class ProblemAbbreviations:
 
 
 def _line(text: str, at: int) -> str:
-    return text[text.rfind("\n", 0, at) + 1 : (text.find("\n", at) + 1 or len(text) + 1) - 1]
+    """The line of ``text`` that holds offset ``at``."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return text[start : end if end >= 0 else len(text)]
 
 
 _COMPLAINT_MAX_WORDS = 6

@@ -604,13 +604,13 @@ def _clause_breaks(text: str) -> list[int]:
 # "Hyperkalemia on spironolactone - reduce spironolactone to 12.5 mg", "Mild neutropenia on
 # clozapine (ANC 1,300) - ...; hold if ANC below 1,000": the item names a finding "on" a drug and
 # then lowers or holds that drug, which it would not do to a drug treating the finding
-_ON = re.compile(r"[ \t]+on[ \t]+", re.I)
+ON_BETWEEN = re.compile(r"[ \t]+on[ \t]+", re.I)
 _LOWERED = r"(?:reduce|decrease|lower|hold|stop|discontinue|taper|wean)\w*[ \t]+"
 
 
 def on_then_lowered(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> bool:
     """Whether the effect is named "on" the drug and the sentence then lowers or holds it."""
-    if not (effect[1] <= drug[0] and _ON.fullmatch(sentence, effect[1], drug[0])):
+    if not (effect[1] <= drug[0] and ON_BETWEEN.fullmatch(sentence, effect[1], drug[0])):
         return False
     name = re.escape(sentence[drug[0] : drug[1]])
     lowered = re.compile(

@@ -26,6 +26,7 @@ from streamproc.nlp.ade.cues import (
     HARM_NAMED_AFTER,
     HEDGE,
     HEDGE_WORDS,
+    ON_BETWEEN,
     causal_link,
     hedged_drug_alone,
     is_allergy_record,
@@ -235,7 +236,9 @@ class AdeExtractor:
                 key = (normalise(drug.text), effect.start, effect.end)
                 if key in seen:
                     continue
-                known.add(id(drug))  # a class the wording names, read as the note's one drug
+                # the entity stage's drug, or a class the wording names read as the note's one
+                # drug of that class (``_class_drug``): either is the entity stage's evidence
+                known.add(id(drug))
                 relation = self._relation(
                     text, ss, se, drug, effect, 1.0, entities, known, names_a_problem
                 )
@@ -621,7 +624,7 @@ def stated_pairs(
             ):
                 pairs.append((second, effect))
         # "Hyperkalemia on spironolactone - reduce spironolactone"
-        on = _after(_ON_AFTER_EFFECT, text, effect, se, head)
+        on = _after(ON_BETWEEN, text, effect, se, head)
         drug = drugs.get(on.end()) if on else None
         if drug is not None and on_then_lowered(
             text[ss:se], (drug.start - ss, drug.end - ss), (effect.start - ss, effect.end - ss)
@@ -714,16 +717,22 @@ def stated_pairs(
     return pairs
 
 
+def _drugs_of_class(name: str, entities: Sequence[Entity]) -> list[Entity]:
+    """The note's named drugs that belong to the class ``name`` ("Opioid": its hydromorphone);
+    none when ``name`` is no class of the table."""
+    members = class_members(name)
+    return [
+        e
+        for e in entities
+        if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
+    ]
+
+
 def _class_drug(text: str, named: re.Match[str], entities: Sequence[Entity]) -> Entity | None:
     """The class the note writes at ``named`` as a drug carrying the concept of the one drug of
     that class the note names ("Steroid" in a note on dexamethasone); None when it names none
     or several (the class is then no suspect a subscriber could act on)."""
-    members = class_members(named.group())
-    concepts = {
-        e.concept
-        for e in entities
-        if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
-    }
+    concepts = {e.concept for e in _drugs_of_class(named.group(), entities) if e.concept}
     if len(concepts) != 1:
         return None
     return Entity(
@@ -800,12 +809,7 @@ def _classes_as_drugs(
     }
     out: list[AdeRelation] = []
     for r in relations:
-        members = class_members(r.drug.text) if r.drug.concept is None else frozenset()
-        of_class = [
-            e
-            for e in entities
-            if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
-        ]
+        of_class = _drugs_of_class(r.drug.text, entities) if r.drug.concept is None else []
         in_sentence = [e for e in of_class if r.sentence_start <= e.start < r.sentence_end]
         for found in (in_sentence, of_class):
             concepts = {e.concept for e in found if e.concept}
@@ -830,7 +834,6 @@ _BACKGROUND_BEFORE = re.compile(
     r"|with[ \t]+underlying|in[ \t]+a[ \t]+patient[ \t]+with)[ \t]+(?:[\w'-]+[ \t]+){0,2}\Z",
     re.I,
 )
-_ON_AFTER_EFFECT = re.compile(r"[ \t]+on[ \t]+", re.I)
 _INTERACTING_JOIN = re.compile(r"[ \t]*[-/][ \t]*")
 
 
