@@ -9,13 +9,13 @@ line break, and the clinical abbreviations the PubMed-trained model misses added
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from streamproc.nlp.icd.cancer import ORGAN_BEFORE, is_bare_cancer
 from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.sections import SectionIndex
-from streamproc.nlp.sentences import LIST_ITEM, Sentence
+from streamproc.nlp.sentences import LIST_ITEM, Sentence, line_bounds
 from streamproc.nlp.types import CodeCandidate, Entity, EntityLabel
 
 # Model label -> our label. The NER model is trained on problem/test/treatment/drug; the other
@@ -209,9 +209,8 @@ class ProblemAbbreviations:
 
 def _line(text: str, at: int) -> str:
     """The line of ``text`` that holds offset ``at``."""
-    start = text.rfind("\n", 0, at) + 1
-    end = text.find("\n", at)
-    return text[start : end if end >= 0 else len(text)]
+    start, end = line_bounds(text, at)
+    return text[start:end]
 
 
 _COMPLAINT_MAX_WORDS = 6
@@ -395,7 +394,7 @@ def cancer_sites(text: str, entities: Sequence[Entity]) -> list[Entity]:
     for e in entities:
         if e.label != "problem" or not is_bare_cancer(e.text):
             continue
-        line_start = text.rfind("\n", 0, e.start) + 1
+        line_start, _ = line_bounds(text, e.start)
         organ = ORGAN_BEFORE.search(text, line_start, e.start)
         if organ is None:
             continue
@@ -433,7 +432,7 @@ def is_vaccine_target(text: str, e: Entity) -> bool:
     after = _VACCINE_AFTER.match(text, e.end)
     if after and not _NOT_A_VACCINE_NAME.search(text, e.end, after.end()):
         return True
-    line_start = text.rfind("\n", 0, e.start) + 1
+    line_start, _ = line_bounds(text, e.start)
     return bool(_VACCINE_BEFORE.search(text, line_start, e.start))
 
 
@@ -470,7 +469,7 @@ def is_exam_stimulus(text: str, e: Entity) -> bool:
         return False
     word = e.text.lower()
     if word.startswith("pain"):
-        line_start = text.rfind("\n", 0, e.start) + 1
+        line_start, _ = line_bounds(text, e.start)
         return bool(
             _STIMULUS_BEFORE.search(text, max(line_start, e.start - 60), e.start)
             and not _PAIN_TREATED.match(text, e.end)
@@ -620,9 +619,7 @@ _SERVICE_TITLE_LINE = re.compile(
 def is_note_title(text: str, e: Entity) -> bool:
     """A service named in the note's title: "INFECTIOUS DISEASES FOLLOW-UP" published an
     unspecified infectious disease, B99.9; "TB Clinic Follow-up" active tuberculosis A18.89."""
-    line_start = text.rfind("\n", 0, e.start) + 1
-    line_end = text.find("\n", e.end)
-    line_end = len(text) if line_end < 0 else line_end
+    line_start, line_end = line_bounds(text, e.start, e.end)
     return e.label == "problem" and any(
         title.fullmatch(text, line_start, line_end) for title in (_TITLE_LINE, _SERVICE_TITLE_LINE)
     )
@@ -698,7 +695,7 @@ def with_coded_modifier(
     an unrelated word before a problem never does; a problem inside the joined span is the same
     finding and is dropped."""
     out: list[Entity] = []
-    swallowed: set[int] = set()
+    grown: set[int] = set()
     for i, e in enumerate(entities):
         found = _WORDS_BEFORE.search(text, max(0, e.start - 48), e.start)
         if e.label == "problem" and found is not None:
@@ -709,17 +706,10 @@ def with_coded_modifier(
                     # words are the sentence before ("remission. Type 2 diabetes")
                 if is_direct(text[start : e.end]) or _refines(text[start : e.end], e.text, code):
                     e = e.model_copy(update={"start": start, "text": text[start : e.end]})
-                    swallowed.update(
-                        j
-                        for j, other in enumerate(entities)
-                        if j != i
-                        and other.label == "problem"
-                        and start <= other.start
-                        and other.end <= e.end
-                    )
+                    grown.add(i)
                     break
         out.append(e)
-    return [e for i, e in enumerate(out) if i not in swallowed]
+    return _without_swallowed(out, grown, labels=("problem",))
 
 
 # Up to three words right after a span on its line ("prolonged", "toxin positive").
@@ -804,7 +794,7 @@ def with_coded_cause(
     due to type 2 diabetes mellitus" E11.29); entities inside the joined span are the same
     finding and go."""
     out: list[Entity] = []
-    swallowed: set[int] = set()
+    grown: set[int] = set()
     for i, e in enumerate(entities):
         cue = _CAUSE_AFTER.match(text, e.end) if e.label == "problem" else None
         ends: list[int] = []
@@ -821,15 +811,11 @@ def with_coded_cause(
             # not the D64.9 of "Anemia"); after "in" only a row ("pain in the knee" is none)
             exact = not (cue is not None and cue.group(1)) and bool(mine) and mine[0].score >= 1.0
             if is_direct(whole) or (exact and _finer_in_category(mine, code(e.text))):
-                swallowed.update(
-                    j
-                    for j, other in enumerate(entities)
-                    if j != i and e.end <= other.start and other.end <= end
-                )
                 e = e.model_copy(update={"end": end, "text": whole})
+                grown.add(i)
                 break
         out.append(e)
-    return [e for i, e in enumerate(out) if i not in swallowed]
+    return _without_swallowed(out, grown)
 
 
 def with_coded_finding(
@@ -908,15 +894,25 @@ def with_qualifiers(
     I50.23, not I50.22. One that changes nothing or leaves the category ("stage 2 hypertension"
     is no pressure ulcer, "acute on chronic pancreatitis" no acute pancreatitis) is left out."""
     out = [_qualified(text, e, code) for e in entities]
-    grown = [(q.start, q.end) for q, e in zip(out, entities, strict=True) if q is not e]
+    grown = {i for i, (q, e) in enumerate(zip(out, entities, strict=True)) if q is not e}
     # a problem the qualifier held is part of the whole now ("paranoid" of "schizophrenia,
     # paranoid type" is no shared psychotic disorder F24 of its own)
+    return _without_swallowed(out, grown, labels=("problem",))
+
+
+def _without_swallowed(
+    entities: Sequence[Entity], grown: Collection[int], labels: Collection[str] | None = None
+) -> list[Entity]:
+    """``entities`` less those (of ``labels``; any, when None) lying wholly inside one of the
+    ``grown`` ones (indices into ``entities``): a span that grew over them reads them as part of
+    its one finding now."""
+    spans = [(entities[i].start, entities[i].end) for i in grown]
     return [
-        q
-        for q, e in zip(out, entities, strict=True)
-        if q is not e
-        or e.label != "problem"
-        or not any(a <= e.start and e.end <= b and (a, b) != (e.start, e.end) for a, b in grown)
+        e
+        for j, e in enumerate(entities)
+        if j in grown
+        or (labels is not None and e.label not in labels)
+        or not any(a <= e.start and e.end <= b for a, b in spans)
     ]
 
 

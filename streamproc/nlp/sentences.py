@@ -232,6 +232,13 @@ def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
         out.append(Sentence(start, end))
 
 
+def line_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
+    """Where the line (or lines) holding ``text[start:end]`` begins and ends, without its
+    line breaks; ``end`` defaults to ``start``."""
+    line_end = text.find("\n", start if end is None else end)
+    return text.rfind("\n", 0, start) + 1, len(text) if line_end < 0 else line_end
+
+
 def sentence_index(sentences: list[Sentence], offset: int) -> int:
     """Index of the sentence containing ``offset`` (or the nearest one before it); -1 if none."""
     lo, hi = 0, len(sentences) - 1

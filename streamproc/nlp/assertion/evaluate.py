@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamproc.nlp.assertion.context import ContextAssertion
-from streamproc.nlp.sentences import Sentence, split_sentences
+from streamproc.nlp.sentences import Sentence, line_bounds, split_sentences
 
 _TARGET_TYPES = ("Condition",)
 
@@ -140,8 +140,7 @@ def chia_mentions(data_dir: Path, assertion: ContextAssertion | None = None) -> 
         results = assertion.assert_spans(text, [(s, e) for _, s, e in targets], sentences)
         half = half_of(ann.stem)
         for (eid, s, e), res in zip(targets, results, strict=True):
-            line_start = text.rfind("\n", 0, s) + 1
-            line_end = text.find("\n", e)
+            line_start, line_end = line_bounds(text, s, e)
             out.append(
                 Mention(
                     doc=ann.stem,
@@ -150,7 +149,7 @@ def chia_mentions(data_dir: Path, assertion: ContextAssertion | None = None) -> 
                     end=e,
                     gold_cue=gold.get(eid),
                     predicted_cue=(res.cue or "?").lower() if res.assertion == "absent" else None,
-                    line=text[line_start : line_end if line_end >= 0 else len(text)],
+                    line=text[line_start:line_end],
                 )
             )
     return out

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from streamproc.nlp.sections import SectionIndex
-from streamproc.nlp.sentences import Sentence, sentence_index
+from streamproc.nlp.sentences import Sentence, line_bounds, sentence_index
 
 HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 _TRIGGER = re.compile(
@@ -89,7 +89,7 @@ def historical(
     out: list[bool] = []
     for start, end in spans:
         idx = sentence_index(sentences, start)
-        lo = sentences[idx].start if idx >= 0 else text.rfind("\n", 0, start) + 1
+        lo = sentences[idx].start if idx >= 0 else line_bounds(text, start)[0]
         if sections.section_at(start) in HISTORY_SECTIONS or _dated_by_year(text, start, end, lo):
             out.append(True)
             continue

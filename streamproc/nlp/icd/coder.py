@@ -257,13 +257,11 @@ class IcdCoder:
         match = _ULCER_WITHOUT.fullmatch(best.code)
         if match is None:
             return codes
-        twin = f"{match.group(1)}.{_WITH_HEMORRHAGE[match.group(2)]}"
-        if twin not in self.index.code_pos:
+        bleeding = self.candidate(
+            f"{match.group(1)}.{_WITH_HEMORRHAGE[match.group(2)]}", best.score
+        )
+        if bleeding is None or "with hemorrhage" not in bleeding.display.lower():
             return codes
-        info = self.index.codes[self.index.code_pos[twin]]
-        if "with hemorrhage" not in info.description.lower():
-            return codes
-        bleeding = best.model_copy(update={"code": twin, "display": info.description})
         return (bleeding, *codes)
 
     def dementia_in_disease(self, codes: tuple[CodeCandidate, ...]) -> tuple[CodeCandidate, ...]:
@@ -275,12 +273,10 @@ class IcdCoder:
             return codes
         best = codes[0]
         digits = best.code[len("F03.") :]  # 9: unspecified severity (F02.8), A-C: mild-severe
-        twin = "F02." + ("8" + digits[1:] if digits.startswith("9") else digits)
-        if twin not in self.index.code_pos:
-            return codes
-        info = self.index.codes[self.index.code_pos[twin]]
-        first = best.model_copy(update={"code": twin, "display": info.description})
-        return (first, *codes)
+        first = self.candidate(
+            "F02." + ("8" + digits[1:] if digits.startswith("9") else digits), best.score
+        )
+        return codes if first is None else (first, *codes)
 
     def in_remission(
         self, codes: tuple[CodeCandidate, ...], degree: str
@@ -312,11 +308,10 @@ class IcdCoder:
         chosen = exact or plain
         if len(chosen) != 1:
             return codes
-        twin = self.index.codes[self.index.code_pos[chosen[0]]]
-        first = CodeCandidate(
-            code=twin.code, display=twin.description, score=best.score, billable=twin.billable
-        )
-        return (first, *(c for c in codes if c.code != twin.code))
+        first = self.candidate(chosen[0], best.score)
+        if first is None:
+            return codes
+        return (first, *(c for c in codes if c.code != first.code))
 
     def candidate(self, code: str, score: float = 1.0) -> CodeCandidate | None:
         """The tabular list's ``code`` as a candidate; None where the list has no such code."""
@@ -418,14 +413,8 @@ class IcdCoder:
             or site_code(expanded)
             or tumor_site_code(bare)
         )
-        results: list[CodeCandidate] = []
-        if direct and direct in self.index.code_pos:
-            info = self.index.codes[self.index.code_pos[direct]]
-            results.append(
-                CodeCandidate(
-                    code=info.code, display=info.description, score=1.0, billable=info.billable
-                )
-            )
+        row = self.candidate(direct) if direct else None
+        results: list[CodeCandidate] = [row] if row else []
         for cand in self._lexical_either(bare, expanded):
             if all(c.code != cand.code for c in results):
                 results.append(cand)
