@@ -1525,3 +1525,77 @@ def test_a_finding_on_a_drug_the_item_then_lowers(
     sentence: str, drug: str, effect: str, linked: bool
 ) -> None:
     assert (link(sentence, drug, effect) is not None) is linked
+
+
+def test_round_29_wordings() -> None:
+    """Bariatric, pulmonary hypertension, PCI and oncology notes (round 29): a drug's "side
+    effects (…)" are the findings of the aside; harms that return "with each <drug> dose
+    increase" are that drug's; a class compound inside the problem read whole ("Contrast-induced
+    acute kidney injury") is the note's one drug of that class; a CTCAE grade before the compound;
+    a drug after a dash and a route is the treatment."""
+    treprostinil = DrugConcept(name="Treprostinil", drugbank=None)
+    cases = [
+        (
+            "3. Treprostinil side effects (headache, jaw pain) - acetaminophen.",
+            {"Treprostinil": "drug", "headache": "problem", "jaw pain": "problem"},
+            {"Treprostinil": treprostinil},
+            [("Treprostinil", "headache"), ("Treprostinil", "jaw pain")],
+        ),
+        (
+            "Daily headaches and jaw pain with each treprostinil dose increase.",
+            {"headaches": "problem", "jaw pain": "problem", "treprostinil": "drug"},
+            {"treprostinil": treprostinil},
+            [("treprostinil", "headaches"), ("treprostinil", "jaw pain")],
+        ),
+        (
+            "Iohexol 240 mL for the PCI; now contrast-induced acute kidney injury - IV fluids.",
+            {"Iohexol": "drug", "contrast-induced acute kidney injury": "problem"},
+            {"Iohexol": DrugConcept(name="Iohexol", drugbank=None)},
+            [("contrast", "contrast-induced acute kidney injury")],
+        ),
+        (
+            "2. Diarrhea, grade 2, capecitabine-related - loperamide.",
+            {"Diarrhea": "problem", "capecitabine": "drug", "loperamide": "drug"},
+            {
+                "capecitabine": DrugConcept(name="Capecitabine", drugbank=None),
+                "loperamide": DrugConcept(name="Loperamide", drugbank=None),
+            },
+            [("capecitabine", "Diarrhea")],
+        ),
+    ]
+    for text, ner, concepts, expected in cases:
+        entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+        found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            text, [(0, len(text))], entities
+        )
+        assert sorted((r.drug.text, r.effect.text) for r in found) == expected, text
+    # the one contrast agent of the note is the suspect a subscriber sees
+    assert found_concepts("contrast", ["Iohexol"]) == "Iohexol"
+    # "- IV iron sucrose": the treatment of the anemia, even where a model pairs them
+    text = "3. Iron deficiency anemia after gastric bypass - IV iron sucrose x5."
+    assert link(text, "iron sucrose", "Iron deficiency anemia") is None
+    # "with each" before a drug that is not a repeated dose links nothing
+    assert link("Headache with each cup of coffee and ibuprofen.", "ibuprofen", "Headache") != (
+        "with each dose"
+    )
+
+
+def found_concepts(class_word: str, names: list[str]) -> str | None:
+    """The concept a class word takes in a note naming ``names``."""
+    from streamproc.nlp.ade.extractor import _class_drug
+    from streamproc.nlp.drugs.classes import class_names
+
+    text = " ".join(names) + f". {class_word}-induced"
+    entities = [
+        Entity(
+            label="drug",
+            start=text.index(n),
+            end=text.index(n) + len(n),
+            text=n,
+            concept=DrugConcept(name=n, drugbank=None),
+        )
+        for n in names
+    ]
+    named = class_names().search(text)
+    drug = _class_drug(text, named, entities) if named else None
+    return drug.concept.name if drug and drug.concept else None

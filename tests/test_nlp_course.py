@@ -192,6 +192,47 @@ def test_a_problem_a_drug_caused_takes_its_drug_induced_code(coder: IcdCoder) ->
     assert analyzer._drug_induced([tremor], [warning])[0].codes[0].code == "R25.1"
 
 
+def test_a_suspected_drug_cause_leaves_the_certain_finding_its_own_code(coder: IcdCoder) -> None:
+    """Post-PCI note (round 29): "Thrombocytopenia, suspected heparin-induced thrombocytopenia
+    (HIT)" had made the certain low count a confirmed D75.829; only the suspected mention is
+    HIT. Where a mention of the finding is itself the drug's reaction ("Subclinical hypothyroidism
+    likely secondary to lithium"), every mention takes the drug's code, as before."""
+    from streamproc.nlp.types import AdeRelation, Entity
+
+    text = "Thrombocytopenia, suspected heparin-induced thrombocytopenia (HIT) - stop heparin."
+    analyzer = Analyzer(WordNer({}), coder=coder, relations=None)
+
+    def problem(word: str, nth: int, assertion: str) -> Entity:
+        start = -1
+        for _ in range(nth + 1):
+            start = text.lower().index(word, start + 1)
+        return Entity(
+            label="problem",
+            start=start,
+            end=start + len(word),
+            text=text[start : start + len(word)],
+            codes=coder.code(word),
+            assertion=assertion,  # type: ignore[arg-type]
+        )
+
+    drug = Entity(
+        label="drug", start=text.index("heparin"), end=text.index("heparin") + 7, text="heparin"
+    )
+    low, suspected = (
+        problem("thrombocytopenia", 0, "present"),
+        problem("thrombocytopenia", 1, "possible"),
+    )
+    relation = AdeRelation(
+        drug=drug, effect=suspected, score=1.0, sentence_start=0, sentence_end=len(text)
+    )
+    out = analyzer._drug_induced([low, drug, suspected], [relation])
+    assert [e.codes[0].code if e.codes else None for e in out] == ["D69.6", None, "D75.829"]
+    # the certain mention the drug's reaction too: both take its code
+    both = [relation, relation.model_copy(update={"effect": low})]
+    out = analyzer._drug_induced([low, drug, suspected], both)
+    assert [e.codes[0].code if e.codes else None for e in out] == ["D75.829", None, "D75.829"]
+
+
 @pytest.mark.parametrize(
     ("sentence", "problem", "assertion"),
     [

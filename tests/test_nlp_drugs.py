@@ -233,3 +233,9 @@ def test_a_problem_that_is_only_a_drug_compound_is_the_drug() -> None:
         ("problem", "lithium-induced tremor"),  # names a finding: kept
     ]
     assert out[0].concept == lex.lookup("mycophenolate")
+    # a drug span the tagger read with its compound ("ambrisentan-related") is the drug alone
+    text = "2. Peripheral edema, ambrisentan-related - furosemide."
+    start = text.index("ambrisentan")
+    read = Entity(label="drug", start=start, end=start + 19, text=text[start : start + 19])
+    (drug,) = lex.annotate(text, [read])[:1]
+    assert (drug.text, drug.concept) == ("ambrisentan", lex.lookup("ambrisentan"))

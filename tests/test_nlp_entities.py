@@ -684,6 +684,30 @@ def test_a_treatment_with_the_words_after_it_is_a_problem_when_a_row_names_the_w
     assert with_coded_finding(plain, found, coder.synonyms.is_direct)[0].label == "treatment"
 
 
+def test_a_drug_no_dictionary_names_is_a_problem_when_a_row_names_it(coder: IcdCoder) -> None:
+    """Bariatric note (round 29): the tagger called "Telogen effluvium" a drug, and the
+    Condition was lost; a named drug stays a drug whatever the rows say."""
+    from streamproc.nlp.entities import with_coded_finding
+    from streamproc.nlp.types import DrugConcept
+
+    text = "6. Telogen effluvium, likely from rapid weight loss. Iron sucrose x5."
+    hair = Entity(label="drug", start=3, end=20, text="Telogen effluvium")
+    iron = Entity(
+        label="drug",
+        start=53,
+        end=65,
+        text="Iron sucrose",
+        concept=DrugConcept(name="Iron sucrose", drugbank=None),
+    )
+    out = with_coded_finding(
+        text, [hair, iron], lambda m: m.lower() in ("telogen effluvium", "iron sucrose")
+    )
+    assert [(e.label, e.text) for e in out] == [
+        ("problem", "Telogen effluvium"),
+        ("drug", "Iron sucrose"),
+    ]
+
+
 def test_a_bare_diabetes_type_takes_the_diabetes_after_it() -> None:
     from streamproc.nlp.entities import with_diabetes_type
 
@@ -777,3 +801,15 @@ def test_a_problem_inside_a_joined_qualifier_is_part_of_the_whole(coder: IcdCode
     text = "PMH: schizophrenia, paranoid type, on clozapine"
     out = with_qualifiers(text, [_ent(text, "schizophrenia"), _ent(text, "paranoid")], coder.code)
     assert [e.text for e in out] == ["schizophrenia, paranoid type"]
+
+
+def test_line_bounds_exclude_the_line_breaks() -> None:
+    from streamproc.nlp.sentences import line_bounds
+
+    text = "first line\nsecond line\nlast"
+    at = text.index("second")
+    assert line_bounds(text, at) == (11, 22) and text[11:22] == "second line"
+    assert line_bounds(text, 0) == (0, 10)
+    assert line_bounds(text, text.index("last")) == (23, len(text))  # no break after it
+    # a span over two lines: from the first's start to the second's end
+    assert line_bounds(text, 3, text.index("second") + 2) == (0, 22)

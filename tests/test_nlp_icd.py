@@ -392,3 +392,31 @@ def test_an_ulcer_has_a_with_hemorrhage_twin(mention: str, bleeding: str | None)
 def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
     found = coder.code(mention)
     assert (found[0].code if found else None) == code
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        # round 29: the bypass's marginal ulcer is a gastrojejunal ulcer (was uncoded)
+        ("Marginal ulcer", "K28.9"),
+        ("Telogen effluvium", "L65.0"),
+        ("Peripheral edema", "R60.0"),  # localized, not "edema, unspecified" at 0.5
+        ("Inferior STEMI", "I21.19"),  # the wall named: not the unspecified site's I21.3
+        ("anterior STEMI", "I21.09"),
+        ("idiopathic", None),  # "PAH, idiopathic" had been idiopathic gout, M10.00
+    ],
+)
+def test_round_29_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code
+
+
+def test_candidate_twins_carry_the_twins_own_billable_flag(coder: IcdCoder) -> None:
+    """The twins the coder swaps in (with hemorrhage, dementia in another disease, in
+    remission) are the tabular list's own rows, with its description and billable flag."""
+    ulcer = coder.with_hemorrhage(coder.code("duodenal ulcer"))[0]
+    dementia = coder.dementia_in_disease(coder.code("dementia"))[0]
+    remission = coder.in_remission(coder.code("alcohol dependence"), "")[0]
+    for twin in (ulcer, dementia, remission):
+        assert twin == coder.candidate(twin.code, twin.score)
+    assert (ulcer.code, dementia.code, remission.code) == ("K26.4", "F02.80", "F10.21")

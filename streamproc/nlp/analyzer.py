@@ -108,7 +108,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-40"
+ANALYZER_VERSION = "analyzer-41"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -511,6 +511,7 @@ class Analyzer:
         also keys its de-duplication (``fhir.adverse_event``)."""
         caused = [r for r in relations if r.actuality == "actual"]
         variants: dict[str, CodeCandidate] = {}
+        suspected: dict[str, bool] = {}  # every reaction mention of the code only possible
         for e in entities:
             if e.label != "problem" or not e.codes:
                 continue
@@ -520,10 +521,16 @@ class Analyzer:
                     best = self.coder.drug_induced(e.text, e.codes, drug)[0]
                     if best.code != e.codes[0].code:
                         variants.setdefault(e.codes[0].code, best)
+                        code = e.codes[0].code
+                        suspected[code] = suspected.get(code, True) and e.assertion == "possible"
                         break
         out = []
         for e in entities:
-            variant = variants.get(e.codes[0].code) if e.label == "problem" and e.codes else None
+            code = e.codes[0].code if e.label == "problem" and e.codes else ""
+            variant = variants.get(code)
+            if suspected.get(code) and e.assertion == "present":
+                variant = None  # "Thrombocytopenia, suspected heparin-induced thrombocytopenia
+                # (HIT)": the count is low for certain, the drug's cause only suspected
             if variant is not None:
                 codes = (variant, *(c for c in e.codes if c.code != variant.code))
                 e = e.model_copy(update={"codes": codes})

@@ -825,10 +825,16 @@ def with_coded_finding(
     coder has a row for the whole (the longest such, at most three words): "QTc prolonged to 520
     ms on azithromycin" (QTc was tagged a drug) is R94.31, "C. difficile toxin positive,
     attributed to ceftriaxone" (tagged a drug) is A04.72 — findings the ADE stage can then pair
-    with their cause. Only curated rows make a finding; "QTc 460" stays a test."""
+    with their cause; so is a "drug" no dictionary names whose own words are a row ("Telogen
+    effluvium"). Only curated rows make a finding; "QTc 460" stays a test."""
     out: list[Entity] = []
     problems = {(e.start, e.end) for e in entities if e.label == "problem"}
     for e in entities:
+        if e.label == "drug" and e.concept is None and is_direct(e.text):
+            # a "drug" no dictionary names that a curated row calls a finding: "Telogen
+            # effluvium, likely from rapid weight loss"
+            out.append(e.model_copy(update={"label": "problem"}))
+            continue
         found = (
             _WORDS_AFTER.match(text, e.end) if e.label in ("test", "drug", "treatment") else None
         )

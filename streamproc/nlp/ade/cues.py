@@ -496,7 +496,9 @@ _PLAN_AFTER_DASH = re.compile(
     r"(?:[ \t]+[-\u2013]|:)[ \t]*(?:(?:will|to|plan(?:ned)?[ \t]+to)[ \t]+)?(?:start|begin|add|initiate"
     r"|give|increase|titrate|resume|continue|treat[ \t]+with"
     # "- switch HCTZ to amlodipine": the drug switched to
-    r"|(?:switch|change)(?:[ \t]+[\w/-]+){0,3}?[ \t]+to)\b",
+    r"|(?:switch|change)(?:[ \t]+[\w/-]+){0,3}?[ \t]+to)\b"
+    # "Iron deficiency anemia after gastric bypass - IV iron sucrose x5": a route, then the drug
+    r"|(?:[ \t]+[-\u2013]|:)[ \t]*(?:IV|PO|IM|SQ|SC|subcut\w*|oral|intravenous|inhaled|topical)[ \t]*$",
     re.I,
 )
 
@@ -510,13 +512,15 @@ HARM_NAMED_AFTER = re.compile(
 )
 # "<effect>, (most) likely …": the hedge a cause named right after the effect may carry
 HEDGE_WORDS = (
-    # a comma or a spaced dash, and the grade a problem-list item may state first:
+    # a comma or a spaced dash, and the severity a problem-list item may state first:
     # "Thrombocytopenia, mild - probably valproate-related"
     # ("Hypocalcemia, symptomatic, secondary to cinacalcet"), after an aside listing what it
     # was ("Behavioral change (agitation, irritability), likely levetiracetam-related")
     r"(?:[ \t]*\([^()\n]{1,60}\))?"
     r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
-    r"|chronic|recurrent|persistent|worsening|new)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
+    r"|chronic|recurrent|persistent|worsening|new"
+    # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"
+    r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
     r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
     r"|presumed|felt|thought|expected|known|typical)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )
@@ -623,6 +627,25 @@ def on_then_lowered(sentence: str, drug: tuple[int, int], effect: tuple[int, int
     return lowered.search(sentence, drug[1]) is not None
 
 
+# "<findings> with each <drug> dose increase", "after every <drug> infusion": a harm that comes
+# back with each exposure (a positive rechallenge, in effect)
+_WITH_EACH_BEFORE = re.compile(r"[ \t]+(?:with|after)[ \t]+(?:each|every)[ \t]+\Z", re.I)
+_DOSE_AFTER = re.compile(
+    r"[ \t]+(?:new[ \t]+)?(?:doses?|infusions?|injections?|titration|increase)\b", re.I
+)
+
+
+_FEW_WORDS_OR_LIST = re.compile(r"(?:[ \t]*,?[ \t]+[\w'/-]+){0,5}")
+
+
+def each_dose(text: str, drug: tuple[int, int], lo: int = 0, hi: int | None = None) -> int | None:
+    """Where "with each" opens before a ``drug`` written as repeated exposure ("with each
+    treprostinil dose increase"), searching ``text[lo:hi]``; None when it is not so written."""
+    each = _WITH_EACH_BEFORE.search(text, lo, drug[0])
+    dose = _DOSE_AFTER.match(text, drug[1], len(text) if hi is None else hi)
+    return each.start() if each is not None and dose is not None else None
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -641,6 +664,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return "in a patient on"
     if on_then_lowered(sentence, drug, effect):
         return "on, then lowered"
+    each = each_dose(sentence, drug) if effect < drug else None
+    if each is not None and _FEW_WORDS_OR_LIST.fullmatch(sentence, effect[1], each):
+        return "with each dose"  # "headaches and jaw pain with each treprostinil dose increase"
     if treats(sentence, drug, effect):
         return None
     if effect < drug and _PLAN_AFTER_DASH.search(between):

@@ -28,6 +28,7 @@ from streamproc.nlp.ade.cues import (
     HEDGE_WORDS,
     ON_BETWEEN,
     causal_link,
+    each_dose,
     hedged_drug_alone,
     is_allergy_record,
     is_indication,
@@ -457,6 +458,13 @@ _DRUG_CAUSES = re.compile(
     re.I,
 )
 _ADJECTIVES = re.compile(r"(?:[\w-]+[ \t]+){0,2}")
+# "<drug> side effects (headache, jaw pain)", "<drug> toxicity: nausea, ..." glossed by its harms
+_HARM_GLOSS_AFTER_DRUG = re.compile(
+    r"[ \t]+(?:side[ \t-]+effects?|adverse[ \t]+(?:effects?|reactions?)|toxicity|intolerance)"
+    r"[ \t]*\([ \t]*",
+    re.I,
+)
+
 _TOXICITY = re.compile(r"\w*toxicity", re.I)
 # What a drug is stopped *for* that it did not cause: a contraindication ("metformin was stopped
 # given CKD stage 4", "stop lisinopril given pregnancy"), a disease it would worsen.
@@ -670,6 +678,10 @@ def stated_pairs(
             if compound
             else None
         )
+        if named is None:  # "Contrast-induced acute kidney injury" read as one problem
+            named = class_names().match(text, effect.start, effect.end)
+            if named is not None and not _COMPOUND.match(text, named.end(), effect.end):
+                named = None
         one_of_class = _class_drug(text, named, entities) if named else None
         if one_of_class is not None and not _GLOSS_OPEN.match(text, effect.end):
             pairs.append((one_of_class, effect))
@@ -704,6 +716,16 @@ def stated_pairs(
         )
         if reason is not None:
             pairs.append((cause_drug, reason))
+        # "Treprostinil side effects (headache, jaw pain)": the drug's harm, glossed by findings
+        gloss = _HARM_GLOSS_AFTER_DRUG.match(text, cause_drug.end, se)
+        closed = text.find(")", gloss.end(), se) if gloss else -1
+        pairs.extend(
+            (cause_drug, e) for e in findings if gloss and gloss.end() <= e.start < e.end <= closed
+        )
+        # "headaches and jaw pain with each treprostinil dose increase"
+        each = each_dose(text, (cause_drug.start, cause_drug.end), ss, se)
+        if each is not None:
+            pairs.extend((cause_drug, e) for e in _coordinated_before(text, each, findings))
     # "Mycophenolate-associated diarrhea", "Tacrolimus-induced tremor and headache"
     for cause_drug in drugs.values():
         compound = _COMPOUND_THEN_WORDS.match(text, cause_drug.end, se)
@@ -715,6 +737,21 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     return pairs
+
+
+def _coordinated_before(text: str, at: int, findings: Sequence[Entity]) -> list[Entity]:
+    """The findings written right before ``at``, the last first, joined by "and" or commas
+    ("headaches and jaw pain")."""
+    out: list[Entity] = []
+    for e in sorted(findings, key=lambda e: -e.end):
+        if e.end > at:
+            continue
+        next_to = not text[e.end : at].strip()
+        if not (next_to or (out and _AND_DRUG.fullmatch(text, e.end, at))):
+            break
+        out.append(e)
+        at = e.start
+    return out
 
 
 def _drugs_of_class(name: str, entities: Sequence[Entity]) -> list[Entity]:

@@ -100,9 +100,10 @@ class DrugLexicon:
         return out
 
     def _compound_drug(self, ent: Entity) -> Entity | None:
-        """The drug of a "problem" that is nothing but a drug made into a compound
-        ("Diarrhea, mycophenolate-associated"): the compound is the cue, the drug an entity."""
-        if ent.label != "problem":
+        """The drug of an entity that is nothing but a drug made into a compound
+        ("Diarrhea, mycophenolate-associated" read as a problem, "ambrisentan-related" as a
+        drug): the compound is the cue, the drug alone the entity."""
+        if ent.label not in ("problem", "drug", "treatment"):
             return None
         head = _COMPOUND_ONLY.search(ent.text)
         if head is None or head.end() != len(ent.text):
