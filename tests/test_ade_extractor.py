@@ -1599,3 +1599,22 @@ def found_concepts(class_word: str, names: list[str]) -> str | None:
     named = class_names().search(text)
     drug = _class_drug(text, named, entities) if named else None
     return drug.concept.name if drug and drug.concept else None
+
+
+def test_intolerance_alone_is_no_reaction() -> None:
+    """Vascular surgery note (round 30): "Cilostazol intolerance (headache, palpitations)"
+    alerted "intolerance" beside the headache and the palpitations; the word records the drug's
+    tolerability, the aside says what the harm was."""
+    from streamproc.nlp.ade.extractor import _plausible_effect
+
+    assert not _plausible_effect("intolerance", set())
+    assert _plausible_effect("palpitations", set())
+    text = "4. Cilostazol intolerance (headache, palpitations)."
+    ner = {"Cilostazol": "drug", "headache": "problem", "palpitations": "problem"}
+    entities = sorted(
+        _coded(_ner(text, ner), {"Cilostazol": DrugConcept(name="Cilostazol", drugbank=None)}),
+        key=lambda e: e.start,
+    )
+    model = FakeModel(["cilostazol"], ["intolerance"], {("cilostazol", "intolerance"): 0.99})
+    found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+    assert sorted(r.effect.text for r in found) == ["headache", "palpitations"]

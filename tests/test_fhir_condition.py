@@ -485,6 +485,22 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
     assert _codes(hbv, _chf_coded(1, "B18.1", "Chronic viral hepatitis B")) == ["B18.1"]
     impulse = _chf_coded(0, "F63.9", "Impulse disorder, unspecified")
     assert _codes(impulse, _chf_coded(1, "F63.0", "Pathological gambling")) == ["F63.0"]
+    # round 30: "malaria" beside the falciparum malaria named; rest pain of no side beside the
+    # left leg's limb-threatening ischemia
+    malaria = _chf_coded(0, "B54", "Unspecified malaria")
+    falciparum = _chf_coded(
+        1, "B50.8", "Other severe and complicated Plasmodium falciparum malaria"
+    )
+    assert _codes(malaria, falciparum) == ["B50.8"]
+    rest = _chf_coded(
+        0,
+        "I70.229",
+        "Atherosclerosis of native arteries of extremities with rest pain, unspecified extremity",
+    )
+    left_leg = _chf_coded(
+        1, "I70.222", "Atherosclerosis of native arteries of extremities with rest pain, left leg"
+    )
+    assert _codes(rest, left_leg) == ["I70.222"]
 
 
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:

@@ -833,3 +833,24 @@ def test_codes_that_combine_what_the_note_names_apart(
 ) -> None:
     (a,) = Analyzer(_Words(*words), coder=coder).analyze_batch([make_note(text, 1)])
     assert {e.text: e.codes[0].code for e in a.entities if e.codes} == expected
+
+
+def test_a_burn_of_several_sites_is_a_condition_per_site(coder: IcdCoder) -> None:
+    """Burn unit note (round 30): each site its own code, the burn's words the evidence."""
+    text = "Partial-thickness burns to the right forearm and hand. Full-thickness burn to the left thigh.\n"
+    (a,) = Analyzer(_Words("burns"), coder=coder).analyze_batch([make_note(text, 1)])
+    assert [(e.text, e.codes[0].code) for e in a.entities] == [
+        ("Partial-thickness burns to the right forearm and hand", "T22.211A"),
+        ("Partial-thickness burns to the right forearm and hand", "T23.201A"),
+        ("Full-thickness burn to the left thigh", "T24.312A"),
+    ]
+
+
+def test_a_disease_short_form_the_note_names_in_full_is_no_drug(coder: IcdCoder) -> None:
+    """Multiple sclerosis clinic (round 30): "MS-related fatigue" alerted morphine sulfate (the
+    dictionary's "MS"); where the note names multiple sclerosis, "MS" is the disease."""
+    analyzer = Analyzer(_Words(), coder=coder)
+    ms_note = "Relapsing-remitting multiple sclerosis. MS-related fatigue."
+    assert analyzer._disease_short_form(ms_note, "MS")
+    assert not analyzer._disease_short_form("MS 4 mg IV given. Nausea after.", "MS")
+    assert not analyzer._disease_short_form(ms_note, "morphine")

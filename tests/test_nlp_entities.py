@@ -813,3 +813,48 @@ def test_line_bounds_exclude_the_line_breaks() -> None:
     assert line_bounds(text, text.index("last")) == (23, len(text))  # no break after it
     # a span over two lines: from the first's start to the second's end
     assert line_bounds(text, 3, text.index("second") + 2) == (0, 22)
+
+
+def test_a_burn_with_depth_and_site_is_one_problem_over_its_words() -> None:
+    from streamproc.nlp.entities import with_burns
+
+    text = (
+        "18% TBSA flame burns: partial-thickness burns to the right forearm and hand, "
+        "full-thickness burn to the left thigh. BSA test done."
+    )
+    partial = text.index("partial-thickness burns")
+    read = [
+        Entity(label="problem", start=partial, end=partial + 23, text=text[partial : partial + 23]),
+        Entity(
+            label="test",
+            start=text.index("BSA test"),
+            end=text.index("BSA test") + 8,
+            text="BSA test",
+        ),
+    ]
+    out = with_burns(text, read)
+    assert [(e.label, e.text) for e in out] == [
+        ("problem", "partial-thickness burns to the right forearm and hand"),
+        ("problem", "full-thickness burn to the left thigh"),
+        ("test", "BSA test"),
+    ]
+    assert with_burns("No burns.", read[:1]) == read[:1]
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "measured"),
+    [
+        ("ABI: right 0.82, left 0.38. TBI left 0.12.", "TBI", True),  # the toe-brachial index
+        ("TBI: 0.45 on the right.", "TBI", True),
+        ("PMH: TBI 2019, seizures.", "TBI", False),
+        ("CKD 3a, DM 2.", "CKD", False),  # a stage, no decimal
+    ],
+)
+def test_a_short_form_with_a_decimal_value_is_an_index_measured(
+    text: str, word: str, measured: bool
+) -> None:
+    from streamproc.nlp.entities import is_measured_index
+
+    start = text.index(word)
+    e = Entity(label="problem", start=start, end=start + len(word), text=word)
+    assert is_measured_index(text, e) is measured

@@ -420,3 +420,42 @@ def test_candidate_twins_carry_the_twins_own_billable_flag(coder: IcdCoder) -> N
     for twin in (ulcer, dementia, remission):
         assert twin == coder.candidate(twin.code, twin.score)
     assert (ulcer.code, dementia.code, remission.code) == ("K26.4", "F02.80", "F10.21")
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        # round 30
+        ("Tobacco dependence", "F17.200"),  # a dependence, not tobacco use Z72.0
+        ("incontinence", "R32"),  # not "without sensory awareness", N39.42
+        ("Moderate depressive episode", "F32.1"),
+        ("Donor-site infection", "T81.49XA"),  # was an unspecified infectious disease, B99.9
+        ("Severe Plasmodium falciparum malaria", "B50.8"),
+        ("Infusion-related reaction", "T80.89XA"),
+        ("Chronic limb-threatening ischemia of the left leg", "I70.222"),
+        ("left great toe", None),  # the ulcer's site, not the toe's acquired absence Z89.412
+    ],
+)
+def test_round_30_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code
+
+
+@pytest.mark.parametrize(
+    ("mention", "codes"),
+    [
+        ("partial-thickness burns to the right forearm and hand", ["T22.211A", "T23.201A"]),
+        ("full-thickness burn to the left thigh", ["T24.312A"]),
+        ("second-degree burns of both hands and the chest", ["T23.201A", "T23.202A", "T21.21XA"]),
+        ("superficial burn to the face", ["T20.10XA"]),
+        ("partial-thickness burn of the forearm", ["T22.219A"]),  # no side said
+        ("burns to the right forearm", []),  # no depth written: left to the lexical coder
+        ("partial-thickness burns", []),
+    ],
+)
+def test_burns_by_depth_and_site(coder: IcdCoder, mention: str, codes: list[str]) -> None:
+    """Burn unit note (round 30): the tagger's "partial-thickness burns" had coded, at 0.25, as
+    a burn of no stated region or depth, and the thigh's full-thickness burn was missed."""
+    assert coder.burn_codes(mention) == codes
+    if codes:
+        assert [c.code for c in coder.code(mention)] == codes

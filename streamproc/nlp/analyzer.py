@@ -34,6 +34,7 @@ from streamproc.nlp.entities import (
     split_joined_problems,
     split_status_post,
     to_entities,
+    with_burns,
     with_coded_cause,
     with_coded_finding,
     with_coded_modifier,
@@ -108,7 +109,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-41"
+ANALYZER_VERSION = "analyzer-42"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -286,7 +287,7 @@ class Analyzer:
         sections = SectionIndex.of(text)
         # A section title ("# Allergies", "Problems:") names a topic, not a finding.
         found = self.abbreviations.add(text, to_entities(text, spans, self.min_entity_score))
-        found = cancer_sites(text, found)
+        found = with_burns(text, cancer_sites(text, found))
         found = join_glosses(
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
@@ -334,7 +335,9 @@ class Analyzer:
             self._named_drug(r)
             for r in self._relations(text, sentences, entities)
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
+            and not self._disease_short_form(text, r.drug.text)
         ]
+        entities = self._burn_sites(entities)
         entities = self._bleeding_ulcers(text, sentences, entities)
         entities = self._dementia_in_disease(entities)
         entities = self._with_the_notes_diseases(text, entities)
@@ -345,6 +348,21 @@ class Analyzer:
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _burn_sites(self, entities: list[Entity]) -> list[Entity]:
+        """A burn of several sites is one Condition per site, each with the burn's words as its
+        evidence: "partial-thickness burns to the right forearm and hand" is T22.211A and
+        T23.201A."""
+        out: list[Entity] = []
+        for e in entities:
+            sites = self.coder.burn_codes(e.text) if e.label == "problem" and e.codes else []
+            if len(sites) < 2:
+                out.append(e)
+                continue
+            for code in sites:
+                site = self.coder.candidate(code)
+                out.append(e.model_copy(update={"codes": (site,) if site else e.codes}))
+        return out
 
     def _bleeding_ulcers(
         self, text: str, sentences: list[Sentence], entities: list[Entity]
@@ -555,6 +573,13 @@ class Analyzer:
                 return False  # "CA of the lung": the words after it decide the code
             short_end = ent.start + head.end(1)
         return not past or bool(_HEADING_OR_VALUE.match(text, short_end))
+
+    def _disease_short_form(self, text: str, mention: str) -> bool:
+        """Whether ``mention`` is the short form of a disease the note names in full: in a
+        multiple sclerosis clinic note "MS-related fatigue" is the disease's fatigue, not
+        morphine sulfate's (it had alerted)."""
+        full = self.coder.synonyms.expansion(mention)
+        return full is not None and re.search(rf"\b{re.escape(full)}\b", text, re.I) is not None
 
     def _named_drug(self, relation: AdeRelation) -> AdeRelation:
         """The ADE model's own drug span (no entity overlapped it) named by the dictionary too."""

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
+from streamproc.nlp.icd.burns import burns
 from streamproc.nlp.icd.cancer import ORGAN_BEFORE, is_bare_cancer
 from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.sections import SectionIndex
@@ -110,6 +111,25 @@ def with_diabetes_type(text: str, entities: Sequence[Entity]) -> list[Entity]:
             if e.end - start >= 2:
                 kept.append(e.model_copy(update={"start": start, "text": text[start : e.end]}))
     return kept
+
+
+def with_burns(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Each burn written with its depth and site ("partial-thickness burns to the right forearm
+    and hand") one problem over those words, in place of what the tagger read there
+    ("partial-thickness burns" without its sites, or nothing at all); a test there stays."""
+    found = [(b.start, b.end) for b in burns(text)]
+    if not found:
+        return list(entities)
+    kept = [
+        e
+        for e in entities
+        if e.label == "test" or not any(e.start < end and start < e.end for start, end in found)
+    ]
+    added = [
+        Entity(label="problem", start=start, end=end, text=text[start:end], score=1.0)
+        for start, end in found
+    ]
+    return sorted([*kept, *added], key=lambda e: (e.start, e.end))
 
 
 def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list[Entity]:
@@ -580,6 +600,24 @@ def is_medication_kind(text: str, e: Entity) -> bool:
     )
 
 
+# "TBI left 0.12", "ABI: right 0.82": a short form with a decimal value (a side at most between)
+_DECIMAL_VALUE = re.compile(
+    r"[ \t]*:?[ \t]*(?:(?:left|right|l|r|bilat\w*)[ \t]*:?[ \t]*)?\d*\.\d+\b", re.I
+)
+_SHORT_FORM = re.compile(r"[A-Z]{2,5}")
+
+
+def is_measured_index(text: str, e: Entity) -> bool:
+    """A short form written with a decimal value is an index measured, not a disease: "TBI left
+    0.12" (the toe-brachial index) had become a traumatic brain injury, S06.9XAA. A stage
+    ("CKD 3a", "DM 2") has no decimal point and stays."""
+    return (
+        e.label == "problem"
+        and _SHORT_FORM.fullmatch(e.text) is not None
+        and _DECIMAL_VALUE.match(text, e.end) is not None
+    )
+
+
 def is_list_name(text: str, e: Entity) -> bool:
     """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
     published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
@@ -635,6 +673,7 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_list_name,
     is_note_title,
     is_medication_kind,
+    is_measured_index,
 )
 
 

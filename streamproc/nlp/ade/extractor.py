@@ -81,6 +81,9 @@ _NOT_AN_EFFECT = frozenset(
         "wnl",
         "nad",
         "stable",
+        # "Cilostazol intolerance (headache, palpitations)": the record's word, the aside the harm
+        "intolerance",
+        "intolerant",
     ]
 )
 _NER_POTENTIAL = {"hypothetical", "conditional"}

@@ -15,6 +15,7 @@ from importlib import resources
 
 import numpy as np
 
+from streamproc.nlp.icd import burns
 from streamproc.nlp.icd.cancer import site_code, tumor_site_code
 from streamproc.nlp.icd.index import IcdIndex, american, load_index, query_tokens
 from streamproc.nlp.icd.perinatal import preterm_code
@@ -27,7 +28,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-13"
+CODER_VERSION = "coder-14"
 # peptic ulcers (gastric, duodenal, peptic, gastrojejunal) without hemorrhage or perforation, and
 # the fourth character of their "with hemorrhage" twin
 _ULCER_WITHOUT = re.compile(r"(K2[5-8])\.([379])")
@@ -110,6 +111,12 @@ class SynonymTable:
     def is_direct(self, mention: str) -> bool:
         """Whether a ``code`` row names this whole mention ("old mi" -> I25.2)."""
         return _normal(mention) in self.direct
+
+    def expansion(self, mention: str) -> str | None:
+        """What an ``abbr`` row spells the whole mention out as ("MS" -> "multiple sclerosis");
+        None where no row names it whole."""
+        normal = _normal(mention)
+        return next((value for p, value in self.abbreviations if p.fullmatch(normal)), None)
 
 
 _FUNCTION_WORDS = frozenset({"in", "on", "of", "at", "to", "the", "a", "an", "and", "with", "from"})
@@ -226,6 +233,9 @@ class IcdCoder:
         self.version = f"{CODER_VERSION}+{self.index.version}+{self.synonyms.version}"
         self._penalties: dict[tuple[str, ...], np.ndarray] = {}
         self._sites = body_sites(self.index)
+        self._burns = burns.burn_descriptions(
+            (c.code, c.description, c.billable) for c in self.index.codes
+        )
         self._cached = lru_cache(maxsize=50_000)(self._code_uncached)
 
     def code(self, mention: str) -> tuple[CodeCandidate, ...]:
@@ -312,6 +322,12 @@ class IcdCoder:
         if first is None:
             return codes
         return (first, *(c for c in codes if c.code != first.code))
+
+    def burn_codes(self, mention: str) -> list[str]:
+        """The codes of each site of a burn written with its depth and site ("partial-thickness
+        burns to the right forearm and hand": T22.211A, T23.201A); empty for any other mention."""
+        burn = burns.parse(_normal(mention))
+        return burns.codes_for(burn, self._burns) if burn else []
 
     def candidate(self, code: str, score: float = 1.0) -> CodeCandidate | None:
         """The tabular list's ``code`` as a candidate; None where the list has no such code."""
@@ -402,6 +418,9 @@ class IcdCoder:
             return ()  # "skin - coccyx", "resp status": body parts and qualifiers only
         if _SIDE.sub("", mention) in self._sites and mention not in self.synonyms.direct:
             return ()  # "uvula normal": the site alone matched "Malignant neoplasm of uvula"
+        sites = self.burn_codes(mention)
+        if sites:
+            return tuple(c for c in map(self.candidate, sites) if c is not None)
         direct = (
             self.synonyms.direct.get(mention)
             or self.synonyms.direct.get(bare)
