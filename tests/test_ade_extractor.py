@@ -1618,3 +1618,53 @@ def test_intolerance_alone_is_no_reaction() -> None:
     model = FakeModel(["cilostazol"], ["intolerance"], {("cilostazol", "intolerance"): 0.99})
     found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
     assert sorted(r.effect.text for r in found) == ["headache", "palpitations"]
+
+
+def test_round_31_wordings() -> None:
+    """Oral surgery and pediatric endocrinology notes (round 31): a stage and a side between the
+    effect and its cause ("MRONJ, stage 2, right mandible, due to zoledronic acid"); a treatment
+    the dictionary names is a drug given some way ("Hypoglycemia due to insulin infusion")."""
+    cases = [
+        (
+            "1. Osteonecrosis of the jaw, stage 2, right mandible, due to zoledronic acid.",
+            {"Osteonecrosis of the jaw": "problem", "zoledronic acid": "drug"},
+            {"zoledronic acid": DrugConcept(name="Zoledronic acid", drugbank=None)},
+            [("zoledronic acid", "Osteonecrosis of the jaw")],
+        ),
+        (
+            "2. Hypoglycemia due to insulin infusion - glucose checks q1h.",
+            {"Hypoglycemia": "problem", "insulin infusion": "treatment"},
+            {"insulin infusion": DrugConcept(name="Insulin", drugbank=None)},
+            [("insulin infusion", "Hypoglycemia")],
+        ),
+        # a treatment no dictionary names stays no cause
+        (
+            "2. Hypotension due to hemodialysis - midodrine.",
+            {"Hypotension": "problem", "hemodialysis": "treatment"},
+            {},
+            [],
+        ),
+    ]
+    for text, ner, concepts, expected in cases:
+        entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+        found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            text, [(0, len(text))], entities
+        )
+        assert [(r.drug.text, r.effect.text) for r in found] == expected, text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "serious"),
+    [
+        ("COVID-19 (not hospitalized; treated with X, which caused a metallic taste)", False),
+        ("did not require intubation", False),
+        ("no ICU admission was needed", False),
+        ("hospitalized for the rash", True),
+        ("intubated in the MICU for angioedema", True),
+    ],
+)
+def test_a_denied_outcome_makes_no_event_serious(sentence: str, serious: bool) -> None:
+    """Post-COVID note (round 31): "not hospitalized" had made a metallic taste serious."""
+    from streamproc.nlp.ade.severity import SeverityRules
+
+    assert SeverityRules.load().grade("metallic taste", sentence).serious is serious

@@ -501,6 +501,9 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
         1, "I70.222", "Atherosclerosis of native arteries of extremities with rest pain, left leg"
     )
     assert _codes(rest, left_leg) == ["I70.222"]
+    # round 31: COPD beside the emphysema named is the emphysema's code
+    copd = _chf_coded(0, "J44.9", "Chronic obstructive pulmonary disease, unspecified")
+    assert _codes(copd, _chf_coded(1, "J43.9", "Emphysema, unspecified")) == ["J43.9"]
 
 
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:

@@ -854,3 +854,45 @@ def test_a_disease_short_form_the_note_names_in_full_is_no_drug(coder: IcdCoder)
     assert analyzer._disease_short_form(ms_note, "MS")
     assert not analyzer._disease_short_form("MS 4 mg IV given. Nausea after.", "MS")
     assert not analyzer._disease_short_form(ms_note, "morphine")
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "expected"),
+    [
+        # round 31: in a note on type 1 diabetes, "DKA" is type 1's (not the default type 2's)
+        (
+            "Type 1 diabetes on a pump. Moderate DKA after pump failure.\n",
+            ("Type 1 diabetes", "DKA"),
+            {"Type 1 diabetes": "E10.9", "DKA": "E10.10"},
+        ),
+        (
+            "Type 1 diabetes. Type 2 diabetic ketoacidosis.\n",
+            ("Type 1 diabetes", "Type 2 diabetic ketoacidosis"),
+            {"Type 1 diabetes": "E10.9", "Type 2 diabetic ketoacidosis": "E11.10"},
+        ),
+        # pleural plaques in a note on asbestos
+        (
+            "Shipyard asbestos exposure. Calcified pleural plaques.\n",
+            ("pleural plaques",),
+            {"pleural plaques": "J92.0"},
+        ),
+        ("Calcified pleural plaques.\n", ("pleural plaques",), {"pleural plaques": "J92.9"}),
+    ],
+)
+def test_codes_the_notes_other_words_decide(
+    coder: IcdCoder, text: str, words: tuple[str, ...], expected: dict[str, str]
+) -> None:
+    (a,) = Analyzer(_Words(*words), coder=coder).analyze_batch([make_note(text, 1)])
+    assert {e.text: e.codes[0].code for e in a.entities if e.codes} == expected
+
+
+def test_covid_in_a_post_covid_note_is_resolved(coder: IcdCoder) -> None:
+    """Post-COVID clinic (round 31): the January infection had been an active U07.1."""
+    text = "COVID-19 infection in January. Now post COVID-19 condition.\n"
+    tagger = _Words("COVID-19 infection", "post COVID-19 condition")
+    (a,) = Analyzer(tagger, coder=coder).analyze_batch([make_note(text, 1)])
+    got = {e.codes[0].code: e.course for e in a.entities if e.codes}
+    assert got == {"U07.1": "resolved", "U09.9": None}
+    text = "COVID-19 infection, day 3.\n"
+    (a,) = Analyzer(_Words("COVID-19 infection"), coder=coder).analyze_batch([make_note(text, 2)])
+    assert a.entities[0].course is None

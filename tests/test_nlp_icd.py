@@ -459,3 +459,21 @@ def test_burns_by_depth_and_site(coder: IcdCoder, mention: str, codes: list[str]
     assert coder.burn_codes(mention) == codes
     if codes:
         assert [c.code for c in coder.code(mention)] == codes
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        # round 31
+        ("metallic taste", "R43.2"),
+        ("Phosphenes", "H53.19"),  # the tagger had called them a drug
+        ("Chronic hypoxemic respiratory failure", "J96.11"),  # not "unspecified whether", J96.10
+        ("acute hypoxemic respiratory failure", "J96.01"),
+        ("Cognitive impairment", "R41.89"),
+        ("loss of smell", "R43.0"),
+        ("osteonecrosis of the jaw (MRONJ)", "M87.180"),  # the gloss read with it
+    ],
+)
+def test_round_31_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code

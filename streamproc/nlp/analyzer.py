@@ -109,7 +109,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-42"
+ANALYZER_VERSION = "analyzer-43"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -195,6 +195,10 @@ class RelationExtractor(Protocol):
         entities: Sequence[Entity],
         names_a_problem: Callable[[str], bool] | None = None,
     ) -> list[AdeRelation]: ...
+
+
+_ASBESTOS = re.compile(r"\basbestos", re.I)
+_TYPE_2 = re.compile(r"type[ \t-]*(?:2|ii)\b|\bt2|\bdm[ \t-]*(?:2|ii)\b|niddm", re.I)
 
 
 class Analyzer:
@@ -420,7 +424,11 @@ class Analyzer:
         not E21.1); a sickle-cell crisis in a note naming no other genotype is Hb-SS disease's
         (D57.01 with acute chest syndrome, not D57.811 "other sickle-cell disorders"), and the
         note's "sickle cell disease" (D57.1, *without* crisis) is that crisis's evidence; BPH
-        beside lower urinary tract symptoms is BPH with LUTS (N40.1)."""
+        beside lower urinary tract symptoms is BPH with LUTS (N40.1); pleural plaques in a note
+        on asbestos are J92.0, not "without asbestos" J92.9; in a note on type 1 diabetes a
+        diabetic complication written without its type is type 1's ("DKA" E10.10, not the
+        default type 2's E11.10); and a note on a post COVID-19 condition (U09.9) speaks of the
+        COVID-19 itself as past, resolved (guideline I.C.1.g.1.m)."""
         firsts = {
             e.codes[0].code
             for e in entities
@@ -451,14 +459,23 @@ class Analyzer:
             crises = [_HB_SS_CRISES.get(c, c) for c in firsts if c.startswith(("D57.0", "D57.81"))]
             if crises:
                 replace["D57.1"] = min(crises, key=lambda c: c == "D57.00")  # a named one first
-        if not replace:
+        if "J92.9" in firsts and _ASBESTOS.search(text):
+            replace["J92.9"] = "J92.0"
+        type_1 = any(c.startswith("E10") for c in firsts)
+        post_covid = "U09.9" in firsts
+        if not (replace or type_1 or post_covid):
             return entities
         out = []
         for e in entities:
-            code = replace.get(e.codes[0].code) if e.label == "problem" and e.codes else None
-            combined = self.coder.candidate(code) if code else None
+            first = e.codes[0].code if e.label == "problem" and e.codes else ""
+            code = replace.get(first, first)
+            if type_1 and code.startswith("E11") and not _TYPE_2.search(e.text):
+                code = "E10" + code[3:]
+            combined = self.coder.candidate(code) if code != first else None
             if combined is not None:
                 e = e.model_copy(update={"codes": (combined, *e.codes)})
+            if post_covid and first == "U07.1":
+                e = e.model_copy(update={"course": "resolved"})
             out.append(e)
         return out
 

@@ -519,8 +519,10 @@ HEDGE_WORDS = (
     r"(?:[ \t]*\([^()\n]{1,60}\))?"
     r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
     r"|chronic|recurrent|persistent|worsening|new"
-    # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"
-    r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b)[ \t]*(?:,|[-\u2013])?[ \t]+)?"
+    # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"; a stage and a side ("MRONJ,
+    # stage 2, right mandible, due to zoledronic acid")
+    r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b|stage[ \t]*(?:[0-4][a-c]?|iv|i{1,3})\b"
+    r"|(?:left|right|bilateral)[ \t]+[a-z]+)[ \t]*(?:,|[-\u2013])?[ \t]+){0,2}"
     r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
     r"|presumed|felt|thought|expected|known|typical)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
 )

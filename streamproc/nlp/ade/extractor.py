@@ -578,8 +578,11 @@ def stated_pairs(
         (e for e in entities if ss <= e.start and e.end <= se), key=lambda e: (e.start, e.end)
     )
     # only a drug the dictionary names: the tagger also calls organisms, procedures and routes
-    # drugs ("fungemia due to Trichosporon", "myelopathy due to intrathecal injection")
-    drugs = {e.start: e for e in inside if e.label == "drug" and e.concept is not None}
+    # drugs ("fungemia due to Trichosporon", "myelopathy due to intrathecal injection"); a
+    # treatment it names is a drug given some way ("Hypoglycemia due to insulin infusion")
+    drugs = {
+        e.start: e for e in inside if e.label in ("drug", "treatment") and e.concept is not None
+    }
     pairs: list[tuple[Entity, Entity]] = []
     # an effect the coder names: a fragment ("hand" of "hand and foot deformities", "recall" of
     # "recall pneumonitis") is no finding to alert on

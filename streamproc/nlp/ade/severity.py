@@ -34,6 +34,19 @@ class Grade:
     rule: str | None
 
 
+# "not hospitalized", "no ICU stay", "did not require intubation": an outcome denied
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|without|nor)\b(?:[ \t]+[\w-]+){0,2}[ \t]*$", re.I)
+
+
+def _said(pattern: re.Pattern[str], text: str, denied_counts: bool) -> bool:
+    """Whether ``pattern`` is in ``text``; in a sentence (``denied_counts``), not where a
+    negation a few words before denies it ("not hospitalized; treated with …")."""
+    return any(
+        not (denied_counts and _NEGATED_BEFORE.search(text, max(0, m.start() - 40), m.start()))
+        for m in pattern.finditer(text)
+    )
+
+
 class SeverityRules:
     def __init__(self, rules: list[SeverityRule], default: Grade, version: str = "") -> None:
         self.rules = sorted(rules, key=lambda r: -_RANK[r.severity])
@@ -74,7 +87,7 @@ class SeverityRules:
         serious = False
         for rule in self.rules:
             target = sentence if rule.scope == "sentence" else effect
-            if target and any(p.search(target) for p in rule.patterns):
+            if target and any(_said(p, target, rule.scope == "sentence") for p in rule.patterns):
                 hit = hit or rule
                 serious = serious or rule.serious
         if hit is None:
