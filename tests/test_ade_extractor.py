@@ -1668,3 +1668,20 @@ def test_a_denied_outcome_makes_no_event_serious(sentence: str, serious: bool) -
     from streamproc.nlp.ade.severity import SeverityRules
 
     assert SeverityRules.load().grade("metallic taste", sentence).serious is serious
+
+
+def test_round_32_wordings() -> None:
+    """Rehabilitation and sports medicine notes (round 32): a cause cue whose clause names its
+    own object links no drug after the clause ends ("AD triggered by bladder distension -
+    catheterize q4h; nifedipine PRN" had alerted nifedipine); a model's drug span loses the list
+    dash before it ("- Fluoroquinolone-associated")."""
+    plan = (
+        "1. Autonomic dysreflexia episode triggered by bladder distension - catheterize q4h; "
+        "nifedipine 10 mg PRN for SBP above 150."
+    )
+    assert link(plan, "nifedipine", "Autonomic dysreflexia episode") is None
+    # the cue at its clause's end still links what follows the break
+    assert link("Rash due to; amoxicillin.", "amoxicillin", "Rash") is not None
+    text = "- Fluoroquinolone-associated Achilles tendinopathy, right."
+    drug = AdeExtractor._entity(text, 0, 18, "drug", 0.9, [])
+    assert drug.text == "Fluoroquinolone" and text[drug.start : drug.end] == drug.text

@@ -509,3 +509,22 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:
     ckd = _chf_coded(0, "N18.9", "Chronic kidney disease, unspecified")
     assert _codes(ckd, _chf_coded(1, "N18.6", "End stage renal disease")) == ["N18.6"]
+
+
+@pytest.mark.parametrize(
+    ("code", "episodic"),
+    [
+        ("J98.01", True),
+        ("L50.9", True),
+        ("I95.9", True),
+        ("R55", True),
+        ("T78.2XXA", False),
+        ("L50.1", False),
+    ],
+)
+def test_a_reactions_passing_signs_are_episodes(code: str, episodic: bool) -> None:
+    """Round 32: the signs of a past reaction named in the history (bronchospasm, urticaria,
+    hypotension) are past episodes; an allergy (T78) and chronic urticaria persist."""
+    from streamproc.fhir.condition import is_episodic
+
+    assert is_episodic(code) is episodic

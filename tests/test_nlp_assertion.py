@@ -375,6 +375,12 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
             "Gestational",
             "absent",
         ),
+        # round 32: "induced by" / "triggered by" a cause is an event that happened (the rash
+        # had been "conditional": no Condition, a "potential" alert); by exertion, conditional
+        ("2. Rash induced by amoxicillin - stop amoxicillin.", "Rash", "present"),
+        ("1. Autonomic dysreflexia triggered by bladder distension.", "Autonomic", "present"),
+        ("Chest pain triggered by exertion, relieved by rest.", "Chest pain", "conditional"),
+        ("Wheezing induced by exercise.", "Wheezing", "conditional"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:
@@ -427,3 +433,17 @@ def test_a_reaction_dated_by_its_drugs_year_is_history() -> None:
         True,
         False,
     ]
+
+
+def test_a_pre_operative_anesthetic_history_is_history() -> None:
+    """Pre-operative evaluation (round 32): the 2019 anaphylaxis's hypotension, bronchospasm and
+    urticaria under "Anesthetic history:" had been active Conditions."""
+    from streamproc.nlp.assertion.history import historical
+    from streamproc.nlp.sections import SectionIndex
+
+    text = (
+        "Procedure: right TKA.\nAnesthetic history: anaphylaxis to rocuronium (hypotension, "
+        "bronchospasm).\n\nAssessment:\n1. OSA - bring CPAP.\n"
+    )
+    spans = [(text.index(w), text.index(w) + len(w)) for w in ("bronchospasm", "OSA")]
+    assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [True, False]

@@ -858,3 +858,23 @@ def test_a_short_form_with_a_decimal_value_is_an_index_measured(
     start = text.index(word)
     e = Entity(label="problem", start=start, end=start + len(word), text=word)
     assert is_measured_index(text, e) is measured
+
+
+@pytest.mark.parametrize(
+    ("word", "dosing"),
+    [
+        ("TID", True),
+        ("q4h", True),
+        ("PRN", True),
+        ("mg", True),
+        ("b.i.d.", True),
+        ("Oxybutynin", False),
+        ("tidal", False),
+    ],
+)
+def test_a_dose_frequency_route_or_unit_is_no_drug(word: str, dosing: bool) -> None:
+    """SCI rehabilitation note (round 32): "Oxybutynin 5 mg TID causes dry mouth" alerted TID."""
+    from streamproc.nlp.entities import is_dosing_word
+
+    assert is_dosing_word(word, Entity(label="drug", start=0, end=len(word), text=word)) is dosing
+    assert not is_dosing_word(word, Entity(label="problem", start=0, end=len(word), text=word))

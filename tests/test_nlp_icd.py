@@ -477,3 +477,19 @@ def test_burns_by_depth_and_site(coder: IcdCoder, mention: str, codes: list[str]
 def test_round_31_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
     found = coder.code(mention)
     assert (found[0].code if found else None) == code
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        # round 32
+        ("Achilles tendinopathy", "M76.60"),  # was at 0.3, unpublished
+        ("Right heel pain", "M79.671"),
+        ("near-syncope", "R55"),  # not heat syncope, T67.1XXA
+        ("Autonomic dysreflexia episode", "G90.4"),
+        ("mild persistent asthma", "J45.30"),
+    ],
+)
+def test_round_32_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code

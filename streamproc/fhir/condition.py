@@ -94,6 +94,8 @@ _EPISODIC_PREFIXES = (
     "I21", "I26", "I63", "G45", "I82.4", "G21.0",
     "R05", "R06", "R07", "R10", "R11", "R19.7", "R21", "R50", "R51", "R52", "R53.83", "R68.83",
     "M79.1", "M25.5",
+    # a reaction's passing signs ("anaphylaxis in 2019 (hypotension, bronchospasm, urticaria)")
+    "I95.9", "J98.01", "L50.0", "L50.9", "R55",
 )  # fmt: skip
 # Status codes (dependence on a machine, presence of a device or transplant, a history-of): a
 # status is or is not; a "possible" one is a plan or a question, never a provisional diagnosis.

@@ -618,6 +618,20 @@ def is_measured_index(text: str, e: Entity) -> bool:
     )
 
 
+# a dose's frequency, route or unit alone: "Oxybutynin 5 mg TID causes dry mouth"
+_DOSING_WORD = re.compile(
+    r"(?:q[ .]?\d{0,2}[ .]?h(?:rs?|ours?)?|q\.?(?:d|am|pm|hs|od|id)|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d"
+    r"|qhs|prn|po|iv|im|sq|sc|mg|mcg|units?|tabs?|caps?)\.?",
+    re.I,
+)
+
+
+def is_dosing_word(text: str, e: Entity) -> bool:
+    """A "drug" that is only a dose's frequency, route or unit ("TID" of "5 mg TID"): it had
+    been paired with the dry mouth and constipation its oxybutynin caused."""
+    return e.label in ("drug", "treatment") and _DOSING_WORD.fullmatch(e.text) is not None
+
+
 def is_list_name(text: str, e: Entity) -> bool:
     """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
     published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
@@ -674,11 +688,13 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_note_title,
     is_medication_kind,
     is_measured_index,
+    is_dosing_word,
 )
 
 
 def without_non_findings(text: str, entities: Sequence[Entity]) -> list[Entity]:
-    """The entities none of :data:`NOT_FINDINGS` rules out (other labels always kept)."""
+    """The entities none of :data:`NOT_FINDINGS` rules out (each rule names the labels it
+    judges)."""
     return [e for e in entities if not any(rule(text, e) for rule in NOT_FINDINGS)]
 
 

@@ -28,7 +28,16 @@ _SECTION_NAMES: dict[str, tuple[str, ...]] = {
         "past medical/surgical history",
         "history",
     ),
-    "past_surgical_history": ("past surgical history", "psh", "surgical history"),
+    "past_surgical_history": (
+        "past surgical history",
+        "psh",
+        "surgical history",
+        # a pre-operative evaluation's past reactions to anesthesia
+        "anesthetic history",
+        "anesthesia history",
+        "prior anesthetic history",
+        "past anesthetic history",
+    ),
     "family_history": ("family history", "fh", "fhx", "family hx", "family medical history"),
     "social_history": ("social history", "sh", "social hx"),
     "allergies": ("allergies", "allergy", "drug allergies", "adverse reactions"),

@@ -710,6 +710,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             continue  # "… on apixaban, and COPD who presented with 3 days of worsening dyspnea"
         if breaks and _HARM_NOUN_CUE.fullmatch(m.group(0)):
             continue  # across a clause only a wording of cause links, not a harm noun there
+        if breaks and effect < drug and between[m.end() : breaks[0]].strip(" \t,-"):
+            continue  # "AD triggered by bladder distension - catheterize; nifedipine PRN": the
+            # cue's own clause names what it links, and the drug after the break is the plan
         if effect < drug and _PLAN_COLON.search(between, m.end()):
             continue  # "DKA due to SGLT2 inhibitor (empagliflozin): insulin infusion": the plan's
         if (

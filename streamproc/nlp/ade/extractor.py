@@ -366,6 +366,10 @@ class AdeExtractor:
         overlapping = [e for e in entities if e.label in wanted and e.start < end and start < e.end]
         if overlapping:  # the most overlapped: "4 - amiodarone" is amiodarone, not the "12.4"
             return max(overlapping, key=lambda e: min(end, e.end) - max(start, e.start))
+        while start < end and not text[start].isalnum():
+            start += 1  # "- Fluoroquinolone-associated": the list's dash is no part of the drug
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
         return Entity(
             label=cast(EntityLabel, label),
             start=start,
