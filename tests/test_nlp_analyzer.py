@@ -896,3 +896,27 @@ def test_covid_in_a_post_covid_note_is_resolved(coder: IcdCoder) -> None:
     text = "COVID-19 infection, day 3.\n"
     (a,) = Analyzer(_Words("COVID-19 infection"), coder=coder).analyze_batch([make_note(text, 2)])
     assert a.entities[0].course is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "delirium"),
+    [
+        # consultation-liaison note (round 33): delirium with the condition causing it is F05
+        (
+            "2. Hyperactive delirium secondary to serotonin syndrome.\n",
+            ("Hyperactive delirium", "serotonin syndrome"),
+            "F05",
+        ),
+        (
+            "Delirium superimposed on Alzheimer dementia.\n",
+            ("Delirium", "Alzheimer dementia"),
+            "F05",
+        ),
+        ("Delirium. Hyponatremia.\n", ("Delirium", "Hyponatremia"), "R41.0"),
+    ],
+)
+def test_delirium_with_its_cause_is_delirium_due_to_a_known_condition(
+    coder: IcdCoder, text: str, words: tuple[str, ...], delirium: str
+) -> None:
+    (a,) = Analyzer(_Words(*words), coder=coder).analyze_batch([make_note(text, 1)])
+    assert a.entities[0].codes[0].code == delirium

@@ -239,3 +239,11 @@ def test_a_problem_that_is_only_a_drug_compound_is_the_drug() -> None:
     read = Entity(label="drug", start=start, end=start + 19, text=text[start : start + 19])
     (drug,) = lex.annotate(text, [read])[:1]
     assert (drug.text, drug.concept) == ("ambrisentan", lex.lookup("ambrisentan"))
+    # one read across a list item's spaced dash is the drug before it (round 33)
+    text = "2. Diarrhea due to mycophenolate mofetil - switch to mycophenolate sodium."
+    start = text.index("mycophenolate mofetil")
+    read = Entity(label="treatment", start=start, end=start + 30, text=text[start : start + 30])
+    assert read.text == "mycophenolate mofetil - switch"
+    (drug,) = lex.annotate(text, [read])[:1]
+    assert (drug.text, drug.end) == ("mycophenolate mofetil", start + 21)
+    assert drug.concept == lex.lookup("mycophenolate mofetil")

@@ -878,3 +878,29 @@ def test_a_dose_frequency_route_or_unit_is_no_drug(word: str, dosing: bool) -> N
 
     assert is_dosing_word(word, Entity(label="drug", start=0, end=len(word), text=word)) is dosing
     assert not is_dosing_word(word, Entity(label="problem", start=0, end=len(word), text=word))
+
+
+def test_a_treatment_with_the_words_before_it_is_a_problem_when_a_row_names_the_whole(
+    coder: IcdCoder,
+) -> None:
+    """Consultation-liaison note (round 33): "MRSA bacteremia from an infected right knee
+    prosthesis" (the tagger read only "right knee prosthesis", a treatment) is T84.53XA."""
+    from streamproc.nlp.entities import with_coded_finding
+
+    text = "MRSA bacteremia from an infected right knee prosthesis, on linezolid."
+    start = text.index("right knee prosthesis")
+    found = [Entity(label="treatment", start=start, end=start + 21, text="right knee prosthesis")]
+    (out,) = with_coded_finding(text, found, coder.synonyms.is_direct)
+    assert (out.label, out.text) == ("problem", "infected right knee prosthesis")
+    assert coder.code(out.text)[0].code == "T84.53XA"
+
+
+def test_a_record_of_an_allergy_with_its_severity_is_no_allergy() -> None:
+    """SJS consult (round 33): "document as severe allergy" had published T78.40XA."""
+    from streamproc.nlp.entities import is_list_name
+
+    text = "Stop lamotrigine permanently; document as severe allergy; transfer to burn unit."
+    start = text.index("allergy")
+    assert is_list_name(text, Entity(label="problem", start=start, end=start + 7, text="allergy"))
+    plain = "Severe allergy to peanuts."
+    assert not is_list_name(plain, Entity(label="problem", start=7, end=14, text="allergy"))

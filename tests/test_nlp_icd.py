@@ -493,3 +493,20 @@ def test_round_31_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
 def test_round_32_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
     found = coder.code(mention)
     assert (found[0].code if found else None) == code
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        # round 33
+        ("herpes zoster", "B02.9"),  # was herpes zoster eye disease, B02.39
+        ("shingles", "B02.9"),
+        ("lupus nephritis", "M32.14"),  # not the manifestation code N08 alone
+        ("Chemotherapy-induced neutropenia", "D70.1"),
+        ("infected right knee prosthesis", "T84.53XA"),
+        ("Hyperactive delirium", "R41.0"),  # F05 where the note names its cause (analyzer)
+    ],
+)
+def test_round_33_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code

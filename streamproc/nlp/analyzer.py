@@ -109,7 +109,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-44"
+ANALYZER_VERSION = "analyzer-45"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -197,6 +197,13 @@ class RelationExtractor(Protocol):
     ) -> list[AdeRelation]: ...
 
 
+_DELIRIUM = re.compile(r"\bdelirium\b", re.I)
+_DELIRIUM_CAUSE = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:likely|probably|possibly|most[ \t]+likely)[ \t]+)?"
+    r"(?:secondary[ \t]+to|due[ \t]+to|from|caused[ \t]+by|in[ \t]+the[ \t]+setting[ \t]+of"
+    r"|superimposed[ \t]+on)[ \t]+(?:(?:the|his|her|a|an)[ \t]+)?",
+    re.I,
+)
 _ASBESTOS = re.compile(r"\basbestos", re.I)
 _TYPE_2 = re.compile(r"type[ \t-]*(?:2|ii)\b|\bt2|\bdm[ \t-]*(?:2|ii)\b|niddm", re.I)
 
@@ -341,7 +348,7 @@ class Analyzer:
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
             and not self._disease_short_form(text, r.drug.text)
         ]
-        entities = self._burn_sites(entities)
+        entities = self._delirium_due_to(text, self._burn_sites(entities))
         entities = self._bleeding_ulcers(text, sentences, entities)
         entities = self._dementia_in_disease(entities)
         entities = self._with_the_notes_diseases(text, entities)
@@ -352,6 +359,26 @@ class Analyzer:
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _delirium_due_to(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """Delirium written with the condition causing it ("Hyperactive delirium secondary to
+        serotonin syndrome", "delirium superimposed on dementia") is F05, delirium due to a
+        known physiological condition, not the R41.0 of delirium alone; a drug's delirium is
+        left to the drug's own codes."""
+        problems = {e.start: e for e in entities if e.label == "problem" and e.codes}
+        out = []
+        for e in entities:
+            cause = (
+                _DELIRIUM_CAUSE.match(text, e.end)
+                if e.label == "problem" and e.codes and e.codes[0].code == "R41.0"
+                else None
+            )
+            named = problems.get(cause.end()) if cause else None
+            due = self.coder.candidate("F05") if named and named.codes[0].code != "R41.0" else None
+            if due is not None and _DELIRIUM.search(e.text):
+                e = e.model_copy(update={"codes": (due, *e.codes)})
+            out.append(e)
+        return out
 
     def _burn_sites(self, entities: list[Entity]) -> list[Entity]:
         """A burn of several sites is one Condition per site, each with the burn's words as its

@@ -553,7 +553,8 @@ _LIST_AFTER = re.compile(r"(?:/[\w-]+)?[ \t]+list\b", re.I)  # "allergy/intolera
 # reaction).
 RECORDED_AS = re.compile(
     r"\b(?:list(?:ed)?|document(?:ed)?|record(?:ed)?|add(?:ed)?|flag(?:ged)?)\s+"
-    r"(?:[\w/-]+\s+){0,3}?as\s+(?:an?\s+)?\Z",
+    # "document as severe allergy": a severity may stand before the record's word
+    r"(?:[\w/-]+\s+){0,3}?as\s+(?:an?\s+)?(?:(?:severe|serious|mild|moderate|drug)\s+)?\Z",
     re.I,
 )
 
@@ -890,18 +891,22 @@ def with_coded_finding(
             # effluvium, likely from rapid weight loss"
             out.append(e.model_copy(update={"label": "problem"}))
             continue
-        found = (
-            _WORDS_AFTER.match(text, e.end) if e.label in ("test", "drug", "treatment") else None
-        )
-        if found is None:
+        if e.label not in ("test", "drug", "treatment"):
             out.append(e)
             continue
-        ends = [e.end + m.end() for m in re.finditer(r"[\w'/](?=[ \t]|$)", found.group())]
+        found = _WORDS_AFTER.match(text, e.end)
+        ends = [e.end]
+        if found is not None:
+            ends += [e.end + m.end() for m in re.finditer(r"[\w'/](?=[ \t]|$)", found.group())]
         before = _WORDS_BEFORE.search(text, max(0, e.start - 24), e.start)
         starts = [e.start]
-        if before is not None:  # the tagger may have left a word out: "[C.] difficile toxin"
+        if before is not None:  # the tagger may have left a word out: "[C.] difficile toxin",
+            # "[an infected] right knee prosthesis"
             starts += [before.start() + m.start() for m in _WORD_BEFORE.finditer(before.group())]
-        spans = sorted(((a, b) for a in starts for b in ends), key=lambda ab: ab[0] - ab[1])
+        spans = sorted(
+            ((a, b) for a in starts for b in ends if (a, b) != (e.start, e.end)),
+            key=lambda ab: ab[0] - ab[1],
+        )
         for start, end in spans:  # the longest first
             if (start, end) in problems:
                 break  # the problem is read already ("Chronic lithium toxicity"): the drug stays

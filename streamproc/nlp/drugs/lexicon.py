@@ -121,6 +121,21 @@ class DrugLexicon:
             concept=concept,
         )
 
+    def _before_dash(self, ent: Entity) -> Entity | None:
+        """The drug of a drug or treatment span read across a list item's spaced dash
+        ("mycophenolate mofetil - switch" of "Diarrhea due to mycophenolate mofetil - switch
+        to …"): the words before the dash, where the dictionary names them."""
+        dash = _SPACED_DASH.search(ent.text) if ent.label in ("drug", "treatment") else None
+        if dash is None:
+            return None
+        name = ent.text[: dash.start()]
+        concept = self.lookup(name)
+        if concept is None:
+            return None
+        return ent.model_copy(
+            update={"end": ent.start + len(name), "text": name, "concept": concept}
+        )
+
     def _interacting(self, text: str, ent: Entity) -> list[Entity]:
         """The drugs of a "warfarin-ciprofloxacin interaction": two drugs, not the combination
         product a hyphen otherwise writes ("piperacillin-tazobactam"); else the entity alone."""
@@ -146,7 +161,7 @@ class DrugLexicon:
         dictionary match no entity overlaps (a test such as "vanco trough" or a problem such as
         "digoxin toxicity" keeps its span and label)."""
         out: list[Entity] = []
-        entities = [self._compound_drug(ent) or ent for ent in entities]
+        entities = [self._compound_drug(ent) or self._before_dash(ent) or ent for ent in entities]
         entities = [part for ent in entities for part in self._interacting(text, ent)]
         for ent in entities:
             concept = self.lookup(ent.text) if ent.label in ("drug", "treatment") else None
@@ -168,6 +183,7 @@ class DrugLexicon:
         return sorted(out, key=lambda e: (e.start, e.end))
 
 
+_SPACED_DASH = re.compile(r"[ \t]+[-\u2013][ \t]+")
 _COMPOUND_ONLY = re.compile(r"-(?:induced|associated|related)", re.I)
 INTERACTION_AFTER = re.compile(r"[ \t]+(?:drug[ \t-]+drug[ \t]+)?interactions?\b", re.I)
 
