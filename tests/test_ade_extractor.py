@@ -1685,3 +1685,34 @@ def test_round_32_wordings() -> None:
     text = "- Fluoroquinolone-associated Achilles tendinopathy, right."
     drug = AdeExtractor._entity(text, 0, 18, "drug", 0.9, [])
     assert drug.text == "Fluoroquinolone" and text[drug.start : drug.end] == drug.text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drug", "effect", "cue"),
+    [
+        # round 34: a withdrawal reaction is the withdrawn drug's
+        (
+            "1. Adrenal crisis from abrupt withdrawal of long-term prednisone - hydrocortisone.",
+            "prednisone",
+            "Adrenal crisis",
+            "withdrawal of",
+        ),
+        (
+            "Seizure, likely from abrupt cessation of alprazolam.",
+            "alprazolam",
+            "Seizure",
+            "withdrawal of",
+        ),
+        # a reaction that went when the drug was stopped stays a dechallenge
+        (
+            "Rash resolved after discontinuation of amoxicillin.",
+            "amoxicillin",
+            "Rash",
+            "dechallenge",
+        ),
+    ],
+)
+def test_a_withdrawal_reaction_is_the_withdrawn_drugs(
+    sentence: str, drug: str, effect: str, cue: str
+) -> None:
+    assert link(sentence, drug, effect) == cue

@@ -504,6 +504,9 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
     # round 31: COPD beside the emphysema named is the emphysema's code
     copd = _chf_coded(0, "J44.9", "Chronic obstructive pulmonary disease, unspecified")
     assert _codes(copd, _chf_coded(1, "J43.9", "Emphysema, unspecified")) == ["J43.9"]
+    # round 34: the echo's "small aneurysm" beside the coronary artery aneurysm named
+    aneurysm = _chf_coded(0, "I72.9", "Aneurysm of unspecified site")
+    assert _codes(aneurysm, _chf_coded(1, "I25.41", "Coronary artery aneurysm")) == ["I25.41"]
 
 
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:

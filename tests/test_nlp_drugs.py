@@ -247,3 +247,11 @@ def test_a_problem_that_is_only_a_drug_compound_is_the_drug() -> None:
     (drug,) = lex.annotate(text, [read])[:1]
     assert (drug.text, drug.end) == ("mycophenolate mofetil", start + 21)
     assert drug.concept == lex.lookup("mycophenolate mofetil")
+
+
+def test_intravenous_immunoglobulin_is_named() -> None:
+    """Kawasaki note (round 34): "IVIG" was no dictionary drug, so its aseptic meningitis and
+    hemolysis alerted a bare model span (or nothing)."""
+    lex = packaged_lexicon()
+    assert lex.lookup("IVIG") == lex.lookup("human immunoglobulin G") is not None
+    assert lex.lookup("intravenous immunoglobulin") == lex.lookup("IVIG")

@@ -510,3 +510,22 @@ def test_round_32_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
 def test_round_33_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
     found = coder.code(mention)
     assert (found[0].code if found else None) == code
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        # round 34
+        ("Kawasaki disease", "M30.3"),  # was at 0.25, unpublished
+        ("neck stiffness", "R29.1"),  # was a shoulder's stiffness, M25.619
+        ("Myasthenic crisis", "G70.01"),
+        ("tricuspid valve endocarditis", "I33.0"),  # infective, not a valve disorder I36.9
+        ("septic pulmonary emboli", "I26.90"),
+        ("vertebral compression fracture", "M48.50XA"),  # was vertebral artery compression
+        ("Steroid-induced diabetes", "E09.9"),
+        ("adrenal insufficiency", "E27.40"),
+    ],
+)
+def test_round_34_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+    found = coder.code(mention)
+    assert (found[0].code if found else None) == code

@@ -165,6 +165,21 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "J18.9": ("J12", "J13", "J14", "J15", "J16", "J17"),
     "B54": ("B50", "B51", "B52", "B53"),  # malaria: the species the note names
     "J44.9": ("J43",),  # COPD with emphysema is the emphysema's code (J43 excludes J44)
+    # an aneurysm of no site said beside the one the note names (coronary, aortic, cerebral)
+    "I72.9": (
+        "I25.4",
+        "I71",
+        "I67.1",
+        "I72.0",
+        "I72.1",
+        "I72.2",
+        "I72.3",
+        "I72.4",
+        "I72.5",
+        "I72.6",
+        "I72.8",
+        "I77.7",
+    ),
     # rest pain of no side said: the limb's ischemia the note names (with ulceration too)
     "I70.229": ("I70.221", "I70.222", "I70.223", "I70.228", "I70.23", "I70.24", "I70.25"),
     "F32.A": ("F32.0", "F32.1", "F32.2", "F32.3", "F32.4", "F32.5", "F32.9", "F33"),

@@ -637,6 +637,14 @@ _DOSE_AFTER = re.compile(
 )
 
 
+# the effect "from (abrupt) withdrawal of" the drug: a withdrawal reaction is the drug's
+_WITHDRAWAL_OF = re.compile(
+    r"[ \t]*,?[ \t]+(?:(?:likely|probably|possibly)[ \t]+)?(?:from|due[ \t]+to|after|following"
+    r"|secondary[ \t]+to|caused[ \t]+by)[ \t]+(?:(?:the|an?|abrupt|sudden|rapid)[ \t]+)*"
+    r"(?:withdrawal|discontinuation|cessation|stopping)[ \t]+(?:of[ \t]+)?"
+    r"(?:(?:long-term|chronic|high-dose|his|her|the|home)[ \t]+)*",
+    re.I,
+)
 _FEW_WORDS_OR_LIST = re.compile(r"(?:[ \t]*,?[ \t]+[\w'/-]+){0,5}")
 
 
@@ -690,6 +698,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # A semicolon outside brackets ends a clause: only the cues of the effect's own clause link
     # across it ("… amiodarone pulmonary toxicity …; hypersensitivity pneumonitis less likely"
     # links nothing, "after amiodarone … disappeared; subsequently developed jaundice" does).
+    if effect < drug and _WITHDRAWAL_OF.fullmatch(sentence, effect[1], drug[0]):
+        return "withdrawal of"  # "Adrenal crisis from abrupt withdrawal of long-term prednisone"
     breaks = _clause_breaks(between)
     lo, hi = 0, len(between)
     if breaks:
