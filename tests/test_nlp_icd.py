@@ -21,6 +21,7 @@ def coder() -> IcdCoder:
 @pytest.mark.parametrize(
     ("mention", "code"),
     [
+        # round 29
         ("CHF", "I50.9"),
         ("congestive heart failure", "I50.9"),
         ("type 2 diabetes", "E11.9"),
@@ -404,9 +405,49 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Inferior STEMI", "I21.19"),  # the wall named: not the unspecified site's I21.3
         ("anterior STEMI", "I21.09"),
         ("idiopathic", None),  # "PAH, idiopathic" had been idiopathic gout, M10.00
+        # round 30
+        ("Tobacco dependence", "F17.200"),  # a dependence, not tobacco use Z72.0
+        ("incontinence", "R32"),  # not "without sensory awareness", N39.42
+        ("Moderate depressive episode", "F32.1"),
+        ("Donor-site infection", "T81.49XA"),  # was an unspecified infectious disease, B99.9
+        ("Severe Plasmodium falciparum malaria", "B50.8"),
+        ("Infusion-related reaction", "T80.89XA"),
+        ("Chronic limb-threatening ischemia of the left leg", "I70.222"),
+        ("left great toe", None),  # the ulcer's site, not the toe's acquired absence Z89.412
+        # round 31
+        ("metallic taste", "R43.2"),
+        ("Phosphenes", "H53.19"),  # the tagger had called them a drug
+        ("Chronic hypoxemic respiratory failure", "J96.11"),  # not "unspecified whether", J96.10
+        ("acute hypoxemic respiratory failure", "J96.01"),
+        ("Cognitive impairment", "R41.89"),
+        ("loss of smell", "R43.0"),
+        ("osteonecrosis of the jaw (MRONJ)", "M87.180"),  # the gloss read with it
+        # round 32
+        ("Achilles tendinopathy", "M76.60"),  # was at 0.3, unpublished
+        ("Right heel pain", "M79.671"),
+        ("near-syncope", "R55"),  # not heat syncope, T67.1XXA
+        ("Autonomic dysreflexia episode", "G90.4"),
+        ("mild persistent asthma", "J45.30"),
+        # round 33
+        ("herpes zoster", "B02.9"),  # was herpes zoster eye disease, B02.39
+        ("shingles", "B02.9"),
+        ("lupus nephritis", "M32.14"),  # not the manifestation code N08 alone
+        ("Chemotherapy-induced neutropenia", "D70.1"),
+        ("infected right knee prosthesis", "T84.53XA"),
+        ("Hyperactive delirium", "R41.0"),  # F05 where the note names its cause (analyzer)
+        # round 34
+        ("Kawasaki disease", "M30.3"),  # was at 0.25, unpublished
+        ("neck stiffness", "R29.1"),  # was a shoulder's stiffness, M25.619
+        ("Myasthenic crisis", "G70.01"),
+        ("tricuspid valve endocarditis", "I33.0"),  # infective, not a valve disorder I36.9
+        ("septic pulmonary emboli", "I26.90"),
+        ("vertebral compression fracture", "M48.50XA"),  # was vertebral artery compression
+        ("Steroid-induced diabetes", "E09.9"),
+        ("adrenal insufficiency", "E27.40"),
     ],
 )
-def test_round_29_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
+def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:
+    """Rows each round of EMR-style notes needed (rounds 29-34, docs/clinical-nlp.md)."""
     found = coder.code(mention)
     assert (found[0].code if found else None) == code
 
@@ -420,25 +461,6 @@ def test_candidate_twins_carry_the_twins_own_billable_flag(coder: IcdCoder) -> N
     for twin in (ulcer, dementia, remission):
         assert twin == coder.candidate(twin.code, twin.score)
     assert (ulcer.code, dementia.code, remission.code) == ("K26.4", "F02.80", "F10.21")
-
-
-@pytest.mark.parametrize(
-    ("mention", "code"),
-    [
-        # round 30
-        ("Tobacco dependence", "F17.200"),  # a dependence, not tobacco use Z72.0
-        ("incontinence", "R32"),  # not "without sensory awareness", N39.42
-        ("Moderate depressive episode", "F32.1"),
-        ("Donor-site infection", "T81.49XA"),  # was an unspecified infectious disease, B99.9
-        ("Severe Plasmodium falciparum malaria", "B50.8"),
-        ("Infusion-related reaction", "T80.89XA"),
-        ("Chronic limb-threatening ischemia of the left leg", "I70.222"),
-        ("left great toe", None),  # the ulcer's site, not the toe's acquired absence Z89.412
-    ],
-)
-def test_round_30_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
-    found = coder.code(mention)
-    assert (found[0].code if found else None) == code
 
 
 @pytest.mark.parametrize(
@@ -459,73 +481,3 @@ def test_burns_by_depth_and_site(coder: IcdCoder, mention: str, codes: list[str]
     assert coder.burn_codes(mention) == codes
     if codes:
         assert [c.code for c in coder.code(mention)] == codes
-
-
-@pytest.mark.parametrize(
-    ("mention", "code"),
-    [
-        # round 31
-        ("metallic taste", "R43.2"),
-        ("Phosphenes", "H53.19"),  # the tagger had called them a drug
-        ("Chronic hypoxemic respiratory failure", "J96.11"),  # not "unspecified whether", J96.10
-        ("acute hypoxemic respiratory failure", "J96.01"),
-        ("Cognitive impairment", "R41.89"),
-        ("loss of smell", "R43.0"),
-        ("osteonecrosis of the jaw (MRONJ)", "M87.180"),  # the gloss read with it
-    ],
-)
-def test_round_31_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
-    found = coder.code(mention)
-    assert (found[0].code if found else None) == code
-
-
-@pytest.mark.parametrize(
-    ("mention", "code"),
-    [
-        # round 32
-        ("Achilles tendinopathy", "M76.60"),  # was at 0.3, unpublished
-        ("Right heel pain", "M79.671"),
-        ("near-syncope", "R55"),  # not heat syncope, T67.1XXA
-        ("Autonomic dysreflexia episode", "G90.4"),
-        ("mild persistent asthma", "J45.30"),
-    ],
-)
-def test_round_32_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
-    found = coder.code(mention)
-    assert (found[0].code if found else None) == code
-
-
-@pytest.mark.parametrize(
-    ("mention", "code"),
-    [
-        # round 33
-        ("herpes zoster", "B02.9"),  # was herpes zoster eye disease, B02.39
-        ("shingles", "B02.9"),
-        ("lupus nephritis", "M32.14"),  # not the manifestation code N08 alone
-        ("Chemotherapy-induced neutropenia", "D70.1"),
-        ("infected right knee prosthesis", "T84.53XA"),
-        ("Hyperactive delirium", "R41.0"),  # F05 where the note names its cause (analyzer)
-    ],
-)
-def test_round_33_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
-    found = coder.code(mention)
-    assert (found[0].code if found else None) == code
-
-
-@pytest.mark.parametrize(
-    ("mention", "code"),
-    [
-        # round 34
-        ("Kawasaki disease", "M30.3"),  # was at 0.25, unpublished
-        ("neck stiffness", "R29.1"),  # was a shoulder's stiffness, M25.619
-        ("Myasthenic crisis", "G70.01"),
-        ("tricuspid valve endocarditis", "I33.0"),  # infective, not a valve disorder I36.9
-        ("septic pulmonary emboli", "I26.90"),
-        ("vertebral compression fracture", "M48.50XA"),  # was vertebral artery compression
-        ("Steroid-induced diabetes", "E09.9"),
-        ("adrenal insufficiency", "E27.40"),
-    ],
-)
-def test_round_34_rows(coder: IcdCoder, mention: str, code: str | None) -> None:
-    found = coder.code(mention)
-    assert (found[0].code if found else None) == code
