@@ -1716,3 +1716,29 @@ def test_a_withdrawal_reaction_is_the_withdrawn_drugs(
     sentence: str, drug: str, effect: str, cue: str
 ) -> None:
     assert link(sentence, drug, effect) == cue
+
+
+def test_a_cause_after_from_and_a_class_named_with_a_drug() -> None:
+    """Headache clinic (round 35): "Medication overuse headache from triptan and butalbital
+    use" names both causes ("from" with a dictionary drug or a class right after; the class is
+    the note's one triptan); "Bleeding from the IV site" names none."""
+    text = "Takes sumatriptan. 2. Medication overuse headache from triptan and butalbital use."
+    ner = {"sumatriptan": "drug", "Medication overuse headache": "problem", "butalbital": "drug"}
+    concepts = {
+        "sumatriptan": DrugConcept(name="Sumatriptan", drugbank=None),
+        "butalbital": DrugConcept(name="Butalbital", drugbank=None),
+    }
+    entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, 17), (18, len(text))], entities
+    )
+    got = sorted((r.drug.concept.name if r.drug.concept else r.drug.text) for r in found)
+    assert got == ["Butalbital", "Sumatriptan"]
+    text = "Bleeding from the IV site."
+    entities = _coded(_ner(text, {"Bleeding": "problem", "IV": "drug"}))
+    assert (
+        AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            text, [(0, len(text))], entities
+        )
+        == []
+    )

@@ -150,6 +150,13 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
         ("Brudzinski and Kernig signs negative.", "Kernig", NAME, False),
         ("Richmond Agitation Sedation Scale -2", "Richmond", LOCATION, False),
         ("Serotonin syndrome (Hunter criteria met) from tramadol", "Hunter", NAME, False),
+        # round 35: "Graves disease" had become "Clements disease", the Graves note's principal
+        # problem lost; eponyms the tabular list does not write (or writes in brackets)
+        ("37-year-old woman with Graves disease diagnosed in August.", "Graves", NAME, False),
+        ("Graves' disease, on methimazole.", "Graves", NAME, False),
+        ("Complete Kawasaki disease on day 5.", "Kawasaki", NAME, False),
+        ("Ewing sarcoma of the femur.", "Ewing", NAME, False),
+        ("Mrs. Graves is here with her son.", "Graves", NAME, True),
         # the same words as a person or a place stay PHI
         ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
         ("Dr. Stevens saw the patient.", "Stevens", NAME, True),
@@ -188,3 +195,16 @@ def test_the_deid_analyzer_leaves_eponyms_in_clear(lex: Lexicons) -> None:
     assert got == ["Stevens", "Stevens"]
     kept = sorted(s.start for s in analyzer.resolve(text, spans))
     assert text[kept[1] + len("Stevens") :].startswith(" to follow up")
+
+
+def test_a_specialty_title_is_no_name_pair(lex: Lexicons) -> None:
+    """Round 35: the title "Endocrinology Urgent Visit" became "Wagner Flynn Visit" (two
+    capitalised words no lexicon knew); a specialty or diagnosis word is no surname. A pair of
+    unknown names is still one."""
+    from streamproc.deid.detect.recognizers.name import NameRecognizer
+
+    found = NameRecognizer(lex)._unknown_pairs(
+        "Endocrinology Urgent Visit\nSpoke with Radu Crosson."
+    )
+    assert [s.source for s in found] == ["name_unknown_pair"]
+    assert found[0].start == len("Endocrinology Urgent Visit\nSpoke with ")

@@ -904,3 +904,23 @@ def test_a_record_of_an_allergy_with_its_severity_is_no_allergy() -> None:
     assert is_list_name(text, Entity(label="problem", start=start, end=start + 7, text="allergy"))
     plain = "Severe allergy to peanuts."
     assert not is_list_name(plain, Entity(label="problem", start=7, end=14, text="allergy"))
+
+
+def test_a_drug_the_tabular_list_names_word_for_word_as_a_finding_is_a_problem(
+    coder: IcdCoder,
+) -> None:
+    """Eating disorders unit (round 35): "hypokalemia" between two electrolytes was tagged a
+    drug and lost; a substance ("opioids", "alcohol") and a vaccine's target stay drugs."""
+    from streamproc.nlp.entities import with_coded_finding
+
+    text = "Hypomagnesemia and hypokalemia. Oxybutynin and opioids. Influenza vaccine given."
+    words = ("hypokalemia", "opioids", "Influenza")
+    found = [
+        Entity(label="drug", start=text.index(w), end=text.index(w) + len(w), text=w) for w in words
+    ]
+    out = with_coded_finding(text, found, coder.synonyms.is_direct, coder.code)
+    assert [(e.text, e.label) for e in out] == [
+        ("hypokalemia", "problem"),
+        ("opioids", "drug"),
+        ("Influenza", "drug"),
+    ]

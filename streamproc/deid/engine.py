@@ -13,7 +13,7 @@ from streamproc.deid.detect.registry import build_recognizers, read_config
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-7"  # 6: eponyms are no names ("Stevens-Johnson syndrome"); 7: named criteria ("Hunter criteria")
+RULES_VERSION = "rules-8"  # 6: eponyms are no names ("Stevens-Johnson syndrome"); 7: named criteria ("Hunter criteria"); 8: more eponyms ("Graves disease"), a specialty is no name
 
 
 def build_analyzer(

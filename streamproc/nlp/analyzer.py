@@ -109,7 +109,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-46"
+ANALYZER_VERSION = "analyzer-47"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -310,7 +310,7 @@ class Analyzer:
         found = split_status_post(split_joined_problems(found, self.coder.code), self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)
         found = with_coded_cause(text, found, self.coder.synonyms.is_direct, self.coder.code)
-        found = with_coded_finding(text, found, self.coder.synonyms.is_direct)
+        found = with_coded_finding(text, found, self.coder.synonyms.is_direct, self.coder.code)
         found = with_qualifiers(text, found, self.coder.code)
         found = join_subtypes(text, found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds

@@ -875,7 +875,10 @@ def with_coded_cause(
 
 
 def with_coded_finding(
-    text: str, entities: Sequence[Entity], is_direct: Callable[[str], bool]
+    text: str,
+    entities: Sequence[Entity],
+    is_direct: Callable[[str], bool],
+    code: Callable[[str], Sequence[CodeCandidate]] | None = None,
 ) -> list[Entity]:
     """A test (or a lab the tagger called a drug) with the words after it is a problem when the
     coder has a row for the whole (the longest such, at most three words): "QTc prolonged to 520
@@ -886,10 +889,17 @@ def with_coded_finding(
     out: list[Entity] = []
     problems = {(e.start, e.end) for e in entities if e.label == "problem"}
     for e in entities:
-        if e.label == "drug" and e.concept is None and is_direct(e.text):
-            # a "drug" no dictionary names that a curated row calls a finding: "Telogen
-            # effluvium, likely from rapid weight loss"
-            out.append(e.model_copy(update={"label": "problem"}))
+        as_problem = e.model_copy(update={"label": "problem"})
+        if (
+            e.label == "drug"
+            and e.concept is None
+            and _names_a_finding(e.text, is_direct, code)
+            and not any(rule(text, as_problem) for rule in NOT_FINDINGS)  # "influenza vaccine"
+        ):
+            # a "drug" no dictionary names that a curated row or the tabular list word for word
+            # calls a finding: "Telogen effluvium, likely from rapid weight loss", "hypokalemia"
+            # between "hypomagnesemia and" and "- IV phosphate"
+            out.append(as_problem)
             continue
         if e.label not in ("test", "drug", "treatment"):
             out.append(e)
@@ -916,6 +926,23 @@ def with_coded_finding(
                 break
         out.append(e)
     return out
+
+
+def _names_a_finding(
+    mention: str,
+    is_direct: Callable[[str], bool],
+    code: Callable[[str], Sequence[CodeCandidate]] | None,
+) -> bool:
+    """Whether a curated row names ``mention``, or the tabular list word for word with a code
+    that is no substance's use or poisoning ("opioids", "alcohol" are the drugs they say)."""
+    if is_direct(mention):
+        return True
+    found = code(mention) if code is not None else ()
+    return bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE)
+
+
+# substance use (F10-F19), tobacco use, poisoning: what a drug word codes to, not a finding
+_SUBSTANCE = ("F1", "Z72.0", "T3", "T4", "T5", "T6")
 
 
 def _opens_word(text: str, start: int) -> bool:

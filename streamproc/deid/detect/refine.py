@@ -82,10 +82,12 @@ class NamePropagation:
 
 # endings of diagnoses and procedures ("glioblastoma", "cholangitis", "nephropathy",
 # "cholecystectomy", "thrombocytopenia", "hepatomegaly")
-_CLINICAL_ENDING = re.compile(
+CLINICAL_ENDING = re.compile(
     # not "-aitis" / "-ytis": Lithuanian surnames (a "BAKAITIS" of the PhysioNet gold)
     r"(?:oma|omas|(?<![ay])itis|osis|emia|aemia|pathy|plasia|trophy|ectomy|otomy|ostomy|plasty|algia"
-    r"|rrhea|rrhoea|megaly|penia|cytosis|plegia|paresis|lysis|scopy|gram|graphy)$"
+    r"|rrhea|rrhoea|megaly|penia|cytosis|plegia|paresis|lysis|scopy|gram|graphy"
+    # a service or specialty ("Endocrinology Urgent Visit" became "Wagner Flynn Visit")
+    r"|ology|ologist|iatry|iatrics|ediatrics|opedics|etrics)$"
 )
 
 
@@ -171,14 +173,19 @@ class ModelSpanFilter:
     def _clinical_term(self, text: str, span: PhiSpan) -> bool:
         """A diagnosis or procedure by its Greek or Latin ending, not a person: "1. Glioblastoma,
         left frontal" became "Harmony" (and, propagated, every "glioblastoma" of the note).
-        Seven letters or more, and never a known name or place."""
+        Seven letters or more, and never a known name or place; an ordinary word may stand
+        beside one ("Endocrinology Urgent" of a title line)."""
         words = [m.group().lower() for m in _WORD.finditer(text, span.start, span.end)]
-        return bool(words) and all(
+        clinical = [
             len(w) >= 7
-            and _CLINICAL_ENDING.search(w) is not None
+            and CLINICAL_ENDING.search(w) is not None
             and w not in self.lex.names
             and w not in self.lex.places
             for w in words
+        ]
+        return any(clinical) and all(
+            is_clinical or w in self._ordinary
+            for w, is_clinical in zip(words, clinical, strict=True)
         )
 
     def filter(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:

@@ -635,6 +635,16 @@ _WITH_EACH_BEFORE = re.compile(r"[ \t]+(?:with|after)[ \t]+(?:each|every)[ \t]+\
 _DOSE_AFTER = re.compile(
     r"[ \t]+(?:new[ \t]+)?(?:doses?|infusions?|injections?|titration|increase)\b", re.I
 )
+# the effect and "with each" a few words apart at most ("headaches and jaw pain with each")
+_FEW_WORDS_OR_LIST = re.compile(r"(?:[ \t]*,?[ \t]+[\w'/-]+){0,5}")
+
+
+def each_dose(text: str, drug: tuple[int, int], lo: int = 0, hi: int | None = None) -> int | None:
+    """Where "with each" opens before a ``drug`` written as repeated exposure ("with each
+    treprostinil dose increase"), searching ``text[lo:hi]``; None when it is not so written."""
+    each = _WITH_EACH_BEFORE.search(text, lo, drug[0])
+    dose = _DOSE_AFTER.match(text, drug[1], len(text) if hi is None else hi)
+    return each.start() if each is not None and dose is not None else None
 
 
 # the effect "from (abrupt) withdrawal of" the drug: a withdrawal reaction is the drug's
@@ -645,15 +655,6 @@ _WITHDRAWAL_OF = re.compile(
     r"(?:(?:long-term|chronic|high-dose|his|her|the|home)[ \t]+)*",
     re.I,
 )
-_FEW_WORDS_OR_LIST = re.compile(r"(?:[ \t]*,?[ \t]+[\w'/-]+){0,5}")
-
-
-def each_dose(text: str, drug: tuple[int, int], lo: int = 0, hi: int | None = None) -> int | None:
-    """Where "with each" opens before a ``drug`` written as repeated exposure ("with each
-    treprostinil dose increase"), searching ``text[lo:hi]``; None when it is not so written."""
-    each = _WITH_EACH_BEFORE.search(text, lo, drug[0])
-    dose = _DOSE_AFTER.match(text, drug[1], len(text) if hi is None else hi)
-    return each.start() if each is not None and dose is not None else None
 
 
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:

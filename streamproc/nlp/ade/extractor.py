@@ -443,9 +443,10 @@ _DASH_AFTER_EFFECT = re.compile(r"[ \t]*,?[ \t]*(?:\w+[ \t]*)?[ \t][-\u2013][ \t
 _CAUSE_THEN_DRUG = re.compile(
     HEDGE_WORDS + r"(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by"
     r"|precipitated[ \t]+by|attributed[ \t]+to|attributable[ \t]+to"
-    # "Postoperative delirium, likely from diphenhydramine" (a hedge first: "bleeding from the
-    # IV site" names no drug, and "from" alone is the model's to pair)
-    r"|(?<=likely[ \t])from|(?<=probably[ \t])from|(?<=possibly[ \t])from)[ \t]+"
+    # "Postoperative delirium, likely from diphenhydramine", "Medication overuse headache from
+    # triptan and butalbital use" (only where a dictionary drug or a class follows at once:
+    # "bleeding from the IV site" names none)
+    r"|from)[ \t]+"
     r"(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
 )
@@ -465,13 +466,14 @@ _DRUG_CAUSES = re.compile(
     re.I,
 )
 _ADJECTIVES = re.compile(r"(?:[\w-]+[ \t]+){0,2}")
-# "<drug> side effects (headache, jaw pain)", "<drug> toxicity: nausea, ..." glossed by its harms
+# "<drug> side effects (headache, jaw pain)", "<drug> intolerance (myalgias)": a harm word after
+# the drug glossed by the findings it was (not "allergy (rash)": an allergy is a record, read by
+# ``is_allergy_record``)
 _HARM_GLOSS_AFTER_DRUG = re.compile(
     r"[ \t]+(?:side[ \t-]+effects?|adverse[ \t]+(?:effects?|reactions?)|toxicity|intolerance)"
     r"[ \t]*\([ \t]*",
     re.I,
 )
-
 _TOXICITY = re.compile(r"\w*toxicity", re.I)
 # What a drug is stopped *for* that it did not cause: a contraindication ("metformin was stopped
 # given CKD stage 4", "stop lisinopril given pregnancy"), a disease it would worsen.
@@ -671,7 +673,9 @@ def stated_pairs(
             drug = _class_drug(text, named, entities) if named else None
             if drug is not None:
                 pairs.append((drug, effect))
-                drug = None
+                # "from triptan and butalbital use": the drug named with the class too
+                more = _AND_DRUG.match(text, drug.end, se)
+                drug = drugs.get(more.end()) if more else None
         # "Steroid-induced hyperglycemia": a class compound with no gloss, the note's one drug
         compound = _CLASS_COMPOUND_BEFORE.search(text, max(ss, effect.start - 12), effect.start)
         named = (

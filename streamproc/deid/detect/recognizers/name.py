@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizer import Recognizer
-from streamproc.deid.detect.refine import is_caps_note
+from streamproc.deid.detect.refine import CLINICAL_ENDING, is_caps_note
 from streamproc.deid.types import NAME, PhiSpan
 
 # capitalised words that take digits in clinical text ("Covid19", "Vitamin12")
@@ -216,6 +216,8 @@ class NameRecognizer(Recognizer):
                 or w in self.lex.places
                 or w in self.lex.facilities
                 or w in _NOT_NAMES
+                # "Endocrinology Urgent Visit": a specialty or a diagnosis, not a surname
+                or (len(w) >= 7 and CLINICAL_ENDING.search(w) and w not in self.lex.names)
                 for w in words
             ):
                 continue
