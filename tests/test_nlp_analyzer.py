@@ -920,3 +920,11 @@ def test_delirium_with_its_cause_is_delirium_due_to_a_known_condition(
 ) -> None:
     (a,) = Analyzer(_Words(*words), coder=coder).analyze_batch([make_note(text, 1)])
     assert a.entities[0].codes[0].code == delirium
+
+
+def test_an_icu_short_form_is_no_finding_the_tagger_called_a_drug(coder: IcdCoder) -> None:
+    """Nursing notes (round 35 check): "Ca" (calcium) tagged a drug must not become a cancer
+    by the rule that makes a tabular term the tagger called a drug a problem."""
+    analyzer = Analyzer(_Words(), coder=coder)
+    assert analyzer._clearly_coded("Ca") == () and not analyzer._clearly_direct("RA")
+    assert analyzer._clearly_coded("hypokalemia")[0].code == "E87.6"

@@ -381,6 +381,14 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ("1. Autonomic dysreflexia triggered by bladder distension.", "Autonomic", "present"),
         ("Chest pain triggered by exertion, relieved by rest.", "Chest pain", "conditional"),
         ("Wheezing induced by exercise.", "Wheezing", "conditional"),
+        # nursing notes: "to try to avoid hypotension from the Propofol" is no hypotension (it
+        # had become an actual propofol alert); "avoid NSAIDs given CKD" still has the CKD
+        (
+            "Changed to fentanyl to try to avoid hypotension from the propofol.",
+            "hypotension",
+            "hypothetical",
+        ),
+        ("5. Osteoarthritis: avoid NSAIDs given CKD.", "CKD", "present"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

@@ -924,3 +924,9 @@ def test_a_drug_the_tabular_list_names_word_for_word_as_a_finding_is_a_problem(
         ("opioids", "drug"),
         ("Influenza", "drug"),
     ]
+    # a nursing note's system heading ("ENDOCRINE: RISS") stays what it was
+    text = "ENDOCRINE: RISS per protocol."
+    heading = Entity(label="drug", start=0, end=9, text="ENDOCRINE")
+    assert (
+        with_coded_finding(text, [heading], coder.synonyms.is_direct, coder.code)[0].label == "drug"
+    )

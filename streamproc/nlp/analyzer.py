@@ -109,7 +109,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-47"
+ANALYZER_VERSION = "analyzer-48"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -310,7 +310,7 @@ class Analyzer:
         found = split_status_post(split_joined_problems(found, self.coder.code), self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)
         found = with_coded_cause(text, found, self.coder.synonyms.is_direct, self.coder.code)
-        found = with_coded_finding(text, found, self.coder.synonyms.is_direct, self.coder.code)
+        found = with_coded_finding(text, found, self._clearly_direct, self._clearly_coded)
         found = with_qualifiers(text, found, self.coder.code)
         found = join_subtypes(text, found, self.coder.code)
         found = outside(found, phi)  # after every rule that adds
@@ -617,6 +617,17 @@ class Analyzer:
                 return False  # "CA of the lung": the words after it decide the code
             short_end = ent.start + head.end(1)
         return not past or bool(_HEADING_OR_VALUE.match(text, short_end))
+
+    def _clearly_direct(self, mention: str) -> bool:
+        """A row names ``mention`` and it is no ICU short form that also means something else
+        ("Ca" a nursing note's calcium, "RA" room air)."""
+        return not self.coder.synonyms.is_ambiguous(mention) and self.coder.synonyms.is_direct(
+            mention
+        )
+
+    def _clearly_coded(self, mention: str) -> tuple[CodeCandidate, ...]:
+        """``mention``'s codes, none for an ICU short form that also means something else."""
+        return () if self.coder.synonyms.is_ambiguous(mention) else self.coder.code(mention)
 
     def _disease_short_form(self, text: str, mention: str) -> bool:
         """Whether ``mention`` is the short form of a disease the note names in full: in a
