@@ -895,7 +895,7 @@ def with_coded_finding(
             and e.concept is None
             and _names_a_finding(e.text, is_direct, code)
             and not any(rule(text, as_problem) for rule in NOT_FINDINGS)  # "influenza vaccine"
-            and not _COLON_AFTER.match(text, e.end)  # "ENDOCRINE: RISS", a system heading
+            and not _COLON_AFTER.match(text, e.end)  # a system heading: "ENDOCRINE: RISS"
         ):
             # a "drug" no dictionary names that a curated row or the tabular list word for word
             # calls a finding: "Telogen effluvium, likely from rapid weight loss", "hypokalemia"
@@ -942,7 +942,7 @@ def _names_a_finding(
     return bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE)
 
 
-_COLON_AFTER = re.compile(r"[ \t]*:")
+_COLON_AFTER = re.compile(r"[ \t]*:")  # not a dash: "Oral thrush - nystatin" is an item's head
 # substance use (F10-F19), tobacco use, poisoning: what a drug word codes to, not a finding
 _SUBSTANCE = ("F1", "Z72.0", "T3", "T4", "T5", "T6")
 
