@@ -1742,3 +1742,24 @@ def test_a_cause_after_from_and_a_class_named_with_a_drug() -> None:
         )
         == []
     )
+
+
+def test_round_36_wordings() -> None:
+    """GBS, hemophilia and Lyme notes (round 36): a compound before an aside ("likely
+    IVIG-related (sucrose-free product used)"); a harm word's aside, then the drug
+    ("Injection-site reactions (erythema, itching) with emicizumab", "Magnesium toxicity (loss of
+    reflexes, oliguria) on magnesium sulfate"); a drug's allergy glossed by what it was is the
+    record ("penicillin allergy (hives as a child)" had alerted hives and the allergy)."""
+    from streamproc.nlp.ade.cues import is_allergy_record
+
+    text = "2. Acute kidney injury, likely IVIG-related (sucrose-free product used)."
+    assert link(text, "IVIG", "Acute kidney injury") is not None
+    text = "Injection-site reactions (erythema, itching) with emicizumab, mild."
+    assert link(text, "emicizumab", "itching") == "reaction (…) with"
+    assert link("Reactions (rash) resolved; now on emicizumab.", "emicizumab", "rash") is None
+    record = "Also: penicillin allergy (hives as a child)."
+    assert is_allergy_record(record, record.index("hives"), record.index("hives") + 5)
+    effect = record.index("allergy")
+    assert is_allergy_record(record, effect, effect + 7)
+    new = "She developed an allergic reaction with hives after amoxicillin."
+    assert not is_allergy_record(new, new.index("hives"), new.index("hives") + 5)

@@ -455,3 +455,17 @@ def test_a_pre_operative_anesthetic_history_is_history() -> None:
     )
     spans = [(text.index(w), text.index(w) + len(w)) for w in ("bronchospasm", "OSA")]
     assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [True, False]
+
+
+def test_a_life_stage_dates_a_finding_as_history() -> None:
+    """Lyme clinic (round 36): "penicillin allergy (hives as a child)" published active hives."""
+    from streamproc.nlp.assertion.history import historical
+    from streamproc.nlp.sections import SectionIndex
+
+    text = "Penicillin allergy (hives as a child). Asthma in childhood. Pneumonia now."
+    spans = [(text.index(w), text.index(w) + len(w)) for w in ("hives", "Asthma", "Pneumonia")]
+    assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [
+        True,
+        True,
+        False,
+    ]

@@ -930,3 +930,16 @@ def test_a_drug_the_tabular_list_names_word_for_word_as_a_finding_is_a_problem(
     assert (
         with_coded_finding(text, [heading], coder.synonyms.is_direct, coder.code)[0].label == "drug"
     )
+
+
+def test_a_negative_result_after_a_disease_is_no_part_of_it() -> None:
+    """Hemophilia clinic (round 36): "HIV negative" was one problem, HIV disease B20, present (the
+    cue inside the span ConText reads after it)."""
+    from types import SimpleNamespace
+
+    text = "Hepatitis C cured, HIV negative. HIV positive."
+    spans = [
+        SimpleNamespace(start=19, end=31, label="problem", score=0.9),
+        SimpleNamespace(start=33, end=45, label="problem", score=0.9),
+    ]
+    assert [e.text for e in to_entities(text, spans)] == ["HIV", "HIV positive"]

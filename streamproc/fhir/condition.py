@@ -164,6 +164,9 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "D64.9": tuple(f"D{n}" for n in range(50, 64)),
     "J18.9": ("J12", "J13", "J14", "J15", "J16", "J17"),
     "B54": ("B50", "B51", "B52", "B53"),  # malaria: the species the note names
+    "E03.9": ("E06.3",),  # "Hypothyroidism (Hashimoto)": the thyroiditis's code
+    "G61.9": ("G61.0",),  # an inflammatory polyneuropathy beside the Guillain-Barre named
+    "G51.0": ("A69.22",),  # a facial palsy in a note on Lyme disease of the nervous system
     "J44.9": ("J43",),  # COPD with emphysema is the emphysema's code (J43 excludes J44)
     # an aneurysm of no site said beside the one the note names (coronary, aortic, cerebral)
     "I72.9": (

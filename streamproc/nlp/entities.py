@@ -132,6 +132,11 @@ def with_burns(text: str, entities: Sequence[Entity]) -> list[Entity]:
     return sorted([*kept, *added], key=lambda e: (e.start, e.end))
 
 
+_TRAILING_NEGATIVE = re.compile(
+    r"[ \t]+(?:negative|neg|non-?reactive|not[ \t]+detected|undetectable)$", re.I
+)
+
+
 def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list[Entity]:
     """Model spans (``start, end, label, score``) as entities with clean edges.
 
@@ -160,6 +165,9 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
             plan = _TRAILING_PREVENTION.search(text, start, end) if label == "problem" else None
             if plan and plan.start() > start:
                 end = plan.start()  # "for seizure prophylaxis": the seizure it prevents
+            result = _TRAILING_NEGATIVE.search(text, start, end) if label == "problem" else None
+            if result and result.start() > start:
+                end = result.start()  # "HIV negative" (had been B20): the cue after, ConText's
             end = _close_parenthesis(text, start, end)
             stage = _STAGE.match(text, end) if label == "problem" else None
             if stage:  # spaces and a comma only: never past the line

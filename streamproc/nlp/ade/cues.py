@@ -175,15 +175,24 @@ def is_allergy_record(sentence: str, start: int, end: int) -> bool:
         sentence, max(0, gloss.start() - 60), gloss.start()
     ):
         return True  # "document amoxicillin as allergy (urticaria)": the reaction on record
+    if _DRUG_ALLERGY_GLOSS.search(sentence, max(0, start - 40), start):
+        return True  # "penicillin allergy (hives as a child)": what the allergy was
+    if _ALLERGY_WORD.fullmatch(effect) and _NAMED_BEFORE.search(
+        sentence, max(0, start - 30), start
+    ):
+        return True  # "penicillin allergy": an allergy on record, named by its drug
     listed = _ALLERGY_LIST.match(sentence)
     # ... unless another heading opens between the list and the finding ("Allergies: NKDA
     # PRESENT HX: hypotensive after lasix" read as one sentence).
     return listed is not None and not _HEADING.search(sentence[listed.end() : start])
 
 
+_NAMED_BEFORE = re.compile(r"\b[A-Za-z][\w-]{3,}[ \t]+\Z")
 _RECORD_GLOSS = re.compile(
     r"\b(?:allerg\w*|adverse\s+(?:drug\s+)?reactions?|intoleran\w*)[ \t]*\([ \t]*\Z", re.I
 )
+# "penicillin allergy (hives as a child)": a drug's allergy glossed by what it was is the record
+_DRUG_ALLERGY_GLOSS = re.compile(r"\b[A-Za-z][\w-]+[ \t]+allerg(?:y|ies)[ \t]*\([ \t]*\Z", re.I)
 _CAUSE_BETWEEN = re.compile(r"\b(?:after|following|since|due\s+to|induced|caused\s+by)\b", re.I)
 _NEAR_CHARS = 25  # "on lisinopril", "treated with daily low-dose lisinopril"
 
@@ -478,7 +487,8 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # the compound that names a drug the cause of what it is joined to: "tacrolimus-induced"
 COMPOUND = r"-(?:induced|associated|related)\b"
 _COMPOUND_AFTER_DRUG = re.compile(
-    COMPOUND + r"(?=[ \t]*(?:[.,;:)\n\u2013-]|as[ \t]+well\b|$)"
+    # or an aside: "Acute kidney injury, likely IVIG-related (sucrose-free product used)"
+    COMPOUND + r"(?=[ \t]*(?:[.,;:()\n\u2013-]|as[ \t]+well\b|$)"
     # a preposition or conjunction: not a noun the compound would name instead ("PRES, likely
     # tacrolimus-related in the setting of supratherapeutic levels")
     r"|[ \t]+(?:in|on|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)",
@@ -647,6 +657,15 @@ def each_dose(text: str, drug: tuple[int, int], lo: int = 0, hi: int | None = No
     return each.start() if each is not None and dose is not None else None
 
 
+# "Injection-site reactions (erythema, itching) with emicizumab": a harm word's aside, then the
+# drug; the aside's findings are the drug's
+HARM_ASIDE_BEFORE_DRUG = re.compile(
+    r"(?:reactions?|side[ \t-]+effects?|intoleran\w*|toxicity)[ \t]*\(([^()\n]{1,80})\)"
+    r"[ \t]*,?[ \t]*(?:with|from|after|to|on)[ \t]+\Z",
+    re.I,
+)
+
+
 # the effect "from (abrupt) withdrawal of" the drug: a withdrawal reaction is the drug's
 _WITHDRAWAL_OF = re.compile(
     r"[ \t]*,?[ \t]+(?:(?:likely|probably|possibly)[ \t]+)?(?:from|due[ \t]+to|after|following"
@@ -699,6 +718,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     # A semicolon outside brackets ends a clause: only the cues of the effect's own clause link
     # across it ("… amiodarone pulmonary toxicity …; hypersensitivity pneumonitis less likely"
     # links nothing, "after amiodarone … disappeared; subsequently developed jaundice" does).
+    aside = HARM_ASIDE_BEFORE_DRUG.search(sentence, 0, drug[0]) if effect < drug else None
+    if aside is not None and aside.start(1) <= effect[0] and effect[1] <= aside.end(1):
+        return "reaction (…) with"
     if effect < drug and _WITHDRAWAL_OF.fullmatch(sentence, effect[1], drug[0]):
         return "withdrawal of"  # "Adrenal crisis from abrupt withdrawal of long-term prednisone"
     breaks = _clause_breaks(between)

@@ -23,6 +23,7 @@ from streamproc.nlp.ade.cues import (
     COMPOUND_CUES,
     COORDINATED_HEDGE,
     GENERIC_CAUSES,
+    HARM_ASIDE_BEFORE_DRUG,
     HARM_NAMED_AFTER,
     HEDGE,
     HEDGE_WORDS,
@@ -735,6 +736,13 @@ def stated_pairs(
         closed = text.find(")", gloss.end(), se) if gloss else -1
         pairs.extend(
             (cause_drug, e) for e in findings if gloss and gloss.end() <= e.start < e.end <= closed
+        )
+        # "Injection-site reactions (erythema, itching) with emicizumab": the aside, then the drug
+        before = HARM_ASIDE_BEFORE_DRUG.search(text, ss, cause_drug.start)
+        pairs.extend(
+            (cause_drug, e)
+            for e in findings
+            if before and before.start(1) <= e.start < e.end <= before.end(1)
         )
         # "headaches and jaw pain with each treprostinil dose increase"
         each = each_dose(text, (cause_drug.start, cause_drug.end), ss, se)

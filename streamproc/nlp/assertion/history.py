@@ -42,7 +42,12 @@ _ENDS_HISTORY = re.compile(
 # 2021", "MI (2015)" — nobody dates this visit's finding by its year
 _YEAR_BEFORE = re.compile(r"(?:^|[\s(,;])(?:19|20)\d\d(?:\s+|\s*\(\s*)$")  # "in 2021 (DRESS"
 _YEAR_STARTS = re.compile(r"(?:19|20)\d\d\s")
-_YEAR_AFTER = re.compile(r"\s*(?:\bin\s+|\(\s*)(?:19|20)\d\d\b(?!\s*[-/])")
+_YEAR_AFTER = re.compile(
+    r"\s*(?:\bin\s+|\(\s*)(?:19|20)\d\d\b(?!\s*[-/])"
+    # a life stage for a year: "penicillin allergy (hives as a child)", "asthma in childhood"
+    r"|\s+(?:as\s+an?\s+(?:child|infant|toddler|teenager|adolescent)|in\s+(?:childhood|infancy))\b",
+    re.I,
+)
 
 
 # what a drug or event of a past year caused, or a drug was stopped for: "She was on
