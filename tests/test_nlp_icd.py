@@ -456,6 +456,7 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("phototoxic reaction", "L56.0"),
         ("penicillin allergy", "Z88.0"),  # an allergy status, not a new allergy T78.40XA
         ("AIDP", "G61.0"),
+        ("C-DIFF", "A04.72"),  # a nursing note's spelling (was D58.2, a hemoglobinopathy)
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:
