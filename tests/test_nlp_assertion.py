@@ -391,6 +391,7 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ("5. Osteoarthritis: avoid NSAIDs given CKD.", "CKD", "present"),
         # nursing shorthand: "(C-DIFF NEG)"
         ("Having diarrhea (C-DIFF NEG) and her skin is raw.", "C-DIFF", "absent"),
+        ("Loose green stool, guaiac neg.", "Loose green stool", "present"),  # the test's result
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

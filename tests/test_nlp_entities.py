@@ -924,6 +924,14 @@ def test_a_drug_the_tabular_list_names_word_for_word_as_a_finding_is_a_problem(
         ("opioids", "drug"),
         ("Influenza", "drug"),
     ]
+    # a test sent for it stays what the tagger said ("sent for c-diff", "C-diff sent x 2")
+    for text in ("2nd stool sample sent for c-diff today.", "C-diff sent x 2 today."):
+        start = text.lower().index("c-diff")
+        sent = Entity(label="drug", start=start, end=start + 6, text=text[start : start + 6])
+        assert (
+            with_coded_finding(text, [sent], coder.synonyms.is_direct, coder.code)[0].label
+            == "drug"
+        )
     # a nursing note's system heading ("ENDOCRINE: RISS") stays what it was
     text = "ENDOCRINE: RISS per protocol."
     heading = Entity(label="drug", start=0, end=9, text="ENDOCRINE")

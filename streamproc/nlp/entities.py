@@ -904,6 +904,9 @@ def with_coded_finding(
             and _names_a_finding(e.text, is_direct, code)
             and not any(rule(text, as_problem) for rule in NOT_FINDINGS)  # "influenza vaccine"
             and not _COLON_AFTER.match(text, e.end)  # a system heading: "ENDOCRINE: RISS"
+            # a test sent for it: "2nd stool sample sent for c-diff", "C-diff sent x 2"
+            and not _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start)
+            and not _ORDERED_AFTER.match(text, e.end)
         ):
             # a "drug" no dictionary names that a curated row or the tabular list word for word
             # calls a finding: "Telogen effluvium, likely from rapid weight loss", "hypokalemia"
@@ -950,6 +953,14 @@ def _names_a_finding(
     return bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE)
 
 
+_ORDERED_BEFORE = re.compile(
+    r"\b(?:sent|send|sending|for|needs?|check(?:ed)?|r/o|rule[ \t]+out|pending|awaiting)"
+    r"[ \t]+(?:(?:one|a|another|more|the|\d+(?:st|nd|rd|th)?)[ \t]+){0,2}\Z",
+    re.I,
+)
+_ORDERED_AFTER = re.compile(
+    r"[ \t]+(?:sent|pending|cx|cultures?|specs?|specimens?|toxins?|assay|tests?|x[ \t]*\d)\b", re.I
+)
 _COLON_AFTER = re.compile(r"[ \t]*:")  # not a dash: "Oral thrush - nystatin" is an item's head
 # substance use (F10-F19), tobacco use, poisoning: what a drug word codes to, not a finding
 _SUBSTANCE = ("F1", "Z72.0", "T3", "T4", "T5", "T6")
