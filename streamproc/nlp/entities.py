@@ -162,12 +162,13 @@ def to_entities(text: str, spans: Sequence[Any], min_score: float = 0.0) -> list
             trailing = _TRAILING_FUNCTION_WORD.search(text, start, end)
             if trailing and trailing.start() > start:
                 end = trailing.start()  # "numbness and tingling in both feet": "tingling"
-            plan = _TRAILING_PREVENTION.search(text, start, end) if label == "problem" else None
-            if plan and plan.start() > start:
-                end = plan.start()  # "for seizure prophylaxis": the seizure it prevents
-            result = _TRAILING_NEGATIVE.search(text, start, end) if label == "problem" else None
-            if result and result.start() > start:
-                end = result.start()  # "HIV negative" (had been B20): the cue after, ConText's
+            # a problem ends before a word of prevention ("for seizure prophylaxis": the seizure
+            # it prevents) and before its test's negative result ("HIV negative" had been B20):
+            # the cue stays after it, for ConText to read
+            for after in (_TRAILING_PREVENTION, _TRAILING_NEGATIVE) if label == "problem" else ():
+                cut = after.search(text, start, end)
+                if cut and cut.start() > start:
+                    end = cut.start()
             end = _close_parenthesis(text, start, end)
             stage = _STAGE.match(text, end) if label == "problem" else None
             if stage:  # spaces and a comma only: never past the line
@@ -897,21 +898,9 @@ def with_coded_finding(
     out: list[Entity] = []
     problems = {(e.start, e.end) for e in entities if e.label == "problem"}
     for e in entities:
-        as_problem = e.model_copy(update={"label": "problem"})
-        if (
-            e.label == "drug"
-            and e.concept is None
-            and _names_a_finding(e.text, is_direct, code)
-            and not any(rule(text, as_problem) for rule in NOT_FINDINGS)  # "influenza vaccine"
-            and not _COLON_AFTER.match(text, e.end)  # a system heading: "ENDOCRINE: RISS"
-            # a test sent for it: "2nd stool sample sent for c-diff", "C-diff sent x 2"
-            and not _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start)
-            and not _ORDERED_AFTER.match(text, e.end)
-        ):
-            # a "drug" no dictionary names that a curated row or the tabular list word for word
-            # calls a finding: "Telogen effluvium, likely from rapid weight loss", "hypokalemia"
-            # between "hypomagnesemia and" and "- IV phosphate"
-            out.append(as_problem)
+        finding = _finding_read_as_drug(text, e, is_direct, code)
+        if finding is not None:
+            out.append(finding)
             continue
         if e.label not in ("test", "drug", "treatment"):
             out.append(e)
@@ -938,6 +927,30 @@ def with_coded_finding(
                 break
         out.append(e)
     return out
+
+
+def _finding_read_as_drug(
+    text: str,
+    e: Entity,
+    is_direct: Callable[[str], bool],
+    code: Callable[[str], Sequence[CodeCandidate]] | None,
+) -> Entity | None:
+    """``e`` as the problem it is where the tagger called a finding a drug that no dictionary
+    names and a curated row or the tabular list word for word calls a finding ("Telogen
+    effluvium, likely from rapid weight loss", "hypokalemia" between "hypomagnesemia and" and
+    "- IV phosphate"); None otherwise."""
+    if e.label != "drug" or e.concept is not None or not _names_a_finding(e.text, is_direct, code):
+        return None
+    as_problem = e.model_copy(update={"label": "problem"})
+    if (
+        any(rule(text, as_problem) for rule in NOT_FINDINGS)  # "influenza vaccine"
+        or _COLON_AFTER.match(text, e.end)  # a system heading: "ENDOCRINE: RISS"
+        # a test sent for it: "2nd stool sample sent for c-diff", "C-diff sent x 2"
+        or _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start)
+        or _ORDERED_AFTER.match(text, e.end)
+    ):
+        return None
+    return as_problem
 
 
 def _names_a_finding(
