@@ -202,6 +202,25 @@ def test_locations(lex: Lexicons) -> None:
     assert found(r, "He works for Brightmoor Logistics as a driver") == {"Brightmoor Logistics"}
     assert found(r, "lives in a nursing home; works at home; lives in California") == set()
     assert found(r, "Pt lives alone in apartment, works for the city") == set()
+    # what a centre treats is no name (round 37: "Cystic Fibrosis Center" became "Pinecrest")
+    assert found(r, "Pulmonary Clinic - Cystic Fibrosis Center") == set()
+    # a name before such a word is the name recognizer's (a known surname)
+    assert found(r, "seen at the Smith Oncology Center") == set()
+    # an ordinary word before the suffix is no facility name ("Stroke Center"; an "s" at either
+    # end of a word had been stripped before the lookup, so "stroke" was "troke")
+    assert found(r, "Arrhythmia Clinic, Stroke Center, Sleep Center, Union Hospital") == {"Union"}
+    assert found(NameRecognizer(lex), "seen at the Smith Oncology Center") == {"Smith"}
+
+
+def test_note_title_words_are_no_name(lex: Lexicons) -> None:
+    """Round 37: the HL7 note's title "Emergency Department / Toxicology Consult" became a
+    person ("Taylor Nielsen / Toxicology Consult")."""
+    r = NameRecognizer(lex)
+    assert found(r, "Emergency Department / Toxicology Consult") == set()
+    assert found(r, "Inpatient Consultation, Urgent Summary") == set()
+    # round 38: race and ethnicity are no Safe Harbor identifier
+    assert found(r, "38-year-old African American woman; Native American male") == set()
+    assert found(r, "spoken with Radu Crosson about the plan") == {"Radu Crosson"}
 
 
 def test_registry_is_explicit_and_checked(tmp_path) -> None:  # noqa: ANN001

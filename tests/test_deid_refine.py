@@ -157,6 +157,10 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
         ("Complete Kawasaki disease on day 5.", "Kawasaki", NAME, False),
         ("Ewing sarcoma of the femur.", "Ewing", NAME, False),
         ("Mrs. Graves is here with her son.", "Graves", NAME, True),
+        # round 39: a staging system's name ("Hurley stage II" became "Osborne stage II")
+        ("Hidradenitis suppurativa, Hurley stage II, both axillae.", "Hurley", NAME, False),
+        ("Hidradenitis suppurativa, Hurley II, partially controlled.", "Hurley", NAME, False),
+        ("Mr. Hurley is here.", "Hurley", NAME, True),
         # the same words as a person or a place stay PHI
         ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
         ("Dr. Stevens saw the patient.", "Stevens", NAME, True),

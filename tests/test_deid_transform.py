@@ -53,6 +53,16 @@ def test_unknown_date_text() -> None:
     assert shift_text("sometime", 3) is None
 
 
+def test_a_span_listing_several_dates_is_shifted_date_by_date() -> None:
+    """Uveitis note (round 39): "prior episodes ... (2021, 2023)" became "([DATE])"."""
+    from streamproc.deid.transform.operators.surrogate import _shift_each
+
+    assert _shift_each("2021, 2023", 400) == "2022, 2024"
+    assert _shift_each("2019 and 03/04/2022", 30) == "2019 and 04/03/2022"
+    assert _shift_each("2021, tomorrow", 30) is None  # every piece must be a date
+    assert _shift_each("2021", 30) is None  # one date is shift_text's
+
+
 def test_format_preserving_is_deterministic() -> None:
     d = b"k" * 32
     fake = format_preserving("617-555-1234", d)

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizer import Recognizer
-from streamproc.deid.detect.refine import case_is_informative
+from streamproc.deid.detect.refine import CLINICAL_ENDING, case_is_informative
 from streamproc.deid.types import LOCATION, PhiSpan
 
 
@@ -78,6 +78,8 @@ class LocationRecognizer(Recognizer):
             low = w.group().lower().strip(".,")
             if low in self.LEAD_STOP:
                 break
+            if len(low) >= 7 and CLINICAL_ENDING.search(low) and low not in self.lex.names:
+                break  # "Cystic Fibrosis Center", "Oncology Clinic": what it treats, not a name
             if mixed and not (w.group()[0].isupper() or low in ("st", "st.")):
                 break
             if keep and low in self.lex.common_words and low not in self.lex.facilities:
@@ -86,7 +88,11 @@ class LocationRecognizer(Recognizer):
         if not keep:
             return None
         s = start + keep[-1].start()
-        all_common = all(k.group().lower().strip(".,'’s") in self.lex.common_words for k in keep)
+        all_common = all(
+            k.group().lower().strip(".,").removesuffix("'s").removesuffix("’s")
+            in self.lex.common_words
+            for k in keep
+        )
         return s, end, all_common
 
     def _after_context(self, text: str, pos: int, case_matters: bool) -> tuple[int, int] | None:

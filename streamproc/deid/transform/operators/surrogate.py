@@ -39,6 +39,28 @@ _CITIES = ("Millbrook", "Fairhaven", "Glenwood", "Ridgefield", "Harmony", "Bellp
            "Cedar Hill", "Lakemont", "Springdale", "Oak Harbor", "Milford", "Clayton", "Ashland")  # fmt: skip
 
 
+# between the dates of a span that lists several ("(2021, 2023)", "2019 and 2022")
+_DATE_LIST_SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b)\s*)")
+
+
+def _shift_each(original: str, offset: int) -> str | None:
+    """A span of several dates shifted date by date ("2021, 2023" had become "[DATE]", losing
+    the episodes' years); None unless every piece is a date."""
+    pieces = _DATE_LIST_SEPARATOR.split(original)
+    if len(pieces) < 3:
+        return None
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            out.append(piece)
+            continue
+        shifted = shift_text(piece, offset)
+        if shifted is None:
+            return None
+        out.append(shifted)
+    return "".join(out)
+
+
 class SurrogateOperator(Operator):
     name = "surrogate"
 
@@ -48,7 +70,9 @@ class SurrogateOperator(Operator):
         if kind == NAME:
             return self._name(original, ctx)
         if kind == DATE:
-            shifted = shift_text(original, ctx.date_offset)
+            shifted = shift_text(original, ctx.date_offset) or _shift_each(
+                original, ctx.date_offset
+            )
             if shifted is None:
                 return "[DATE]"
             cb.remember("date", shifted, original)
