@@ -466,7 +466,8 @@ def test_causal_link_cues() -> None:
     assert link("on heparin; platelets stable, anemia", "heparin", "anemia") is None
     # a cue inside the effect links only a drug close by
     assert (
-        link("allergic reaction to amoxicillin", "amoxicillin", "allergic reaction") == "allergic"
+        link("allergic reaction to amoxicillin", "amoxicillin", "allergic reaction")
+        == "reaction to"  # round 41: the reaction named with what it was to
     )
     far = "allergic reaction w/ red dry skin under the dressing on the neck, yeast to perineum, nystatin powder ordered"  # fmt: skip
     assert link(far, "nystatin", "allergic reaction") is None
@@ -1763,3 +1764,153 @@ def test_round_36_wordings() -> None:
     assert is_allergy_record(record, effect, effect + 7)
     new = "She developed an allergic reaction with hives after amoxicillin."
     assert not is_allergy_record(new, new.index("hives"), new.index("hives") + 5)
+
+
+def test_round_37_wordings() -> None:
+    """Cystic fibrosis, melanoma immunotherapy and lithium toxicity notes (round 37): "<effect>
+    since starting <drug>" names the drug as the cause; so does "from <another cause> and the
+    <class>" ("Acute kidney injury, prerenal, from vomiting and the diuretic", the note's one
+    diuretic); "No seizures since starting levetiracetam" stays no reaction."""
+    from streamproc.nlp.ade.extractor import stated_pairs
+
+    text = "Mild transaminase elevation since starting ivacaftor (ALT 68), monitored."
+    entities = _with_concepts(text, {"transaminase elevation": "problem", "ivacaftor": "drug"})
+    assert [(d.text, e.text) for d, e in stated_pairs(text, 0, len(text), entities)] == [
+        ("ivacaftor", "transaminase elevation")
+    ]
+    text = (
+        "Started hydrochlorothiazide 25 mg for hypertension. "
+        "Acute kidney injury, prerenal, from vomiting and the diuretic."
+    )
+    ner = {
+        "hydrochlorothiazide": "drug",
+        "hypertension": "problem",
+        "Acute kidney injury": "problem",
+        "vomiting": "problem",
+    }
+    concepts = {"hydrochlorothiazide": DrugConcept(name="Hydrochlorothiazide", drugbank=None)}
+    entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, 51), (52, len(text))], entities
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == [("diuretic", "Acute kidney injury")]
+    assert found[0].drug.concept is not None
+    assert found[0].drug.concept.name == "Hydrochlorothiazide"
+    text = "No seizures since starting levetiracetam."
+    entities = _with_concepts(text, {"seizures": "problem", "levetiracetam": "drug"})
+    entities = [
+        e.model_copy(update={"assertion": "absent"}) if e.label == "problem" else e
+        for e in entities
+    ]
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, [(0, len(text))], entities
+    )
+    assert found == []
+
+
+def test_an_effect_span_cut_by_a_dash_is_the_part_beside_the_drug() -> None:
+    """Melanoma note (round 37): the model's one effect span "enlarged pituitary - hypophysitis"
+    before "due to ipilimumab" had alerted the enlarged pituitary."""
+    from streamproc.nlp.ade.extractor import _piece_toward
+
+    piece = "MRI shows enlarged pituitary - hypophysitis due to ipilimumab."
+    start, end = piece.index("enlarged"), piece.index(" due")
+    drug = piece.index("ipilimumab")
+    got = _piece_toward(piece, start, end, drug)
+    assert piece[got[0] : got[1]] == "hypophysitis"
+    got = _piece_toward(piece, start, end, 0)  # a drug before it takes the first part
+    assert piece[got[0] : got[1]] == "enlarged pituitary"
+    assert _piece_toward("rash-like", 0, 9, 20) == (0, 9)  # an unspaced hyphen cuts nothing
+
+
+def test_round_38_wordings() -> None:
+    """Amiodarone and celiac notes (round 38): a drug "stopped in 2021 for" a finding with the
+    auxiliary left out is a reason to stop; a span part the entity stage read as the other kind
+    is not the pair's ("hyperglycemia - insulin sliding scale while on dexamethasone")."""
+    from streamproc.nlp.ade.cues import stopped_for
+    from streamproc.nlp.ade.extractor import _piece_toward
+
+    s = "Medications tried: sotalol stopped in 2021 for QT prolongation."
+    assert stopped_for(s, span(s, "sotalol"), span(s, "QT prolongation"))
+    s = "Warfarin stopped and apixaban started for atrial fibrillation."
+    assert not stopped_for(s, span(s, "Warfarin"), span(s, "atrial fibrillation"))
+    piece = "Steroid-induced hyperglycemia - insulin sliding scale while on dexamethasone."
+    start, end = piece.index("hyperglycemia"), piece.index(" while")
+    insulin = span(piece, "insulin sliding scale")
+    drug = piece.index("dexamethasone")
+    got = _piece_toward(piece, start, end, drug, [insulin])
+    assert piece[got[0] : got[1]] == "hyperglycemia"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drug", "effect", "cue"),
+    [
+        ("Failed risperidone (galactorrhea) and olanzapine (weight gain).", "risperidone",
+         "galactorrhea", "tried (…)"),
+        ("Failed risperidone (galactorrhea) and olanzapine (weight gain).", "olanzapine",
+         "weight gain", "tried (…)"),
+        ("Tried doxycycline (candidiasis) and clindamycin/rifampin (severe diarrhea).",
+         "clindamycin", "diarrhea", "tried (…)"),
+        # what it was for, or a finding after the gloss closed, is no reaction
+        ("Tried lisinopril (for hypertension).", "lisinopril", "hypertension", None),
+        ("Failed risperidone (galactorrhea) and now psychosis.", "risperidone", "psychosis", None),
+    ],
+)  # fmt: skip
+def test_a_drug_tried_before_glossed_by_what_it_did(
+    sentence: str, drug: str, effect: str, cue: str | None
+) -> None:
+    """Clozapine and hidradenitis notes (round 39): "Failed risperidone (galactorrhea) and
+    olanzapine (weight gain of 18 kg and new prediabetes)", "Tried doxycycline (vaginal
+    candidiasis each course)": five reactions no alert told."""
+    assert link(sentence, drug, effect) == cue
+
+
+def test_a_hedged_class_compound_after_the_effect_is_the_notes_drug_of_that_class() -> None:
+    """Pediatric nephrology note (round 40): "Growth deceleration, likely steroid-related" in a
+    note on prednisone; with no drug of the class in the note there is no suspect."""
+    from streamproc.nlp.ade.extractor import stated_pairs
+
+    text = "On prednisone 60 mg. 2. Growth deceleration, likely steroid-related - endocrine."
+    ner = {"prednisone": "drug", "Growth deceleration": "problem"}
+    concepts = {"prednisone": DrugConcept(name="Prednisone", drugbank=None)}
+    entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+    pairs = stated_pairs(text, 21, len(text), entities)
+    assert [(d.text, d.concept.name if d.concept else None, e.text) for d, e in pairs] == [
+        ("steroid", "Prednisone", "Growth deceleration")
+    ]
+    alone = [e for e in entities if e.label == "problem"]
+    assert stated_pairs(text, 21, len(text), alone) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drug", "effect", "cue"),
+    [
+        ("1. Anaphylaxis to iodinated contrast (iohexol), severe.", "iohexol", "Anaphylaxis",
+         "reaction to"),
+        ("Allergic reaction to cefazolin today in the OR.", "cefazolin", "Allergic reaction",
+         "reaction to"),
+        # a reaction on record is the allergy list's
+        ("History of anaphylaxis to penicillin.", "penicillin", "anaphylaxis", None),
+    ],
+)  # fmt: skip
+def test_a_reaction_named_with_its_drug(
+    sentence: str, drug: str, effect: str, cue: str | None
+) -> None:
+    """Allergy consult (round 41): "Anaphylaxis to iodinated contrast (iohexol), severe
+    (hypotension, ICU admission)" had alerted its four signs but not the anaphylaxis."""
+    assert link(sentence, drug, effect) == cue
+
+
+def test_a_reaction_on_record_in_a_history_is_no_alert() -> None:
+    """Pre-operative note (round 32, checked again in round 41): "Anesthetic history:
+    Anaphylaxis to rocuronium during a hysterectomy in 2019" is the allergy list's record; the
+    same words of this encounter alert."""
+    text = "Anaphylaxis to rocuronium during surgery."
+    model = FakeModel(["rocuronium"], ["anaphylaxis"], {("rocuronium", "anaphylaxis"): 0.99})
+    for historical, alerts in ((True, 0), (False, 1)):
+        entities = [
+            e.model_copy(update={"historical": historical}) if e.label == "problem" else e
+            for e in _with_concepts(text, {"Anaphylaxis": "problem", "rocuronium": "drug"})
+        ]
+        found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
+        assert len(found) == alerts

@@ -507,6 +507,19 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
     # round 34: the echo's "small aneurysm" beside the coronary artery aneurysm named
     aneurysm = _chf_coded(0, "I72.9", "Aneurysm of unspecified site")
     assert _codes(aneurysm, _chf_coded(1, "I25.41", "Coronary artery aneurysm")) == ["I25.41"]
+    # round 37: "Type 1 diabetes, poorly controlled" beside the note's DKA is the DKA's code
+    high = _chf_coded(0, "E10.65", "Type 1 diabetes mellitus with hyperglycemia")
+    dka = _chf_coded(1, "E10.10", "Type 1 diabetes mellitus with ketoacidosis without coma")
+    assert _codes(high, dka) == ["E10.10"]
+    ulcer = _chf_coded(1, "E10.621", "Type 1 diabetes mellitus with foot ulcer")
+    assert _codes(high, ulcer) == ["E10.621", "E10.65"]  # a foot ulcer says nothing of sugar
+    # round 40: the dependence beside its withdrawal; "hepatitis" beside the alcoholic one
+    dependence = _chf_coded(0, "F10.20", "Alcohol dependence, uncomplicated")
+    withdrawal = _chf_coded(1, "F10.239", "Alcohol dependence with withdrawal, unspecified")
+    assert _codes(dependence, withdrawal) == ["F10.239"]
+    hepatitis = _chf_coded(0, "K75.9", "Inflammatory liver disease, unspecified")
+    alcoholic = _chf_coded(1, "K70.10", "Alcoholic hepatitis without ascites")
+    assert _codes(hepatitis, alcoholic) == ["K70.10"]
 
 
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:
@@ -521,6 +534,10 @@ def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:
         ("L50.9", True),
         ("I95.9", True),
         ("R55", True),
+        ("L52", True),  # round 38: "History of erythema nodosum (Lofgren-like presentation)"
+        ("R94.31", True),  # round 38: "sotalol stopped in 2021 for QT prolongation"
+        ("L56.8", True),  # a photosensitivity reaction the drug was stopped after
+        ("L57.0", False),  # actinic keratosis stays
         ("T78.2XXA", False),
         ("L50.1", False),
     ],

@@ -877,6 +877,33 @@ def test_a_disease_short_form_the_note_names_in_full_is_no_drug(coder: IcdCoder)
             {"pleural plaques": "J92.0"},
         ),
         ("Calcified pleural plaques.\n", ("pleural plaques",), {"pleural plaques": "J92.9"}),
+        # round 40: alcohol withdrawal in a note on alcohol dependence is the dependence's
+        (
+            "Alcohol use disorder. Severe alcohol withdrawal.\n",
+            ("Alcohol use disorder", "alcohol withdrawal"),
+            {"Alcohol use disorder": "F10.20", "alcohol withdrawal": "F10.239"},
+        ),
+        ("Alcohol withdrawal.\n", ("Alcohol withdrawal",), {"Alcohol withdrawal": "F10.939"}),
+        # round 37: the index's "Diabetes, with" peripheral angiopathy and polyneuropathy
+        (
+            "Type 2 diabetes, peripheral neuropathy and peripheral arterial disease.\n",
+            ("Type 2 diabetes", "peripheral neuropathy", "peripheral arterial disease"),
+            {
+                "Type 2 diabetes": "E11.9",
+                "peripheral neuropathy": "E11.42",
+                "peripheral arterial disease": "E11.51",
+            },
+        ),
+        (
+            "Type 1 diabetes and peripheral arterial disease.\n",
+            ("Type 1 diabetes", "peripheral arterial disease"),
+            {"Type 1 diabetes": "E10.9", "peripheral arterial disease": "E10.51"},
+        ),
+        (
+            "Peripheral arterial disease.\n",
+            ("Peripheral arterial disease",),
+            {"Peripheral arterial disease": "I73.9"},
+        ),
     ],
 )
 def test_codes_the_notes_other_words_decide(
@@ -928,3 +955,47 @@ def test_an_icu_short_form_is_no_finding_the_tagger_called_a_drug(coder: IcdCode
     analyzer = Analyzer(_Words(), coder=coder)
     assert analyzer._clearly_coded("Ca") == () and not analyzer._clearly_direct("RA")
     assert analyzer._clearly_coded("hypokalemia")[0].code == "E87.6"
+
+
+def test_an_effect_only_the_ade_stage_read_is_coded(coder: IcdCoder) -> None:
+    """Wound clinic and melanoma notes (round 37): an effect no problem entity covers is vouched
+    for and coded by its own words, an extent word aside ("caused a local rash": R21), so the
+    alert's event is coded; a word the coder only guesses at is not."""
+    from streamproc.nlp.types import AdeRelation, Entity
+
+    text = "Silver sulfadiazine caused a local rash. Hypophysitis due to ipilimumab. Odd feeling."
+
+    def ent(word: str, label: str) -> Entity:
+        i = text.index(word)
+        return Entity(label=label, start=i, end=i + len(word), text=word)  # type: ignore[arg-type]
+
+    seen: list[bool] = []
+
+    class Pairs:
+        version = "pairs-1"
+
+        def extract(
+            self, text: str, sentences: object, entities: object, names_a_problem: object = None
+        ) -> list[AdeRelation]:
+            assert callable(names_a_problem)
+            seen.extend(names_a_problem(w) for w in ("local rash", "Odd feeling"))
+            return [
+                AdeRelation(
+                    drug=ent(d, "drug"),
+                    effect=ent(e, "problem"),
+                    score=0.9,
+                    sentence_start=0,
+                    sentence_end=len(text),
+                )  # fmt: skip
+                for d, e in (
+                    ("Silver sulfadiazine", "local rash"),
+                    ("ipilimumab", "Hypophysitis"),
+                    ("ipilimumab", "Odd feeling"),
+                )  # fmt: skip
+            ]
+
+    analyzer = Analyzer(WordNer({}), coder=coder, relations=Pairs())
+    (a,) = analyzer.analyze_batch([make_note(text, 1)])
+    assert seen == [True, False]
+    got = {r.effect.text: (r.effect.codes[0].code if r.effect.codes else None) for r in a.relations}
+    assert got == {"local rash": "R21", "Hypophysitis": "E23.6", "Odd feeling": None}

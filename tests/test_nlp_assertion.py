@@ -472,3 +472,91 @@ def test_a_life_stage_dates_a_finding_as_history() -> None:
         True,
         False,
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "mention", "expected"),
+    [
+        # round 38: a bracket holding only the cue (and a year) glosses the item before it
+        (
+            "PMH: migraine, iron deficiency anemia (2019, resolved).",
+            "iron deficiency anemia",
+            "absent",
+        ),
+        ("PMH: migraine, iron deficiency anemia (2019, resolved).", "migraine", "present"),
+        ("Asthma (resolved). Gout.", "Asthma", "absent"),
+        ("Rash (pruritic, resolved with steroids) on arms.", "Rash", "present"),
+        # a postfix cue alone after its comma qualifies the item before it
+        ("Pneumonia, possible.", "Pneumonia", "possible"),
+        (
+            "1. Amiodarone pulmonary toxicity, suspected - stop amiodarone.",
+            "pulmonary toxicity",
+            "possible",
+        ),
+        ("AKI, concern for HRS vs prerenal.", "AKI", "present"),
+        ("Rash, suspected drug eruption.", "Rash", "present"),
+        ("Rash, suspected drug eruption.", "drug eruption", "possible"),
+        # round 39
+        ("1. Thrombotic thrombocytopenic purpura, suspected (high PLASMIC score).",
+         "Thrombotic thrombocytopenic purpura", "possible"),
+        ("No platelet transfusion unless bleeding.", "bleeding", "hypothetical"),
+        # round 40
+        ("Wernicke encephalopathy not excluded - thiamine IV.", "Wernicke encephalopathy",
+         "possible"),
+        # round 41: "Allopurinol hypersensitivity has not occurred" had alerted
+        ("Allopurinol hypersensitivity has not occurred.", "hypersensitivity", "absent"),
+        ("Seizures did not recur.", "Seizures", "absent"),
+        ("Hypoglycemia has occurred twice.", "Hypoglycemia", "present"),
+    ],
+)  # fmt: skip
+def test_a_cue_glossing_the_item_before_it(
+    ctx: ContextAssertion, sentence: str, mention: str, expected: str
+) -> None:
+    """Sarcoidosis and amiodarone notes (round 38): "iron deficiency anemia (2019, resolved)"
+    and "pulmonary toxicity, suspected" had been present."""
+    assert assertion_of(ctx, sentence, mention) == expected
+
+
+def test_a_drug_stopped_in_a_past_year_dates_what_it_was_stopped_for() -> None:
+    """Amiodarone note (round 38): "sotalol stopped in 2021 for QT prolongation" was an active
+    encounter diagnosis."""
+    from streamproc.nlp.assertion.history import historical
+    from streamproc.nlp.sections import SectionIndex
+
+    text = (
+        "Medications tried: sotalol stopped in 2021 for QT prolongation. Doxycycline was stopped "
+        "in 2023 after photosensitivity. Metoprolol stopped for bradycardia."
+    )
+    words = ("QT prolongation", "photosensitivity", "bradycardia")
+    spans = [(text.index(w), text.index(w) + len(w)) for w in words]
+    assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [
+        True,
+        True,
+        False,
+    ]
+    # round 39: what a drug tried before did, glossed after it
+    text = (
+        "Failed risperidone (galactorrhea) and olanzapine (weight gain). Tried lisinopril (for "
+        "hypertension). Now sialorrhea."
+    )
+    words = ("galactorrhea", "weight gain", "hypertension", "sialorrhea")
+    # (round 41's obstetric history is below)
+    spans = [(text.index(w), text.index(w) + len(w)) for w in words]
+    assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [
+        True,
+        True,
+        True,  # the drug's past indication: dated by the tried clause too
+        False,
+    ]
+
+
+def test_a_previous_pregnancy_heads_an_obstetric_history() -> None:
+    """Maternal-fetal medicine note (round 41): the previous pregnancy's preeclampsia was an
+    active encounter diagnosis."""
+    from streamproc.nlp.assertion.history import historical
+    from streamproc.nlp.sections import SectionIndex
+
+    text = "Previous pregnancy: preeclampsia with severe features at 35 weeks. Now gestational diabetes."
+    words = ("preeclampsia with severe features", "gestational diabetes")
+    spans = [(text.index(w), text.index(w) + len(w)) for w in words]
+    assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [True, False]

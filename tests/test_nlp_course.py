@@ -265,3 +265,26 @@ def test_which_resolved_after_a_drug_speaks_of_the_problem_before_it() -> None:
     )  # fmt: skip
     # the rash resolved; the lisinopril was increased; the gout is in another clause
     assert resolved_past_drug(text, found) == {0}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem", "course"),
+    [
+        (
+            "Past history: prior basal cell carcinoma of the nose (excised 2015).",
+            "basal cell carcinoma of the nose",
+            "resolved",
+        ),
+        ("Lipoma of the back, removed in 2019.", "Lipoma of the back", "resolved"),
+        # taken out this admission, under treatment still: no past year, no course
+        ("Rectal cancer, resected 11/20, on adjuvant FOLFOX.", "Rectal cancer", None),
+        ("Basal cell carcinoma, excision planned 2027.", "Basal cell carcinoma", None),
+    ],
+)
+def test_a_problem_removed_in_a_past_year_is_resolved(
+    sentence: str, problem: str, course: str | None
+) -> None:
+    """Melanoma note (round 37): "prior basal cell carcinoma of the nose (excised 2015)" was an
+    active Condition."""
+    end = sentence.index(problem) + len(problem)
+    assert clinical_course(sentence, end, "present", None)[0] == course

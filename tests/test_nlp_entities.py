@@ -951,3 +951,108 @@ def test_a_negative_result_after_a_disease_is_no_part_of_it() -> None:
         SimpleNamespace(start=33, end=45, label="problem", score=0.9),
     ]
     assert [e.text for e in to_entities(text, spans)] == ["HIV", "HIV positive"]
+
+
+def test_a_test_called_abnormal_or_a_treatment_named_as_a_disease_is_a_problem(
+    coder: IcdCoder,
+) -> None:
+    """Cystic fibrosis note (round 37): the tagger's test "transaminase elevation" and treatment
+    "nasal polyps" published nothing; a test with no abnormal word, or a treatment the tabular
+    list does not name word for word, stays what it was."""
+    from streamproc.nlp.entities import with_coded_finding
+
+    text = (
+        "Mild transaminase elevation, ALT 68. Chronic rhinosinusitis with nasal polyps, s/p "
+        "surgery; colostomy; LFTs. Plan: lung cancer screening CT; wound care."
+    )
+    entities = [
+        _ent(text, "transaminase elevation", "test"),
+        _ent(text, "ALT 68", "test"),
+        _ent(text, "nasal polyps", "treatment"),
+        _ent(text, "colostomy", "treatment"),
+        _ent(text, "LFTs", "test"),
+        # a noun goes on after it: a screening and a dressing, no cancer or injury
+        _ent(text, "lung cancer", "treatment"),
+        _ent(text, "wound", "treatment"),
+    ]
+    out = with_coded_finding(text, entities, coder.synonyms.is_direct, coder.code)
+    assert [(e.text, e.label) for e in out] == [
+        ("transaminase elevation", "problem"),
+        ("ALT 68", "test"),
+        ("nasal polyps", "problem"),
+        ("colostomy", "treatment"),
+        ("LFTs", "test"),
+        ("lung cancer", "treatment"),
+        ("wound", "treatment"),
+    ]
+
+
+def test_poorly_controlled_after_diabetes_joins_it(coder: IcdCoder) -> None:
+    """Wound clinic note (round 37): "Type 2 diabetes, poorly controlled" is E11.65 (the index:
+    code to diabetes, by type, with hyperglycemia)."""
+    text = "4. Type 2 diabetes, poorly controlled - increase metformin."
+    (out,) = with_qualifiers(text, [_ent(text, "Type 2 diabetes")], coder.code)
+    assert out.text == "Type 2 diabetes, poorly controlled"
+    assert coder.code(out.text)[0].code == "E11.65"
+
+
+def test_a_treatment_read_across_a_spaced_dash_is_two() -> None:
+    """Celiac clinic (round 38): "malabsorption - IV iron sucrose infusions" was one treatment,
+    and the ADE stage alerted it as the cause of the anemia it was written after; the cause
+    named before the dash is a problem."""
+    from streamproc.nlp.entities import ending_at_delimiters
+
+    text = "2. Iron deficiency anemia due to malabsorption - IV iron sucrose infusions. PT - daily."
+    entities = [
+        _ent(text, "malabsorption - IV iron sucrose infusions", "treatment"),
+        _ent(text, "PT - daily", "treatment"),
+    ]
+    got = [(e.text, e.label) for e in ending_at_delimiters(text, entities, {"PT"}.__contains__)]
+    assert got == [
+        ("malabsorption", "problem"),
+        ("IV iron sucrose infusions", "treatment"),
+        ("PT", "treatment"),
+        ("daily", "treatment"),
+    ]
+    # a drug the dictionary names after "due to" stays the cause the ADE stage pairs
+    text = "2. Diarrhea due to mycophenolate mofetil - switch to enteric-coated mycophenolate."
+    entities = [_ent(text, "mycophenolate mofetil - switch", "treatment")]
+    got = [(e.text, e.label) for e in ending_at_delimiters(text, entities, lambda m: True)]
+    assert got == [("mycophenolate mofetil", "treatment"), ("switch", "treatment")]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "joined", "code"),
+    [
+        ("Reports progressive dyspnea on exertion and cough.", "progressive dyspnea",
+         "progressive dyspnea on exertion", "R06.09"),
+        ("3. Prematurity, 35 weeks - monitor for apnea.", "Prematurity", "Prematurity, 35 weeks",
+         "P07.38"),
+        ("Hypertension, 35 weeks gestation.", "Hypertension", "Hypertension", "I10"),
+        # round 39: an eye's side after a comma picks the code within the category
+        ("1. Acute anterior uveitis, right eye, recurrent.", "Acute anterior uveitis",
+         "Acute anterior uveitis, right eye", "H20.021"),
+        ("Hypertension, left eye pressure normal.", "Hypertension", "Hypertension", "I10"),
+        # round 41: an asthma's severity and pattern after a comma
+        ("Known asthma, mild persistent, on budesonide.", "asthma", "asthma, mild persistent",
+         "J45.30"),
+    ],
+)  # fmt: skip
+def test_round_38_qualifiers_after_a_problem(
+    coder: IcdCoder, text: str, problem: str, joined: str, code: str
+) -> None:
+    """Amiodarone and bronchiolitis notes (round 38): "dyspnea on exertion" is a symptom the
+    patient has (R06.09), not a conditional dyspnea; a premature infant's weeks pick P07.3x
+    ("Prematurity" alone had been retinopathy of prematurity, H35.109)."""
+    (out,) = with_qualifiers(text, [_ent(text, problem)], coder.code)
+    assert out.text == joined
+    assert coder.code(out.text)[0].code == code
+
+
+def test_a_past_pregnancy_is_no_pregnant_state() -> None:
+    """Round 41: "Previous pregnancy: preeclampsia ..." published a pregnant state, Z33.1."""
+    from streamproc.nlp.entities import is_past_pregnancy
+
+    text = "Previous pregnancy: preeclampsia. Pregnancy at 30 weeks."
+    assert is_past_pregnancy(text, _ent(text, "pregnancy"))
+    assert not is_past_pregnancy(text, _ent(text, "Pregnancy"))

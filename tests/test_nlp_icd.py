@@ -50,7 +50,7 @@ def coder() -> IcdCoder:
         ("OVARIAN CA", "C56.9"),
         ("laryngeal CA", "C32.9"),
         ("esophageal cancer", "C15.9"),
-        ("L lung ca", "C34.90"),
+        ("L lung ca", "C34.92"),  # the side picks the paired organ's code (round 40)
         ("renal cell carcinoma", "C64.9"),
         ("A- blood loss anemia", "D62"),  # not P61.3, congenital anemia from fetal blood loss
         ("varices", "I85.00"),
@@ -457,10 +457,56 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("penicillin allergy", "Z88.0"),  # an allergy status, not a new allergy T78.40XA
         ("AIDP", "G61.0"),
         ("C-DIFF", "A04.72"),  # a nursing note's spelling (was D58.2, a hemoglobinopathy)
+        # round 37
+        ("Chronic Pseudomonas infection", "A49.8"),  # not melioidosis, A24.9
+        ("CF-related diabetes", "E08.9"),  # E08 names cystic fibrosis; not type 2, E11.9
+        ("CFRD", "E08.9"),
+        ("Chronic rhinosinusitis", "J32.9"),  # had been a pathological fracture at 0.22
+        ("Osteopenia", "M85.80"),  # had no code
+        ("transaminase elevation", "R74.01"),
+        ("Elevated liver enzymes", "R74.8"),
+        ("Immune-related", None),  # cut off "Immune-related thyroiditis"; had been D89.9
+        ("prerenal", None),  # "Acute kidney injury, prerenal,": had been R39.2 beside N17.9
+        ("prerenal azotemia", "R39.2"),
+        # the index: "Diabetes, poorly controlled - code to Diabetes, by type, with hyperglycemia"
+        ("Type 2 diabetes, poorly controlled", "E11.65"),
+        ("uncontrolled diabetes", "E11.65"),
+        ("poorly controlled type 1 diabetes", "E10.65"),
+        ("diabetes", "E11.9"),
+        # round 38
+        ("Sarcoid uveitis", "D86.83"),  # had been an unspecified iridocyclitis, H20.9
+        ("non-necrotizing granulomas", None),  # a biopsy's histology (had been D86.89)
+        ("rigors", "R68.83"),  # had been fever, R50.9, and hid the same reaction's fever
+        ("Skin discoloration", "L81.9"),
+        ("dyspnea on exertion", "R06.09"),
+        # round 39
+        ("drug-induced neutropenia", "D70.2"),  # "Clozapine-induced neutropenia"
+        ("inflammatory", None),  # had been granulomatous mastitis, N61.20
+        ("flares", None),  # "fewer flares" had been gout, M10.9
+        ("vaginal candidiasis", "B37.31"),
+        ("galactorrhea", "N64.3"),
+        ("steroid response", "H40.049"),
+        # round 40
+        ("Calciphylaxis", "E83.59"),  # had no code
+        ("calcifications", None),  # "pancreatitis with calcifications" had been J98.4 (lung)
+        ("increased appetite", "R63.2"),
+        ("cushingoid facies", "E24.9"),
+        ("Growth deceleration", "R62.50"),
+        # a paired organ's side ("breast cancer" expands by a row that lost it)
+        ("breast cancer of the left breast", "C50.912"),
+        ("left breast cancer", "C50.912"),
+        ("right kidney cancer", "C64.1"),
+        ("bilateral breast cancer", "C50.919"),
+        # round 41
+        ("Chronic tophaceous gout", "M1A.9XX1"),  # had coded below the threshold, unpublished
+        ("polyhydramnios", "O40.9XX0"),  # billable, not the category O40.9
+        ("Chronic hypertension in pregnancy", "O10.019"),  # had been hypertensive CKD, I12.9
+        ("Shellfish allergy", "Z91.013"),
+        ("contrast allergy", "Z91.041"),
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:
-    """Rows each round of EMR-style notes needed (rounds 29-36, docs/clinical-nlp.md)."""
+    """Rows each round of EMR-style notes needed (rounds 29-41, docs/clinical-nlp.md)."""
     found = coder.code(mention)
     assert (found[0].code if found else None) == code
 
@@ -494,3 +540,37 @@ def test_burns_by_depth_and_site(coder: IcdCoder, mention: str, codes: list[str]
     assert coder.burn_codes(mention) == codes
     if codes:
         assert [c.code for c in coder.code(mention)] == codes
+
+
+@pytest.mark.parametrize(
+    ("mention", "codes"),
+    [
+        ("liver and lung metastases", ["C78.7", "C78.00"]),
+        ("iron and folate deficiency", ["E61.1", "E53.8"]),
+        ("breast and ovarian cancer", ["C50.919", "C56.9"]),
+        ("head and neck cancer", []),  # one site the tabular list names (C76.0)
+        ("nausea and abdominal pain", []),  # "nausea pain" names nothing word for word
+        ("lung metastases", []),  # one site
+    ],
+)
+def test_one_finding_written_for_several_sites(
+    coder: IcdCoder, mention: str, codes: list[str]
+) -> None:
+    """Melanoma note (round 37): "liver and lung metastases" had one Condition, the lung's
+    C78.00; each site with the shared finding coding word for word is its own code."""
+    assert coder.site_codes(mention) == codes
+
+
+@pytest.mark.parametrize(
+    ("mention", "code"),
+    [
+        ("Prematurity, 35 weeks", "P07.38"),
+        ("preterm infant born at 32 weeks", "P07.35"),
+        ("prematurity", "P07.30"),
+        ("preterm 40 weeks", "Z3A.40"),  # term: no preterm code
+    ],
+)
+def test_a_premature_infants_weeks_pick_the_code(coder: IcdCoder, mention: str, code: str) -> None:
+    """Bronchiolitis note (round 38): "Prematurity, 35 weeks" of a 4-month-old had been
+    retinopathy of prematurity, H35.109."""
+    assert coder.code(mention)[0].code == code

@@ -96,6 +96,9 @@ _EPISODIC_PREFIXES = (
     "M79.1", "M25.5",
     # a reaction's passing signs ("anaphylaxis in 2019 (hypotension, bronchospasm, urticaria)")
     "I95.9", "J98.01", "L50.0", "L50.9", "R55",
+    "L52",  # erythema nodosum: weeks, then gone ("History of erythema nodosum")
+    "R94.31",  # a QT prolongation passes with its drug ("sotalol stopped in 2021 for QT …")
+    "L55", "L56.0", "L56.8",  # a sunburn, a photosensitivity reaction ("stopped in 2023 after …")
 )  # fmt: skip
 # Status codes (dependence on a machine, presence of a device or transplant, a history-of): a
 # status is or is not; a "possible" one is a plan or a question, never a provisional diagnosis.
@@ -168,6 +171,17 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "G61.9": ("G61.0",),  # an inflammatory polyneuropathy beside the Guillain-Barre named
     "G51.0": ("A69.22",),  # a facial palsy in a note on Lyme disease of the nervous system
     "J44.9": ("J43",),  # COPD with emphysema is the emphysema's code (J43 excludes J44)
+    # "poorly controlled" diabetes (with hyperglycemia) beside its ketoacidosis or hyperosmolarity
+    # in the same note: the crisis's code says the sugar was high
+    "E10.65": ("E10.0", "E10.1"),
+    "E11.65": ("E11.0", "E11.1"),
+    "E13.65": ("E13.0", "E13.1"),
+    # "alcohol use disorder ... severe alcohol withdrawal": the dependence with its withdrawal
+    "F10.20": tuple(f"F10.2{k}" for k in range(2, 10)),
+    "F10.10": tuple(f"F10.1{k}" for k in range(2, 10)),
+    "F10.90": ("F10.1", "F10.2"),  # "likely from alcohol" in a note on the dependence
+    # "hepatitis" beside the alcoholic, toxic, autoimmune or viral hepatitis the note names
+    "K75.9": ("K70.1", "K71", "K73", "K75.4", "B15", "B16", "B17", "B18", "B19"),
     # an aneurysm of no site said beside the one the note names (coronary, aortic, cerebral)
     "I72.9": (
         "I25.4",

@@ -109,7 +109,7 @@ log = logging.getLogger(__name__)
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
 # named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-51"
+ANALYZER_VERSION = "analyzer-52"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -204,6 +204,7 @@ _DELIRIUM_CAUSE = re.compile(
     r"|superimposed[ \t]+on)[ \t]+(?:(?:the|his|her|a|an)[ \t]+)?",
     re.I,
 )
+_EXTENT_BEFORE = re.compile(r"(?:an?[ \t]+)?(?:local|localized|localised|slight|faint)[ \t]+", re.I)
 _ASBESTOS = re.compile(r"\basbestos", re.I)
 _TYPE_2 = re.compile(r"type[ \t-]*(?:2|ii)\b|\bt2|\bdm[ \t-]*(?:2|ii)\b|niddm", re.I)
 
@@ -303,7 +304,7 @@ class Analyzer:
             text, chief_complaint_items(text, sentences, sections, found), self._same_category
         )
         found = assessment_item_heads(text, sentences, sections, found, self._heads_a_problem)
-        found = with_diabetes_type(text, ending_at_delimiters(text, found))
+        found = with_diabetes_type(text, ending_at_delimiters(text, found, self._names_a_drug))
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
         found = without_non_findings(text, without_inline_headings(text, found))
@@ -343,12 +344,12 @@ class Analyzer:
         if newborn_record(text):
             entities = self._as_newborn(text, entities)
         relations = [
-            self._named_drug(r)
+            self._coded_effect(self._named_drug(r))
             for r in self._relations(text, sentences, entities)
             if not (overlaps_any(r.drug, phi) or overlaps_any(r.effect, phi))
             and not self._disease_short_form(text, r.drug.text)
         ]
-        entities = self._delirium_due_to(text, self._burn_sites(entities))
+        entities = self._delirium_due_to(text, self._site_codes(entities))
         entities = self._bleeding_ulcers(text, sentences, entities)
         entities = self._dementia_in_disease(entities)
         entities = self._with_the_notes_diseases(text, entities)
@@ -380,13 +381,13 @@ class Analyzer:
             out.append(e)
         return out
 
-    def _burn_sites(self, entities: list[Entity]) -> list[Entity]:
-        """A burn of several sites is one Condition per site, each with the burn's words as its
-        evidence: "partial-thickness burns to the right forearm and hand" is T22.211A and
-        T23.201A."""
+    def _site_codes(self, entities: list[Entity]) -> list[Entity]:
+        """A finding written once for several sites is one Condition per site, each with the
+        whole mention as its evidence: "partial-thickness burns to the right forearm and hand" is
+        T22.211A and T23.201A, "liver and lung metastases" C78.7 and C78.00."""
         out: list[Entity] = []
         for e in entities:
-            sites = self.coder.burn_codes(e.text) if e.label == "problem" and e.codes else []
+            sites = self.coder.site_codes(e.text) if e.label == "problem" and e.codes else []
             if len(sites) < 2:
                 out.append(e)
                 continue
@@ -455,7 +456,9 @@ class Analyzer:
         on asbestos are J92.0, not "without asbestos" J92.9; in a note on type 1 diabetes a
         diabetic complication written without its type is type 1's ("DKA" E10.10, not the
         default type 2's E11.10); and a note on a post COVID-19 condition (U09.9) speaks of the
-        COVID-19 itself as past, resolved (guideline I.C.1.g.1.m)."""
+        COVID-19 itself as past, resolved (guideline I.C.1.g.1.m); alcohol withdrawal beside
+        alcohol dependence is F10.23x; peripheral arterial disease and polyneuropathy in a
+        diabetic note are diabetic (E11.51, E11.42)."""
         firsts = {
             e.codes[0].code
             for e in entities
@@ -488,6 +491,15 @@ class Analyzer:
                 replace["D57.1"] = min(crises, key=lambda c: c == "D57.00")  # a named one first
         if "J92.9" in firsts and _ASBESTOS.search(text):
             replace["J92.9"] = "J92.0"
+        # alcohol withdrawal in a note on alcohol dependence (abuse) is the dependence's
+        # (abuse's) withdrawal, F10.23x (F10.13x), not the "use, unspecified" F10.93x
+        use = next((c[:5] for c in sorted(firsts) if c.startswith(("F10.2", "F10.1"))), "")
+        if use:
+            replace.update({f"F10.93{k}": f"{use}3{k}" for k in "0129"})
+        # the index's "Diabetes, with": peripheral angiopathy E11.51, polyneuropathy E11.42
+        # (guideline I.A.15 presumes them linked); a type 1 note makes them E10's below
+        if any(c.startswith(("E11", "E10")) for c in firsts):
+            replace.update({"I73.9": "E11.51", "G62.9": "E11.42"})
         type_1 = any(c.startswith("E10") for c in firsts)
         post_covid = "U09.9" in firsts
         if not (replace or type_1 or post_covid):
@@ -636,6 +648,10 @@ class Analyzer:
         full = self.coder.synonyms.expansion(mention)
         return full is not None and re.search(rf"\b{re.escape(full)}\b", text, re.I) is not None
 
+    def _names_a_drug(self, mention: str) -> bool:
+        """Whether the drug dictionary names ``mention`` (none loaded: every mention may be)."""
+        return self.drugs is None or self.drugs.lookup(mention) is not None
+
     def _named_drug(self, relation: AdeRelation) -> AdeRelation:
         """The ADE model's own drug span (no entity overlapped it) named by the dictionary too."""
         if self.drugs is None or relation.drug.concept is not None:
@@ -671,8 +687,27 @@ class Analyzer:
     def _codes_as_problem(self, mention: str) -> bool:
         """Whether the coder reads ``mention`` as a condition by (nearly) its own words: how the
         ADE stage accepts an effect the entity stage missed ("vitiligo" L80, not "urine")."""
+        return bool(self._effect_codes(mention))
+
+    def _effect_codes(self, mention: str) -> tuple[CodeCandidate, ...]:
+        """The codes of an effect by (nearly) its own words, none where the coder only guesses."""
         codes = self.coder.code(mention)
-        return bool(codes) and codes[0].score >= _CODED_EFFECT_MIN
+        if not (codes and codes[0].score >= _CODED_EFFECT_MIN):
+            # "caused a local rash": how far it spread does not make it less a rash
+            extent = _EXTENT_BEFORE.match(mention)
+            codes = self.coder.code(mention[extent.end() :]) if extent else ()
+        return codes if codes and codes[0].score >= _CODED_EFFECT_MIN else ()
+
+    def _coded_effect(self, relation: AdeRelation) -> AdeRelation:
+        """The ADE stage's own effect span (no problem entity overlapped it) with its codes, so
+        the alert's event is coded: "hypophysitis due to ipilimumab" E23.6."""
+        if relation.effect.codes:
+            return relation
+        codes = self._effect_codes(relation.effect.text)
+        if not codes:
+            return relation
+        effect = relation.effect.model_copy(update={"codes": codes})
+        return relation.model_copy(update={"effect": effect})
 
 
 # what ends an allergy list even where no known section header follows: a blank line, or a

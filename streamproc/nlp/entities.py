@@ -61,9 +61,13 @@ _TRAILING_PREVENTION = re.compile(r"\s+(?:prophylaxis|ppx|proph|precautions)\Z",
 _SPACED_DASH = re.compile(r"[ \t]+[-\u2013\u2014][ \t]+")
 
 
-def ending_at_delimiters(text: str, entities: Sequence[Entity]) -> list[Entity]:
+def ending_at_delimiters(
+    text: str, entities: Sequence[Entity], is_drug: Callable[[str], bool] | None = None
+) -> list[Entity]:
     """Drug and problem entities end at a spaced dash, the note's delimiter between a finding
-    and what follows ("nivolumab - start levothyroxine", "SOFT OB - STOOL"); an inline system
+    and what follows ("nivolumab - start levothyroxine", "SOFT OB - STOOL"), and a treatment
+    read across one is two (the item's words, then the plan's treatment; a cause before the
+    dash that ``is_drug`` does not name is a problem); an inline system
     heading before one ("Skin - Yeast infection") is left to ``without_inline_headings``. Run
     after ``assessment_item_heads``, which reads a span across an item's delimiter as the
     model's misreading of the head."""
@@ -71,12 +75,29 @@ def ending_at_delimiters(text: str, entities: Sequence[Entity]) -> list[Entity]:
     for e in entities:
         heading = _INLINE_HEADING.match(text, e.start, e.end)
         after = heading.end() if heading else e.start
-        dash = _SPACED_DASH.search(text, after, e.end) if e.label in ("drug", "problem") else None
+        dash = _SPACED_DASH.search(text, after, e.end) if e.label != "test" else None
         if dash is None or dash.start() <= after:
             out.append(e)
             continue
         out.append(e.model_copy(update={"end": dash.start(), "text": text[e.start : dash.start()]}))
+        if e.label == "treatment" and dash.end() < e.end:
+            # "Iron deficiency anemia due to malabsorption - IV iron sucrose infusions": the
+            # plan's treatment after the dash, and before it the cause the item names (no
+            # treatment: as one treatment it had alerted malabsorption as the anemia's drug)
+            if (
+                is_drug is not None
+                and _CAUSE_BEFORE.search(text, max(0, e.start - 24), e.start)
+                and not is_drug(out[-1].text)  # "due to mycophenolate mofetil - switch to …"
+            ):
+                out[-1] = out[-1].model_copy(update={"label": "problem"})
+            rest = {"start": dash.end(), "text": text[dash.end() : e.end]}
+            out.append(e.model_copy(update=rest))
     return out
+
+
+_CAUSE_BEFORE = re.compile(
+    r"\b(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|because[ \t]+of|from)[ \t]+\Z", re.I
+)
 
 
 _FULL_STOP = re.compile(r"(?<=[a-z]{3})\.[ \t]+(?=[A-Z])")
@@ -435,7 +456,8 @@ def cancer_sites(text: str, entities: Sequence[Entity]) -> list[Entity]:
 
 
 _VACCINE = (
-    r"(?:vaccines?|vaccinations?|vaccinated|immuni[sz]ations?|immuni[sz]ed|toxoids?|antitoxin)"
+    r"(?:vaccines?|vaccinations?|vaccinated|immuni[sz]ations?|immuni[sz]ed|toxoids?|antitoxin"
+    r"|boosters?)"
 )
 # "diphtheria, pertussis, and tetanus vaccine": at most six words, no clause punctuation, then the
 # vaccine word; "pneumonia despite pneumococcal vaccination" is a finding, so a gap holding a verb
@@ -642,6 +664,21 @@ def is_dosing_word(text: str, e: Entity) -> bool:
     return e.label in ("drug", "treatment") and _DOSING_WORD.fullmatch(e.text) is not None
 
 
+_PAST_PREGNANCY = re.compile(
+    r"\b(?:previous|prior|last|earlier|first|second|third|other)[ \t]+\Z", re.I
+)
+
+
+def is_past_pregnancy(text: str, e: Entity) -> bool:
+    """A pregnancy the note counts among the past ones ("Previous pregnancy: preeclampsia at 35
+    weeks"): the heading of an obstetric history, no pregnant state (it published Z33.1)."""
+    return (
+        e.label == "problem"
+        and e.text.lower() in ("pregnancy", "pregnancies")
+        and _PAST_PREGNANCY.search(text, max(0, e.start - 12), e.start) is not None
+    )
+
+
 def is_list_name(text: str, e: Entity) -> bool:
     """A problem word naming a list, a record or a test: "add amoxicillin to allergy list"
     published an allergy T78.40XA, "problem list reviewed" would publish a problem, "stop
@@ -699,6 +736,7 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_medication_kind,
     is_measured_index,
     is_dosing_word,
+    is_past_pregnancy,
 )
 
 
@@ -914,19 +952,66 @@ def with_coded_finding(
         if before is not None:  # the tagger may have left a word out: "[C.] difficile toxin",
             # "[an infected] right knee prosthesis"
             starts += [before.start() + m.start() for m in _WORD_BEFORE.finditer(before.group())]
+        own = _own_span_a_finding(text, e, is_direct, code)
         spans = sorted(
-            ((a, b) for a in starts for b in ends if (a, b) != (e.start, e.end)),
+            ((a, b) for a in starts for b in ends if own or (a, b) != (e.start, e.end)),
             key=lambda ab: ab[0] - ab[1],
         )
         for start, end in spans:  # the longest first
             if (start, end) in problems:
                 break  # the problem is read already ("Chronic lithium toxicity"): the drug stays
-            if _opens_word(text, start) and is_direct(text[start:end]):
+            if _opens_word(text, start) and (
+                is_direct(text[start:end]) or ((start, end) == (e.start, e.end) and own)
+            ):
                 update = {"label": "problem", "start": start, "end": end, "text": text[start:end]}
                 e = e.model_copy(update=update)
                 break
         out.append(e)
     return out
+
+
+# a word that goes on the noun phrase ("lung cancer screening", "wound care"), not a preposition,
+# conjunction or verb after a finding ("hemolytic transfusion reaction in 2020")
+_NOUN_GOES_ON = re.compile(
+    r"[ \t]+(?!(?:in|on|of|with|after|since|and|or|due|from|secondary|was|is|were|has|had|"
+    r"that|which|while|when|but|s/p|status|likely|probably|possibly)\b)[A-Za-z]",
+    re.I,
+)
+# a test the writer called abnormal: "Mild transaminase elevation" is R74.01, not a lab name
+_ABNORMAL_WORD = re.compile(
+    r"\b(?:elevat\w*|raised|high|low|abnormal|deranged|prolong\w*|gain|loss)\b", re.I
+)
+
+
+def _own_span_a_finding(
+    text: str,
+    e: Entity,
+    is_direct: Callable[[str], bool],
+    code: Callable[[str], Sequence[CodeCandidate]] | None,
+) -> bool:
+    """Whether the tagger's own test or treatment span is a finding: a test that says it is
+    abnormal and a row names ("transaminase elevation"), or a treatment the tabular list names
+    word for word as a disease ("nasal polyps" J33.9; no status or substance code: "colostomy",
+    "dialysis" and "oxygen" score below 1.0 anyway). Not where a noun goes on after it ("lung
+    cancer screening CT", "wound care") or it is a heading or a test sent for."""
+    if _NOUN_GOES_ON.match(text, e.end) or _COLON_AFTER.match(text, e.end):
+        return False
+    if _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start) or _ORDERED_AFTER.match(
+        text, e.end
+    ):
+        return False
+    if any(rule(text, e.model_copy(update={"label": "problem"})) for rule in NOT_FINDINGS):
+        return False
+    if e.label == "test":
+        return _ABNORMAL_WORD.search(e.text) is not None and _names_a_finding(
+            e.text, is_direct, code
+        )
+    if e.label != "treatment" or code is None:
+        return False
+    found = code(e.text)
+    return (
+        bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE + ("Z",))
+    )
 
 
 def _finding_read_as_drug(
@@ -1002,7 +1087,18 @@ _STAGE_AFTER = re.compile(
     # a course written after a comma: "Atrial fibrillation, chronic" is I48.20, not I48.91
     r"|(?<=,)[ \t]*(?:chronic|acute|paroxysmal|persistent|permanent)\b"
     # "major depressive disorder, recurrent, severe without psychotic features" is F33.2
+    # "Asthma, mild persistent" is J45.30, not J45.909
+    r"|(?<=,)[ \t]*(?:mild|moderate|severe)[ \t]+(?:intermittent|persistent)\b"
     r"|(?<=,)[ \t]*(?:mild|moderate|severe)(?:[ \t]+(?:with|without)[ \t]+psychotic[ \t]+features)?\b"
+    # "Acute anterior uveitis, right eye" is H20.021, not H20.029 (an eye or an ear's side picks
+    # the code within the category)
+    r"|(?<=,)[ \t]*(?:right|left|both|bilateral)[ \t]+(?:eyes?|ears?)\b"
+    # "Prematurity, 35 weeks" is P07.38, not P07.30
+    r"|(?<=,)[ \t]*\d{2}[ \t]*(?:weeks|wks)\b"
+    # "dyspnea on exertion" is R06.09, a symptom the patient has, not a conditional R06.00
+    r"|(?<=[ \t])(?:on|with)[ \t]+exertion\b"
+    # "Type 2 diabetes, poorly controlled" is E11.65 (with hyperglycemia), not E11.9
+    r"|(?<=,)[ \t]*(?:(?:poorly|inadequately|not[ \t]+well)[ \t]+controlled|uncontrolled)\b"
     # "ADHD, combined type" is F90.2, not F90.9
     r"|(?<=,)[ \t]*(?:[a-z]+[ \t]+){1,2}?type\b"
     # "Migraine without aura" is G43.009, not G43.909

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from streamproc.nlp.assertion.history import TRIED_BEFORE
 from streamproc.nlp.entities import RECORDED_AS
 
 Actuality = Literal["actual", "potential", "absent"]
@@ -277,7 +278,12 @@ _STOPPED_AFTER = re.compile(
 )
 # "from" names the cause only when the drug follows within two words: "bleeding, hypothermia
 # from o.r., multiple blood products & protamine given" is not the protamine's
-_FROM_DRUG = re.compile(r"\bfrom\s+(?:[^\s:;]+\s+){0,2}$", re.I)
+_FROM_DRUG = re.compile(
+    r"\bfrom\s+(?:[^\s:;]+\s+){0,2}$"
+    # "from vomiting and the diuretic": another cause first
+    r"|\bfrom\s+[^\s:;,]+\s+(?:and|plus)\s+(?:(?:the|his|her)\s+)?$",
+    re.I,
+)
 # A compound that names the drug as the cause: the drug needs no entity of its own (the entity
 # stage reads "vancomycin-induced" as part of the problem, or not at all).
 COMPOUND_CUES = frozenset(
@@ -529,6 +535,8 @@ HEDGE_WORDS = (
     r"(?:[ \t]*\([^()\n]{1,60}\))?"
     r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
     r"|chronic|recurrent|persistent|worsening|new"
+    # a kidney injury's kind: "Acute kidney injury, prerenal, from vomiting and the diuretic"
+    r"|prerenal|pre-renal|intrinsic|postrenal"
     # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"; a stage and a side ("MRONJ,
     # stage 2, right mandible, due to zoledronic acid")
     r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b|stage[ \t]*(?:[0-4][a-c]?|iv|i{1,3})\b"
@@ -562,11 +570,49 @@ _STOPPED_WHEN = (
 )
 _STOPPED_FOR = re.compile(r"[ \t]*(?:\([^()]*\)[ \t]*)?" + _STOPPED_WHEN + _REASON, re.I)
 _WAS_STOPPED_FOR = re.compile(
-    r"[ \t]+(?:was|were|has[ \t]+been|had[ \t]+been)[ \t]+(?:stopped|discontinued)[ \t]+"
+    # "sotalol stopped in 2021 for QT prolongation": the auxiliary may be left out
+    r"[ \t]+(?:(?:was|were|has[ \t]+been|had[ \t]+been)[ \t]+)?(?:stopped|discontinued)[ \t]+"
     + _FILLER
     + _REASON,
     re.I,
 )
+
+
+# "Failed risperidone (galactorrhea) and olanzapine (weight gain …)": the drug in a tried clause,
+# earlier drugs' glosses closed before it; then its gloss, which is no indication
+_TRIED_CLAUSE = re.compile(TRIED_BEFORE + r"(?:[^.;:()\n]|\([^()\n]*\)){0,120}\Z", re.I)
+_TRIED_GLOSS_OPEN = re.compile(r"(?:/[\w-]+)*[ \t]*\([ \t]*(?!(?:for|as|given|to)\b)", re.I)
+
+
+# "Anaphylaxis to iodinated contrast (iohexol)", "allergic reaction to cefazolin": a reaction
+# named with what it was to (a new event; a record in a history or an allergy list is not)
+REACTION_NOUN = re.compile(
+    r"(?:anaphyla\w*|(?:anaphylactic|anaphylactoid|allergic|hypersensitivity|infusion)"
+    r"[ \t]+reactions?|angioedema)",
+    re.I,
+)
+REACTION_TO = re.compile(
+    r"[ \t]+to[ \t]+(?:(?:the|an?|iv|intravenous|oral|iodinated)[ \t]+)*"
+    r"(?:[\w-]+[ \t]*\([ \t]*)?",  # the class, then the drug's gloss: "contrast (iohexol"
+    re.I,
+)
+
+
+# a reaction on record, not this encounter's: "History of anaphylaxis to penicillin"
+_RECORDED_BEFORE = re.compile(
+    r"\b(?:history[ \t]+of|h/o|hx[ \t]+of|prior|previous|known|remote)[ \t]+(?:[\w-]+[ \t]+){0,2}\Z",
+    re.I,
+)
+
+
+def tried_gloss(text: str, drug: tuple[int, int], lo: int, hi: int) -> int | None:
+    """Where the gloss of a drug tried before opens ("Tried doxycycline (vaginal candidiasis
+    each course)", "clindamycin/rifampin (severe diarrhea)": what it did), or None; not a gloss
+    saying what it was for ("tried lisinopril (for hypertension)")."""
+    if not _TRIED_CLAUSE.search(text, max(lo, drug[0] - 160), drug[0]):
+        return None
+    opened = _TRIED_GLOSS_OPEN.match(text, drug[1], hi)
+    return opened.end() if opened else None
 
 
 def stopped_for(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> bool:
@@ -764,6 +810,16 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return "from"
     if stopped_for(sentence, drug, effect):
         return "stopped for"  # "she stopped morphine for intractable vomiting"
+    if (
+        effect < drug
+        and REACTION_NOUN.fullmatch(sentence, *effect)
+        and REACTION_TO.fullmatch(between)
+        and not _RECORDED_BEFORE.search(sentence, max(0, effect[0] - 30), effect[0])
+    ):
+        return "reaction to"  # "Anaphylaxis to iodinated contrast (iohexol)"
+    opened = tried_gloss(sentence, drug, 0, len(sentence)) if drug < effect else None
+    if opened is not None and opened <= effect[0] and ")" not in sentence[opened : effect[0]]:
+        return "tried (…)"  # "Failed risperidone (galactorrhea)"
     harm = HARM_NAMED_AFTER.match(sentence, drug[1])
     hedged = HEDGE.fullmatch(between) or COORDINATED_HEDGE.fullmatch(between)
     if effect < drug and harm and hedged:

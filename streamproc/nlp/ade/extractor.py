@@ -28,6 +28,8 @@ from streamproc.nlp.ade.cues import (
     HEDGE,
     HEDGE_WORDS,
     ON_BETWEEN,
+    REACTION_NOUN,
+    REACTION_TO,
     causal_link,
     each_dose,
     hedged_drug_alone,
@@ -38,6 +40,7 @@ from streamproc.nlp.ade.cues import (
     on_then_lowered,
     stopped_for,
     treats,
+    tried_gloss,
 )
 from streamproc.nlp.ade.cues import actuality as cue_actuality
 from streamproc.nlp.ade.inference import SentencePrediction
@@ -217,7 +220,15 @@ class AdeExtractor:
                     "[A-Za-z]", piece[d0:d1]
                 ):
                     continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
+                # a span the model read across a spaced dash is the part beside the other
+                # ("malabsorption - IV iron sucrose infusions" is no drug of the anemia before it)
+                others = [(x.start - ps, x.end - ps) for x in entities if x.label == "problem"]
+                d0, d1 = _piece_toward(piece, d0, d1, (e0 + e1) // 2, others)
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
+                others = [(x.start - ps, x.end - ps) for x in entities if x.label != "problem"]
+                e0, e1 = _piece_toward(piece, e0, e1, (d0 + d1) // 2, others)
+                if not _plausible_effect(piece[e0:e1], drug_names):
+                    continue  # "Metformin intolerance - GI side effects": the record's word
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
                 if _inside_procedure(effect, entities) or is_list_name(text, effect):
                     continue  # "pending allergy testing": a test, not an allergy
@@ -321,6 +332,9 @@ class AdeExtractor:
             return None  # "hypothyroidism due to nivolumab - start levothyroxine": nivolumab's
         if cue is not None and is_stop_cue(cue) and _contraindication(effect):
             return None  # "metformin was stopped given CKD stage 4": no harm it caused
+        if cue == "reaction to" and effect.historical:
+            return None  # "Anesthetic history: anaphylaxis to rocuronium in 2018": the allergy
+            # list's record, as "penicillin allergy (hives)" is
         if (
             self.require_evidence
             and cue is not None  # the coder is asked only where the sentence links them
@@ -403,6 +417,33 @@ class AdeExtractor:
 _ADJACENT = re.compile(r"[ \t]*-?[ \t]*")
 
 
+def _piece_toward(
+    piece: str,
+    start: int,
+    end: int,
+    drug_at: int,
+    other_kind: Sequence[tuple[int, int]] = (),
+) -> tuple[int, int]:
+    """The part of a span cut by a spaced dash that lies toward the other mention: in "MRI
+    shows enlarged pituitary - hypophysitis due to ipilimumab" the model's one effect span is
+    two findings, and the one the cause is written beside is the effect. A part the entity
+    stage read as the other kind (``other_kind``: "insulin sliding scale" of "hyperglycemia -
+    insulin sliding scale while on dexamethasone") is none."""
+    cuts = [m.span() for m in re.finditer(r"[ \t]+[-–—][ \t]+", piece[start:end])]
+    if not cuts:
+        return start, end
+    bounds = [start] + [start + b for _, b in cuts]
+    ends = [start + a for a, _ in cuts] + [end]
+    parts = [
+        (a, b)
+        for a, b in zip(bounds, ends, strict=True)
+        if not any(a < y and x < b for x, y in other_kind)
+    ]
+    if not parts:
+        return start, end
+    return min(parts, key=lambda p: min(abs(drug_at - p[0]), abs(drug_at - p[1])))
+
+
 def _inside_procedure(effect: Entity, entities: Sequence[Entity]) -> bool:
     """Whether the model's effect is part of a longer test or treatment the entity stage tagged
     ("allergy" of "allergy testing", "pain" of "pain management") and no problem of its own (a
@@ -447,7 +488,9 @@ _CAUSE_THEN_DRUG = re.compile(
     # "Postoperative delirium, likely from diphenhydramine", "Medication overuse headache from
     # triptan and butalbital use" (only where a dictionary drug or a class follows at once:
     # "bleeding from the IV site" names none)
-    r"|from)[ \t]+"
+    r"|from"
+    # "Mild transaminase elevation since starting elexacaftor/tezacaftor/ivacaftor"
+    r"|since[ \t]+(?:starting|initiating|initiation[ \t]+of|beginning))[ \t]+"
     r"(?:(?:the|his|her|their)[ \t]+)?",
     re.I,
 )
@@ -486,6 +529,10 @@ def _contraindication(effect: Entity) -> bool:
 
 
 _ADJACENT_WORDS = re.compile(r"[ \t]+")
+_OTHER_CAUSE_AND = re.compile(
+    r"(?:[a-z-]+[ \t]+){0,2}?[a-z-]+[ \t]*,?[ \t]+(?:and|plus)[ \t]+(?:(?:the|his|her)[ \t]+)?",
+    re.I,
+)
 _AND_DRUG = re.compile(r"[ \t]*(?:,|and|or|&|/|plus)[ \t]*(?:and[ \t]+)?", re.I)
 # "<class>-induced <effect> (<drug>)": the class names the kind of cause, the gloss the drug.
 _CLASS_COMPOUND_BEFORE = re.compile(COMPOUND + r"[ \t]+$", re.I)
@@ -618,9 +665,24 @@ def stated_pairs(
         drug = drugs.get(classed.end()) if classed else None
         if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
             pairs.append((drug, effect))
+        # "Anaphylaxis to iodinated contrast (iohexol)": this encounter's reaction, and its drug
+        to = (
+            REACTION_TO.match(text, effect.end, se)
+            if REACTION_NOUN.fullmatch(effect.text) and not effect.historical
+            else None
+        )
+        if to is not None and to.end() in drugs:
+            pairs.append((drugs[to.end()], effect))
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
         named = _after(HEDGE, text, effect, se, head)
         drug = drugs.get(named.end()) if named else None
+        # "Growth deceleration, likely steroid-related": a class compound, the note's one drug
+        # (a gloss after it names the drug itself: ``_HEDGED_CLASS_GLOSS`` above)
+        classed_after = class_names().match(text, named.end(), se) if named and not drug else None
+        compound = _COMPOUND.match(text, classed_after.end(), se) if classed_after else None
+        one = _class_drug(text, classed_after, entities) if compound and classed_after else None
+        if one is not None and compound and not _GLOSS_OPEN.match(text, compound.end()):
+            pairs.append((one, effect))
         if drug is None and head:  # "Hypomagnesemia and hyperkalemia, tacrolimus effect"
             drug = next(
                 (
@@ -669,8 +731,16 @@ def stated_pairs(
                 )
         cause = _after(_CAUSE_THEN_DRUG, text, effect, se, head)
         drug = drugs.get(cause.end()) if cause else None
+        # "from vomiting and the diuretic": a cause that is no drug nor class, then the drug
+        other = (
+            _OTHER_CAUSE_AND.match(text, cause.end(), se)
+            if cause and drug is None and not class_names().match(text, cause.end(), se)
+            else None
+        )
+        if other is not None:
+            drug = drugs.get(other.end())
         if cause is not None and drug is None:  # "likely from inhaled corticosteroid"
-            named = class_names().match(text, cause.end(), se)
+            named = class_names().match(text, (other or cause).end(), se)
             drug = _class_drug(text, named, entities) if named else None
             if drug is not None:
                 pairs.append((drug, effect))
@@ -744,6 +814,18 @@ def stated_pairs(
             for e in findings
             if before and before.start(1) <= e.start < e.end <= before.end(1)
         )
+        # "Failed risperidone (galactorrhea)", "Tried … clindamycin/rifampin (severe diarrhea)":
+        # a drug tried before, glossed by what it did (not "tried lisinopril (for hypertension)")
+        gloss_at = tried_gloss(text, (cause_drug.start, cause_drug.end), ss, se)
+        gloss_end = text.find(")", gloss_at, se) if gloss_at is not None else -1
+        if gloss_at is not None and gloss_end > 0:
+            glossed = [e for e in findings if gloss_at <= e.start < e.end <= gloss_end]
+            combined = [
+                d
+                for d in drugs.values()
+                if d.end < cause_drug.start and text[d.end : cause_drug.start] == "/"
+            ]  # "clindamycin/rifampin (…)": the combination's
+            pairs.extend((d, e) for d in (*combined, cause_drug) for e in glossed)
         # "headaches and jaw pain with each treprostinil dose increase"
         each = each_dose(text, (cause_drug.start, cause_drug.end), ss, se)
         if each is not None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, sentence_index, split_sentences
@@ -62,6 +62,7 @@ class ContextRule:
     comma_stops: bool = False  # the scope ends at the nearest comma, either way (single items)
     exception: bool = False  # loaded as category "exception" (see ExceptionMode)
     exceptions_only: bool = False  # a terminator that ends only exception scopes ("such as")
+    in_notes: Category | None = None  # an exception's category in notes ("unless": hypothetical)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,8 @@ def load_rules(path: Path | str | None = None) -> tuple[str, list[ContextRule]]:
         direction = item.get("direction", "forward" if category == "exception" else "none")
         if direction not in ("forward", "backward", "bidirectional", "none"):
             raise ValueError(f"unknown direction {direction!r} for {item['literal']!r}")
+        if item.get("in_notes") not in (None, *_MODIFIERS):
+            raise ValueError(f"unknown in_notes category for {item['literal']!r}")
         comma = item.get("comma", comma_defaults.get(category, "continue"))
         if comma not in ("stop", "continue"):
             raise ValueError(f"unknown comma mode {comma!r} for {item['literal']!r}")
@@ -109,6 +112,7 @@ def load_rules(path: Path | str | None = None) -> tuple[str, list[ContextRule]]:
                 comma_stops=comma == "stop",
                 exception=category == "exception",
                 exceptions_only=category == "terminate" and item.get("ends") == "exception",
+                in_notes=cast(Category | None, item.get("in_notes")),
             )
         )
     return str(data.get("version", "context-rules")), rules
@@ -131,7 +135,11 @@ class ContextAssertion:
         self.version = version or "context-rules-custom"
         # Exception cues become negations (criteria) or plain terminators (notes).
         rules = [
-            replace(r, category="absent" if exceptions == "criteria" else "terminate")
+            replace(
+                r,
+                category="absent" if exceptions == "criteria" else (r.in_notes or "terminate"),
+                exception=exceptions == "criteria" or r.in_notes is None,
+            )
             if r.category == "exception"
             else r
             for r in rules
@@ -236,9 +244,24 @@ class ContextAssertion:
                     scope_end = comma if comma >= 0 else scope_end
             if rule.direction in ("backward", "bidirectional"):
                 scope_start = self._limit(text, sent.start, s, rule, boundaries, forward=False)
-                scope_start = max(scope_start, _bracket_edge(text, scope_start, s, forward=False))
+                bracket = _bracket_edge(text, scope_start, s, forward=False)
+                if text[bracket - 1 : bracket] == "(" and _CUE_GLOSS.fullmatch(text, bracket, s):
+                    # the bracket holds the cue alone, glossing the item before it: "asthma
+                    # (resolved)", "migraine, iron deficiency anemia (2019, resolved)"
+                    item = max(text.rfind(c, scope_start, bracket - 1) for c in ",;:")
+                    scope_start = max(scope_start, item + 1)
+                else:
+                    scope_start = max(scope_start, bracket)
                 if rule.comma_stops:  # "AKI, concern for HRS vs prerenal": not the AKI
                     comma = text.rfind(",", scope_start, s)
+                    if (
+                        comma >= 0
+                        and not text[comma + 1 : s].strip()
+                        and _CLAUSE_END.match(text, e)
+                    ):
+                        # the cue alone after the comma ends its clause: "Pneumonia, possible."
+                        # qualifies the item before it
+                        comma = text.rfind(",", scope_start, comma)
                     scope_start = comma + 1 if comma >= 0 else scope_start
                     # nor across a spaced dash: "rash with fever - concerning for DRESS vs SJS"
                     dash = max(
@@ -324,6 +347,12 @@ def _list_end(text: str, trigger_end: int, cut: int, edge: int) -> int:
             return edge
         pos = sep.end()
     return edge
+
+
+# a bracket opened right after the problem holding nothing but a year before the cue
+_CUE_GLOSS = re.compile(r"\s*(?:(?:19|20)\d\d\s*,?\s*)?")
+# the cue ends its clause: "Pneumonia, possible.", "toxicity, suspected - stop amiodarone"
+_CLAUSE_END = re.compile(r"\s*(?:[.;,()]|\s[-\u2013]\s|$)")
 
 
 def _bracket_edge(text: str, lo: int, hi: int, forward: bool) -> int:

@@ -37,6 +37,13 @@ _REMISSION_AFTER = re.compile(
     re.IGNORECASE,
 )
 _FULL = frozenset({"full", "complete"})
+# "prior basal cell carcinoma of the nose (excised 2014)", "lipoma, removed in 2019": taken out
+# in a past year, so gone (not "rectal cancer, resected 11/20, on adjuvant FOLFOX")
+_REMOVED_IN_YEAR = re.compile(
+    r"[ \t]*[,(][ \t]*(?:s/p[ \t]+)?(?:excised|resected|removed|excision|resection)"
+    r"[ \t]+(?:in[ \t]+)?(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
 
 
 def resolved(assertion: Assertion, cue: str | None) -> bool:
@@ -64,6 +71,8 @@ def clinical_course(
     """The course a note states for a problem and, for a remission, its degree (see
     :func:`remission_after`)."""
     if resolved(assertion, cue):
+        return "resolved", None
+    if assertion == "present" and _REMOVED_IN_YEAR.match(text, end):
         return "resolved", None
     if assertion in ("present", "possible"):
         degree = remission_after(text, end)

@@ -21,6 +21,8 @@ _TRIGGER = re.compile(
     # "history of" also covers "past medical history of", "known history of"
     r"\b(?:history\s+of|h/o|hx\s*(?:of\b|:)|pmhx?\b\s*(?:of\b|:)?|s/p|status\s+post|"
     r"previously\s+diagnosed\s+with|"
+    # an obstetric history: "Previous pregnancy: preeclampsia with severe features at 35 weeks"
+    r"(?:previous|prior|last)\s+pregnanc(?:y|ies)\s*:|"
     # "HX (+) FOR ETOH abuse", "history significant for", "hx positive for"
     r"(?:hx|history)\s*(?:\(\s*\+\s*\)|\+|positive|significant|notable|remarkable)\s*for\b)",
     re.IGNORECASE,
@@ -57,8 +59,23 @@ _CAUSED_IN_YEAR = re.compile(
     r"\b(?:in|during)\s+(?:19|20)\d\d\b[^.;\n]{0,60}?(?:\b(?:which|that|and)\s+"
     r"(?:caused|led\s+to|resulted\s+in)\b"
     # "tried apixaban briefly in 2016 - stopped due to heavy epistaxis"
-    r"|\b(?:stopped|discontinued)\s+(?:due\s+to|because\s+of|for)\b)[^.;\n]*\Z",
+    r"|\b(?:stopped|discontinued)\s+(?:due\s+to|because\s+of|for)\b)[^.;\n]*\Z"
+    # "sotalol stopped in 2021 for QT prolongation", "doxycycline was stopped in 2023 after
+    # photosensitivity"
+    r"|\b(?:stopped|discontinued)\s+(?:in|during)\s+(?:19|20)\d\d\s+(?:due\s+to|because\s+of|for|after)\b"
+    r"[^.;\n]*\Z",
     re.IGNORECASE,
+)
+
+
+# what a drug tried before did, glossed after it: "Failed risperidone (galactorrhea) and
+# olanzapine (weight gain of 18 kg)", "Tried doxycycline (vaginal candidiasis each course)"
+TRIED_BEFORE = (
+    r"\b(?:tried|failed|trialed|trial[ \t]+of|intolerant[ \t]+(?:of|to)|intolerance[ \t]+to"
+    r"|previously[ \t]+(?:on|tried|took))\b"
+)
+_TRIED_DRUG_GLOSS = re.compile(
+    TRIED_BEFORE + r"(?:[^.;:()\n]|\([^()\n]*\)){0,120}\([^()\n]{0,60}\Z", re.I
 )
 
 
@@ -79,6 +96,7 @@ def _dated_by_year(text: str, start: int, end: int, lo: int) -> bool:
         or _YEAR_STARTS.match(text, start, end)
         or _YEAR_AFTER.match(text, end)
         or _CAUSED_IN_YEAR.search(text, lo, start)
+        or _TRIED_DRUG_GLOSS.search(text, lo, start)
     )
 
 

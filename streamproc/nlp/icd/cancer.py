@@ -62,17 +62,33 @@ SITE_CODES: dict[str, str] = {
 CANCER_WORDS = ("cancer", "ca", "carcinoma", "malignancy", "adenocarcinoma")
 _ORGANS = "|".join(sorted(SITE_CODES, key=len, reverse=True))
 _SITE_CANCER = re.compile(
-    rf"^(?:primary\s+)?(?:(?:left|right|l|r|bilateral|bilat)\.?\s+)?({_ORGANS})\s+"
-    rf"(?:{'|'.join(CANCER_WORDS)})s?\.?$",
+    rf"^(?:primary\s+)?(?:(?P<side>left|right|l|r|bilateral|bilat)\.?\s+)?({_ORGANS})\s+"
+    rf"(?:{'|'.join(CANCER_WORDS)})s?"
+    # "breast cancer of the left breast"
+    rf"(?:\s+of\s+the\s+(?P<side_after>left|right)\s+(?:{_ORGANS}))?\.?$",
     re.IGNORECASE,
 )
+# the paired organs whose code says the side: "left breast cancer" is C50.912, not C50.919
+_SIDED = {
+    "C50.919": ("C50.912", "C50.911"),
+    "C34.90": ("C34.92", "C34.91"),
+    "C64.9": ("C64.2", "C64.1"),
+    "C56.9": ("C56.2", "C56.1"),
+    "C62.90": ("C62.92", "C62.91"),
+}
 ORGAN_BEFORE = re.compile(rf"\b({_ORGANS})\s+$", re.IGNORECASE)
 
 
 def site_code(mention: str) -> str | None:
     """The site's code for "<organ> cancer(s)|CA|carcinoma(s)" (normalised mention), else None."""
     m = _SITE_CANCER.match(mention.strip())
-    return SITE_CODES[m.group(1).lower()] if m else None
+    if m is None:
+        return None
+    code = SITE_CODES[m.group(2).lower()]
+    side = (m.group("side") or m.group("side_after") or "").lower()
+    if code in _SIDED and side in ("left", "l", "right", "r"):
+        return _SIDED[code][0 if side.startswith("l") else 1]
+    return code
 
 
 # The Neoplasm Table's "unspecified behavior" column by the site's malignant block: a site above

@@ -28,7 +28,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-14"
+CODER_VERSION = "coder-15"
 # peptic ulcers (gastric, duodenal, peptic, gastrojejunal) without hemorrhage or perforation, and
 # the fourth character of their "with hemorrhage" twin
 _ULCER_WITHOUT = re.compile(r"(K2[5-8])\.([379])")
@@ -49,6 +49,13 @@ _DIABETES = re.compile(r"\bdiabet", re.IGNORECASE)
 _DIABETES_TYPED = re.compile(
     r"type\s*(?:1|2|i|ii|one|two)\b|insipidus|gestational|juvenile|secondary|drug|steroid|"
     r"neonatal|pre-?existing|other specified|due to underlying",
+    re.IGNORECASE,
+)
+# The index: "Diabetes, poorly controlled — code to Diabetes, by type, with hyperglycemia" (so
+# "out of control", "inadequately controlled", and "uncontrolled" meaning hyperglycemia)
+_POORLY_CONTROLLED = re.compile(
+    r"[ \t]*,?[ \t]*\b(?:(?:poorly|inadequately|not[ \t]+well)[ \t]+controlled|uncontrolled"
+    r"|out[ \t]+of[ \t]+control)\b[ \t]*,?",
     re.IGNORECASE,
 )
 # Chapter priors: pregnancy (O), perinatal (P), congenital (Q) codes and encounter-for-exam Z
@@ -85,6 +92,34 @@ _SIDE = re.compile(r"^(?:left|right|bilateral|bilat|b/l|l|r)\.?\s+")
 _NEOPLASM_SITE = re.compile(
     r"^(?:malignant|benign) neoplasm of (?:external )?(.+?)(?:, unspecified)?$", re.I
 )
+# "liver and lung metastases", "bone, brain and adrenal metastases": one-word sites, then the
+# finding they share
+_COORDINATED_SITES = re.compile(
+    r"^(?P<sites>[a-z]+(?:[ \t]*,[ \t]*[a-z]+)*[ \t]*,?[ \t]*(?:and|&|/)[ \t]*[a-z]+)[ \t]+"
+    r"(?P<finding>[a-z]+(?:[ \t]+[a-z]+)?)$",
+    re.IGNORECASE,
+)
+_WORD_FOR_WORD = 0.95
+
+
+# "Prematurity, 35 weeks", "preterm infant born at 32 weeks": the gestational age picks P07.3x
+_PRETERM_WEEKS = re.compile(
+    r"^(?:prematurity|preterm(?:[ \t]+(?:birth|infant|newborn|baby))?|premature[ \t]+(?:birth|infant))"
+    r"[ \t]*,?[ \t]*(?:born[ \t]+)?(?:at[ \t]+)?(\d{2})[ \t]*(?:weeks|wks?)"
+    r"(?:[ \t]+(?:gestation|gestational[ \t]+age|ga))?$",
+    re.IGNORECASE,
+)
+
+
+def _preterm_weeks(mention: str) -> str | None:
+    found = _PRETERM_WEEKS.match(mention)
+    return preterm_code(int(found.group(1))) if found else None
+
+
+def _best_score(codes: tuple[CodeCandidate, ...]) -> float:
+    return codes[0].score if codes else 0.0
+
+
 _HISTORY_PREFIX = re.compile(r"^(?:history of|h/o|hx of|past history of)\s+", re.IGNORECASE)
 # "pt anxious", "patient remains hypotensive": the subject is not part of the finding. Used for
 # the direct rows only: "patient education" stripped would match "sex counseling" lexically.
@@ -254,6 +289,8 @@ class IcdCoder:
             text = pattern.sub(value, text)
         if _DIABETES.search(text) and not _DIABETES_TYPED.search(text):
             text = f"type 2 {text}"
+        if _DIABETES.search(text) and _POORLY_CONTROLLED.search(text):
+            text = f"{_POORLY_CONTROLLED.sub(' ', text).strip()} with hyperglycemia"
         return text
 
     def with_hemorrhage(self, codes: tuple[CodeCandidate, ...]) -> tuple[CodeCandidate, ...]:
@@ -328,6 +365,26 @@ class IcdCoder:
         burns to the right forearm and hand": T22.211A, T23.201A); empty for any other mention."""
         burn = burns.parse(_normal(mention))
         return burns.codes_for(burn, self._burns) if burn else []
+
+    def site_codes(self, mention: str) -> list[str]:
+        """One code per site where a finding is written once for two or more sites ("liver and
+        lung metastases": C78.7, C78.00; "kidney and bladder stones"), each site with the
+        finding's words coding word for word on its own and the whole not; else empty."""
+        burn = self.burn_codes(mention)
+        if burn:
+            return burn
+        m = _COORDINATED_SITES.match(mention.strip())
+        if m is None or _best_score(self.code(mention)) >= _WORD_FOR_WORD:
+            return []
+        sites = re.split(r"[ \t]*(?:,|\band\b|&|/)[ \t]*", m.group("sites"))
+        out: list[str] = []
+        for site in filter(None, sites):
+            found = self.code(f"{site} {m.group('finding')}")
+            if not found or found[0].score < _WORD_FOR_WORD:
+                return []
+            if found[0].code not in out:
+                out.append(found[0].code)
+        return out if len(out) >= 2 else []
 
     def candidate(self, code: str, score: float = 1.0) -> CodeCandidate | None:
         """The tabular list's ``code`` as a candidate; None where the list has no such code."""
@@ -430,7 +487,9 @@ class IcdCoder:
             or self.synonyms.direct.get(_singular(expanded))  # "abscesses", "rashes"
             or self.synonyms.direct.get(_TRAILING_GLOSS.sub("", bare))  # "... leukemia (AML)"
             or site_code(expanded)
+            or site_code(bare)  # "left breast cancer": the row's expansion loses the side
             or tumor_site_code(bare)
+            or _preterm_weeks(bare)
         )
         row = self.candidate(direct) if direct else None
         results: list[CodeCandidate] = [row] if row else []

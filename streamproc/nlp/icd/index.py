@@ -30,7 +30,9 @@ import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = "icd-lex-11"
+INDEX_VERSION = "icd-lex-12"
+# the 7th characters kept (see ``build_index``)
+_KEPT_EXTENSION = re.compile(r"(?:A|0|^M1A\..*1)$")
 
 _SEMANTIC_TAG = re.compile(
     r"\((?:disorder|finding|situation|procedure|morphologic abnormality|qualifier value|event|"
@@ -320,8 +322,11 @@ def cache_dir() -> Path:
 
 
 def build_index() -> IcdIndex:
-    """Build from the tabular list (seconds). Injury codes keep only the initial-encounter
-    7th character ("A"): a note mention carries no episode-of-care information."""
+    """Build from the tabular list (seconds). Codes with a 7th character keep only the
+    initial encounter ("A": a note mention carries no episode-of-care information), the
+    "not applicable or unspecified" one ("0": the fetus of a pregnancy code, a glaucoma's
+    stage), and chronic gout's "with tophus" ("M1A.9XX1"), so a billable code is there to
+    choose where the category alone is not."""
     import simple_icd_10_cm as cm
 
     started = time.perf_counter()
@@ -335,7 +340,7 @@ def build_index() -> IcdIndex:
         ):
             continue
         seen.add(code)
-        if cm.is_extended_subcategory(code) and not code.endswith("A"):
+        if cm.is_extended_subcategory(code) and not _KEPT_EXTENSION.search(code):
             continue
         parent = cm.get_parent(code)
         if (
