@@ -994,13 +994,7 @@ def _own_span_a_finding(
     word for word as a disease ("nasal polyps" J33.9; no status or substance code: "colostomy",
     "dialysis" and "oxygen" score below 1.0 anyway). Not where a noun goes on after it ("lung
     cancer screening CT", "wound care") or it is a heading or a test sent for."""
-    if _NOUN_GOES_ON.match(text, e.end) or _COLON_AFTER.match(text, e.end):
-        return False
-    if _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start) or _ORDERED_AFTER.match(
-        text, e.end
-    ):
-        return False
-    if any(rule(text, e.model_copy(update={"label": "problem"})) for rule in NOT_FINDINGS):
+    if _NOUN_GOES_ON.match(text, e.end) or _no_finding_here(text, e):
         return False
     if e.label == "test":
         return _ABNORMAL_WORD.search(e.text) is not None and _names_a_finding(
@@ -1026,16 +1020,20 @@ def _finding_read_as_drug(
     "- IV phosphate"); None otherwise."""
     if e.label != "drug" or e.concept is not None or not _names_a_finding(e.text, is_direct, code):
         return None
+    return None if _no_finding_here(text, e) else e.model_copy(update={"label": "problem"})
+
+
+def _no_finding_here(text: str, e: Entity) -> bool:
+    """Where the words of ``e`` name no finding of the patient's even if a row names them: a
+    :data:`NOT_FINDINGS` case ("influenza vaccine"), a system heading ("ENDOCRINE: RISS"), a
+    test sent for it ("2nd stool sample sent for c-diff", "C-diff sent x 2")."""
     as_problem = e.model_copy(update={"label": "problem"})
-    if (
-        any(rule(text, as_problem) for rule in NOT_FINDINGS)  # "influenza vaccine"
-        or _COLON_AFTER.match(text, e.end)  # a system heading: "ENDOCRINE: RISS"
-        # a test sent for it: "2nd stool sample sent for c-diff", "C-diff sent x 2"
+    return bool(
+        any(rule(text, as_problem) for rule in NOT_FINDINGS)
+        or _COLON_AFTER.match(text, e.end)
         or _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start)
         or _ORDERED_AFTER.match(text, e.end)
-    ):
-        return None
-    return as_problem
+    )
 
 
 def _names_a_finding(

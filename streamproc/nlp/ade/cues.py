@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from streamproc.nlp.assertion.history import TRIED_BEFORE
+from streamproc.nlp.assertion.history import TRIED_CLAUSE
 from streamproc.nlp.entities import RECORDED_AS
 
 Actuality = Literal["actual", "potential", "absent"]
@@ -580,7 +580,7 @@ _WAS_STOPPED_FOR = re.compile(
 
 # "Failed risperidone (galactorrhea) and olanzapine (weight gain …)": the drug in a tried clause,
 # earlier drugs' glosses closed before it; then its gloss, which is no indication
-_TRIED_CLAUSE = re.compile(TRIED_BEFORE + r"(?:[^.;:()\n]|\([^()\n]*\)){0,120}\Z", re.I)
+_TRIED_CLAUSE = re.compile(TRIED_CLAUSE + r"\Z", re.I)
 _TRIED_GLOSS_OPEN = re.compile(r"(?:/[\w-]+)*[ \t]*\([ \t]*(?!(?:for|as|given|to)\b)", re.I)
 
 

@@ -70,13 +70,13 @@ _CAUSED_IN_YEAR = re.compile(
 
 # what a drug tried before did, glossed after it: "Failed risperidone (galactorrhea) and
 # olanzapine (weight gain of 18 kg)", "Tried doxycycline (vaginal candidiasis each course)"
-TRIED_BEFORE = (
+TRIED_CLAUSE = (
     r"\b(?:tried|failed|trialed|trial[ \t]+of|intolerant[ \t]+(?:of|to)|intolerance[ \t]+to"
     r"|previously[ \t]+(?:on|tried|took))\b"
+    # up to the drug: words, and the glosses of the drugs before it, closed
+    r"(?:[^.;:()\n]|\([^()\n]*\)){0,120}"
 )
-_TRIED_DRUG_GLOSS = re.compile(
-    TRIED_BEFORE + r"(?:[^.;:()\n]|\([^()\n]*\)){0,120}\([^()\n]{0,60}\Z", re.I
-)
+_TRIED_DRUG_GLOSS = re.compile(TRIED_CLAUSE + r"\([^()\n]{0,60}\Z", re.I)
 
 
 # "morphine avoided given prior severe pruritus", "a previous DVT": the adjective dates it (not
