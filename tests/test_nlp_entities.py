@@ -963,7 +963,8 @@ def test_a_test_called_abnormal_or_a_treatment_named_as_a_disease_is_a_problem(
 
     text = (
         "Mild transaminase elevation, ALT 68. Chronic rhinosinusitis with nasal polyps, s/p "
-        "surgery; colostomy; LFTs. Plan: lung cancer screening CT; wound care."
+        "surgery; colostomy; LFTs. Plan: lung cancer screening CT; wound care. Lines patent "
+        "and FLUSHING. After 3rd cdiff, lomotil."
     )
     entities = [
         _ent(text, "transaminase elevation", "test"),
@@ -974,6 +975,9 @@ def test_a_test_called_abnormal_or_a_treatment_named_as_a_disease_is_a_problem(
         # a noun goes on after it: a screening and a dressing, no cancer or injury
         _ent(text, "lung cancer", "treatment"),
         _ent(text, "wound", "treatment"),
+        # the nurse's action, and a numbered sample (nursing notes, checked after round 41)
+        _ent(text, "FLUSHING", "treatment"),
+        _ent(text, "cdiff", "treatment"),
     ]
     out = with_coded_finding(text, entities, coder.synonyms.is_direct, coder.code)
     assert [(e.text, e.label) for e in out] == [
@@ -984,6 +988,8 @@ def test_a_test_called_abnormal_or_a_treatment_named_as_a_disease_is_a_problem(
         ("LFTs", "test"),
         ("lung cancer", "treatment"),
         ("wound", "treatment"),
+        ("FLUSHING", "treatment"),
+        ("cdiff", "treatment"),
     ]
 
 

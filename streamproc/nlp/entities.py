@@ -977,6 +977,7 @@ _NOUN_GOES_ON = re.compile(
     r"that|which|while|when|but|s/p|status|likely|probably|possibly)\b)[A-Za-z]",
     re.I,
 )
+_ACTION = re.compile(r"[A-Za-z]+ing", re.I)
 # a test the writer called abnormal: "Mild transaminase elevation" is R74.01, not a lab name
 _ABNORMAL_WORD = re.compile(
     r"\b(?:elevat\w*|raised|high|low|abnormal|deranged|prolong\w*|gain|loss)\b", re.I
@@ -1000,8 +1001,8 @@ def _own_span_a_finding(
         return _ABNORMAL_WORD.search(e.text) is not None and _names_a_finding(
             e.text, is_direct, code
         )
-    if e.label != "treatment" or code is None:
-        return False
+    if e.label != "treatment" or code is None or _ACTION.fullmatch(e.text):
+        return False  # "both patent and FLUSHING": the nurse's action, not a symptom
     found = code(e.text)
     return (
         bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE + ("Z",))
@@ -1033,6 +1034,7 @@ def _no_finding_here(text: str, e: Entity) -> bool:
         or _COLON_AFTER.match(text, e.end)
         or _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start)
         or _ORDERED_AFTER.match(text, e.end)
+        or _ORDINAL_BEFORE.search(text, max(0, e.start - 8), e.start)  # "after 3rd cdiff"
     )
 
 
@@ -1057,6 +1059,7 @@ _ORDERED_BEFORE = re.compile(
 _ORDERED_AFTER = re.compile(
     r"[ \t]+(?:sent|pending|cx|cultures?|specs?|specimens?|toxins?|assay|tests?|x[ \t]*\d)\b", re.I
 )
+_ORDINAL_BEFORE = re.compile(r"\b\d+(?:st|nd|rd|th)[ \t]+\Z", re.I)  # a numbered sample
 _COLON_AFTER = re.compile(r"[ \t]*:")  # not a dash: "Oral thrush - nystatin" is an item's head
 # substance use (F10-F19), tobacco use, poisoning: what a drug word codes to, not a finding
 _SUBSTANCE = ("F1", "Z72.0", "T3", "T4", "T5", "T6")
