@@ -213,6 +213,10 @@ class AdeExtractor:
         for (ps, pe, ss, se), pred in zip(windows, preds, strict=True):
             piece = text[ps:pe]
             drug_names = {normalise(piece[a:b]) for a, b in pred.spans.get("ade_drug", [])}
+            # the entity stage's spans in piece offsets: a model span read across a spaced dash
+            # is cut to the part beside the other mention, and no part of the other kind
+            problems = [(x.start - ps, x.end - ps) for x in entities if x.label == "problem"]
+            not_problems = [(x.start - ps, x.end - ps) for x in entities if x.label != "problem"]
             for (d0, d1), (e0, e1), score in sorted(pred.scored(self.gate), key=lambda p: -p[2]):
                 if score < self.threshold or not _plausible_effect(piece[e0:e1], drug_names):
                     continue
@@ -220,13 +224,10 @@ class AdeExtractor:
                     "[A-Za-z]", piece[d0:d1]
                 ):
                     continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
-                # a span the model read across a spaced dash is the part beside the other
-                # ("malabsorption - IV iron sucrose infusions" is no drug of the anemia before it)
-                others = [(x.start - ps, x.end - ps) for x in entities if x.label == "problem"]
-                d0, d1 = _piece_toward(piece, d0, d1, (e0 + e1) // 2, others)
+                # "malabsorption - IV iron sucrose infusions" is no drug of the anemia before it
+                d0, d1 = _piece_toward(piece, d0, d1, (e0 + e1) // 2, problems)
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
-                others = [(x.start - ps, x.end - ps) for x in entities if x.label != "problem"]
-                e0, e1 = _piece_toward(piece, e0, e1, (d0 + d1) // 2, others)
+                e0, e1 = _piece_toward(piece, e0, e1, (d0 + d1) // 2, not_problems)
                 if not _plausible_effect(piece[e0:e1], drug_names):
                     continue  # "Metformin intolerance - GI side effects": the record's word
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
@@ -665,10 +666,11 @@ def stated_pairs(
         drug = drugs.get(classed.end()) if classed else None
         if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
             pairs.append((drug, effect))
-        # "Anaphylaxis to iodinated contrast (iohexol)": this encounter's reaction, and its drug
+        # "Anaphylaxis to iodinated contrast (iohexol)": the reaction and its drug (one on
+        # record, in a history, is refused with its cue in ``_relation``)
         to = (
             REACTION_TO.match(text, effect.end, se)
-            if REACTION_NOUN.fullmatch(effect.text) and not effect.historical
+            if REACTION_NOUN.fullmatch(effect.text)
             else None
         )
         if to is not None and to.end() in drugs:
