@@ -574,3 +574,27 @@ def test_a_premature_infants_weeks_pick_the_code(coder: IcdCoder, mention: str, 
     """Bronchiolitis note (round 38): "Prematurity, 35 weeks" of a 4-month-old had been
     retinopathy of prematurity, H35.109."""
     assert coder.code(mention)[0].code == code
+
+
+@pytest.mark.parametrize(
+    ("mention", "chapter_o"),
+    [
+        ("decrease in hr", False),  # ICU nursing notes: had been maternal care O36.83
+        ("Hr SR", False),
+        ("preeclampsia", True),
+        ("HELLP syndrome", True),
+        ("placenta previa", True),
+        ("premature rupture of membranes", True),
+        ("oligohydramnios", True),
+        ("gestational diabetes", True),
+    ],
+)
+def test_a_pregnancy_code_needs_a_mention_that_names_a_pregnancy(
+    coder: IcdCoder, mention: str, chapter_o: bool
+) -> None:
+    """A pregnancy chapter code (O) is out, not only behind, for words that name no pregnancy
+    (checked on the nursing notes after round 41: "decrease in hr" as a fetal heart rate's
+    maternal care, "prolapsed rectum" as an obstructed labor)."""
+    found = coder.code(mention)
+    assert bool(found) and found[0].code.startswith("O") is chapter_o
+    assert chapter_o or not any(c.code.startswith("O") for c in found)

@@ -28,7 +28,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-15"
+CODER_VERSION = "coder-16"
 # peptic ulcers (gastric, duodenal, peptic, gastrojejunal) without hemorrhage or perforation, and
 # the fourth character of their "with hemorrhage" twin
 _ULCER_WITHOUT = re.compile(r"(K2[5-8])\.([379])")
@@ -62,7 +62,11 @@ _POORLY_CONTROLLED = re.compile(
 # codes only when the mention says so; otherwise they lose ties against the general code.
 _CHAPTER_CUES: dict[str, re.Pattern[str]] = {
     "O": re.compile(
-        r"pregnan|gestation|obstetric|labou?r|deliver|postpartum|puerper|lactat|trimester|abortion|miscarriage|ectopic",
+        r"pregnan|gestation|obstetric|labou?r|deliver|postpartum|puerper|lactat|trimester|abortion"
+        r"|miscarriage|ectopic|fetal|fetus|maternal|eclampsia|hellp|hyperemesis|placent|amnio"
+        r"|hydramnios|chorio|gravid|cesarean|c-section|preterm|breech|antepartum|intrapartum"
+        r"|peripartum|perineal|episiotomy|rupture\s+of\s+(?:the\s+)?membranes|abruption"
+        r"|intrauterine|cervical\s+insufficiency|incompetent\s+cervix|molar",
         re.I,
     ),
     "P": re.compile(r"newborn|neonat|perinatal|fetal|fetus|infant|birth", re.I),
@@ -70,9 +74,12 @@ _CHAPTER_CUES: dict[str, re.Pattern[str]] = {
 }
 _CHAPTER_PENALTY = 0.85
 # A perinatal code for a mention with no newborn cue is always wrong in an adult's note ("blood
-# loss anemia" -> P61.3 congenital anemia from fetal blood loss), and an external cause
-# (V00-Y99, "scratched by cat") is never the condition itself: out, not just behind.
-_EXCLUDED_WITHOUT_CUE = frozenset({"P"})
+# loss anemia" -> P61.3 congenital anemia from fetal blood loss), so is a pregnancy code for a
+# mention that names no pregnancy (ICU nursing notes: "decrease in hr" as maternal care for the
+# fetal heart rate O36.83x0, "prolapsed rectum" as an obstructed labor O64.4), and an external
+# cause (V00-Y99, "scratched by cat") is never the condition itself: out, not just behind. (A
+# synonym row is taken whatever its chapter.)
+_EXCLUDED_WITHOUT_CUE = frozenset({"P", "O"})
 _NEVER = frozenset({"V", "W", "X", "Y"})
 # Injury codes (chapter S, T00-T14, and "traumatic" conditions such as T79.5 traumatic anuria)
 # only when the mention says trauma; otherwise the nontraumatic condition wins a tie
