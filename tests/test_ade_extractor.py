@@ -1914,3 +1914,44 @@ def test_a_reaction_on_record_in_a_history_is_no_alert() -> None:
         ]
         found = AdeExtractor(model, require_evidence=True).extract(text, [(0, len(text))], entities)
         assert len(found) == alerts
+
+
+def test_round_42_wordings() -> None:
+    """Urology and palliative care notes (round 42): "He stopped tamsulosin after 4 days because
+    of dizziness on standing" is a reason to stop, and the dizziness happened though "on
+    standing" makes it conditional; "Opioid-induced neurotoxicity" without its class is the
+    neurotoxicity, not "induced neurotoxicity"."""
+    from streamproc.nlp.ade.cues import stopped_for
+    from streamproc.nlp.ade.extractor import _without_drug
+
+    s = "He stopped tamsulosin after 4 days because of dizziness on standing."
+    assert stopped_for(s, span(s, "tamsulosin"), span(s, "dizziness"))
+    entities = _with_concepts(s, {"tamsulosin": "drug", "dizziness": "problem"})
+    entities = [
+        e.model_copy(update={"assertion": "conditional"}) if e.label == "problem" else e
+        for e in entities
+    ]
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, [(0, len(s))], entities
+    )
+    assert [(r.drug.text, r.effect.text, r.actuality) for r in found] == [
+        ("tamsulosin", "dizziness", "actual")
+    ]
+    text = "1. Opioid-induced neurotoxicity - rotate."
+    effect = Entity(label="problem", start=3, end=31, text=text[3:31])
+    drug = Entity(label="drug", start=3, end=9, text="Opioid")
+    assert _without_drug(text, effect, drug).text == "neurotoxicity"
+
+
+def test_a_stated_pair_over_the_models_pair_is_one_alert() -> None:
+    """Round 42's row made "Opioid-induced constipation" one problem: the stated class compound
+    (the whole) and the model's pair ("constipation") were two alerts for one reaction."""
+    text = "On oxycodone. 3. Opioid-induced constipation."
+    concepts = {"oxycodone": DrugConcept(name="Oxycodone", drugbank=None)}
+    ner = {"oxycodone": "drug", "Opioid-induced constipation": "problem"}
+    entities = sorted(_coded(_ner(text, ner), concepts), key=lambda e: e.start)
+    model = FakeModel(["opioid"], ["constipation"], {("opioid", "constipation"): 0.99})
+    found = AdeExtractor(model, require_evidence=True).extract(
+        text, [(0, 13), (14, len(text))], entities, names_a_problem=lambda mention: True
+    )
+    assert [r.effect.text for r in found] == ["constipation"]

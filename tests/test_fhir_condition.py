@@ -520,6 +520,10 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
     hepatitis = _chf_coded(0, "K75.9", "Inflammatory liver disease, unspecified")
     alcoholic = _chf_coded(1, "K70.10", "Alcoholic hepatitis without ascites")
     assert _codes(hepatitis, alcoholic) == ["K70.10"]
+    # round 42: "in renal failure" beside the acute kidney injury named
+    failure = _chf_coded(0, "N19", "Unspecified kidney failure")
+    aki = _chf_coded(1, "N17.9", "Acute kidney failure, unspecified")
+    assert _codes(failure, aki) == ["N17.9"]
 
 
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:

@@ -180,6 +180,8 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "F10.20": tuple(f"F10.2{k}" for k in range(2, 10)),
     "F10.10": tuple(f"F10.1{k}" for k in range(2, 10)),
     "F10.90": ("F10.1", "F10.2"),  # "likely from alcohol" in a note on the dependence
+    # "renal failure" beside the acute kidney injury or the chronic kidney disease named
+    "N19": ("N17", "N18"),
     # "hepatitis" beside the alcoholic, toxic, autoimmune or viral hepatitis the note names
     "K75.9": ("K70.1", "K71", "K73", "K75.4", "B15", "B16", "B17", "B18", "B19"),
     # an aneurysm of no site said beside the one the note names (coronary, aortic, cerebral)

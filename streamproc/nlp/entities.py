@@ -1098,6 +1098,8 @@ _STAGE_AFTER = re.compile(
     r"|(?<=,)[ \t]*\d{2}[ \t]*(?:weeks|wks)\b"
     # "dyspnea on exertion" is R06.09, a symptom the patient has, not a conditional R06.00
     r"|(?<=[ \t])(?:on|with)[ \t]+exertion\b"
+    # "dizziness on standing": an orthostatic symptom the patient has
+    r"|(?<=[ \t])(?:on|upon|with)[ \t]+standing\b"
     # "Type 2 diabetes, poorly controlled" is E11.65 (with hyperglycemia), not E11.9
     r"|(?<=,)[ \t]*(?:(?:poorly|inadequately|not[ \t]+well)[ \t]+controlled|uncontrolled)\b"
     # "ADHD, combined type" is F90.2, not F90.9

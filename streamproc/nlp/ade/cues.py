@@ -566,6 +566,8 @@ _REASON = r"(?:for|given|because[ \t]+of|due[ \t]+to|secondary[ \t]+to)[ \t]+(?:
 # when it was stopped may stand between: "in March", "3 months ago", "last year"
 _STOPPED_WHEN = (
     r"(?:(?:in|on|at)[ \t]+[\w/-]+[ \t]+|(?:[\w-]+[ \t]+){1,2}ago[ \t]+"
+    # "He stopped tamsulosin after 4 days because of dizziness on standing"
+    r"|after[ \t]+(?:\d+|one|two|three|a[ \t]+few)[ \t]+(?:days?|weeks?|months?|doses?)[ \t]+"
     r"|(?:last|this)[ \t]+(?:week|month|year)[ \t]+)?"
 )
 _STOPPED_FOR = re.compile(r"[ \t]*(?:\([^()]*\)[ \t]*)?" + _STOPPED_WHEN + _REASON, re.I)

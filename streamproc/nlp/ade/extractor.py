@@ -251,8 +251,9 @@ class AdeExtractor:
             stated.add((ss, se))
             for drug, effect in stated_pairs(text, ss, se, entities):
                 key = (normalise(drug.text), effect.start, effect.end)
-                if key in seen:
-                    continue
+                if any(d == key[0] and s < effect.end and effect.start < e for d, s, e in seen):
+                    continue  # the model's pair already ("Opioid-induced constipation": the
+                    # model's "constipation", the stated compound's whole)
                 # the entity stage's drug, or a class the wording names read as the note's one
                 # drug of that class (``_class_drug``): either is the entity stage's evidence
                 known.add(id(drug))
@@ -353,6 +354,12 @@ class AdeExtractor:
             act = _dechallenge_actuality(sentence, *effect_span)
         else:
             act = self._actuality(text, effect, ss, se)
+        if (
+            act == "potential"
+            and effect.assertion == "conditional"
+            and stopped_for(sentence, drug_span, effect_span)
+        ):
+            act = "actual"  # "stopped tamsulosin … because of dizziness on standing": it happened
         if act == "absent":
             return None
         return self._graded(text, ss, se, drug, effect, score, act)
@@ -903,6 +910,8 @@ def _without_drug(text: str, effect: Entity, drug: Entity) -> Entity:
         return effect
     rest = text[drug.end : effect.end]
     start = drug.end + len(rest) - len(rest.lstrip(" -\t"))
+    compound = _COMPOUND_WORD.match(text, start, effect.end)  # "Opioid-induced neurotoxicity"
+    start = compound.end() if compound else start
     if start >= effect.end:
         return effect
     return Entity(
@@ -914,6 +923,7 @@ def _without_drug(text: str, effect: Entity, drug: Entity) -> Entity:
     )
 
 
+_COMPOUND_WORD = re.compile(r"(?:induced|associated|related)[ \t]+", re.I)
 # A drug class: "SGLT2 inhibitor", "calcium channel blocker", "NSAID", "statin" ("sirolimus
 # (SR)" and "olanzapine (Zyprexa)" are a drug and its own short or brand name: both stay).
 _CLASS = re.compile(
