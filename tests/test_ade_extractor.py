@@ -1955,3 +1955,11 @@ def test_a_stated_pair_over_the_models_pair_is_one_alert() -> None:
         text, [(0, 13), (14, len(text))], entities, names_a_problem=lambda mention: True
     )
     assert [r.effect.text for r in found] == ["constipation"]
+
+
+def test_after_what_the_patient_went_through_links_no_drug() -> None:
+    """Urology note (round 42): "nephrolithiasis, seen after passing a 5 mm ureteral stone last
+    month with tamsulosin" had alerted tamsulosin → nephrolithiasis."""
+    s = "Recurrent nephrolithiasis, seen after passing a 5 mm ureteral stone with tamsulosin."
+    assert link(s, "tamsulosin", "nephrolithiasis") is None
+    assert link("Rash after starting amoxicillin.", "amoxicillin", "Rash") is not None

@@ -209,7 +209,9 @@ _STOP_VERBS = r"stopped|discontinued|held|switched|changed|reduced|tapered"
 # discontinued and had been prescribed for bipolar disorder" names no reason for stopping
 _FILLER = r"(?:(?!(?:and|but|had|has|was|prescribed|given|started|used|taken|treated|initiated)\b)[\w/-]+\s+){0,4}?"
 _LINK = re.compile(
-    r"\b(?:after|following|post|since|upon|s/p|during"
+    # not what the patient went through ("seen after passing a ureteral stone … with
+    # tamsulosin": the stone is what the drug treated)
+    r"\b(?:after(?!\s+(?:passing|undergoing|completing)\b)|following|post|since|upon|s/p|during"
     # "while she was taking", "while being treated with", "when receiving"
     r"|while\s+(?:\w+\s+){0,3}?(?:on|receiving|taking|treated|given|using)"
     r"|when\s+(?:\w+\s+){0,2}?(?:receiving|taking|treated|given|administered|started|resumed)"
