@@ -995,18 +995,17 @@ def _own_span_a_finding(
     word for word as a disease ("nasal polyps" J33.9; no status or substance code: "colostomy",
     "dialysis" and "oxygen" score below 1.0 anyway). Not where a noun goes on after it ("lung
     cancer screening CT", "wound care") or it is a heading or a test sent for."""
+    # the cheap word tests first, the coder (a lexical search for a new mention) last
+    if e.label == "test":
+        if _ABNORMAL_WORD.search(e.text) is None:
+            return False
+    elif e.label != "treatment" or _ACTION.fullmatch(e.text):
+        return False  # "both patent and FLUSHING": the nurse's action, not a symptom
     if _NOUN_GOES_ON.match(text, e.end) or _no_finding_here(text, e):
         return False
     if e.label == "test":
-        return _ABNORMAL_WORD.search(e.text) is not None and _names_a_finding(
-            e.text, is_direct, code
-        )
-    if e.label != "treatment" or code is None or _ACTION.fullmatch(e.text):
-        return False  # "both patent and FLUSHING": the nurse's action, not a symptom
-    found = code(e.text)
-    return (
-        bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE + ("Z",))
-    )
+        return _names_a_finding(e.text, is_direct, code)
+    return _tabular_finding(e.text, code, excluded=_SUBSTANCE + ("Z",))
 
 
 def _finding_read_as_drug(
@@ -1034,7 +1033,6 @@ def _no_finding_here(text: str, e: Entity) -> bool:
         or _COLON_AFTER.match(text, e.end)
         or _ORDERED_BEFORE.search(text, max(0, e.start - 30), e.start)
         or _ORDERED_AFTER.match(text, e.end)
-        or _ORDINAL_BEFORE.search(text, max(0, e.start - 8), e.start)  # "after 3rd cdiff"
     )
 
 
@@ -1045,21 +1043,30 @@ def _names_a_finding(
 ) -> bool:
     """Whether a curated row names ``mention``, or the tabular list word for word with a code
     that is no substance's use or poisoning ("opioids", "alcohol" are the drugs they say)."""
-    if is_direct(mention):
-        return True
+    return is_direct(mention) or _tabular_finding(mention, code, excluded=_SUBSTANCE)
+
+
+def _tabular_finding(
+    mention: str,
+    code: Callable[[str], Sequence[CodeCandidate]] | None,
+    excluded: tuple[str, ...],
+) -> bool:
+    """Whether the tabular list names ``mention`` word for word (score 1.0) with a code outside
+    ``excluded`` (a substance's use or poisoning; for a treatment also a status, Z)."""
     found = code(mention) if code is not None else ()
-    return bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(_SUBSTANCE)
+    return bool(found) and found[0].score >= 1.0 and not found[0].code.startswith(excluded)
 
 
 _ORDERED_BEFORE = re.compile(
     r"\b(?:sent|send|sending|for|needs?|check(?:ed)?|r/o|rule[ \t]+out|pending|awaiting)"
-    r"[ \t]+(?:(?:one|a|another|more|the|\d+(?:st|nd|rd|th)?)[ \t]+){0,2}\Z",
+    r"[ \t]+(?:(?:one|a|another|more|the|\d+(?:st|nd|rd|th)?)[ \t]+){0,2}\Z"
+    # a numbered sample alone: "after 3rd cdiff"
+    r"|\b\d+(?:st|nd|rd|th)[ \t]+\Z",
     re.I,
 )
 _ORDERED_AFTER = re.compile(
     r"[ \t]+(?:sent|pending|cx|cultures?|specs?|specimens?|toxins?|assay|tests?|x[ \t]*\d)\b", re.I
 )
-_ORDINAL_BEFORE = re.compile(r"\b\d+(?:st|nd|rd|th)[ \t]+\Z", re.I)  # a numbered sample
 _COLON_AFTER = re.compile(r"[ \t]*:")  # not a dash: "Oral thrush - nystatin" is an item's head
 # substance use (F10-F19), tobacco use, poisoning: what a drug word codes to, not a finding
 _SUBSTANCE = ("F1", "Z72.0", "T3", "T4", "T5", "T6")
