@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -1963,3 +1964,75 @@ def test_after_what_the_patient_went_through_links_no_drug() -> None:
     s = "Recurrent nephrolithiasis, seen after passing a 5 mm ureteral stone with tamsulosin."
     assert link(s, "tamsulosin", "nephrolithiasis") is None
     assert link("Rash after starting amoxicillin.", "amoxicillin", "Rash") is not None
+
+
+def test_a_cause_told_in_sentences_of_its_own_after_the_item() -> None:
+    """GI consult (round 44): "1. Clostridioides difficile colitis, recurrent, severe (…).
+    Precipitated by clindamycin. Proton pump inhibitor likely contributing." alerted nothing:
+    the model reads one sentence at a time. Each cause sentence pairs with the problem that
+    opens the item before it (a class as the note's one drug of that class); a cause sentence
+    after a sentence that opens with no problem pairs nothing."""
+    from streamproc.nlp.ade.extractor import trailing_cause_pairs
+
+    text = (
+        "She takes pantoprazole daily.\n1. Clostridioides difficile colitis, recurrent, severe. "
+        "Precipitated by clindamycin. Proton pump inhibitor likely contributing.\n"
+        "2. Plan reviewed with her. Likely due to clindamycin."
+    )
+    ner = {"pantoprazole": "drug", "Clostridioides difficile colitis": "problem"}
+    entities = _with_concepts(text, ner)
+    for nth in (0, 1):
+        at = span(text, "clindamycin", nth)
+        concept = DrugConcept(name="clindamycin")
+        entities.append(
+            Entity(label="drug", start=at[0], end=at[1], text="clindamycin", concept=concept)
+        )
+    entities.sort(key=lambda e: e.start)
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+?(?:\.(?= |$)|$)", text, re.M)]
+    pairs = trailing_cause_pairs(text, sentences, entities)
+    assert [(d.text, d.concept.name if d.concept else None, e.text) for d, e, _, _ in pairs] == [
+        ("clindamycin", "clindamycin", "Clostridioides difficile colitis"),
+        ("Proton pump inhibitor", "pantoprazole", "Clostridioides difficile colitis"),
+    ]
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        text, sentences, entities
+    )
+    assert [(r.drug.text, r.effect.text, r.actuality) for r in found] == [
+        ("clindamycin", "Clostridioides difficile colitis", "actual"),
+        ("Proton pump inhibitor", "Clostridioides difficile colitis", "actual"),
+    ]
+
+
+def test_the_drugs_of_a_contributors_list() -> None:
+    """Geriatrics consult (round 44): "Delirium, hypoactive, multifactorial: hyponatremia,
+    anticholinergic burden (oxybutynin), sedative-hypnotic (zolpidem)" names two drugs among
+    the delirium's causes."""
+    s = (
+        "2. Delirium, hypoactive, multifactorial: hyponatremia, anticholinergic burden "
+        "(oxybutynin), sedative-hypnotic (zolpidem)."
+    )
+    assert link(s, "oxybutynin", "Delirium") == "multifactorial"
+    assert link("Delirium, multifactorial; oxybutynin continued.", "oxybutynin", "Delirium") is None
+    ner = {
+        "Delirium": "problem",
+        "hyponatremia": "problem",
+        "oxybutynin": "drug",
+        "zolpidem": "drug",
+    }
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, [(0, len(s))], _with_concepts(s, ner)
+    )
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("oxybutynin", "Delirium"),
+        ("zolpidem", "Delirium"),
+    ]
+
+
+def test_a_qualifier_alone_is_no_effect() -> None:
+    """Round 44: "Hyponatremia, moderate, hypotonic, most likely from hydrochlorothiazide" had
+    alerted "hypotonic" beside the hyponatremia."""
+    from streamproc.nlp.ade.extractor import _plausible_effect
+
+    assert not _plausible_effect("hypotonic", set())
+    assert not _plausible_effect("moderate", set())
+    assert _plausible_effect("Hyponatremia", set())

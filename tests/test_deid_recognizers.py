@@ -73,6 +73,15 @@ def test_date_negative(text: str) -> None:
     assert found(DateRecognizer(), text) == set()
 
 
+def test_an_ordinal_that_counts_a_thing_is_no_day() -> None:
+    """Round 43: "enhancement of the 1st metatarsal head" was shifted like a day of the month,
+    to "the 7th metatarsal head" - a surrogate that changed the finding."""
+    r = DateRecognizer()
+    assert found(r, "enhancement of the 1st metatarsal head and the 2nd toe") == set()
+    assert found(r, "abscess of the 1st MTP joint, in the 3rd trimester") == set()
+    assert found(r, "seen on the 3rd, discharged by the 15th.") == {"3rd", "15th"}
+
+
 def test_date_times_opt_in() -> None:
     assert found(DateRecognizer(), "seen at 14:30 today") == set()
     assert "14:30" in found(DateRecognizer(include_times=True), "seen at 14:30 today")
@@ -218,6 +227,8 @@ def test_note_title_words_are_no_name(lex: Lexicons) -> None:
     r = NameRecognizer(lex)
     assert found(r, "Emergency Department / Toxicology Consult") == set()
     assert found(r, "Inpatient Consultation, Urgent Summary") == set()
+    # round 43: a service's patients ("PEDIATRIC HOSPITAL MEDICINE" had become a place)
+    assert found(LocationRecognizer(lex), "PEDIATRIC HOSPITAL MEDICINE - ADMISSION H&P") == set()
     # round 38: race and ethnicity are no Safe Harbor identifier
     assert found(r, "38-year-old African American woman; Native American male") == set()
     assert found(r, "spoken with Radu Crosson about the plan") == {"Radu Crosson"}

@@ -258,6 +258,11 @@ def test_a_symptom_the_diagnosis_includes_is_its_evidence() -> None:
     assert _codes(edema, _chf_coded(1, "J81.0", "Acute pulmonary edema")) == ["J81.0", "R60.9"]
     tremor = _chf_coded(0, "R25.1", "Tremor, unspecified")
     assert _codes(tremor, _chf_coded(1, "G25.71", "Drug induced akathisia")) == ["G25.71", "R25.1"]
+    # round 44: a delirium (R41.0, "Delirium NOS") beside mild cognitive impairment is an
+    # acute illness of its own, though R41 excludes G31.84
+    delirium = _chf_coded(0, "R41.0", "Disorientation, unspecified")
+    mci = _chf_coded(1, "G31.84", "Mild cognitive impairment of uncertain or unknown etiology")
+    assert _codes(delirium, mci) == ["G31.84", "R41.0"]
     # prediabetes is an earlier stage beside diabetes, not its symptom
     pre = _chf_coded(0, "R73.03", "Prediabetes")
     assert _codes(pre, _chf_coded(1, "E11.9", "Type 2 diabetes")) == ["E11.9", "R73.03"]
@@ -524,6 +529,23 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
     failure = _chf_coded(0, "N19", "Unspecified kidney failure")
     aki = _chf_coded(1, "N17.9", "Acute kidney failure, unspecified")
     assert _codes(failure, aki) == ["N17.9"]
+    # round 43: the history list's asthma severity beside this visit's exacerbation
+    asthma = _chf_coded(0, "J45.40", "Moderate persistent asthma, uncomplicated")
+    flare = _chf_coded(1, "J45.41", "Moderate persistent asthma with (acute) exacerbation")
+    assert _codes(asthma, flare) == ["J45.41"]
+    mild = _chf_coded(1, "J45.21", "Mild intermittent asthma with (acute) exacerbation")
+    assert _codes(asthma, mild) == ["J45.21", "J45.40"]  # another severity is no refinement
+    back = _chf_coded(0, "M54.9", "Dorsalgia, unspecified")
+    low = _chf_coded(1, "M54.50", "Low back pain, unspecified")
+    assert _codes(back, low) == ["M54.50"]
+    neck = _chf_coded(1, "M54.2", "Cervicalgia")
+    assert _codes(back, neck) == ["M54.2", "M54.9"]  # the neck is not the back
+    # round 44: the CT's "pancolitis" and a past episode beside the recurrent C. difficile
+    colitis = _chf_coded(0, "K52.9", "Noninfective gastroenteritis and colitis, unspecified")
+    past = _chf_coded(0, "A04.72", "Enterocolitis due to Clostridium difficile, not specified")
+    recurrent = _chf_coded(1, "A04.71", "Enterocolitis due to Clostridium difficile, recurrent")
+    assert _codes(colitis, recurrent) == ["A04.71"]
+    assert _codes(past, recurrent) == ["A04.71"]
 
 
 def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:

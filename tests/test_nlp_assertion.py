@@ -392,6 +392,19 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         # nursing shorthand: "(C-DIFF NEG)"
         ("Having diarrhea (C-DIFF NEG) and her skin is raw.", "C-DIFF", "absent"),
         ("Loose green stool, guaiac neg.", "Loose green stool", "present"),  # the test's result
+        # round 44: what the biopsy showed otherwise; a cause not suspected
+        (
+            "5. Pemphigus vulgaris and bullous pemphigoid not consistent with biopsy.",
+            "bullous pemphigoid",
+            "absent",
+        ),
+        (
+            "5. Pemphigus vulgaris and bullous pemphigoid not consistent with biopsy.",
+            "Pemphigus",
+            "absent",
+        ),
+        ("HSV and mycoplasma not suspected clinically but tested.", "mycoplasma", "absent"),
+        ("Findings not consistent with pneumonia.", "pneumonia", "absent"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

@@ -62,6 +62,21 @@ def test_entities_never_leave_a_parenthesis_open() -> None:
     assert got == ["severe anxiety (panic)", "gout"]
 
 
+def test_a_span_ending_on_a_preposition_and_its_article_ends_before_them() -> None:
+    """Dermatology consult (round 44): the tagger's "rash on the [face]" had coded as a serum
+    reaction, T80.61XA."""
+    from types import SimpleNamespace
+
+    text = "a painful rash on the face; numbness and tingling in both feet; hepatitis A"
+
+    def span(phrase: str) -> SimpleNamespace:
+        start = text.index(phrase)
+        return SimpleNamespace(start=start, end=start + len(phrase), label="problem", score=0.9)
+
+    spans = [span("rash on the"), span("tingling in both"), span("hepatitis A")]
+    assert [e.text for e in to_entities(text, spans)] == ["rash", "tingling", "hepatitis A"]
+
+
 def test_a_drug_or_problem_ends_at_a_spaced_dash() -> None:
     from streamproc.nlp.entities import ending_at_delimiters
 

@@ -512,6 +512,22 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Opioid-induced neurotoxicity", "G92.8"),  # had been opioid *use*, F11.99
         ("Opioid-induced constipation", "K59.03"),
         ("tympanic", None),  # "tympanic membranes normal" had been H73.90
+        # round 43
+        ("Cellulitis of the right foot", "L03.115"),  # had been the right *finger*, L03.011
+        ("LUE cellulitis", "L03.114"),
+        ("cellulitis of right toe", "L03.031"),  # a toe keeps its own code
+        ("Glomerulonephritis", "N05.9"),  # had been a manifestation code, N08
+        ("hepatitis A", "B15.9"),  # had been K75.9: the "A" is no stop word here
+        ("osteoarthritis of both knees", "M17.0"),
+        ("low-grade fevers", "R50.9"),  # had coded at 0.33, unpublished
+        ("itchy rash", "R21"),
+        # round 44
+        ("erosions", None),  # had been I77.2, rupture of artery
+        ("postoperative", None),  # "Postoperative atrial fibrillation" cut: had been G89.18
+        ("Hypoalbuminemia", "E88.09"),
+        ("Diverticulosis", "K57.90"),  # had coded at 0.47, unpublished
+        ("vasoplegia", "I95.89"),
+        ("pancolitis", "K52.9"),  # a CT's word, not ulcerative pancolitis K51.00
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:

@@ -56,3 +56,16 @@ def test_a_line_that_only_names_a_section_is_its_header() -> None:
     assert index.in_header(note.index("Assessment"), note.index("Recommendations") + 15)
     # a line that names no known section is text ("She felt dizzy and fell." stays in the HPI)
     assert index.section_at(note.index("She felt")) == "history_present_illness"
+
+
+def test_a_bare_history_heading_is_this_illness() -> None:
+    """Nephrology consult (round 43): "HISTORY: 71-year-old woman ... admitted with fatigue and
+    rash" was read as the past history, so the fatigue it admitted was an inactive problem-list
+    item. A bare "History:" that opens with the patient's age tells this illness."""
+    note = "Reason for consult: AKI.\n\nHISTORY: 71-year-old admitted with fatigue.\n\nPMH: CKD\n"
+    index = SectionIndex.of(note)
+    assert index.section_at(note.index("fatigue")) == "history_present_illness"
+    assert index.section_at(note.index("CKD")) == "past_medical_history"
+    # one that opens with no story of this illness is the past history, as it was
+    past = "History: hypertension, former smoker (quit 2015).\nMeds: lisinopril\n"
+    assert SectionIndex.of(past).section_at(past.index("hypertension")) == "past_medical_history"

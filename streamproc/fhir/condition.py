@@ -202,6 +202,23 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     # rest pain of no side said: the limb's ischemia the note names (with ulceration too)
     "I70.229": ("I70.221", "I70.222", "I70.223", "I70.228", "I70.23", "I70.24", "I70.25"),
     "F32.A": ("F32.0", "F32.1", "F32.2", "F32.3", "F32.4", "F32.5", "F32.9", "F33"),
+    # asthma "uncomplicated" (its severity from the history list) beside this visit's
+    # exacerbation or status asthmaticus: one asthma, the exacerbation's code
+    "J45.20": ("J45.21", "J45.22"),
+    "J45.30": ("J45.31", "J45.32"),
+    "J45.40": ("J45.41", "J45.42"),
+    "J45.50": ("J45.51", "J45.52"),
+    "J45.909": ("J45.2", "J45.3", "J45.4", "J45.5", "J45.90"),
+    "J45.901": ("J45.21", "J45.31", "J45.41", "J45.51"),
+    # "back pain" beside the low back pain, sciatica or thoracic pain the note names (not the
+    # neck's cervicalgia)
+    "M54.9": ("M54.3", "M54.4", "M54.5", "M54.6"),
+    # "colitis" / "pancolitis" (a CT's word) beside the colitis the note names: C. difficile,
+    # another infection, inflammatory bowel disease, ischemia
+    "K52.9": ("A04", "A08", "A09", "K50", "K51", "K55"),
+    # C. difficile "not specified as recurrent" (an earlier episode, the allergy list's word)
+    # beside the recurrence the note names
+    "A04.72": ("A04.71",),
 }
 
 

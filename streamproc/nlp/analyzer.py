@@ -108,8 +108,11 @@ log = logging.getLogger(__name__)
 # sentence ("Within 10 minutes she developed …") pairs with the drug given the sentence before;
 # 35-40: a newborn's record codes as a newborn's; codes that combine what a note names apart
 # (hypertensive CKD, diabetic CKD, Hb-SS crises, Parkinson's with dyskinesia); a drug class
-# named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing)
-ANALYZER_VERSION = "analyzer-52"
+# named as the cause is the note's drug of that class (docs/clinical-nlp.md, seventeenth landing);
+# 53: a cause told in a sentence of its own after the item ("Precipitated by clindamycin."), a
+# contributors' list ("multifactorial: … (oxybutynin)"), a bare "History:" opening with an age is
+# this illness (docs/clinical-nlp.md, twentieth landing)
+ANALYZER_VERSION = "analyzer-53"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7

@@ -51,7 +51,11 @@ _WORD_ABBREVIATIONS = frozenset({"dress"})
 
 
 # A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
-_TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:in|of|on|at|to|for|with|and|or|plus)\Z", re.IGNORECASE)
+# "rash on the [face]": a preposition, and the article or possessive after it, the tagger ended on
+_TRAILING_FUNCTION_WORD = re.compile(
+    r"(?:\s+(?:in|of|on|at|to|for|with|and|or|plus)(?:\s+(?:the|his|her|their|both))?)+\Z",
+    re.IGNORECASE,
+)
 # ... or on the word of prevention after it, which ConText reads as a trigger back onto it
 _TRAILING_PREVENTION = re.compile(r"\s+(?:prophylaxis|ppx|proph|precautions)\Z", re.IGNORECASE)
 
@@ -1109,8 +1113,8 @@ _STAGE_AFTER = re.compile(
     r"|(?<=[ \t])(?:on|upon|with)[ \t]+standing\b"
     # "Type 2 diabetes, poorly controlled" is E11.65 (with hyperglycemia), not E11.9
     r"|(?<=,)[ \t]*(?:(?:poorly|inadequately|not[ \t]+well)[ \t]+controlled|uncontrolled)\b"
-    # "ADHD, combined type" is F90.2, not F90.9
-    r"|(?<=,)[ \t]*(?:[a-z]+[ \t]+){1,2}?type\b"
+    # "ADHD, combined type" / "combined presentation" (DSM-5's word) is F90.2, not F90.9
+    r"|(?<=,)[ \t]*(?:[a-z-]+[ \t]+){1,2}?(?:type|presentation)\b"
     # "Migraine without aura" is G43.009, not G43.909
     r"|(?<=[ \t])(?:with|without)[ \t]+aura\b)",
     re.I,

@@ -84,6 +84,17 @@ _HEADER = re.compile(
 )
 
 
+# A bare "History:" is the past history ("History: hypertension, hyperlipidemia, former
+# smoker") unless it opens the story of this illness with the patient's age, as a consult does
+# ("HISTORY: 71-year-old woman with GERD ... admitted with fatigue and rash": read as the past,
+# the fatigue it admitted had been an inactive problem-list item).
+_STORY_OPENING = re.compile(
+    r"[ \t]*(?:\n[ \t]*)?(?:(?:a|an|this|the|pt|patient|mr\.?|mrs\.?|ms\.?)[ \t]+(?:is[ \t]+(?:a|an)[ \t]+)?)?"
+    r"\d{1,3}[ \t-]*(?:y/?o\b|yo\b|yr\b|-?year|years?[ \t]+old|month|week|day)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     name: str  # canonical name
@@ -99,6 +110,8 @@ def find_sections(text: str) -> list[Section]:
         raw = m.group("md") or m.group("colon") or m.group("caps") or m.group("line") or ""
         key = re.sub(r"\s+", " ", raw.strip(" #:").lower())
         name = _LOOKUP.get(key)
+        if key == "history" and _STORY_OPENING.match(text, m.end()):
+            name = "history_present_illness"
         if name is not None:
             heads.append((m.start(), name, m.end()))
     return [

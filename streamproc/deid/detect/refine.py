@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizers.date import DateRecognizer
@@ -128,6 +129,8 @@ class ModelSpanFilter:
         if span.entity_type == DATE:
             if not any(ch.isalnum() for ch in text[span.start : span.end]):
                 return False  # the "/" of a dose "24/26 mg" alone: no date at all
+            if DateRecognizer.is_test_name(text, span.start, span.end):
+                return False  # "SD-OCT", "10-2 visual fields"
             if _MONTH_DAY.fullmatch(text, span.start, span.end):
                 # the rules' own test: "pain 8/10", "PSV 15/5" are not dates
                 return not DateRecognizer.md_is_score_or_setting(text, span.start, span.end)
@@ -188,6 +191,28 @@ class ModelSpanFilter:
             for w, is_clinical in zip(words, clinical, strict=True)
         )
 
+    def _comma_pieces(self, text: str, span: PhiSpan) -> list[PhiSpan]:
+        """A NAME span read across commas, cut to its pieces where one is a clinical word or an
+        ordinary one: "Dr. Susan Pratt, Rheumatology, Valley View Arthritis Center" had been one
+        name, and "rheumatology", propagated, a surrogate name all through the note. A span
+        whose every piece may be a name stays whole ("Pratt, Susan")."""
+        if span.entity_type != NAME or "," not in text[span.start : span.end]:
+            return [span]
+        pieces = []
+        for m in re.finditer(r"[^,]+", text[span.start : span.end]):
+            lead = len(m.group()) - len(m.group().lstrip())
+            s, e = span.start + m.start() + lead, span.start + m.start() + len(m.group().rstrip())
+            if e > s:
+                pieces.append(replace(span, start=s, end=e))
+        words = [[w.group().lower() for w in _WORD.finditer(text, p.start, p.end)] for p in pieces]
+        kept = [
+            p
+            for p, ws in zip(pieces, words, strict=True)
+            if ws and not self._clinical_term(text, p) and not all(w in self._ordinary for w in ws)
+        ]
+        return kept if len(kept) < len(pieces) else [span]
+
     def filter(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
         caps = is_caps_note(text)
-        return [s for s in spans if self.keep(text, s, caps)]
+        pieces = [p for s in spans for p in self._comma_pieces(text, s)]
+        return [s for s in pieces if self.keep(text, s, caps)]

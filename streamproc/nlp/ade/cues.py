@@ -535,8 +535,10 @@ HEDGE_WORDS = (
     # ("Hypocalcemia, symptomatic, secondary to cinacalcet"), after an aside listing what it
     # was ("Behavioral change (agitation, irritability), likely levetiracetam-related")
     r"(?:[ \t]*\([^()\n]{1,60}\))?"
-    r"[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
+    r"(?:[ \t]*,|[ \t]+[-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
     r"|chronic|recurrent|persistent|worsening|new"
+    # when in its course: "Insomnia - initial, likely stimulant-related"
+    r"|initial|early|late|intermittent|transient|nocturnal|sleep-onset"
     # a kidney injury's kind: "Acute kidney injury, prerenal, from vomiting and the diuretic"
     r"|prerenal|pre-renal|intrinsic|postrenal"
     # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"; a stage and a side ("MRONJ,
@@ -726,6 +728,16 @@ _WITHDRAWAL_OF = re.compile(
 )
 
 
+# the problem's contributors listed after it, drugs among them: "Delirium, hypoactive,
+# multifactorial: hyponatremia, anticholinergic burden (oxybutynin), sedative-hypnotic (zolpidem)"
+MULTIFACTORIAL = re.compile(
+    r"(?:[ \t]*,[ \t]*[a-z-]+){0,3}[ \t]*,?[ \t]*(?:(?:likely|probably)[ \t]+)?multifactorial"
+    r"(?:[ \t]+(?:etiology|causes?))?[ \t]*"
+    r"(?::|\(|[-\u2013\u2014][ \t]|,[ \t]*(?:including|from|due[ \t]+to)\b)",
+    re.I,
+)
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -735,6 +747,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     """
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
+    listed = MULTIFACTORIAL.match(sentence, effect[1]) if effect < drug else None
+    if listed is not None and not re.search(r"[.;]", sentence[listed.end() : drug[0]]):
+        return "multifactorial"
     if (
         drug < effect
         and _PERSON_ON_BEFORE.search(sentence[max(0, drug[0] - 60) : drug[0]])

@@ -27,6 +27,7 @@ from streamproc.nlp.ade.cues import (
     HARM_NAMED_AFTER,
     HEDGE,
     HEDGE_WORDS,
+    MULTIFACTORIAL,
     ON_BETWEEN,
     REACTION_NOUN,
     REACTION_TO,
@@ -88,6 +89,20 @@ _NOT_AN_EFFECT = frozenset(
         # "Cilostazol intolerance (headache, palpitations)": the record's word, the aside the harm
         "intolerance",
         "intolerant",
+        # a qualifier of the finding before it: "Hyponatremia, moderate, hypotonic, most likely
+        # from hydrochlorothiazide" had alerted "hypotonic" beside the hyponatremia
+        "mild",
+        "moderate",
+        "severe",
+        "acute",
+        "chronic",
+        "recurrent",
+        "hypotonic",
+        "hypertonic",
+        "isotonic",
+        "euvolemic",
+        "hypovolemic",
+        "hypervolemic",
     ]
 )
 _NER_POTENTIAL = {"hypothetical", "conditional"}
@@ -272,6 +287,13 @@ class AdeExtractor:
                 continue
             seen.add(key)
             out.append(self._graded(text, os_, oe, drug, effect, 1.0, act))
+        for drug, effect, hs, ce in trailing_cause_pairs(text, sentences, entities):
+            key = (normalise(drug.text), effect.start, effect.end)
+            act = self._actuality(text, effect, hs, ce)
+            if key in seen or act == "absent":
+                continue
+            seen.add(key)
+            out.append(self._graded(text, hs, ce, drug, effect, 1.0, act))
         out = _with_interacting(text, _without_glossed_classes(text, out), entities)
         out = _classes_as_drugs(out, entities)
         log.debug(
@@ -625,6 +647,87 @@ def onset_pairs(
     return out
 
 
+# "Clostridioides difficile colitis, recurrent, severe (WBC > 15). Precipitated by clindamycin.
+# Proton pump inhibitor likely contributing.": the cause told in sentences of their own after the
+# problem that opens the item
+_CAUSE_SENTENCE = re.compile(
+    r"[ \t]*(?:(?:most[ \t]+)?(?:likely|probably|possibly|presumably|presumed|suspected|felt)"
+    r"[ \t]+(?:to[ \t]+be[ \t]+)?)?(?:(?:precipitated|caused|induced|triggered|provoked)[ \t]+by"
+    r"|(?:due|secondary|attributed|attributable)[ \t]+to)[ \t]+(?:the[ \t]+|his[ \t]+|her[ \t]+)?",
+    re.I,
+)
+_CONTRIBUTING = re.compile(
+    r"[ \t]+(?:is[ \t]+|are[ \t]+)?(?:(?:also|likely|probably|possibly|may[ \t]+be)[ \t]+)*"
+    r"contributing\b",
+    re.I,
+)
+# a problem that opens its sentence: after a list number or bullet, nothing else before it
+_OPENS = re.compile(r"[ \t\n]*(?:(?:#?\d{1,2}[.)]|[-*\u2022])[ \t]*)?")
+
+
+def _cause_sentence_drugs(text: str, ss: int, se: int, entities: Sequence[Entity]) -> list[Entity]:
+    """The drugs a sentence of its own names as a cause ("Precipitated by clindamycin.",
+    "Proton pump inhibitor likely contributing."): each dictionary drug, or the class as the
+    note's one drug of that class; empty for any other sentence."""
+    drugs = {
+        e.start: e
+        for e in entities
+        if e.label in ("drug", "treatment") and e.concept is not None and ss <= e.start < se
+    }
+
+    def named_at(at: int) -> Entity | None:
+        if at in drugs:
+            return drugs[at]
+        named = class_names().match(text, at, se)
+        return _class_drug(text, named, entities) if named else None
+
+    cause = _CAUSE_SENTENCE.match(text, ss, se)
+    if cause is not None:
+        drug = named_at(cause.end())
+        out: list[Entity] = []
+        while drug is not None:  # "Precipitated by clindamycin and omeprazole."
+            out.append(drug)
+            more = _AND_DRUG.match(text, drug.end, se)
+            drug = named_at(more.end()) if more else None
+        return out
+    lead = named_at(ss + len(text[ss:se]) - len(text[ss:se].lstrip()))
+    return [lead] if lead is not None and _CONTRIBUTING.match(text, lead.end, se) else []
+
+
+def trailing_cause_pairs(
+    text: str, sentences: Sequence[tuple[int, int]], entities: Sequence[Entity]
+) -> list[tuple[Entity, Entity, int, int]]:
+    """(drug, effect, start, end) where sentences of their own name the cause of the problem
+    that opens the sentence before them: "1. Clostridioides difficile colitis, recurrent,
+    severe (…), not fulminant (…). Precipitated by clindamycin. Proton pump inhibitor likely
+    contributing." The ADE model reads one sentence at a time and cannot pair them. Only a
+    coded problem opening its item counts; the span runs from its sentence to the cause's."""
+    out: list[tuple[Entity, Entity, int, int]] = []
+    head: tuple[Entity, int] | None = None
+    for ss, se in sentences:
+        drugs = _cause_sentence_drugs(text, ss, se, entities)
+        if drugs:
+            if head is not None:
+                out += [(drug, head[0], head[1], se) for drug in drugs]
+            continue
+        opening = _OPENS.match(text, ss, se)
+        first = min(
+            (e for e in entities if e.label == "problem" and ss <= e.start < se),
+            key=lambda e: e.start,
+            default=None,
+        )
+        head = (
+            (first, ss)
+            if first is not None
+            and opening is not None
+            and first.start == opening.end()
+            and first.codes
+            and first.codes[0].score >= _CODED
+            else None
+        )
+    return out
+
+
 def stated_pairs(
     text: str, ss: int, se: int, entities: Sequence[Entity]
 ) -> list[tuple[Entity, Entity]]:
@@ -703,7 +806,7 @@ def stated_pairs(
                 None,
             )
         if drug is not None and (
-            _COMPOUND.match(text, drug.end, se)
+            _compound_of_this(text, drug.end, se, findings)
             or HARM_NAMED_AFTER.match(text, drug.end, se)
             or hedged_drug_alone(text, effect.end, (drug.start, drug.end))
         ):
@@ -715,6 +818,11 @@ def stated_pairs(
                 text, effect.end, (second.start, second.end)
             ):
                 pairs.append((second, effect))
+        # "Delirium, hypoactive, multifactorial: hyponatremia, anticholinergic burden
+        # (oxybutynin), sedative-hypnotic (zolpidem)": each drug of its contributors' list
+        listed = _after(MULTIFACTORIAL, text, effect, se, head)
+        if listed is not None:
+            pairs.extend((d, effect) for d in drugs.values() if d.start >= listed.end())
         # "Hyperkalemia on spironolactone - reduce spironolactone"
         on = _after(ON_BETWEEN, text, effect, se, head)
         drug = drugs.get(on.end()) if on else None
@@ -850,6 +958,21 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     return pairs
+
+
+def _compound_of_this(text: str, at: int, end: int, findings: Sequence[Entity]) -> bool:
+    """A compound ("-related", "-associated") at ``at`` that ends the wording, not one that runs
+    into the next finding: "Thrombocytopenia, mild - probably valproate-related", but not "ADHD,
+    combined type - methylphenidate-associated appetite suppression", whose compound is the
+    appetite suppression's."""
+    compound = _COMPOUND.match(text, at, end)
+    if compound is None:
+        return False
+    return not any(
+        f.start <= compound.end() < f.end
+        or (f.start >= compound.end() and not text[compound.end() : f.start].strip())
+        for f in findings
+    )
 
 
 def _coordinated_before(text: str, at: int, findings: Sequence[Entity]) -> list[Entity]:

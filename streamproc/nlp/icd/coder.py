@@ -28,7 +28,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-16"
+CODER_VERSION = "coder-17"
 # peptic ulcers (gastric, duodenal, peptic, gastrojejunal) without hemorrhage or perforation, and
 # the fourth character of their "with hemorrhage" twin
 _ULCER_WITHOUT = re.compile(r"(K2[5-8])\.([379])")
@@ -107,6 +107,23 @@ _COORDINATED_SITES = re.compile(
     re.IGNORECASE,
 )
 _WORD_FOR_WORD = 0.95
+# below this a mention codes to nothing a Condition publishes (``fhir`` takes 0.5)
+_CAUSED_MIN = 0.5
+# a cause of a word or two compounded before the finding: "Stimulant-related", "ACE
+# inhibitor-induced" (not "1. Grade 3 immune-related": a list item's number and grade)
+_NAMED_CAUSE = re.compile(
+    r"^[A-Za-z][\w/]*(?:[ \t]+[A-Za-z][\w/]*)?-(?:induced|associated|related)[ \t]+", re.I
+)
+# Cellulitis is coded by limb, not by the part of it a note names (the index: "Cellulitis, foot -
+# see Cellulitis, lower limb"): "cellulitis of the right foot" had read as L03.011, the right
+# *finger*. Fingers and toes keep codes of their own.
+_CELLULITIS = re.compile(r"\bcellulitis\b", re.IGNORECASE)
+_LIMB_PART = re.compile(
+    r"\b(?:(?P<lower>foot|feet|lower\s+legs?|legs?|ankles?|thighs?|knees?|calf|calves|shins?"
+    r"|heels?|lower\s+extremit(?:y|ies)|le)|(?P<upper>hands?|forearms?|upper\s+arms?|arms?"
+    r"|wrists?|elbows?|upper\s+extremit(?:y|ies)|ue)|(?P<short>[rl][lu]e))\b",
+    re.IGNORECASE,
+)
 
 
 # "Prematurity, 35 weeks", "preterm infant born at 32 weeks": the gestational age picks P07.3x
@@ -116,6 +133,15 @@ _PRETERM_WEEKS = re.compile(
     r"(?:[ \t]+(?:gestation|gestational[ \t]+age|ga))?$",
     re.IGNORECASE,
 )
+
+
+def _limb(part: re.Match[str]) -> str:
+    """The limb a part of it belongs to ("foot" -> "lower limb", "RLE" -> "right lower limb")."""
+    short = (part.group("short") or "").lower()
+    if short:
+        side = "right" if short[0] == "r" else "left"
+        return f"{side} {'lower' if short[1] == 'l' else 'upper'} limb"
+    return "lower limb" if part.group("lower") else "upper limb"
 
 
 def _preterm_weeks(mention: str) -> str | None:
@@ -298,6 +324,8 @@ class IcdCoder:
             text = f"type 2 {text}"
         if _DIABETES.search(text) and _POORLY_CONTROLLED.search(text):
             text = f"{_POORLY_CONTROLLED.sub(' ', text).strip()} with hyperglycemia"
+        if _CELLULITIS.search(text):
+            text = _LIMB_PART.sub(_limb, text, count=1)
         return text
 
     def with_hemorrhage(self, codes: tuple[CodeCandidate, ...]) -> tuple[CodeCandidate, ...]:
@@ -505,6 +533,14 @@ class IcdCoder:
                 results.append(cand)
             if len(results) >= self.top_k:
                 break
+        caused = _NAMED_CAUSE.match(mention)
+        if caused and _best_score(tuple(results)) < _CAUSED_MIN and caused.end() < len(mention):
+            # "Stimulant-related appetite suppression" read lexically as stimulant *use*
+            # (F15.94, 0.34): the finding is what follows its cause (the ADE stage names the
+            # drug, and the analyzer takes a drug-induced code where the list has one)
+            effect = self.code(mention[caused.end() :])
+            if _best_score(effect) >= _CAUSED_MIN:
+                return effect
         return tuple(results)
 
     def _lexical_either(self, bare: str, expanded: str) -> list[CodeCandidate]:

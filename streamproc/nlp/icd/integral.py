@@ -22,6 +22,11 @@ from functools import lru_cache
 _OTHER_SITE_OR_KIND = ("R22", "R25", "R40", "R46", "R52", "R60", "R73.0")
 # Pairs the notes do not state: septic shock is coded R65.21, and "shock" beside it is that shock.
 _ALSO_INCLUDED = {"R57.9": ("R65.21",)}
+# Pairs the notes state but a note means otherwise: "delirium" is coded R41.0 (the index's
+# "Delirium NOS"), whose category excludes mild cognitive impairment G31.84 as "confusion"; a
+# delirium beside the impairment is an acute illness of its own ("Delirium, hypoactive,
+# multifactorial" in a patient with mild cognitive impairment had become the impairment's).
+_NOT_INCLUDED = {"R41.0": ("G31.84",)}
 # a code or a range of codes in an Excludes1 note: "(G40.-)", "(R56.9)", "(F20-F29)", "(E08-E13)"
 _REF = re.compile(
     r"\(([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]*)?)-?(?:-([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]*)?)-?)?\)"
@@ -86,7 +91,7 @@ def includes_symptom(diagnosis: str, symptom: str) -> bool:
         return False
     if diagnosis in _ALSO_INCLUDED.get(symptom, ()):
         return True
-    if diagnosis.startswith("R"):
+    if diagnosis.startswith("R") or diagnosis in _NOT_INCLUDED.get(symptom, ()):
         return False
     return any(_in_range(diagnosis, ref) for ref in _diagnoses_excluded_by(symptom)) or any(
         _in_range(symptom, ref) for ref in _symptoms_excluded_by(diagnosis)

@@ -77,6 +77,15 @@ class DateRecognizer(PatternRecognizer):
         r"\s*(?:murmur|strength|sem|systolic|holosystolic|grade|str|x\b|mm|cm|ml|cc|mg|units|%|times|pain|\d+\s*%|fio2|peep|ps\b|with\s+\d|bipap|cpap|peep|ps\b|pain|sem|step|floor|line|dose|time|attempt|wake|degree|intercostal|ics|liters?\b|l\b)",
         re.IGNORECASE,
     )
+    # what an ordinal counts when it is no day of the month: "of the 1st metatarsal head" had
+    # been shifted to "the 7th metatarsal head"
+    COUNTED_THING_AFTER = re.compile(
+        r"\s*(?:metatars|metacarp|toe|finger|digit|ray\b|rib|mtp|mcp|pip|dip\b|cmc|web\b"
+        r"|interspace|compartment|cranial|molar|premolar|incisor|trimester|percentile|cycle"
+        r"|day|week|month|year|generation|order|episode|stage|lumbar|sacral|cervical|thoracic"
+        r"|dorsal|branchial|phalan|vertebra|heart\s+sound|metatarsophalangeal)",
+        re.IGNORECASE,
+    )
     VENT_BEFORE = re.compile(
         r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|fio2|flowby|simv|\bimv|\bvent\b)", re.IGNORECASE
     )
@@ -98,6 +107,43 @@ class DateRecognizer(PatternRecognizer):
             self.patterns = self.patterns + self.TIME_PATTERNS
             self._compiled = [(p, self._compile(p)) for p in self.patterns]
 
+    # a rating scale's results written as fractions of one total ("inattentive 4/9, hyperactive
+    # 3/9 (improved from 8/9 and 7/9)": Vanderbilt scores had been shifted as dates)
+    SCORE_NEAR = re.compile(
+        r"score|scale|rating|rated|vanderbilt|phq|gad-?7|moca|mmse|slums|inattentive|hyperactive"
+        r"|subscale|criteria|items?\b|points?\b|out\s+of",
+        re.IGNORECASE,
+    )
+    # a clinical test named like a month or a date: optical coherence tomography ("SD-OCT",
+    # "Repeat OCT" became "NOV"), Humphrey visual fields ("10-2 fields" became "11-14")
+    FIELD_TEST = re.compile(
+        r"(?:10|24|30)-2(?=[ \t]*(?:visual[ \t]+fields?|fields?|vf|hvf|sita)\b)", re.IGNORECASE
+    )
+
+    @classmethod
+    def is_test_name(cls, text: str, start: int, end: int) -> bool:
+        """``text[start:end]`` names a test, not a date: "OCT" in capitals with no day or year
+        beside it, a "10-2" / "24-2" visual field."""
+        if text[start:end] == "OCT":
+            return not re.match(r"[ \t.,-]*\d", text[end : end + 4]) and not re.search(
+                r"\d[ \t.,-]*$", text[max(0, start - 4) : start]
+            )
+        field = cls.FIELD_TEST.match(text, start)
+        return field is not None and field.end() == end
+
+    @classmethod
+    def _score_series(cls, text: str, start: int, end: int) -> bool:
+        numerator, _, total = text[start:end].partition("/")
+        if not (numerator.isdigit() and total.isdigit()) or int(numerator) > int(total):
+            return False
+        lo, hi = max(0, start - 60), min(len(text), end + 60)
+        same = re.findall(rf"(?<![\d/])(\d{{1,2}})/{total}(?![\d/])", text[lo:hi])
+        return (
+            len(same) >= 2
+            and all(int(n) <= int(total) for n in same)
+            and cls.SCORE_NEAR.search(text, lo, hi) is not None
+        )
+
     @classmethod
     def md_is_score_or_setting(cls, text: str, start: int, end: int) -> bool:
         """An M/D-shaped ``text[start:end]`` that is a fraction, a vent setting or a pain score
@@ -105,7 +151,7 @@ class DateRecognizer(PatternRecognizer):
         same shapes as dates; the wider word lists below ("to 9/20") stay rule-only, because on
         model spans they cost real dates."""
         value = text[start:end]
-        if value in cls.NOT_DATES:
+        if value in cls.NOT_DATES or cls._score_series(text, start, end):
             return True
         if cls.VENT_SETTING_BEFORE.search(text, max(0, start - 16), start):
             return True  # "PSV of 15/5", "BIPAP 10/5" (not "VENT VIA TRACH (PLACED 8/14)")
@@ -119,6 +165,8 @@ class DateRecognizer(PatternRecognizer):
 
     def validate_result(self, text: str, start: int, end: int, pattern: Pattern) -> bool | None:
         value = text[start:end]
+        if pattern.name == "month_name" and self.is_test_name(text, start, end):
+            return False
         if pattern.name == "md" and (
             self.md_is_score_or_setting(text, start, end)
             or self.VENT_BEFORE.search(text, max(0, start - 30), start)
@@ -130,8 +178,9 @@ class DateRecognizer(PatternRecognizer):
             year = value.replace("-", "/").split("/")[-1]
             if len(year) == 4 and not 1900 <= int(year) <= 2099:
                 return False
-        if pattern.name == "ordinal_day" and self.NOT_DATE_AFTER.match(
-            text, end, min(len(text), end + 12)
+        if pattern.name == "ordinal_day" and (
+            self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12))
+            or self.COUNTED_THING_AFTER.match(text, end, min(len(text), end + 16))
         ):
             return False
         if pattern.name == "my":

@@ -113,6 +113,14 @@ class NameRecognizer(Recognizer):
             or not w
         )
 
+    def _specialty(self, word: str) -> bool:
+        """A service or a diagnosis ends a list of names: "Dr. Susan Pratt, Rheumatology, Valley
+        View Arthritis Center" had taken "Rheumatology" and "Valley" as two more names."""
+        low = word.lower().strip(".,")
+        return (
+            len(low) >= 7 and CLINICAL_ENDING.search(low) is not None and low not in self.lex.names
+        )
+
     def _take_names(
         self, text: str, pos: int, max_words: int, allow_list: bool
     ) -> list[tuple[int, int]]:
@@ -121,7 +129,7 @@ class NameRecognizer(Recognizer):
         taken = 0
         while taken < max_words:
             m = self._token.match(text, pos)
-            if m is None or self._is_stop(m.group()):
+            if m is None or self._is_stop(m.group()) or self._specialty(m.group()):
                 break
             if re.fullmatch(_INITIAL, m.group()) is None and m.group()[0].isdigit():
                 break
