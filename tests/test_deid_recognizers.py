@@ -82,6 +82,19 @@ def test_an_ordinal_that_counts_a_thing_is_no_day() -> None:
     assert found(r, "seen on the 3rd, discharged by the 15th.") == {"3rd", "15th"}
 
 
+def test_tests_and_scale_scores_shaped_like_dates() -> None:
+    """Rounds 45-46: "SD-OCT" and "Repeat OCT" became "NOV", "10-2 fields" "11-14", Vanderbilt
+    scores "4/9 ... 8/9" were shifted; "(last dose 11/21)" is a date a dose was given."""
+    r = DateRecognizer()
+    assert found(r, "SD-OCT: parafoveal loss. Repeat OCT and 10-2 fields.") == set()
+    assert {"Oct 12", "OCT 2023"} <= found(r, "seen Oct 12 and in OCT 2023")
+    assert (
+        found(r, "Vanderbilt: inattentive 4/9, hyperactive 3/9 (improved from 8/9 and 7/9)")
+        == set()
+    )
+    assert found(r, "haloperidol IM BID (last dose 11/21); give dose 1/2 tab") == {"11/21"}
+
+
 def test_date_times_opt_in() -> None:
     assert found(DateRecognizer(), "seen at 14:30 today") == set()
     assert "14:30" in found(DateRecognizer(include_times=True), "seen at 14:30 today")
@@ -227,6 +240,9 @@ def test_note_title_words_are_no_name(lex: Lexicons) -> None:
     r = NameRecognizer(lex)
     assert found(r, "Emergency Department / Toxicology Consult") == set()
     assert found(r, "Inpatient Consultation, Urgent Summary") == set()
+    # round 45: a specialty ends a doctor's list of names ("Rheumatology" had become a name)
+    dr = found(r, "Referring: Dr. Susan Pratt, Rheumatology, Valley View Arthritis Center")
+    assert not any("Rheumatology" in name or "Valley" in name for name in dr) and "Pratt" in dr
     # round 43: a service's patients ("PEDIATRIC HOSPITAL MEDICINE" had become a place)
     assert found(LocationRecognizer(lex), "PEDIATRIC HOSPITAL MEDICINE - ADMISSION H&P") == set()
     # round 38: race and ethnicity are no Safe Harbor identifier

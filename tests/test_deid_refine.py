@@ -212,3 +212,17 @@ def test_a_specialty_title_is_no_name_pair(lex: Lexicons) -> None:
     )
     assert [s.source for s in found] == ["name_unknown_pair"]
     assert found[0].start == len("Endocrinology Urgent Visit\nSpoke with ")
+
+
+def test_model_filter_cuts_a_name_read_across_commas_at_a_specialty(lex: Lexicons) -> None:
+    """Ophthalmology note (round 45): "Dr. Susan Pratt, Rheumatology, Valley View Arthritis
+    Center" was one model name, and "rheumatology", propagated, a surrogate name all through
+    the note. A name written last-name-first stays whole."""
+    text = "Referring: Dr. Susan Pratt, Rheumatology, Valley View Arthritis Center. Pratt, Susan."
+    across = PhiSpan(text.index("Susan"), text.index(" Arthritis"), NAME, 0.95, "phi_model")
+    pieces = ModelSpanFilter(lex).filter(text, [across])
+    assert [text[s.start : s.end] for s in pieces] == ["Susan Pratt", "Valley View"]
+    inverted = PhiSpan(text.index("Pratt, Susan"), len(text) - 1, NAME, 0.95, "phi_model")
+    assert [text[s.start : s.end] for s in ModelSpanFilter(lex).filter(text, [inverted])] == [
+        "Pratt, Susan"
+    ]

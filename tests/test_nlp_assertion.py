@@ -405,6 +405,13 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ),
         ("HSV and mycoplasma not suspected clinically but tested.", "mycoplasma", "absent"),
         ("Findings not consistent with pneumonia.", "pneumonia", "absent"),
+        # round 46: a differential "considered", a diagnosis "probable" or "not favored"
+        ("7. Malignant catatonia - considered; lorazepam challenge.", "catatonia", "possible"),
+        ("Malnutrition - tube feeds, oxandrolone considered.", "Malnutrition", "present"),
+        ("Bipolar disorder was considered but never confirmed.", "Bipolar", "absent"),
+        ("3. Acute interstitial nephritis, probable, as part of DRESS.", "nephritis", "possible"),
+        ("5. Myelodysplastic syndrome - not favored (acute onset).", "Myelodysplastic", "possible"),
+        ("5. Cellulitis at PICC site - not present.", "Cellulitis", "absent"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

@@ -113,6 +113,25 @@ def test_annotate_adds_missed_drugs_and_names_found_ones(shorthand: Path) -> Non
     ]
 
 
+def test_a_drug_tagged_as_a_problem_in_the_slot_of_a_cause_is_the_drug() -> None:
+    """ICU and OPAT notes (round 46): "Neuroleptic malignant syndrome due to haloperidol" and
+    "DRESS syndrome (…) due to vancomycin" tagged the drug a problem ("vancomycin" became
+    resistance to vancomycin, Z16.21) and alerted nothing; a problem there stays one."""
+    lex = packaged_lexicon()
+    text = "NMS due to haloperidol; delirium secondary to serotonin syndrome; vancomycin"
+
+    def problem(word: str) -> Entity:
+        start = text.index(word)
+        return Entity(label="problem", start=start, end=start + len(word), text=word)
+
+    out = lex.annotate(text, [problem("haloperidol"), problem("serotonin syndrome")])
+    assert [(e.text, e.label, e.concept.name if e.concept else None) for e in out] == [
+        ("haloperidol", "drug", "Haloperidol"),
+        ("serotonin syndrome", "problem", None),
+        ("vancomycin", "drug", "Vancomycin"),  # no entity there: the dictionary's own
+    ]
+
+
 def test_the_packaged_table_and_dictionary_agree() -> None:
     """Every shorthand row names a real dictionary entry (the loader raises otherwise), and the
     product's dictionary knows the names ICU notes use."""

@@ -248,6 +248,11 @@ def test_a_bare_cancer_takes_the_organ_before_it() -> None:
     organ = Entity(label="test", start=5, end=12, text="OVARIAN")
     out = cancer_sites(text, [organ, problem("CA"), problem("CA", 1), problem("CA", 2)])
     assert [e.text for e in out] == ["OVARIAN CA", "laryngeal CA", "CA"]  # calcium stays alone
+    # round 46: the organ written after the histology ("had been a skin cancer, C44.92")
+    text = "Diagnosis: Squamous cell carcinoma of the oropharynx (right tonsil)."
+    scc = Entity(label="problem", start=11, end=34, text=text[11:34])
+    (out1,) = cancer_sites(text, [scc])
+    assert out1.text == "Squamous cell carcinoma of the oropharynx"
 
 
 @pytest.mark.parametrize(

@@ -528,6 +528,18 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Diverticulosis", "K57.90"),  # had coded at 0.47, unpublished
         ("vasoplegia", "I95.89"),
         ("pancolitis", "K52.9"),  # a CT's word, not ulcerative pancolitis K51.00
+        # round 45
+        ("Stimulant-related appetite suppression", "R63.0"),  # had been stimulant use, 0.34
+        ("stomach aches", "R10.9"),
+        ("punctate keratopathy", "H16.149"),  # a bare "keratopathy" had been band keratopathy
+        # round 46
+        ("Squamous cell carcinoma of the oropharynx", "C10.9"),  # had been skin, C44.92
+        ("Oropharyngeal SCC", "C10.9"),
+        ("carcinoma of the left breast", "C50.912"),
+        ("Peripheral sensory neuropathy", "G62.9"),  # had been hereditary G60.0, 0.46
+        ("Radiation dermatitis", "L58.9"),
+        ("Moderate malnutrition", "E44.0"),
+        ("xanthopsia", "H53.8"),
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:

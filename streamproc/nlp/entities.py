@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from streamproc.nlp.icd.burns import burns
-from streamproc.nlp.icd.cancer import ORGAN_BEFORE, is_bare_cancer
+from streamproc.nlp.icd.cancer import ORGAN_AFTER, ORGAN_BEFORE, is_bare_cancer
 from streamproc.nlp.icd.coder import SynonymTable
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import LIST_ITEM, Sentence, line_bounds
@@ -441,7 +441,8 @@ def _extended(text: str, entity: Entity, end: int, score: float) -> Entity:
 
 def cancer_sites(text: str, entities: Sequence[Entity]) -> list[Entity]:
     """A bare "CA" / "cancer" problem takes the organ word written right before it ("OVARIAN
-    CA", "laryngeal CA w/p XRT"): the model, trained on PubMed prose, tagged only the "CA", which
+    CA", "laryngeal CA w/p XRT") or after it ("Squamous cell carcinoma of the oropharynx", which
+    had coded as a skin cancer): the model, trained on PubMed prose, tagged only the "CA", which
     codes to C80.1 (primary site unknown), and a bare "CA" outside a history list is read as
     calcium. What the organ word overlapped (the model may have tagged it alone) is replaced."""
     out = list(entities)
@@ -450,11 +451,19 @@ def cancer_sites(text: str, entities: Sequence[Entity]) -> list[Entity]:
             continue
         line_start, _ = line_bounds(text, e.start)
         organ = ORGAN_BEFORE.search(text, line_start, e.start)
-        if organ is None:
+        after = ORGAN_AFTER.match(text, e.end) if organ is None else None
+        if organ is None and after is None:
             continue
-        start = organ.start(1)
-        joined = e.model_copy(update={"start": start, "text": text[start : e.end]})
-        out = [x for x in out if x is not e and not (x.start < e.start and start < x.end)]
+        start = organ.start(1) if organ else e.start
+        end = after.end() if after else e.end
+        joined = e.model_copy(update={"start": start, "end": end, "text": text[start:end]})
+        out = [
+            x
+            for x in out
+            if x is not e
+            and not (x.start < e.start and start < x.end)
+            and not (e.end <= x.start < end)
+        ]
         out.append(joined)
     return sorted(out, key=lambda x: (x.start, x.end))
 

@@ -165,6 +165,18 @@ class DrugLexicon:
         entities = [part for ent in entities for part in self._interacting(text, ent)]
         for ent in entities:
             concept = self.lookup(ent.text) if ent.label in ("drug", "treatment") else None
+            if ent.label == "problem" and _CAUSE_SLOT.search(
+                text, max(0, ent.start - 30), ent.start
+            ):
+                # "Neuroleptic malignant syndrome due to haloperidol", "DRESS syndrome (…) due
+                # to vancomycin": the tagger read the cause as a problem (vancomycin became
+                # "resistance to vancomycin", Z16.21) and no alert named the drug
+                whole = self.find(ent.text)
+                concept = whole[0].concept if len(whole) == 1 else None
+                if concept is not None and (whole[0].start, whole[0].end) == (0, len(ent.text)):
+                    ent = ent.model_copy(update={"label": "drug"})
+                else:
+                    concept = None  # "secondary to serotonin syndrome": a problem after all
             out.append(ent.model_copy(update={"concept": concept}) if concept else ent)
         for m in self.find(text):
             if not any(e.start < m.end and m.start < e.end for e in entities):
@@ -184,6 +196,12 @@ class DrugLexicon:
 
 
 _SPACED_DASH = re.compile(r"[ \t]+[-\u2013][ \t]+")
+# the slot of a cause right before a mention
+_CAUSE_SLOT = re.compile(
+    r"\b(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by|attributed[ \t]+to"
+    r"|attributable[ \t]+to)[ \t]+(?:the[ \t]+)?\Z",
+    re.I,
+)
 _COMPOUND_ONLY = re.compile(r"-(?:induced|associated|related)", re.I)
 INTERACTION_AFTER = re.compile(r"[ \t]+(?:drug[ \t-]+drug[ \t]+)?interactions?\b", re.I)
 

@@ -58,14 +58,44 @@ SITE_CODES: dict[str, str] = {
     "tongue": "C02.9",
     "oral": "C06.9",
     "gallbladder": "C23",
+    # head and neck: "Oropharyngeal SCC", "squamous cell carcinoma of the oropharynx (right
+    # tonsil)" had been a skin cancer, C44.92
+    "oropharyngeal": "C10.9",
+    "oropharynx": "C10.9",
+    "tonsil": "C09.9",
+    "tonsillar": "C09.9",
+    "nasopharyngeal": "C11.9",
+    "nasopharynx": "C11.9",
+    "hypopharyngeal": "C13.9",
+    "hypopharynx": "C13.9",
+    "head and neck": "C76.0",
+    "anal": "C21.0",
+    "anus": "C21.0",
+    "vulvar": "C51.9",
+    "vulva": "C51.9",
 }
-CANCER_WORDS = ("cancer", "ca", "carcinoma", "malignancy", "adenocarcinoma")
+CANCER_WORDS = (
+    "cancer",
+    "ca",
+    "carcinoma",
+    "malignancy",
+    "adenocarcinoma",
+    "scc",
+    "squamous cell carcinoma",
+    "squamous cell cancer",
+)
 _ORGANS = "|".join(sorted(SITE_CODES, key=len, reverse=True))
 _SITE_CANCER = re.compile(
     rf"^(?:primary\s+)?(?:(?P<side>left|right|l|r|bilateral|bilat)\.?\s+)?({_ORGANS})\s+"
     rf"(?:{'|'.join(CANCER_WORDS)})s?"
     # "breast cancer of the left breast"
     rf"(?:\s+of\s+the\s+(?P<side_after>left|right)\s+(?:{_ORGANS}))?\.?$",
+    re.IGNORECASE,
+)
+# "squamous cell carcinoma of the oropharynx", "carcinoma of the left breast"
+_CANCER_OF_SITE = re.compile(
+    rf"^(?:primary\s+)?(?:{'|'.join(CANCER_WORDS)})s?\s+of\s+(?:the\s+)?"
+    rf"(?:(?P<side>left|right)\s+)?({_ORGANS})\.?$",
     re.IGNORECASE,
 )
 # the paired organs whose code says the side: "left breast cancer" is C50.912, not C50.919
@@ -77,15 +107,19 @@ _SIDED = {
     "C62.90": ("C62.92", "C62.91"),
 }
 ORGAN_BEFORE = re.compile(rf"\b({_ORGANS})\s+$", re.IGNORECASE)
+# the organ written after a bare cancer word: "Squamous cell carcinoma of the oropharynx"
+ORGAN_AFTER = re.compile(
+    rf"[ \t]+of[ \t]+(?:the[ \t]+)?(?:(?:left|right)[ \t]+)?({_ORGANS})\b", re.IGNORECASE
+)
 
 
 def site_code(mention: str) -> str | None:
     """The site's code for "<organ> cancer(s)|CA|carcinoma(s)" (normalised mention), else None."""
-    m = _SITE_CANCER.match(mention.strip())
+    m = _SITE_CANCER.match(mention.strip()) or _CANCER_OF_SITE.match(mention.strip())
     if m is None:
         return None
     code = SITE_CODES[m.group(2).lower()]
-    side = (m.group("side") or m.group("side_after") or "").lower()
+    side = (m.group("side") or m.groupdict().get("side_after") or "").lower()
     if code in _SIDED and side in ("left", "l", "right", "r"):
         return _SIDED[code][0 if side.startswith("l") else 1]
     return code

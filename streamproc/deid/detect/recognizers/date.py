@@ -86,6 +86,11 @@ class DateRecognizer(PatternRecognizer):
         r"|dorsal|branchial|phalan|vertebra|heart\s+sound|metatarsophalangeal)",
         re.IGNORECASE,
     )
+    # "(last dose 11/21)": when a dose was given, not a dose of "1/2"
+    DOSE_DATED_BEFORE = re.compile(
+        r"\b(?:last|first|next|final|prior|previous|most[ \t]+recent)[ \t]+dose[ \t]*[(:]?[ \t]*$",
+        re.IGNORECASE,
+    )
     VENT_BEFORE = re.compile(
         r"(?:cpap|bipap|bi-pap|\bps\b|psv|peep|fio2|flowby|simv|\bimv|\bvent\b)", re.IGNORECASE
     )
@@ -171,7 +176,10 @@ class DateRecognizer(PatternRecognizer):
             self.md_is_score_or_setting(text, start, end)
             or self.VENT_BEFORE.search(text, max(0, start - 30), start)
             or self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12))
-            or self.NOT_DATE_BEFORE.search(text, max(0, start - 12), start)
+            or (
+                self.NOT_DATE_BEFORE.search(text, max(0, start - 12), start)
+                and not self.DOSE_DATED_BEFORE.search(text, max(0, start - 24), start)
+            )
         ):
             return False
         if pattern.name == "mdy":
