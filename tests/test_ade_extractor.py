@@ -2036,3 +2036,39 @@ def test_a_qualifier_alone_is_no_effect() -> None:
     assert not _plausible_effect("hypotonic", set())
     assert not _plausible_effect("moderate", set())
     assert _plausible_effect("Hyponatremia", set())
+
+
+def test_round_47_wordings() -> None:
+    """GI, transplant ID, menopause and urgent care notes (round 47): qualifiers of any words
+    before the hedge ("Acute pancreatitis, interstitial edematous, mild (no organ failure), most
+    likely azathioprine-induced"), "likely also", two drugs before the harm word, and a finding
+    coordinated with the item's head ("Breast tenderness and bloating - likely
+    estrogen-related")."""
+    cases = [
+        (
+            "1. Acute pancreatitis, interstitial edematous, mild (no organ failure), most likely "
+            "azathioprine-induced given timing.",
+            {"Acute pancreatitis": "problem", "azathioprine": "drug"},
+            [("azathioprine", "Acute pancreatitis")],
+        ),
+        (
+            "2. Right Achilles tendinopathy, likely also levofloxacin-related.",
+            {"Right Achilles tendinopathy": "problem", "levofloxacin": "drug"},
+            [("levofloxacin", "Right Achilles tendinopathy")],
+        ),
+        (
+            "3. Hyperkalemia, mild - tacrolimus and TMP-SMX effect.",
+            {"Hyperkalemia": "problem", "tacrolimus": "drug", "TMP-SMX": "drug"},
+            [("TMP-SMX", "Hyperkalemia"), ("tacrolimus", "Hyperkalemia")],
+        ),
+        (
+            "2. Breast tenderness and bloating - likely estradiol-related; switch to a patch.",
+            {"Breast tenderness": "problem", "bloating": "problem", "estradiol": "drug"},
+            [("estradiol", "Breast tenderness"), ("estradiol", "bloating")],
+        ),
+    ]
+    for s, ner, expected in cases:
+        found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+            s, [(0, len(s))], sorted(_with_concepts(s, ner), key=lambda e: e.start)
+        )
+        assert sorted((r.drug.text, r.effect.text) for r in found) == sorted(expected), s

@@ -93,6 +93,9 @@ def test_tests_and_scale_scores_shaped_like_dates() -> None:
         == set()
     )
     assert found(r, "haloperidol IM BID (last dose 11/21); give dose 1/2 tab") == {"11/21"}
+    # round 47: a month ending its sentence is no date with the next line's list number
+    dates = found(r, "annual mammogram; due in January.\n7. Endometrial hyperplasia")
+    assert {d.rstrip(".") for d in dates} == {"January"}
 
 
 def test_date_times_opt_in() -> None:
@@ -245,6 +248,12 @@ def test_note_title_words_are_no_name(lex: Lexicons) -> None:
     assert not any("Rheumatology" in name or "Valley" in name for name in dr) and "Pratt" in dr
     # round 43: a service's patients ("PEDIATRIC HOSPITAL MEDICINE" had become a place)
     assert found(LocationRecognizer(lex), "PEDIATRIC HOSPITAL MEDICINE - ADMISSION H&P") == set()
+    # round 47: an organ and a service ("Kidney transplant" became "Fox transplant")
+    assert (
+        found(r, "Kidney transplant (deceased donor) 08/02/2024; Kidney transplant status") == set()
+    )
+    assert found(LocationRecognizer(lex), "TRANSPLANT INFECTIOUS DISEASES CLINIC NOTE") == set()
+    assert found(LocationRecognizer(lex), "WOMEN'S HEALTH / MENOPAUSE CLINIC") == set()
     # round 38: race and ethnicity are no Safe Harbor identifier
     assert found(r, "38-year-old African American woman; Native American male") == set()
     assert found(r, "spoken with Radu Crosson about the plan") == {"Radu Crosson"}

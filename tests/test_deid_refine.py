@@ -161,6 +161,8 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
         ("Hidradenitis suppurativa, Hurley stage II, both axillae.", "Hurley", NAME, False),
         ("Hidradenitis suppurativa, Hurley II, partially controlled.", "Hurley", NAME, False),
         ("Mr. Hurley is here.", "Hurley", NAME, True),
+        # round 47: a clinical test's eponym ("Thompson test" became "Roberson test")
+        ("Thompson test positive on the left.", "Thompson", NAME, False),
         # the same words as a person or a place stay PHI
         ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
         ("Dr. Stevens saw the patient.", "Stevens", NAME, True),
@@ -226,3 +228,10 @@ def test_model_filter_cuts_a_name_read_across_commas_at_a_specialty(lex: Lexicon
     assert [text[s.start : s.end] for s in ModelSpanFilter(lex).filter(text, [inverted])] == [
         "Pratt, Susan"
     ]
+
+
+def test_model_filter_drops_gravidity_and_parity(lex: Lexicons) -> None:
+    """Menopause clinic (round 47): "53-year-old G2P2" became "53-year-old NORTHGATE"."""
+    text = "HPI: 53-year-old G2P2 with natural menopause. G3P2-0-1-2 woman."
+    spans = [span(text, "G2P2", LOCATION), span(text, "G3P2-0-1-2", NAME)]
+    assert ModelSpanFilter(lex).filter(text, spans) == []

@@ -412,6 +412,10 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ("3. Acute interstitial nephritis, probable, as part of DRESS.", "nephritis", "possible"),
         ("5. Myelodysplastic syndrome - not favored (acute onset).", "Myelodysplastic", "possible"),
         ("5. Cellulitis at PICC site - not present.", "Cellulitis", "absent"),
+        # round 47: an exacerbation's course is not the chronic disease's; a risk a therapy lowers
+        ("3. COPD - recent exacerbation, resolved.", "COPD", "present"),
+        ("Estradiol patch (lower VTE and stroke risk, also preferred)", "VTE", "hypothetical"),
+        ("Hypertension, diabetes and CV risk factors.", "diabetes", "present"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

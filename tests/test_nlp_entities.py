@@ -924,6 +924,14 @@ def test_a_record_of_an_allergy_with_its_severity_is_no_allergy() -> None:
     assert is_list_name(text, Entity(label="problem", start=start, end=start + 7, text="allergy"))
     plain = "Severe allergy to peanuts."
     assert not is_list_name(plain, Entity(label="problem", start=7, end=14, text="allergy"))
+    # round 47: what the list records, glossed after it
+    for text, finding in (
+        ("Avoid fluoroquinolones; documented in allergy list (tendon rupture).", "tendon rupture"),
+        ("Stop azathioprine (add to allergy list: pancreatitis).", "pancreatitis"),
+    ):
+        start = text.index(finding)
+        entity = Entity(label="problem", start=start, end=start + len(finding), text=finding)
+        assert is_list_name(text, entity)
 
 
 def test_a_drug_the_tabular_list_names_word_for_word_as_a_finding_is_a_problem(

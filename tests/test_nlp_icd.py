@@ -540,6 +540,13 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Radiation dermatitis", "L58.9"),
         ("Moderate malnutrition", "E44.0"),
         ("xanthopsia", "H53.8"),
+        # round 47
+        ("menopause", "Z78.0"),  # had been a *premature* menopause, E28.319
+        ("Vasomotor symptoms of menopause", "N95.1"),
+        ("Breast tenderness", "N64.4"),
+        ("Postmenopausal bleeding (spotting)", "N95.0"),  # the gloss had made it Z78.0, 0.32
+        ("CMV viremia", "B25.9"),  # had been an unspecified viral infection, B34.9
+        ("bilateral tenderness", None),  # a fragment: had been costovertebral, R39.853
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:

@@ -590,6 +590,13 @@ def is_electrical_shock(text: str, e: Entity) -> bool:
 
 
 _LIST_AFTER = re.compile(r"(?:/[\w-]+)?[ \t]+list\b", re.I)  # "allergy/intolerance list"
+# what a list records, glossed after it: "documented in allergy list (tendon rupture)", "add to
+# allergy list: pancreatitis" (the reaction on record; the ADE stage reads the event itself)
+_LIST_GLOSS_BEFORE = re.compile(
+    r"\b(?:allerg(?:y|ies)|intoleran(?:ce|ces)|adverse[ \t]+(?:drug[ \t]+)?reactions?)(?:/[\w-]+)?"
+    r"[ \t]+list[ \t]*(?:\(|:)[ \t]*\Z",
+    re.I,
+)
 
 
 # The record of a finding, not the finding: "listed as allergy", "document as adverse reaction",
@@ -708,6 +715,7 @@ def is_list_name(text: str, e: Entity) -> bool:
             )
         )
         or RECORDED_AS.search(text, max(0, e.start - 60), e.start)
+        or _LIST_GLOSS_BEFORE.search(text, max(0, e.start - 40), e.start)
     )
 
 

@@ -464,7 +464,7 @@ _HARM_NOUN_CUE = re.compile(
 # "<effect>, likely <drug>:" — a hedge, then the drug alone ending the phrase: the A&P shorthand
 # for a suspected cause ("Orthostatic hypotension, likely tamsulosin: stop tamsulosin"; not
 # "Pneumonia, likely aspiration", no drug, nor "…, likely lisinopril non-adherence")
-_HEDGE_WORD = re.compile(r"\b(?:likely|probably|possibly|presumably|presumed)\b", re.I)
+HEDGE_WORD = re.compile(r"\b(?:likely|probably|possibly|presumably|presumed)\b", re.I)
 _PHRASE_END = re.compile(r"[ \t]*(?:[.,;:)\n]|[ \t][-\u2013][ \t]|$)")
 
 
@@ -481,7 +481,7 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
     )
     return bool(
         between
-        and _HEDGE_WORD.search(between.group(0))
+        and HEDGE_WORD.search(between.group(0))
         and (
             _PHRASE_END.match(sentence, drug[1])
             or (between.re is HEDGE and _SECOND_DRUG_THEN_END.match(sentence, drug[1]))
@@ -528,27 +528,62 @@ HARM_NAMED_AFTER = re.compile(
     r"|(?:(?:side|adverse|drug)[ \t-])?effects?)\b",
     re.I,
 )
+
+
 # "<effect>, (most) likely …": the hedge a cause named right after the effect may carry
-HEDGE_WORDS = (
-    # a comma or a spaced dash, and the severity a problem-list item may state first:
-    # "Thrombocytopenia, mild - probably valproate-related"
-    # ("Hypocalcemia, symptomatic, secondary to cinacalcet"), after an aside listing what it
-    # was ("Behavioral change (agitation, irritability), likely levetiracetam-related")
-    r"(?:[ \t]*\([^()\n]{1,60}\))?"
-    r"(?:[ \t]*,|[ \t]+[-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic|acute"
-    r"|chronic|recurrent|persistent|worsening|new"
-    # when in its course: "Insomnia - initial, likely stimulant-related"
-    r"|initial|early|late|intermittent|transient|nocturnal|sleep-onset"
-    # a kidney injury's kind: "Acute kidney injury, prerenal, from vomiting and the diuretic"
-    r"|prerenal|pre-renal|intrinsic|postrenal"
-    # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"; a stage and a side ("MRONJ,
-    # stage 2, right mandible, due to zoledronic acid")
-    r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b|stage[ \t]*(?:[0-4][a-c]?|iv|i{1,3})\b"
-    r"|(?:left|right|bilateral)[ \t]+[a-z]+)[ \t]*(?:,|[-\u2013])?[ \t]+){0,2}"
-    r"(?:(?:most|more|very)[ \t]+)?(?:(?:likely|probably|possibly|presumably"
-    r"|presumed|felt|thought|expected|known|typical)[ \t]+(?:to[ \t]+be[ \t]+)?)?"
-)
+def _hedge_words(any_qualifier: bool) -> str:
+    """The wording between an effect and the cause named after it (``HEDGE_WORDS``); with
+    ``any_qualifier``, any word or two a comma closes may qualify the effect first, and a hedge
+    word must then follow."""
+    other = (
+        # any other word or two a comma closes, an aside after it: "Acute pancreatitis,
+        # interstitial edematous, mild (no organ failure), most likely azathioprine-induced"
+        # (not a preposition's phrase: "Hyponatremia from SIADH, most likely sertraline-induced")
+        r"|(?!(?:from|due|secondary|with|without|on|in|after|and|or|of|to|for|by)\b)"
+        r"[a-z][a-z-]{2,}(?:[ \t]+[a-z][a-z-]{2,})?(?=[ \t]*,)"
+        if any_qualifier
+        else ""
+    )
+    hedge = (
+        r"(?:(?:likely|probably|possibly|presumably|presumed|felt|thought|expected|known"
+        r"|typical)[ \t]+(?:to[ \t]+be[ \t]+)?)"
+    )
+    return (
+        # a comma or a spaced dash, and the severity a problem-list item may state first:
+        # "Thrombocytopenia, mild - probably valproate-related"
+        # ("Hypocalcemia, symptomatic, secondary to cinacalcet"), after an aside listing what it
+        # was ("Behavioral change (agitation, irritability), likely levetiracetam-related")
+        r"(?:[ \t]*\([^()\n]{1,60}\))?"
+        r"(?:[ \t]*,|[ \t]+[-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic"
+        r"|acute|chronic|recurrent|persistent|worsening|new"
+        # when in its course: "Insomnia - initial, likely stimulant-related"
+        r"|initial|early|late|intermittent|transient|nocturnal|sleep-onset"
+        # a kidney injury's kind: "Acute kidney injury, prerenal, from vomiting and the diuretic"
+        r"|prerenal|pre-renal|intrinsic|postrenal"
+        # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"; a stage and a side ("MRONJ,
+        # stage 2, right mandible, due to zoledronic acid")
+        r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b|stage[ \t]*(?:[0-4][a-c]?|iv|i{1,3})\b"
+        r"|(?:left|right|bilateral)[ \t]+[a-z]+"
+        + other
+        + r")(?:[ \t]*\([^()\n]{1,60}\))?[ \t]*(?:,|[-\u2013])?[ \t]+){0,3}"
+        r"(?:(?:most|more|very)[ \t]+)?"
+        + (hedge if any_qualifier else hedge + "?")
+        # "Right Achilles tendinopathy, likely also fluoroquinolone-related"
+        + r"(?:also[ \t]+)?"
+    )
+
+
+HEDGE_WORDS = _hedge_words(any_qualifier=False)
 HEDGE = re.compile(HEDGE_WORDS, re.I)
+# qualifiers of any words, then a hedge word: what the effect's kind and course may say first
+QUALIFIED_HEDGE = re.compile(_hedge_words(any_qualifier=True), re.I)
+# the word "effect" after a drug, and a second drug before it: " and TMP-SMX effect" (not a
+# "nephrotoxicity", a finding of its own the toxicity reading pairs)
+_EFFECT_WORD = r"[ \t]+(?:(?:side|adverse|drug)[ \t-])?effects?\b"
+_EFFECT_WORD_AFTER = re.compile(_EFFECT_WORD, re.I)
+TWO_DRUGS_EFFECT = re.compile(
+    r"[ \t]*(?:,|and|&|/|plus)[ \t]*[A-Za-z][\w-]*(?:[ \t]+[A-Za-z][\w-]*)?" + _EFFECT_WORD, re.I
+)
 _HEDGE_FIRST_OF_TWO = re.compile(HEDGE_WORDS + r"[A-Za-z][\w-]*" + _JOINER, re.I)
 # "Hypomagnesemia and hyperkalemia, tacrolimus effect": the first of coordinated findings (a few
 # words each) takes the cause named after the last, as a problem-list item means it
@@ -750,6 +785,18 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     listed = MULTIFACTORIAL.match(sentence, effect[1]) if effect < drug else None
     if listed is not None and not re.search(r"[.;]", sentence[listed.end() : drug[0]]):
         return "multifactorial"
+    if (
+        effect < drug
+        and TWO_DRUGS_EFFECT.match(sentence, drug[1])
+        and HEDGE.fullmatch(sentence, effect[1], drug[0])
+    ):
+        return "effect"  # "Hyperkalemia, mild - tacrolimus and TMP-SMX effect": the first
+    if (
+        effect < drug
+        and _EFFECT_WORD_AFTER.match(sentence, drug[1])
+        and _HEDGE_FIRST_OF_TWO.fullmatch(sentence, effect[1], drug[0])
+    ):
+        return "effect"  # ... and the second
     if (
         drug < effect
         and _PERSON_ON_BEFORE.search(sentence[max(0, drug[0] - 60) : drug[0]])

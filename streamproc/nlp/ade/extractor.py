@@ -29,8 +29,10 @@ from streamproc.nlp.ade.cues import (
     HEDGE_WORDS,
     MULTIFACTORIAL,
     ON_BETWEEN,
+    QUALIFIED_HEDGE,
     REACTION_NOUN,
     REACTION_TO,
+    TWO_DRUGS_EFFECT,
     causal_link,
     each_dose,
     hedged_drug_alone,
@@ -248,6 +250,8 @@ class AdeExtractor:
                 effect = self._entity(text, ps + e0, ps + e1, "problem", score, entities)
                 if _inside_procedure(effect, entities) or is_list_name(text, effect):
                     continue  # "pending allergy testing": a test, not an allergy
+                if _qualifies_another(text, effect, entities, se):
+                    continue  # "Acute pancreatitis, interstitial edematous, mild …": its kind
                 effect = _without_drug(text, effect, drug)
                 key = (normalise(drug.text), effect.start, effect.end)
                 if key in seen or not re.search("[A-Za-z]", drug.text):
@@ -754,11 +758,24 @@ def stated_pairs(
     findings = [
         e for e in inside if e.label == "problem" and e.codes and e.codes[0].score >= _CODED
     ]
+    qualifiers = {
+        id(g)
+        for f in findings
+        if (hedge := QUALIFIED_HEDGE.match(text, f.end, se)) is not None
+        and _names_a_cause(text, hedge.end(), entities)
+        for g in findings
+        if f.end <= g.start and g.end <= hedge.end()
+    }
     for effect in findings:
         # a spaced dash after the sentence's first finding ends the item's head ("Thrombocytopenia,
         # mild - probably valproate-related"); after a later one it still reads as the head's
         # ("C. difficile colitis … with AKI - likely precipitated by clindamycin")
-        head = effect is findings[0] or not _DASH_AFTER_EFFECT.match(text, effect.end)
+        head = (
+            effect is findings[0]
+            or not _DASH_AFTER_EFFECT.match(text, effect.end)
+            # "Breast tenderness and bloating - likely estrogen-related": coordinated with it
+            or _AND_DRUG.fullmatch(text, findings[0].end, effect.start) is not None
+        )
 
         aside = _harm_aside(text, ss, se, effect.start)
         linked = _EFFECT_THEN_DRUG_IN_ASIDE.match(text, effect.end, se) if aside else None
@@ -786,7 +803,14 @@ def stated_pairs(
         if to is not None and to.end() in drugs:
             pairs.append((drugs[to.end()], effect))
         # "likely mycophenolate-related", "likely amoxicillin allergy" after the effect
-        named = _after(HEDGE, text, effect, se, head)
+        # (not a qualifier of the finding before, read as a finding: "Acute pancreatitis,
+        # interstitial edematous, mild …, most likely azathioprine-induced")
+        named = _after(HEDGE, text, effect, se, head and id(effect) not in qualifiers)
+        if named is not None and named.end() not in drugs:
+            qualified = _after(
+                QUALIFIED_HEDGE, text, effect, se, head and id(effect) not in qualifiers
+            )
+            named = qualified or named
         drug = drugs.get(named.end()) if named else None
         # "Growth deceleration, likely steroid-related": a class compound, the note's one drug
         # (a gloss after it names the drug itself: ``_HEDGED_CLASS_GLOSS`` above)
@@ -818,6 +842,16 @@ def stated_pairs(
                 text, effect.end, (second.start, second.end)
             ):
                 pairs.append((second, effect))
+        # "Hyperkalemia, mild - tacrolimus and TMP-SMX effect": two drugs, then the harm word
+        more = _AND_DRUG.match(text, drug.end, se) if drug is not None else None
+        second = drugs.get(more.end()) if more else None
+        if (
+            drug is not None
+            and second is not None
+            and TWO_DRUGS_EFFECT.match(text, drug.end, se)
+            and not HARM_NAMED_AFTER.match(text, drug.end, se)
+        ):
+            pairs += [(drug, effect), (second, effect)]
         # "Delirium, hypoactive, multifactorial: hyponatremia, anticholinergic burden
         # (oxybutynin), sedative-hypnotic (zolpidem)": each drug of its contributors' list
         listed = _after(MULTIFACTORIAL, text, effect, se, head)
@@ -958,6 +992,33 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     return pairs
+
+
+def _qualifies_another(text: str, effect: Entity, entities: Sequence[Entity], end: int) -> bool:
+    """``effect`` lies in the qualifiers written after another problem of its sentence, before
+    that problem's cause: "interstitial edematous" of "Acute pancreatitis, interstitial
+    edematous, mild (no organ failure), most likely azathioprine-induced"."""
+    for head in entities:
+        if head.label != "problem" or head is effect or head.end > effect.start:
+            continue
+        if text.count("\n", head.end, effect.start):
+            continue
+        hedge = QUALIFIED_HEDGE.match(text, head.end, end)
+        if (
+            hedge is not None
+            and effect.end <= hedge.end()
+            and _names_a_cause(text, hedge.end(), entities)
+        ):
+            return True
+    return False
+
+
+def _names_a_cause(text: str, at: int, entities: Sequence[Entity]) -> bool:
+    """A drug, or a class, is written at ``at`` (the hedge before it named a cause, not "expected
+    to improve")."""
+    return any(e.start == at and e.label in ("drug", "treatment") for e in entities) or bool(
+        class_names().match(text, at)
+    )
 
 
 def _compound_of_this(text: str, at: int, end: int, findings: Sequence[Entity]) -> bool:

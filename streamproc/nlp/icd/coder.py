@@ -533,6 +533,13 @@ class IcdCoder:
                 results.append(cand)
             if len(results) >= self.top_k:
                 break
+        glossed = _TRAILING_GLOSS.search(mention)
+        if glossed and glossed.start() > 0 and _best_score(tuple(results)) < _CAUSED_MIN:
+            # "Postmenopausal bleeding (spotting)" read with its gloss as a menopausal state
+            # (Z78.0, 0.32): the finding before the gloss names it
+            unglossed = self.code(mention[: glossed.start()])
+            if _best_score(unglossed) >= _CAUSED_MIN:
+                return unglossed
         caused = _NAMED_CAUSE.match(mention)
         if caused and _best_score(tuple(results)) < _CAUSED_MIN and caused.end() < len(mention):
             # "Stimulant-related appetite suppression" read lexically as stimulant *use*

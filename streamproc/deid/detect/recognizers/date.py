@@ -24,7 +24,9 @@ class DateRecognizer(PatternRecognizer):
         Pattern("mdy", rf"{_NB}{MON_NUM}([/-]){DAY}\1(?:\d{{4}}|\d{{2}})\b{_NA}", 0.95),
         Pattern("md", rf"{_NB}{MON_NUM}/{DAY}\b{_NA}", 0.75),
         Pattern("my", rf"{_NB}{MON_NUM}/(?:{YEAR4}|[0-9]{{2}})\b{_NA}", 0.5),
-        Pattern("mon_d_y", rf"\b{MONTH_DOT}\s*{DAY}{ORD}?\b(?:,?\s*(?:{YEAR4}|'\d{{2}})\b)?", 0.9),
+        Pattern(
+            "mon_d_y", rf"\b{MONTH_DOT}[ \t]*{DAY}{ORD}?\b(?:,?[ \t]*(?:{YEAR4}|'\d{{2}})\b)?", 0.9
+        ),
         Pattern(
             "d_mon_y",
             rf"\b(?:the\s+)?{DAY}{ORD}?\s+(?:of\s+)?{MONTH}\b\.?(?:,?\s*{YEAR4}\b)?",
