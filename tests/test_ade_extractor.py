@@ -2072,3 +2072,30 @@ def test_round_47_wordings() -> None:
             s, [(0, len(s))], sorted(_with_concepts(s, ner), key=lambda e: e.start)
         )
         assert sorted((r.drug.text, r.effect.text) for r in found) == sorted(expected), s
+
+
+def test_round_48_wordings() -> None:
+    """Neurology, ICU, GI and psychiatry notes (round 48)."""
+    from streamproc.nlp.ade.cues import causal_link
+
+    # an operation after the drug is the course it links, not the drug
+    s = (
+        "59-year-old man on metformin and empagliflozin 25 mg daily, admitted after an elective "
+        "laparoscopic cholecystectomy with nausea, vomiting and abdominal pain."
+    )
+    assert link(s, "empagliflozin", "nausea") is None
+    assert link("Rash after starting amoxicillin.", "amoxicillin", "Rash") is not None
+    # "daytime sedation" is a harm, not the sedation a drug is given for
+    s = "3. Daytime sedation - quetiapine-related."
+    assert causal_link(s, span(s, "quetiapine"), span(s, "Daytime sedation")) is not None
+    assert link("Propofol for sedation.", "Propofol", "sedation") is None
+    # the harm named before the drug, glossed after it
+    s = "2. Behavioral side effects of levetiracetam (irritability, aggression) - switched."
+    ner = {"irritability": "problem", "aggression": "problem", "levetiracetam": "drug"}
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, [(0, len(s))], sorted(_with_concepts(s, ner), key=lambda e: e.start)
+    )
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("levetiracetam", "aggression"),
+        ("levetiracetam", "irritability"),
+    ]

@@ -235,3 +235,12 @@ def test_model_filter_drops_gravidity_and_parity(lex: Lexicons) -> None:
     text = "HPI: 53-year-old G2P2 with natural menopause. G3P2-0-1-2 woman."
     spans = [span(text, "G2P2", LOCATION), span(text, "G3P2-0-1-2", NAME)]
     assert ModelSpanFilter(lex).filter(text, spans) == []
+
+
+def test_model_filter_drops_a_numbered_acronym(lex: Lexicons) -> None:
+    """ICU note (round 48): "GLP-1 receptor agonist" became "OAK HARBOR-1 receptor agonist"."""
+    text = (
+        "Discharge on a GLP-1 receptor agonist instead of an SGLT2 inhibitor; moved to GLP Street."
+    )
+    spans = [span(text, "GLP", LOCATION), span(text, "SGLT", LOCATION)]
+    assert ModelSpanFilter(lex).filter(text, spans) == []

@@ -416,6 +416,10 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ("3. COPD - recent exacerbation, resolved.", "COPD", "present"),
         ("Estradiol patch (lower VTE and stroke risk, also preferred)", "VTE", "hypothetical"),
         ("Hypertension, diabetes and CV risk factors.", "diabetes", "present"),
+        # round 48: "- none on AIMS", a finding awaiting its biopsy
+        ("7. Tardive dyskinesia - none on AIMS.", "Tardive", "absent"),
+        ("5. H. pylori infection - biopsy pending; treat if positive.", "pylori", "possible"),
+        ("Fever, blood cultures pending.", "Fever", "present"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

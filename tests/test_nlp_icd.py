@@ -547,6 +547,12 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Postmenopausal bleeding (spotting)", "N95.0"),  # the gloss had made it Z78.0, 0.32
         ("CMV viremia", "B25.9"),  # had been an unspecified viral infection, B34.9
         ("bilateral tenderness", None),  # a fragment: had been costovertebral, R39.853
+        # round 48
+        ("Acute upper GI bleed", "K92.2"),  # had been an upper respiratory infection, 0.22
+        ("erosive gastritis", "K29.70"),  # had been erosive osteoarthritis, 0.47
+        ("Rectal", None),  # "Rectal: black stool" had been a rectal abscess, K61.1
+        ("Daytime sedation", "R40.0"),
+        ("low HDL", "E78.6"),
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:

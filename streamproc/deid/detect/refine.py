@@ -28,6 +28,8 @@ _TIME_BEFORE = re.compile(r"(?:\bat|@|\bby)\s*$")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
 _MONTH_DAY = re.compile(r"\d{1,2}/\d{1,2}")
 _NUMBER = re.compile(r"\d+")
+_ACRONYM = re.compile(r"[A-Z]{2,5}")
+_NUMBERED = re.compile(r"-?\d")
 _OBSTETRIC = re.compile(r"[Gg]\d{1,2}[ \t]*[Pp]\d{1,4}(?:[-,][ \t]?\d{1,2}){0,3}")
 
 
@@ -125,6 +127,8 @@ class ModelSpanFilter:
     def keep(self, text: str, span: PhiSpan, caps_note: bool) -> bool:
         if _OBSTETRIC.fullmatch(text, span.start, span.end):
             return False  # "53-year-old G2P2": gravidity and parity, not a place
+        if _ACRONYM.fullmatch(text, span.start, span.end) and _NUMBERED.match(text, span.end):
+            return False  # "GLP-1 receptor agonist", "SGLT2", "IL-6": a drug class or a molecule
         if span.entity_type == AGE:
             # The model tags "73 y/o" as an age too; Safe Harbor aggregates only ages over 89.
             number = _NUMBER.search(text, span.start, span.end)

@@ -211,7 +211,12 @@ _FILLER = r"(?:(?!(?:and|but|had|has|was|prescribed|given|started|used|taken|tre
 _LINK = re.compile(
     # not what the patient went through ("seen after passing a ureteral stone … with
     # tamsulosin": the stone is what the drug treated)
-    r"\b(?:after(?!\s+(?:passing|undergoing|completing)\b)|following|post|since|upon|s/p|during"
+    # nor an operation after the drug ("on metformin and empagliflozin, admitted after an
+    # elective laparoscopic cholecystectomy with nausea": the operation's course)
+    r"\b(?:after(?!\s+(?:passing|undergoing|completing)\b)(?!\s+(?:an?\s+|the\s+|his\s+|her\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:surgery|\w+ectomy|\w+otomy|\w+plasty|operation|procedure|repair"
+    r"|transplant(?:ation)?|delivery|c-section|cesarean)\b)"
+    r"|following|post|since|upon|s/p|during"
     # "while she was taking", "while being treated with", "when receiving"
     r"|while\s+(?:\w+\s+){0,3}?(?:on|receiving|taking|treated|given|using)"
     r"|when\s+(?:\w+\s+){0,2}?(?:receiving|taking|treated|given|administered|started|resumed)"
@@ -325,7 +330,9 @@ _WHO_WAS_TREATED = re.compile(
 )
 # What a drug is given to do, not a harm: "brisk diuresis after lasix", "sedated on propofol".
 _INTENDED = re.compile(
-    r"\b(?:diuresis|diuresed|diuresing|sedation|sedated|relief|relieved|analgesia|comfortable"
+    # (not "daytime sedation", "excessive sedation": a harm)
+    r"\b(?:diuresis|diuresed|diuresing|(?<!daytime )(?<!excessive )(?<!excess )(?<!undue )sedation"
+    r"|sedated|relief|relieved|analgesia|comfortable"
     r"|bowel\s+movements?|bm)\b",
     re.I,
 )
@@ -773,6 +780,16 @@ MULTIFACTORIAL = re.compile(
 )
 
 
+# "side effects of", "toxicity from" right before a drug, its harms glossed after it:
+# "Behavioral side effects of levetiracetam (irritability, aggression)"
+HARM_OF_BEFORE = re.compile(
+    r"\b(?:side[ \t-]+effects?|adverse[ \t]+(?:effects?|reactions?)|toxicity|intolerance)"
+    r"[ \t]+(?:of|from|to)[ \t]+(?:the[ \t]+)?\Z",
+    re.I,
+)
+_INSIDE_GLOSS = re.compile(r"[ \t]*\([^()]*")
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -782,6 +799,12 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     """
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
+    if (
+        drug < effect
+        and HARM_OF_BEFORE.search(sentence, max(0, drug[0] - 30), drug[0])
+        and _INSIDE_GLOSS.fullmatch(sentence, drug[1], effect[0])
+    ):
+        return "side effects of"
     listed = MULTIFACTORIAL.match(sentence, effect[1]) if effect < drug else None
     if listed is not None and not re.search(r"[.;]", sentence[listed.end() : drug[0]]):
         return "multifactorial"
@@ -811,7 +834,12 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         return "with each dose"  # "headaches and jaw pain with each treprostinil dose increase"
     if treats(sentence, drug, effect):
         return None
-    if effect < drug and _PLAN_AFTER_DASH.search(between):
+    if (
+        effect < drug
+        and _PLAN_AFTER_DASH.search(between)
+        # "Daytime sedation - quetiapine-related": the drug's compound, no plan
+        and not re.match(COMPOUND, sentence[drug[1] :], re.I)
+    ):
         return None  # the drug is after the plan's dash ("... - continue entecavir through 12
         # months after the last rituximab")
     if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):

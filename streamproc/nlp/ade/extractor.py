@@ -25,6 +25,7 @@ from streamproc.nlp.ade.cues import (
     GENERIC_CAUSES,
     HARM_ASIDE_BEFORE_DRUG,
     HARM_NAMED_AFTER,
+    HARM_OF_BEFORE,
     HEDGE,
     HEDGE_WORDS,
     MULTIFACTORIAL,
@@ -957,6 +958,16 @@ def stated_pairs(
         closed = text.find(")", gloss.end(), se) if gloss else -1
         pairs.extend(
             (cause_drug, e) for e in findings if gloss and gloss.end() <= e.start < e.end <= closed
+        )
+        # "Behavioral side effects of levetiracetam (irritability, aggression)": the harm named
+        # before the drug, glossed after it
+        before_harm = HARM_OF_BEFORE.search(text, max(ss, cause_drug.start - 30), cause_drug.start)
+        opened = _GLOSS_OPEN.match(text, cause_drug.end) if before_harm else None
+        closed = text.find(")", opened.end(), se) if opened else -1
+        pairs.extend(
+            (cause_drug, e)
+            for e in findings
+            if opened and opened.end() <= e.start < e.end <= closed
         )
         # "Injection-site reactions (erythema, itching) with emicizumab": the aside, then the drug
         before = HARM_ASIDE_BEFORE_DRUG.search(text, ss, cause_drug.start)

@@ -55,6 +55,10 @@ _ENGLISH_SUFFIX = re.compile(
 _PLACE_BEFORE = re.compile(r"\b(?i:in|from|to|at|of|near)[ \t]+$")
 
 
+# the sides of a building a ward is named by after its floor ("4 North", "7B West")
+_WARD_SIDES = frozenset({"north", "south", "east", "west"})
+
+
 class NameRecognizer(Recognizer):
     name = "name"
     ENTITY_TYPE = NAME
@@ -335,6 +339,10 @@ class NameRecognizer(Recognizer):
                 continue
             if word.islower() and not caps_note:
                 continue  # lower-case word in mixed-case text: an ordinary word
+            if low in _WARD_SIDES and re.search(
+                r"\d[A-Za-z]?[ \t]*$", text[max(0, m.start() - 4) : m.start()]
+            ):
+                continue  # "4 North", "5 West": a hospital ward, not a surname
             if caps_note or word.islower():
                 # all-caps / lower-case notes: no case signal; trust only rarer first names
                 score = 0.5 if (low in self.lex.first_names and len(low) >= 4) else 0.45
