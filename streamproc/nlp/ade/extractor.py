@@ -283,22 +283,20 @@ class AdeExtractor:
                 if relation is not None:
                     seen.add(key)
                     out.append(relation)
-        # "…was given IV ceftriaxone. Within 10 minutes she developed diffuse urticaria": the
-        # onset sentence's cause is in the sentence before
-        for drug, effect, os_, oe in onset_pairs(text, sentences, entities):
+        # pairs across two sentences: "…was given IV ceftriaxone. Within 10 minutes she developed
+        # diffuse urticaria" (the onset's cause in the sentence before), "…colitis, recurrent.
+        # Precipitated by clindamycin." (the cause's effect in the sentence before)
+        across = [
+            *onset_pairs(text, sentences, entities),
+            *trailing_cause_pairs(text, sentences, entities),
+        ]
+        for drug, effect, span_start, span_end in across:
             key = (normalise(drug.text), effect.start, effect.end)
-            act = self._actuality(text, effect, os_, oe)
+            act = self._actuality(text, effect, span_start, span_end)
             if key in seen or act == "absent":
                 continue
             seen.add(key)
-            out.append(self._graded(text, os_, oe, drug, effect, 1.0, act))
-        for drug, effect, hs, ce in trailing_cause_pairs(text, sentences, entities):
-            key = (normalise(drug.text), effect.start, effect.end)
-            act = self._actuality(text, effect, hs, ce)
-            if key in seen or act == "absent":
-                continue
-            seen.add(key)
-            out.append(self._graded(text, hs, ce, drug, effect, 1.0, act))
+            out.append(self._graded(text, span_start, span_end, drug, effect, 1.0, act))
         out = _with_interacting(text, _without_glossed_classes(text, out), entities)
         out = _classes_as_drugs(out, entities)
         log.debug(
