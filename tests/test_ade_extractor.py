@@ -2099,3 +2099,28 @@ def test_round_48_wordings() -> None:
         ("levetiracetam", "aggression"),
         ("levetiracetam", "irritability"),
     ]
+
+
+def test_a_drugs_harm_then_what_it_was() -> None:
+    """ID note (round 49): "Linezolid toxicity: myelosuppression (thrombocytopenia, anemia,
+    leukopenia), peripheral neuropathy …" alerted nothing; the list ends with its clause
+    ("Digoxin toxicity - nausea, bradycardia; precipitated by acute kidney injury")."""
+    s = (
+        "1. Linezolid toxicity: myelosuppression (thrombocytopenia, anemia), peripheral "
+        "neuropathy; precipitated by acute kidney injury."
+    )
+    ner = {
+        "Linezolid": "drug",
+        "thrombocytopenia": "problem",
+        "anemia": "problem",
+        "peripheral neuropathy": "problem",
+        "acute kidney injury": "problem",
+    }
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, [(0, len(s))], sorted(_with_concepts(s, ner), key=lambda e: e.start)
+    )
+    assert sorted(r.effect.text for r in found) == [
+        "anemia",
+        "peripheral neuropathy",
+        "thrombocytopenia",
+    ]

@@ -420,6 +420,9 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         ("7. Tardive dyskinesia - none on AIMS.", "Tardive", "absent"),
         ("5. H. pylori infection - biopsy pending; treat if positive.", "pylori", "possible"),
         ("Fever, blood cultures pending.", "Fever", "present"),
+        # round 49: what recovered
+        ("4. History of vancomycin-associated AKI (October 2024), recovered.", "AKI", "absent"),
+        ("He recovered well from pneumonia last year.", "pneumonia", "present"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

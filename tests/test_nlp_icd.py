@@ -553,6 +553,12 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Rectal", None),  # "Rectal: black stool" had been a rectal abscess, K61.1
         ("Daytime sedation", "R40.0"),
         ("low HDL", "E78.6"),
+        # round 49
+        ("Acute polyarticular gout flare", "M10.9"),  # had coded at 0.48, unpublished
+        ("gingival hyperplasia", "K06.1"),
+        ("MRSA prosthetic knee infection", "T84.50XA"),  # had been a history of MRSA, 0.41
+        ("small effusion", None),  # "Right knee: … small effusion" had been a shoulder's
+        ("Left knee effusion", "M25.462"),
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:

@@ -790,6 +790,21 @@ HARM_OF_BEFORE = re.compile(
 _INSIDE_GLOSS = re.compile(r"[ \t]*\([^()]*")
 
 
+# what ends such a list: its clause, or a plan ("clozapine effect - check troponin … to exclude
+# myocarditis" lists nothing)
+LIST_BREAK = re.compile(
+    r"[.;]|\b(?:check|start|stop|continue|monitor|hold|consider|exclude|rule|repeat|recheck|to|if"
+    r"|will|plan)\b",
+    re.I,
+)
+# a drug's harm and then what it was: "Linezolid toxicity: myelosuppression (thrombocytopenia,
+# anemia, leukopenia), peripheral neuropathy and possible optic neuropathy"
+HARM_THEN_LIST = re.compile(
+    r"[ \t]+(?:\w*toxicity|(?:(?:side|adverse|drug)[ \t-])?effects?|reaction)[ \t]*(?::|[ \t][-\u2013])[ \t]*",
+    re.I,
+)
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -799,6 +814,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     """
     first, second = sorted((drug, effect))
     between = sentence[first[1] : second[0]]
+    listed = HARM_THEN_LIST.match(sentence, drug[1]) if drug < effect else None
+    if listed is not None and not LIST_BREAK.search(sentence[listed.end() : effect[0]]):
+        return "toxicity:"
     if (
         drug < effect
         and HARM_OF_BEFORE.search(sentence, max(0, drug[0] - 30), drug[0])

@@ -26,8 +26,10 @@ from streamproc.nlp.ade.cues import (
     HARM_ASIDE_BEFORE_DRUG,
     HARM_NAMED_AFTER,
     HARM_OF_BEFORE,
+    HARM_THEN_LIST,
     HEDGE,
     HEDGE_WORDS,
+    LIST_BREAK,
     MULTIFACTORIAL,
     ON_BETWEEN,
     QUALIFIED_HEDGE,
@@ -956,6 +958,16 @@ def stated_pairs(
         closed = text.find(")", gloss.end(), se) if gloss else -1
         pairs.extend(
             (cause_drug, e) for e in findings if gloss and gloss.end() <= e.start < e.end <= closed
+        )
+        # "Linezolid toxicity: myelosuppression (thrombocytopenia, …), peripheral neuropathy":
+        # the drug's harm, then what it was
+        harm_list = HARM_THEN_LIST.match(text, cause_drug.end, se)
+        pairs.extend(
+            (cause_drug, e)
+            for e in findings
+            if harm_list
+            and e.start >= harm_list.end()
+            and not LIST_BREAK.search(text, harm_list.end(), e.start)  # its clause, no plan
         )
         # "Behavioral side effects of levetiracetam (irritability, aggression)": the harm named
         # before the drug, glossed after it

@@ -21,7 +21,7 @@ from streamproc.nlp.types import Assertion, Course
 # response", "ear pain is gone", "resolved shock". Not "resolving" (still there) and not the negations that say it never was ("no",
 # "denies", "ruled out", "immune").
 _RESOLUTION_CUE = re.compile(
-    r"\b(?:resolved|no\s+longer|cured|sustained\s+vir(?:ologic|al)\s+response|svr\d+|gone"
+    r"\b(?:resolved|(?<!once )(?<!when )(?<!until )(?<!if )recovered|no\s+longer|cured|sustained\s+vir(?:ologic|al)\s+response|svr\d+|gone"
     r"|went\s+away)\b",
     re.IGNORECASE,
 )
