@@ -214,7 +214,7 @@ _LINK = re.compile(
     # nor an operation after the drug ("on metformin and empagliflozin, admitted after an
     # elective laparoscopic cholecystectomy with nausea": the operation's course)
     r"\b(?:after(?!\s+(?:passing|undergoing|completing)\b)(?!\s+(?:an?\s+|the\s+|his\s+|her\s+)?"
-    r"(?:[\w-]+\s+){0,3}?(?:surgery|\w+ectomy|\w+otomy|\w+plasty|operation|procedure|repair"
+    r"(?:(?!(?:treated|with|and|by|of|for)\b)[\w-]+\s+){0,3}?(?:surgery|\w+ectomy|\w+otomy|\w+plasty|operation|procedure|repair"
     r"|transplant(?:ation)?|delivery|c-section|cesarean)\b)"
     r"|following|post|since|upon|s/p|during"
     # "while she was taking", "while being treated with", "when receiving"
