@@ -516,6 +516,8 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("Cellulitis of the right foot", "L03.115"),  # had been the right *finger*, L03.011
         ("LUE cellulitis", "L03.114"),
         ("cellulitis of right toe", "L03.031"),  # a toe keeps its own code
+        ("LE cellulitis", "L03.119"),  # no side: the unspecified part of limb, not the left
+        ("Bilateral LE cellulitis", "L03.119"),
         ("Glomerulonephritis", "N05.9"),  # had been a manifestation code, N08
         ("hepatitis A", "B15.9"),  # had been K75.9: the "A" is no stop word here
         ("osteoarthritis of both knees", "M17.0"),

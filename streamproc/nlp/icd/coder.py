@@ -135,6 +135,10 @@ _PRETERM_WEEKS = re.compile(
 )
 
 
+_ONE_SIDE = re.compile(r"\b(?:right|left)\b", re.IGNORECASE)
+_BOTH_SIDES = re.compile(r"\b(?:bilateral|bilat|both|b/l)\b[ \t]*", re.IGNORECASE)
+
+
 def _limb(part: re.Match[str]) -> str:
     """The limb a part of it belongs to ("foot" -> "lower limb", "RLE" -> "right lower limb")."""
     short = (part.group("short") or "").lower()
@@ -324,8 +328,14 @@ class IcdCoder:
             text = f"type 2 {text}"
         if _DIABETES.search(text) and _POORLY_CONTROLLED.search(text):
             text = f"{_POORLY_CONTROLLED.sub(' ', text).strip()} with hyperglycemia"
-        if _CELLULITIS.search(text):
-            text = _LIMB_PART.sub(_limb, text, count=1)
+        part = _LIMB_PART.search(text) if _CELLULITIS.search(text) else None
+        if part is not None:
+            sided = part.group("short") or _ONE_SIDE.search(text)
+            # no side, or both: the tabular list's "unspecified part of limb" (L03.119), not
+            # whichever side the lexical match ranks first
+            limb = _limb(part) if sided else "unspecified part of limb"
+            text = text[: part.start()] + limb + text[part.end() :]
+            text = text if sided else _BOTH_SIDES.sub("", text).strip()
         return text
 
     def with_hemorrhage(self, codes: tuple[CodeCandidate, ...]) -> tuple[CodeCandidate, ...]:
