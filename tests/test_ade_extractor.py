@@ -2124,3 +2124,12 @@ def test_a_drugs_harm_then_what_it_was() -> None:
         "peripheral neuropathy",
         "thrombocytopenia",
     ]
+
+
+def test_a_list_number_or_a_qualifier_is_no_part_of_a_pair() -> None:
+    """Round 50: the model's "4. CF" of "4. CF-related diabetes" was a drug, and "immune-related"
+    of "Vitiligo, immune-related, associated with pembrolizumab" an effect."""
+    from streamproc.nlp.ade.extractor import _LIST_NUMBER, _plausible_effect
+
+    assert _LIST_NUMBER.match("4. CF-related diabetes.")
+    assert not _plausible_effect("immune-related", set())

@@ -257,6 +257,8 @@ def test_note_title_words_are_no_name(lex: Lexicons) -> None:
     # round 48: a ward is a floor and a side ("4 North" became "4 Bryan")
     assert "North" not in found(r, "Location: 4 North, Lakeshore General Hospital; 5 West")
     assert "North" in found(r, "Seen by Dr. North.")
+    # round 50: a diagnosis heading a list item ("2. Vitiligo, immune-related" became a name)
+    assert found(r, "2. Vitiligo, immune-related, associated with pembrolizumab.") == set()
     # round 38: race and ethnicity are no Safe Harbor identifier
     assert found(r, "38-year-old African American woman; Native American male") == set()
     assert found(r, "spoken with Radu Crosson about the plan") == {"Radu Crosson"}

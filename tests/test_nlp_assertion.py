@@ -423,6 +423,9 @@ def test_a_test_for_a_disease_is_not_the_disease(text: str, mention: str, expect
         # round 49: what recovered
         ("4. History of vancomycin-associated AKI (October 2024), recovered.", "AKI", "absent"),
         ("He recovered well from pneumonia last year.", "pneumonia", "present"),
+        # round 50: "- no signs"
+        ("3. Anaphylaxis - no signs.", "Anaphylaxis", "absent"),
+        ("6. Deep vein thrombosis - no clinical signs; continue prophylaxis.", "Deep", "absent"),
     ],
 )
 def test_cues_from_emr_style_notes(sentence: str, target: str, expected: str) -> None:

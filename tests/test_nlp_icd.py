@@ -561,6 +561,10 @@ def test_round_sixteen_rows(coder: IcdCoder, mention: str, code: str | None) -> 
         ("MRSA prosthetic knee infection", "T84.50XA"),  # had been a history of MRSA, 0.41
         ("small effusion", None),  # "Right knee: … small effusion" had been a shoulder's
         ("Left knee effusion", "M25.462"),
+        # round 50
+        ("Annular", None),  # "Annular, urticarial plaques" had been an annular pancreas
+        ("bilateral vestibular hypofunction", "H81.8X3"),
+        ("postoperative ileus", "K91.89"),
     ],
 )
 def test_rows_from_the_emr_rounds(coder: IcdCoder, mention: str, code: str | None) -> None:

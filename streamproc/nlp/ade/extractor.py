@@ -108,6 +108,9 @@ _NOT_AN_EFFECT = frozenset(
         "euvolemic",
         "hypovolemic",
         "hypervolemic",
+        "immune-related",
+        "immune",
+        "related",
     ]
 )
 _NER_POTENTIAL = {"hypothetical", "conditional"}
@@ -120,6 +123,7 @@ _NOT_A_DRUG = frozenset(
     + ["troponin", "troponins", "crp", "c-reactive protein", "procalcitonin", "bnp", "nt-probnp"]
     + ["lactate", "ferritin", "ck", "cpk", "ldh", "inr", "ptt", "tsh", "a1c", "hba1c", "d-dimer"]
 )
+_LIST_NUMBER = re.compile(r"[ \t]*\d{1,2}[.)][ \t]")
 _LEADING_NEGATION = frozenset(["no", "not", "without", "denies", "denied", "negative"])
 
 
@@ -240,8 +244,10 @@ class AdeExtractor:
             for (d0, d1), (e0, e1), score in sorted(pred.scored(self.gate), key=lambda p: -p[2]):
                 if score < self.threshold or not _plausible_effect(piece[e0:e1], drug_names):
                     continue
-                if normalise(piece[d0:d1]) in _NOT_A_DRUG or not re.search(
-                    "[A-Za-z]", piece[d0:d1]
+                if (
+                    normalise(piece[d0:d1]) in _NOT_A_DRUG
+                    or not re.search("[A-Za-z]", piece[d0:d1])
+                    or _LIST_NUMBER.match(piece, d0)  # "4. CF-related diabetes": "4. CF"
                 ):
                     continue  # "Pt", or a value the model read as a drug ("TSH now 12.4")
                 # "malabsorption - IV iron sucrose infusions" is no drug of the anemia before it
