@@ -2133,3 +2133,15 @@ def test_a_list_number_or_a_qualifier_is_no_part_of_a_pair() -> None:
 
     assert _LIST_NUMBER.match("4. CF-related diabetes.")
     assert not _plausible_effect("immune-related", set())
+
+
+def test_each_drug_a_class_compounds_gloss_lists() -> None:
+    """Orthopaedic note (round 50): "Postoperative delirium - likely opioid-related (oxycodone,
+    hydromorphone PCA)" names two drugs; a class the note gives two drugs of pairs neither
+    unless the gloss names them."""
+    s = "1. Postoperative delirium - likely opioid-related (oxycodone, hydromorphone PCA)."
+    ner = {"Postoperative delirium": "problem", "oxycodone": "drug", "hydromorphone PCA": "drug"}
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, [(0, len(s))], sorted(_with_concepts(s, ner), key=lambda e: e.start)
+    )
+    assert sorted(r.drug.text for r in found) == ["hydromorphone PCA", "oxycodone"]

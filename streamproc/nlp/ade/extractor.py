@@ -357,6 +357,7 @@ class AdeExtractor:
             cue is not None
             and cue.startswith("generic")
             and _drug_between(text, drug, effect, entities)
+            and not _CLASS_GLOSS_BEFORE.search(text, max(ss, drug.start - 80), drug.start)
         ):
             return None  # "drug-induced liver injury, probably from X (RUCAM 7)": X's
         if (
@@ -581,6 +582,8 @@ _HEDGED_CLASS_GLOSS = re.compile(
     HEDGE_WORDS + r"(?:[\w/]+[ \t-]+){0,4}?[\w/]+" + COMPOUND + r"[ \t]*\([ \t]*", re.I
 )
 _GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
+# inside the gloss of a class compound: "opioid-related (oxycodone, " before "hydromorphone"
+_CLASS_GLOSS_BEFORE = re.compile(COMPOUND + r"[ \t]*\([^()]*\Z", re.I)
 _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
 
@@ -797,9 +800,17 @@ def stated_pairs(
         # "Acute pancreatitis, probably GLP-1 receptor agonist-associated (semaglutide)": a
         # class compound after the effect, glossed by its drug
         classed = _after(_HEDGED_CLASS_GLOSS, text, effect, se, head)
-        drug = drugs.get(classed.end()) if classed else None
-        if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
-            pairs.append((drug, effect))
+        # ... and each drug a gloss lists: "Postoperative delirium - likely opioid-related
+        # (oxycodone, hydromorphone PCA)"; a gloss that does not close on a drug names none
+        in_gloss = drugs.get(classed.end()) if classed else None
+        glossed: list[Entity] = []
+        while in_gloss is not None:
+            glossed.append(in_gloss)
+            if _GLOSS_CLOSE.match(text, in_gloss.end):
+                pairs.extend((d, effect) for d in glossed)
+                break
+            more = _AND_DRUG.match(text, in_gloss.end, se)
+            in_gloss = drugs.get(more.end()) if more else None
         # "Anaphylaxis to iodinated contrast (iohexol)": the reaction and its drug (one on
         # record, in a history, is refused with its cue in ``_relation``)
         to = (
