@@ -530,9 +530,12 @@ _PLAN_AFTER_DASH = re.compile(
 
 # "<effect>, likely <drug> allergy": a harm the drug is named into (after a hedge at most; the
 # stated pairs read the same words)
+# the words that name a drug's harm as such: "side effects", "drug effect", "toxicity"
+EFFECT_NOUN = r"(?:(?:side|adverse|drug)[ \t-])?effects?"
+HARM_NOUN = r"(?:side[ \t-]+effects?|adverse[ \t]+(?:effects?|reactions?)|toxicity|intolerance)"
 HARM_NAMED_AFTER = re.compile(
     r"[ \t]+(allerg(?:y|ic[ \t]+reaction)|reaction|intolerance|\w*toxicity|hypersensitivity"
-    r"|(?:(?:side|adverse|drug)[ \t-])?effects?)\b",
+    rf"|{EFFECT_NOUN})\b",
     re.I,
 )
 
@@ -586,7 +589,7 @@ HEDGE = re.compile(HEDGE_WORDS, re.I)
 QUALIFIED_HEDGE = re.compile(_hedge_words(any_qualifier=True), re.I)
 # the word "effect" after a drug, and a second drug before it: " and TMP-SMX effect" (not a
 # "nephrotoxicity", a finding of its own the toxicity reading pairs)
-_EFFECT_WORD = r"[ \t]+(?:(?:side|adverse|drug)[ \t-])?effects?\b"
+_EFFECT_WORD = rf"[ \t]+{EFFECT_NOUN}\b"
 _EFFECT_WORD_AFTER = re.compile(_EFFECT_WORD, re.I)
 TWO_DRUGS_EFFECT = re.compile(
     r"[ \t]*(?:,|and|&|/|plus)[ \t]*[A-Za-z][\w-]*(?:[ \t]+[A-Za-z][\w-]*)?" + _EFFECT_WORD, re.I
@@ -782,11 +785,7 @@ MULTIFACTORIAL = re.compile(
 
 # "side effects of", "toxicity from" right before a drug, its harms glossed after it:
 # "Behavioral side effects of levetiracetam (irritability, aggression)"
-HARM_OF_BEFORE = re.compile(
-    r"\b(?:side[ \t-]+effects?|adverse[ \t]+(?:effects?|reactions?)|toxicity|intolerance)"
-    r"[ \t]+(?:of|from|to)[ \t]+(?:the[ \t]+)?\Z",
-    re.I,
-)
+HARM_OF_BEFORE = re.compile(rf"\b{HARM_NOUN}[ \t]+(?:of|from|to)[ \t]+(?:the[ \t]+)?\Z", re.I)
 _INSIDE_GLOSS = re.compile(r"[ \t]*\([^()]*")
 
 
@@ -800,7 +799,7 @@ LIST_BREAK = re.compile(
 # a drug's harm and then what it was: "Linezolid toxicity: myelosuppression (thrombocytopenia,
 # anemia, leukopenia), peripheral neuropathy and possible optic neuropathy"
 HARM_THEN_LIST = re.compile(
-    r"[ \t]+(?:\w*toxicity|(?:(?:side|adverse|drug)[ \t-])?effects?|reaction)[ \t]*(?::|[ \t][-\u2013])[ \t]*",
+    rf"[ \t]+(?:\w*toxicity|{EFFECT_NOUN}|reaction)[ \t]*(?::|[ \t][-\u2013])[ \t]*",
     re.I,
 )
 

@@ -25,6 +25,7 @@ from streamproc.nlp.ade.cues import (
     GENERIC_CAUSES,
     HARM_ASIDE_BEFORE_DRUG,
     HARM_NAMED_AFTER,
+    HARM_NOUN,
     HARM_OF_BEFORE,
     HARM_THEN_LIST,
     HEDGE,
@@ -555,11 +556,7 @@ _ADJECTIVES = re.compile(r"(?:[\w-]+[ \t]+){0,2}")
 # "<drug> side effects (headache, jaw pain)", "<drug> intolerance (myalgias)": a harm word after
 # the drug glossed by the findings it was (not "allergy (rash)": an allergy is a record, read by
 # ``is_allergy_record``)
-_HARM_GLOSS_AFTER_DRUG = re.compile(
-    r"[ \t]+(?:side[ \t-]+effects?|adverse[ \t]+(?:effects?|reactions?)|toxicity|intolerance)"
-    r"[ \t]*\([ \t]*",
-    re.I,
-)
+_HARM_GLOSS_AFTER_DRUG = re.compile(rf"[ \t]+{HARM_NOUN}[ \t]*\([ \t]*", re.I)
 _TOXICITY = re.compile(r"\w*toxicity", re.I)
 # What a drug is stopped *for* that it did not cause: a contraindication ("metformin was stopped
 # given CKD stage 4", "stop lisinopril given pregnancy"), a disease it would worsen.
