@@ -80,6 +80,10 @@ def test_an_ordinal_that_counts_a_thing_is_no_day() -> None:
     assert found(r, "enhancement of the 1st metatarsal head and the 2nd toe") == set()
     assert found(r, "abscess of the 1st MTP joint, in the 3rd trimester") == set()
     assert found(r, "seen on the 3rd, discharged by the 15th.") == {"3rd", "15th"}
+    # round 52: the first of coordinated ordinals ("2nd and 3rd MCPs" became "14th and 3rd")
+    assert found(r, "Mild synovitis of the 2nd and 3rd MCPs bilaterally.") == set()
+    assert found(r, "swelling of the 2nd-4th toes") == set()
+    assert found(r, "seen on the 2nd and 3rd of May") == {"2nd", "3rd of May"}
 
 
 def test_tests_and_scale_scores_shaped_like_dates() -> None:
@@ -138,6 +142,10 @@ def test_identifier_context() -> None:
     assert "A12-9987" in found(r, "acct # A12-9987")
     assert "90817263" in found(r, "scanned 90817263 today")
     assert found(r, "MRN pending, acct ok, #8 ET tube") == set()
+    # round 51: a public-health clinic's chart number, a lab's accession
+    assert found(r, "Client: B. Q.   Chart # TB-20931") == {"TB-20931"}
+    assert found(r, "accession S24-118832") == {"S24-118832"}
+    assert found(r, "in case 2 doses are missed") == set()
 
 
 def test_address_and_zip() -> None:
@@ -195,6 +203,10 @@ def test_names_after_context_without_case_or_lexicon(lex: Lexicons) -> None:
         ("Lopie Certusi cell# 410-322-1419", "Lopie Certusi"),
         ("resp- Arthur Peppler,MD made no changes", "Arthur Peppler"),
         ("Social: Andrwe O'connell MD spoke with pt's daughter", "Andrwe O'connell"),
+        # round 51: a header field ("Mamani" had stayed in clear after "Gregg Mcgee")
+        ("Client: Beatriz Quispe Mamani   DOB 07/22/1981", "Beatriz Quispe Mamani"),
+        ("PATIENT: QUISPE, BEATRIZ   MRN 1234567", "QUISPE, BEATRIZ"),
+        ("Visit 2/6   Patient name: Wilmer Quispe", "Wilmer Quispe"),
     ],
 )
 def test_names_labelled_after_the_fact(lex: Lexicons, text: str, expected: str) -> None:
@@ -208,6 +220,10 @@ def test_names_labelled_after_the_fact(lex: Lexicons, text: str, expected: str) 
         "seen by Cardiology MD today",
         "WILL RETURN TO BED. BREATHING PATTERN REGULAR",
         "lives in California, Phone # 858-492-5403",
+        "Patient: Alert and oriented.",
+        "Test name: Hemoglobin A1c",
+        # a role before a signed name is no name ("Nurse practitioner" became "Nurse daniel")
+        "Clinician: Nurse practitioner",
     ],
 )
 def test_names_labelled_negative(lex: Lexicons, text: str) -> None:

@@ -163,6 +163,11 @@ def test_model_filter_keeps_only_ages_over_89(lex: Lexicons) -> None:
         ("Mr. Hurley is here.", "Hurley", NAME, True),
         # round 47: a clinical test's eponym ("Thompson test" became "Roberson test")
         ("Thompson test positive on the left.", "Thompson", NAME, False),
+        # round 51: a qualifier the span took along ("Classic Hodgkin lymphoma" had become
+        # "Reilly Howard lymphoma")
+        ("Classic Hodgkin lymphoma, stage IIB.", "Classic Hodgkin", NAME, False),
+        ("Acute Guillain-Barre syndrome.", "Acute Guillain-Barre", NAME, False),
+        ("Spoke with Anna Hodgkin today.", "Anna Hodgkin", NAME, True),
         # the same words as a person or a place stay PHI
         ("Mr. Parkinson's wife called.", "Parkinson's", NAME, True),
         ("Dr. Stevens saw the patient.", "Stevens", NAME, True),
@@ -228,6 +233,19 @@ def test_model_filter_cuts_a_name_read_across_commas_at_a_specialty(lex: Lexicon
     assert [text[s.start : s.end] for s in ModelSpanFilter(lex).filter(text, [inverted])] == [
         "Pratt, Susan"
     ]
+
+
+def test_model_filter_cuts_a_name_at_the_gap_before_the_next_header_field(lex: Lexicons) -> None:
+    """Bone clinic (round 52): "Consultant: Dr. Hyun-woo Bae   Referred by: Dr. Elena …" was
+    one model name, and "Referred" became "Frye". Two names in a gap-separated header stay."""
+    text = "Consultant: Dr. Hyun-woo Bae   Referred by: Dr. Elena Castellanos"
+    across = PhiSpan(text.index("Hyun"), text.index(" by:"), NAME, 0.95, "phi_model")
+    assert [text[s.start : s.end] for s in ModelSpanFilter(lex).filter(text, [across])] == [
+        "Hyun-woo Bae"
+    ]
+    both = "Patients: Radu Crosson   Elena Castellanos"
+    whole = PhiSpan(both.index("Radu"), len(both), NAME, 0.95, "phi_model")
+    assert ModelSpanFilter(lex).filter(both, [whole]) == [whole]
 
 
 def test_model_filter_drops_gravidity_and_parity(lex: Lexicons) -> None:

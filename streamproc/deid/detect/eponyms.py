@@ -106,6 +106,10 @@ class EponymFilter:
                 end += 1
         group = _POSSESSIVE.sub("", text[start:end].strip("-")).lower()
         heads = self.eponyms.get(group)
+        while heads is None and " " in group:
+            # a qualifier the span took along: "Classic Hodgkin", "Acute Guillain-Barre"
+            group = group.split(None, 1)[1]
+            heads = self.eponyms.get(group)
         after = _AFTER.match(text, end)  # the possessive is inside the group already
         if not (heads and after):
             return False

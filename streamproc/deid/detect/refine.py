@@ -23,6 +23,7 @@ from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizers.date import DateRecognizer
 from streamproc.deid.types import AGE, DATE, LOCATION, NAME, PHONE, SAFE_HARBOR_MIN_AGE, PhiSpan
 
+_PIECE_BREAK = re.compile(r",|[ \t]{2}")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _TIME_BEFORE = re.compile(r"(?:\bat|@|\bby)\s*$")
 _INITIAL = re.compile(r"[A-Za-z]\.\s*[A-Za-z]")
@@ -202,11 +203,12 @@ class ModelSpanFilter:
         """A NAME span read across commas, cut to its pieces where one is a clinical word or an
         ordinary one: "Dr. Susan Pratt, Rheumatology, Valley View Arthritis Center" had been one
         name, and "rheumatology", propagated, a surrogate name all through the note. A span
-        whose every piece may be a name stays whole ("Pratt, Susan")."""
-        if span.entity_type != NAME or "," not in text[span.start : span.end]:
+        whose every piece may be a name stays whole ("Pratt, Susan"). A gap of spaces between
+        header fields cuts too: "Dr. Hyun-woo Bae   Referred by: …" had made "Referred" a name."""
+        if span.entity_type != NAME or not _PIECE_BREAK.search(text, span.start, span.end):
             return [span]
         pieces = []
-        for m in re.finditer(r"[^,]+", text[span.start : span.end]):
+        for m in re.finditer(r"(?:(?![ \t]{2})[^,])+", text[span.start : span.end]):
             lead = len(m.group()) - len(m.group().lstrip())
             s, e = span.start + m.start() + lead, span.start + m.start() + len(m.group().rstrip())
             if e > s:

@@ -82,6 +82,8 @@ class DateRecognizer(PatternRecognizer):
     # what an ordinal counts when it is no day of the month: "of the 1st metatarsal head" had
     # been shifted to "the 7th metatarsal head"
     COUNTED_THING_AFTER = re.compile(
+        # past the ordinals coordinated with it: "the 2nd and 3rd MCPs", "2nd-4th toes"
+        r"(?:\s*(?:,|and|or|&|-|to|through)\s*\d{1,2}(?:st|nd|rd|th)\b)*"
         r"\s*(?:metatars|metacarp|toe|finger|digit|ray\b|rib|mtp|mcp|pip|dip\b|cmc|web\b"
         r"|interspace|compartment|cranial|molar|premolar|incisor|trimester|percentile|cycle"
         r"|day|week|month|year|generation|order|episode|stage|lumbar|sacral|cervical|thoracic"
@@ -190,7 +192,7 @@ class DateRecognizer(PatternRecognizer):
                 return False
         if pattern.name == "ordinal_day" and (
             self.NOT_DATE_AFTER.match(text, end, min(len(text), end + 12))
-            or self.COUNTED_THING_AFTER.match(text, end, min(len(text), end + 16))
+            or self.COUNTED_THING_AFTER.match(text, end, min(len(text), end + 40))
         ):
             return False
         if pattern.name == "my":

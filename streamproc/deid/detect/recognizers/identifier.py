@@ -17,6 +17,8 @@ _KEYWORDS = (
     r"|acct|account|encounter|visit\s+(?:no|number)|fin|csn|license|licence|lic|dea|npi|plate"
     r"|vin|serial|s/n|sn|device\s+(?:id|number|no\.?)|member\s+id|subscriber|policy|group\s+(?:no|number)"
     r"|health\s+plan|insurance\s+(?:id|no\.?|number)|medicaid|medicare|id"
+    # "Chart # TB-20931" of a public-health clinic, a lab's accession number
+    r"|chart|accession|specimen|requisition|claim|case(?=\s*(?:number|no\.?|#))"
 )
 
 

@@ -95,7 +95,11 @@ class NameRecognizer(Recognizer):
         # "Lopie Certusi cell# 410-…", "Arthur Peppler,MD made…", "Stord-Painter MD performed".
         cap = r"[A-Z][A-Za-z'’]*(?:-[A-Z][A-Za-z'’]*)?"
         run = rf"(?P<phi>(?:{cap}[ \t]+){{0,2}}{cap})"
+        # a header field: "Client: Beatriz Quispe Mamani   DOB …" (the model had left "Mamani")
+        field = r"(?i:patient(?:'s)?[ \t]+name|patient|pt\.?(?:[ \t]+name)?|name|client|resident)"
+        single = rf"(?P<phi>{cap}(?:,?[ \t]{cap}){{0,3}})"
         self._labelled = [
+            re.compile(rf"(?:^|[ \t]{{2}}|\|)[ \t]*{field}[ \t]*:[ \t]*{single}", re.MULTILINE),
             re.compile(rf"{run}[ \t]*\((?i:{rel})\)"),
             re.compile(
                 rf"{run}[ \t]*[-,(]?[ \t]*(?i:cell|home|work|mobile|phone|tel)\b[ \t]*[#:]?[ \t]*\(?\d"
