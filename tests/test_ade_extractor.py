@@ -2145,3 +2145,134 @@ def test_each_drug_a_class_compounds_gloss_lists() -> None:
         s, [(0, len(s))], sorted(_with_concepts(s, ner), key=lambda e: e.start)
     )
     assert sorted(r.drug.text for r in found) == ["hydromorphone PCA", "oxycodone"]
+
+
+def test_a_drug_potentiated_by_another() -> None:
+    """Hospital medicine (round 51): "Supratherapeutic INR with bleeding - warfarin potentiated
+    by trimethoprim-sulfamethoxazole" alerted nothing (the model paired only the antibiotic,
+    with no cue). The drug whose effect rose and the drug that raised it are each a suspect of
+    each finding of the item."""
+    s = (
+        "1. Supratherapeutic INR with bleeding - warfarin potentiated by "
+        "trimethoprim-sulfamethoxazole (CYP2C9 inhibition). Hold warfarin."
+    )
+    assert link(s, "warfarin", "Supratherapeutic INR") == "potentiated by"
+    assert link(s, "trimethoprim-sulfamethoxazole", "bleeding") == "potentiated by"
+    assert link("Bleeding - warfarin increased by 10% last week.", "warfarin", "Bleeding") != (
+        "potentiated by"
+    )
+    ner = {
+        "Supratherapeutic INR": "problem",
+        "bleeding": "problem",
+        "warfarin": "drug",
+        "trimethoprim-sulfamethoxazole": "drug",
+    }
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, sentences_of(s), _with_concepts(s, ner)
+    )
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("trimethoprim-sulfamethoxazole", "Supratherapeutic INR"),
+        ("trimethoprim-sulfamethoxazole", "bleeding"),
+        ("warfarin", "Supratherapeutic INR"),
+        ("warfarin", "bleeding"),
+    ]
+
+
+def test_contributors_in_a_clause_or_a_sentence_of_their_own() -> None:
+    """ID consult and TB clinic (round 51): "Acute kidney injury … - most likely vancomycin
+    nephrotoxicity, …; ACE inhibitor contributing." and "1. Isoniazid-induced hepatotoxicity
+    (…) - isoniazid stopped today; not to be rechallenged. Acetaminophen and alcohol likely
+    contributing." had alerted neither contributor. A clause after a semicolon is read as a
+    sentence of its own; a list of contributors names each drug of it; "contributing to
+    <something>" names its own effect."""
+    from streamproc.nlp.ade.extractor import trailing_cause_pairs
+
+    text = (
+        "On lisinopril and acetaminophen.\n"
+        "1. Acute kidney injury - most likely vancomycin nephrotoxicity; ACE inhibitor "
+        "contributing.\n"
+        "2. Isoniazid-induced hepatotoxicity - isoniazid stopped; not to be rechallenged. "
+        "Acetaminophen and alcohol likely contributing.\n"
+        "3. Hypertension - continue lisinopril; amlodipine contributing to edema.\n"
+    )
+    ner = {
+        "lisinopril": "drug",
+        "acetaminophen": "drug",
+        "Acute kidney injury": "problem",
+        "Isoniazid": "drug",
+        "hepatotoxicity": "problem",
+        "Acetaminophen": "drug",
+        "Hypertension": "problem",
+        "amlodipine": "drug",
+    }
+    entities = sorted(_with_concepts(text, ner), key=lambda e: e.start)
+    pairs = trailing_cause_pairs(text, sentences_of(text), entities)
+    assert [(d.text, d.concept.name if d.concept else None, e.text) for d, e, _, _ in pairs] == [
+        ("ACE inhibitor", "lisinopril", "Acute kidney injury"),
+        ("Acetaminophen", "Acetaminophen", "hepatotoxicity"),
+    ]
+
+
+def test_a_class_compound_after_the_side_of_the_finding() -> None:
+    """Round 51: "2. Rectus sheath hematoma, right - anticoagulant-associated" (the note's one
+    anticoagulant is warfarin) alerted nothing: a bare side did not count as the item's
+    qualifier before the cause."""
+    s = "On warfarin for AF.\n2. Rectus sheath hematoma, right - anticoagulant-associated; serial Hgb."
+    ner = {"warfarin": "drug", "Rectus sheath hematoma": "problem"}
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, sentences_of(s), _with_concepts(s, ner)
+    )
+    assert [
+        (r.drug.text, r.drug.concept.name if r.drug.concept else None, r.effect.text) for r in found
+    ] == [("anticoagulant", "warfarin", "Rectus sheath hematoma")]
+
+
+def test_how_long_an_effect_lasted_names_no_cause() -> None:
+    """ICU note (round 52): "on metformin …, brought in by his wife after 3 days of vomiting and
+    diarrhea from a presumed norovirus outbreak" alerted metformin → vomiting, diarrhea: the
+    "after" told how long the illness had lasted."""
+    s = (
+        "67-year-old man on metformin 1000 mg twice daily, brought in by his wife after 3 days "
+        "of vomiting and diarrhea from a presumed norovirus outbreak."
+    )
+    assert link(s, "metformin", "vomiting") is None
+    assert link("She developed hives after 2 doses of amoxicillin.", "amoxicillin", "hives") == (
+        "after"
+    )
+
+
+def test_drugs_named_contributors_with_the_effect() -> None:
+    """Round 52: "Acute kidney injury on CKD stage 3a - prerenal from gastroenteritis with
+    losartan and furosemide contributing; both held." alerted losartan only (by the "from" of
+    the gastroenteritis) and not furosemide."""
+    s = (
+        "2. Acute kidney injury on CKD stage 3a - prerenal from gastroenteritis with losartan "
+        "and furosemide contributing; both held."
+    )
+    assert link(s, "losartan", "Acute kidney injury") == "contributing"
+    assert link(s, "furosemide", "Acute kidney injury") == "contributing"
+    other = "1. Hypertension - continue lisinopril; amlodipine contributing to edema."
+    assert link(other, "amlodipine", "Hypertension") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drug", "effect", "stopped"),
+    [
+        # dialysis note (round 52): the insulin's hypoglycemia alerted nothing
+        (
+            "Insulin glargine reduced from 20 to 14 units given hypoglycemia.",
+            "Insulin glargine",
+            "hypoglycemia",
+            True,
+        ),
+        ("Lisinopril reduced to 10 mg for dizziness.", "Lisinopril", "dizziness", True),
+        ("Metformin dose reduced given CKD stage 4.", "Metformin", "CKD stage 4", True),
+        ("Prednisone tapered to 10 mg; rash stable.", "Prednisone", "rash", False),
+    ],
+)
+def test_a_dose_lowered_for_what_the_drug_did(
+    sentence: str, drug: str, effect: str, stopped: bool
+) -> None:
+    from streamproc.nlp.ade.cues import stopped_for
+
+    assert stopped_for(sentence, span(sentence, drug), span(sentence, effect)) is stopped

@@ -84,3 +84,26 @@ def test_indication_with_the_drug_span(
     sentence: str, effect: str, drug: str, expected: bool
 ) -> None:
     assert is_indication(sentence, *_span(sentence, effect), _span(sentence, drug)) is expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drug", "effect", "treated"),
+    [
+        # round 51: the antiemetic had become the cause of the nausea it controls
+        (
+            "4. Chemotherapy-induced nausea - controlled with ondansetron.",
+            "ondansetron",
+            "nausea",
+            True,
+        ),
+        ("Seizures, managed on levetiracetam.", "levetiracetam", "Seizures", True),
+        ("Rash resolved with discontinuation of amoxicillin.", "amoxicillin", "Rash", False),
+        ("Nausea after starting metformin.", "metformin", "Nausea", False),
+    ],
+)
+def test_a_drug_worded_as_the_treatment_is_no_cause(
+    sentence: str, drug: str, effect: str, treated: bool
+) -> None:
+    from streamproc.nlp.ade.cues import treats
+
+    assert treats(sentence, _span(sentence, drug), _span(sentence, effect)) is treated

@@ -35,6 +35,9 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("Findings concerning for appendicitis.", "appendicitis", "possible"),
         ("Return if fever develops.", "fever", "hypothetical"),
         ("Watch for signs of bleeding.", "bleeding", "hypothetical"),
+        # round 51: warnings given to the patient ("confusion" had become a Condition)
+        ("ED precautions for confusion, bleeding or vomiting.", "confusion", "hypothetical"),
+        ("ED precautions for confusion, bleeding or vomiting.", "vomiting", "hypothetical"),
         ("- urine screening test for diabetes", "diabetes", "hypothetical"),  # a plan item
         ("Positive test for influenza.", "influenza", "present"),
         ("Mother had breast cancer.", "breast cancer", "family"),

@@ -183,6 +183,36 @@ def test_example_terminator_only_ends_exceptions(note: ContextAssertion) -> None
     assert assertion_of(note, "Denies symptoms such as fever.", "fever") == "absent"
 
 
+@pytest.mark.parametrize(
+    "sentence, negated, kept",
+    [
+        # round 51: "COVID-19" had stayed a confirmed Condition; the negation after the list
+        # reached only the test written last
+        (
+            "COVID-19 and respiratory viral panel negative.",
+            ["COVID-19", "respiratory viral panel"],
+            [],
+        ),
+        (
+            "Influenza A, influenza B and COVID-19 negative.",
+            ["Influenza A", "influenza B", "COVID-19"],
+            [],
+        ),
+        ("Troponin and D-dimer both negative.", ["Troponin", "D-dimer"], []),
+        # a forward cue, or a negation before the items, is not shared backward
+        ("Cough and no fever.", ["fever"], ["Cough"]),
+        ("Cough and fever, no chills.", ["chills"], ["Cough", "fever"]),
+    ],
+)
+def test_a_trailing_negation_reaches_each_coordinated_item(
+    sentence: str, negated: list[str], kept: list[str]
+) -> None:
+    ctx = ContextAssertion()
+    spans = [(sentence.index(m), sentence.index(m) + len(m)) for m in negated + kept]
+    got = [r.assertion for r in ctx.assert_spans(sentence, spans)]
+    assert got == ["absent"] * len(negated) + ["present"] * len(kept)
+
+
 def test_bad_exception_mode() -> None:
     with pytest.raises(ValueError, match="exceptions must be"):
         ContextAssertion(exceptions="sometimes")  # type: ignore[arg-type]

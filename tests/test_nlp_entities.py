@@ -67,14 +67,28 @@ def test_a_span_ending_on_a_preposition_and_its_article_ends_before_them() -> No
     reaction, T80.61XA."""
     from types import SimpleNamespace
 
-    text = "a painful rash on the face; numbness and tingling in both feet; hepatitis A"
+    text = (
+        "a painful rash on the face; numbness and tingling in both feet; hepatitis A; "
+        "synovitis of the 2nd and 3rd MCPs"
+    )
 
     def span(phrase: str) -> SimpleNamespace:
         start = text.index(phrase)
         return SimpleNamespace(start=start, end=start + len(phrase), label="problem", score=0.9)
 
-    spans = [span("rash on the"), span("tingling in both"), span("hepatitis A")]
-    assert [e.text for e in to_entities(text, spans)] == ["rash", "tingling", "hepatitis A"]
+    # round 52: "synovitis of the 2nd" had read as a transient synovitis, M67.30
+    spans = [
+        span("rash on the"),
+        span("tingling in both"),
+        span("hepatitis A"),
+        span("synovitis of the 2nd"),
+    ]
+    assert [e.text for e in to_entities(text, spans)] == [
+        "rash",
+        "tingling",
+        "hepatitis A",
+        "synovitis",
+    ]
 
 
 def test_a_drug_or_problem_ends_at_a_spaced_dash() -> None:
@@ -519,6 +533,24 @@ def test_a_subtype_after_a_comma_joins_its_condition(coder: IcdCoder) -> None:
     assert coder.code(joined.text)[0].code == "J67.9"
     text = "HTN DM"
     assert len(join_subtypes(text, problems(text, "HTN", "DM"), coder.code)) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "dropped"),
+    [
+        # round 51: a latent infection published as active tuberculosis A18.89
+        ("Reported to state TB program (case worker).", "TB", True),
+        ("Follow up in heart failure clinic in 2 weeks.", "heart failure", True),
+        ("Heart failure with reduced EF, on GDMT.", "Heart failure", False),
+        ("Tuberculosis: treated 2019.", "Tuberculosis", False),
+    ],
+)
+def test_a_disease_naming_a_service_is_no_finding(text: str, word: str, dropped: bool) -> None:
+    from streamproc.nlp.entities import is_service_name
+
+    start = text.index(word)
+    entity = Entity(label="problem", start=start, end=start + len(word), text=word)
+    assert is_service_name(text, entity) is dropped
 
 
 @pytest.mark.parametrize(

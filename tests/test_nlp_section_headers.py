@@ -69,3 +69,9 @@ def test_a_bare_history_heading_is_this_illness() -> None:
     # one that opens with no story of this illness is the past history, as it was
     past = "History: hypertension, former smoker (quit 2015).\nMeds: lisinopril\n"
     assert SectionIndex.of(past).section_at(past.index("hypertension")) == "past_medical_history"
+    # round 51: nor one that tells what the patient reports today ("5 days of nausea" had
+    # been an inactive problem-list item)
+    now = "History: IGRA positive 11/2024. Today reports 5 days of nausea.\n\nExam: icterus\n"
+    assert SectionIndex.of(now).section_at(now.index("nausea")) == "history_present_illness"
+    label = "History: Reported rash to amoxicillin as a child. Today: skin testing negative.\n"
+    assert SectionIndex.of(label).section_at(label.index("rash")) == "past_medical_history"

@@ -112,7 +112,7 @@ log = logging.getLogger(__name__)
 # 53: a cause told in a sentence of its own after the item ("Precipitated by clindamycin."), a
 # contributors' list ("multifactorial: … (oxybutynin)"), a bare "History:" opening with an age is
 # this illness (docs/clinical-nlp.md, twentieth landing)
-ANALYZER_VERSION = "analyzer-53"
+ANALYZER_VERSION = "analyzer-54"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7

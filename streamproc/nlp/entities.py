@@ -53,7 +53,10 @@ _WORD_ABBREVIATIONS = frozenset({"dress"})
 # A span the model ended on a preposition or a conjunction ("tingling in", "pain and").
 # "rash on the [face]": a preposition, and the article or possessive after it, the tagger ended on
 _TRAILING_FUNCTION_WORD = re.compile(
-    r"(?:\s+(?:in|of|on|at|to|for|with|and|or|plus)(?:\s+(?:the|his|her|their|both))?)+\Z",
+    # ... and an ordinal the span cut from what it counts ("synovitis of the 2nd" of "… the 2nd
+    # and 3rd MCPs" had read as a transient synovitis, M67.30)
+    r"(?:\s+(?:in|of|on|at|to|for|with|and|or|plus)(?:\s+(?:the|his|her|their|both))?"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th))?)+\Z",
     re.IGNORECASE,
 )
 # ... or on the word of prevention after it, which ConText reads as a trigger back onto it
@@ -745,6 +748,18 @@ def is_note_title(text: str, e: Entity) -> bool:
     )
 
 
+# a disease naming a program or a team in a sentence: "Reported to state TB program" published
+# active tuberculosis A18.89 for a latent infection; "the heart failure clinic", "stroke team"
+_SERVICE_AFTER = re.compile(
+    r"[ \t]+(?:programs?|clinic|service|team|registry|coordinator|educator|navigator)\b", re.I
+)
+
+
+def is_service_name(text: str, e: Entity) -> bool:
+    """A problem that is the name of the service that treats it, not a finding of the note."""
+    return e.label == "problem" and _SERVICE_AFTER.match(text, e.end) is not None
+
+
 # Problems the tagger finds that name no finding of the patient's, each learned from a note
 # that published one as a Condition.
 NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
@@ -754,6 +769,7 @@ NOT_FINDINGS: tuple[Callable[[str, Entity], bool], ...] = (
     is_electrical_shock,
     is_list_name,
     is_note_title,
+    is_service_name,
     is_medication_kind,
     is_measured_index,
     is_dosing_word,

@@ -94,6 +94,18 @@ _STORY_OPENING = re.compile(
     re.IGNORECASE,
 )
 
+# ... or tells what the patient reports now: "History: QuantiFERON positive 11/2024 … Today
+# reports 5 days of nausea" (the nausea had been an inactive problem-list item)
+_STORY_NOW = re.compile(
+    r"\b(?:(?:today|now)[ \t]+(?:(?:she|he|they|patient|pt)[ \t]+)?"
+    r"(?:reports|presents|complains|notes|describes|has)"
+    r"|presents[ \t]+with|complains[ \t]+of"
+    r"|(?:reports|describes|notes)[ \t]+(?:\d+|a|an|one|two|three|several|few)[ \t]+"
+    r"(?:days?|weeks?|months?)[ \t]+of)\b",
+    # (not "Today: penicillin skin testing negative", a label beside a childhood reaction)
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -106,14 +118,22 @@ class Section:
 def find_sections(text: str) -> list[Section]:
     """Sections in order; text before the first header is not in any section."""
     heads: list[tuple[int, str, int]] = []
+    bare_history: list[int] = []  # indexes into heads
     for m in _HEADER.finditer(text):
         raw = m.group("md") or m.group("colon") or m.group("caps") or m.group("line") or ""
         key = re.sub(r"\s+", " ", raw.strip(" #:").lower())
         name = _LOOKUP.get(key)
         if key == "history" and _STORY_OPENING.match(text, m.end()):
             name = "history_present_illness"
+        elif key == "history":
+            bare_history.append(len(heads))
         if name is not None:
             heads.append((m.start(), name, m.end()))
+    for i in bare_history:
+        start, _name, header_end = heads[i]
+        end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
+        if _STORY_NOW.search(text, header_end, end):
+            heads[i] = (start, "history_present_illness", header_end)
     return [
         Section(name, start, heads[i + 1][0] if i + 1 < len(heads) else len(text), header_end)
         for i, (start, name, header_end) in enumerate(heads)

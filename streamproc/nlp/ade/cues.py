@@ -321,7 +321,8 @@ _AGAINST = re.compile(
 # methotrexate" is the case-report wording of a reaction
 _TREATED_WITH = re.compile(
     r"(?:[-,;]|\b(?:and|was|were|is|are|been|being))\s*"
-    r"(?:treated|tx'?d?|rx'?e?d?|medicated|managed|relieved)\s+(?:with|w/|by)\b",
+    # "Chemotherapy-induced nausea - controlled with ondansetron" (round 51)
+    r"(?:treated|tx'?d?|rx'?e?d?|medicated|managed|relieved|controlled)\s+(?:with|w/|by|on)\b",
     re.I,
 )
 # "… in a patient who was being treated with dofetilide": the case-report wording of a reaction
@@ -371,6 +372,13 @@ _REPLACEMENT = re.compile(
 )
 # "worsening dyspnea", "aggravated pain": the word describes the effect; it links no drug named
 # far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
+# "after 3 days of <effect>": a duration, not the drug's time (before the drug it is the
+# exposure: "melena after two weeks of ibuprofen")
+_HOW_LONG = re.compile(
+    r"after\s+(?:\d+|an?|one|two|three|four|five|several|few|many)\s+(?:\w+\s+)?"
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\s+of\b",
+    re.I,
+)
 _MODIFIER_CUE = re.compile(r"(?:worsen|exacerbat|aggravat)ing", re.I)
 # The drug started after the effect, to treat it: "amiodarone-induced hypothyroidism, will start
 # levothyroxine", "Seizure on day 2, started levetiracetam".
@@ -573,7 +581,8 @@ def _hedge_words(any_qualifier: bool) -> str:
         # a CTCAE grade: "Diarrhea, grade 2, capecitabine-related"; a stage and a side ("MRONJ,
         # stage 2, right mandible, due to zoledronic acid")
         r"|grade[ \t]*(?:[1-5]|iv|v|i{1,3})\b|stage[ \t]*(?:[0-4][a-c]?|iv|i{1,3})\b"
-        r"|(?:left|right|bilateral)[ \t]+[a-z]+"
+        # ("Rectus sheath hematoma, right - anticoagulant-associated")
+        r"|(?:left|right|bilateral)(?:[ \t]+[a-z]+)?"
         + other
         + r")(?:[ \t]*\([^()\n]{1,60}\))?[ \t]*(?:,|[-\u2013])?[ \t]+){0,3}"
         r"(?:(?:most|more|very)[ \t]+)?"
@@ -628,6 +637,16 @@ _WAS_STOPPED_FOR = re.compile(
     re.I,
 )
 
+# "Insulin glargine reduced from 20 to 14 units given hypoglycemia": the dose lowered for what
+# the drug did (a chronic disease it would worsen is a contraindication, filtered as for a stop)
+_WAS_REDUCED_FOR = re.compile(
+    r"[ \t]+(?:(?:was|were|has[ \t]+been|had[ \t]+been)[ \t]+)?(?:dose[ \t]+)?"
+    r"(?:reduced|decreased|lowered|cut[ \t]+back|tapered)[ \t]+"
+    r"(?:(?:from[ \t]+[\d.]+[ \t]*(?:[a-z]+[ \t]+)?)?to[ \t]+[\d.]+[ \t]*(?:[a-z]+[ \t]+)?"
+    r"|by[ \t]+[\d.]+[ \t]*%?[ \t]*(?:[a-z]+[ \t]+)?)?" + _REASON,
+    re.I,
+)
+
 
 # "Failed risperidone (galactorrhea) and olanzapine (weight gain …)": the drug in a tried clause,
 # earlier drugs' glosses closed before it; then its gloss, which is no indication
@@ -672,7 +691,9 @@ def stopped_for(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     rash"; not "stopped warfarin and started apixaban for atrial fibrillation"."""
     if not drug[1] <= effect[0]:
         return False
-    if _WAS_STOPPED_FOR.fullmatch(sentence, drug[1], effect[0]):
+    if _WAS_STOPPED_FOR.fullmatch(sentence, drug[1], effect[0]) or _WAS_REDUCED_FOR.fullmatch(
+        sentence, drug[1], effect[0]
+    ):
         return True
     return bool(
         _STOP_BEFORE.search(sentence, max(0, drug[0] - 24), drug[0])
@@ -804,6 +825,45 @@ HARM_THEN_LIST = re.compile(
 )
 
 
+# "Supratherapeutic INR with bleeding - warfarin potentiated by trimethoprim-sulfamethoxazole
+# (CYP2C9 inhibition)": the drug whose effect another raised, and the drug that raised it, are
+# each a suspect of the item's findings (a pharmacovigilance report lists the interacting drug)
+POTENTIATED_BY = (
+    r"[ \t]+(?:(?:effect|levels?|action|activity)[ \t]+)?(?:(?:was|were|is)[ \t]+)?"
+    r"(?:potentiated|augmented|boosted|increased|raised)[ \t]+by[ \t]+"
+)
+_POTENTIATED_BY = re.compile(POTENTIATED_BY + r"(?=[A-Za-z])", re.I)  # by a name, not "10%"
+_SUSPECT_POTENTIATED = re.compile(rf"(?P<suspect>[A-Za-z][\w/-]*){POTENTIATED_BY}\Z", re.I)
+# from the item's finding to the suspect: another finding "with" it, a grade, then the dash
+_ITEM_THEN_SUSPECT = re.compile(
+    r"(?:[ \t]+(?:with|and)[ \t]+[\w -]{1,40}?)?(?:[ \t]*,[ \t]*[\w-]+(?:[ \t]+[\w-]+)?)?"
+    r"[ \t]*(?:,|;|[ \t][-\u2013]|:)[ \t]*(?:(?:likely|probably)[ \t]+)?",
+    re.I,
+)
+
+
+# "…, ACE inhibitor contributing.", "with losartan and furosemide contributing;": a drug named
+# a contributor, the clause ending there ("amlodipine contributing to edema" names its own effect)
+CONTRIBUTING = (
+    r"[ \t]+(?:is[ \t]+|are[ \t]+)?(?:(?:also|likely|probably|possibly|may[ \t]+be)[ \t]+)*"
+    r"contributing[ \t]*(?=[.;,]|\n|\Z)"
+)
+_CONTRIBUTING_AFTER = re.compile(
+    r"(?:[ \t]*(?:,|and|&|/|plus)[ \t]*(?:and[ \t]+)?[A-Za-z][\w/-]*(?:[ \t]+[A-Za-z][\w/-]*)?)?"
+    + CONTRIBUTING,
+    re.I,
+)
+
+
+def potentiated(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
+    """Whether ``drug`` is the suspect or the raiser of "<effect> - <suspect> potentiated by
+    <raiser>", the effect ending at ``effect_end``."""
+    if _POTENTIATED_BY.match(sentence, drug[1]):
+        return _ITEM_THEN_SUSPECT.fullmatch(sentence, effect_end, drug[0]) is not None
+    by = _SUSPECT_POTENTIATED.search(sentence, max(0, drug[0] - 80), drug[0])
+    return bool(by and _ITEM_THEN_SUSPECT.fullmatch(sentence, effect_end, by.start("suspect")))
+
+
 def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -> str | None:
     """The cue linking ``drug`` and ``effect`` (offsets in ``sentence``), or None.
 
@@ -822,6 +882,16 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and _INSIDE_GLOSS.fullmatch(sentence, drug[1], effect[0])
     ):
         return "side effects of"
+    if effect < drug and potentiated(sentence, effect[1], drug):
+        return "potentiated by"
+    if (
+        effect < drug
+        and _CONTRIBUTING_AFTER.match(sentence, drug[1])
+        and not re.search(r"[.;]", between)
+        and len(between.split()) <= 2 * _NEAR_WORDS
+    ):
+        return "contributing"  # "AKI … - prerenal from gastroenteritis with losartan and
+        # furosemide contributing; both held"
     listed = MULTIFACTORIAL.match(sentence, effect[1]) if effect < drug else None
     if listed is not None and not re.search(r"[.;]", sentence[listed.end() : drug[0]]):
         return "multifactorial"
@@ -889,6 +959,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             drug < effect and _SUBJECT_GAP.fullmatch(between, 0, m.start())
         ):
             continue  # "labetalol 200 mg BID; nifedipine was stopped because of": nifedipine's
+        if drug < effect and _HOW_LONG.match(between, m.start()):
+            continue  # "on metformin …, brought in by his wife after 3 days of vomiting and
+            # diarrhea from a presumed norovirus outbreak": how long the illness had lasted
         if _in_closed_aside(between, m.start()):
             continue  # "DVT (provoked, during chemotherapy) on apixaban", "amiodarone … (after
             # failed flecainide), ischemic cardiomyopathy": the aside's own words

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from streamproc.nlp.ade.cues import (
     COMPOUND,
     COMPOUND_CUES,
+    CONTRIBUTING,
     COORDINATED_HEDGE,
     GENERIC_CAUSES,
     HARM_ASIDE_BEFORE_DRUG,
@@ -45,6 +46,7 @@ from streamproc.nlp.ade.cues import (
     is_stop_cue,
     names_a_harm,
     on_then_lowered,
+    potentiated,
     stopped_for,
     treats,
     tried_gloss,
@@ -667,13 +669,21 @@ _CAUSE_SENTENCE = re.compile(
     r"|(?:due|secondary|attributed|attributable)[ \t]+to)[ \t]+(?:the[ \t]+|his[ \t]+|her[ \t]+)?",
     re.I,
 )
-_CONTRIBUTING = re.compile(
-    r"[ \t]+(?:is[ \t]+|are[ \t]+)?(?:(?:also|likely|probably|possibly|may[ \t]+be)[ \t]+)*"
-    r"contributing\b",
+# "Acetaminophen and alcohol likely contributing.": the contributors, drugs or not, then the cue
+_CAUSE_WORDS = r"[A-Za-z][\w/-]*(?:[ \t]+[A-Za-z][\w/-]*){0,2}"
+_CONTRIBUTORS = re.compile(
+    rf"[ \t\n]*{_CAUSE_WORDS}(?:[ \t]*(?:,|and|&|/|plus)[ \t]*(?:and[ \t]+)?{_CAUSE_WORDS}){{0,3}}"
+    + CONTRIBUTING,
     re.I,
 )
+_CONTRIBUTOR_JOINER = re.compile(r"[ \t]*(?:,|\band\b|&|/|\bplus\b)[ \t]*(?:and[ \t]+)?", re.I)
 # a problem that opens its sentence: after a list number or bullet, nothing else before it
-_OPENS = re.compile(r"[ \t\n]*(?:(?:#?\d{1,2}[.)]|[-*\u2022])[ \t]*)?")
+_OPENS = re.compile(
+    r"[ \t\n]*(?:(?:#?\d{1,2}[.)]|[-*\u2022])[ \t]*)?"
+    # its cause compounded before it: "1. Isoniazid-induced hepatotoxicity"
+    r"(?:[A-Za-z][\w/]*(?:[ \t]+[A-Za-z][\w/]*)?-(?:induced|associated|related)[ \t]+)?",
+    re.I,
+)
 
 
 def _cause_sentence_drugs(text: str, ss: int, se: int, entities: Sequence[Entity]) -> list[Entity]:
@@ -701,8 +711,28 @@ def _cause_sentence_drugs(text: str, ss: int, se: int, entities: Sequence[Entity
             more = _AND_DRUG.match(text, drug.end, se)
             drug = named_at(more.end()) if more else None
         return out
-    lead = named_at(ss + len(text[ss:se]) - len(text[ss:se].lstrip()))
-    return [lead] if lead is not None and _CONTRIBUTING.match(text, lead.end, se) else []
+    listed = _CONTRIBUTORS.match(text, ss, se)
+    if listed is None:
+        return []
+    starts = [ss + len(text[ss:se]) - len(text[ss:se].lstrip())]
+    starts += [m.end() for m in _CONTRIBUTOR_JOINER.finditer(text, starts[0], listed.end())]
+    out = []
+    for at in starts:
+        drug = None if out and at < out[-1].end else named_at(at)
+        if drug is not None:  # (not "sulfamethoxazole" of "trimethoprim/sulfamethoxazole")
+            out.append(drug)
+    return out
+
+
+def _clauses(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """The sentences cut at their semicolons: (start, end, whether the sentence's first)."""
+    out = []
+    for ss, se in sentences:
+        cuts = [m.start() for m in re.finditer(";", text[ss:se])]
+        starts = [ss] + [ss + c + 1 for c in cuts]
+        ends = [ss + c for c in cuts] + [se]
+        out += [(cs, ce, cs == ss) for cs, ce in zip(starts, ends, strict=True)]
+    return out
 
 
 def trailing_cause_pairs(
@@ -715,12 +745,16 @@ def trailing_cause_pairs(
     coded problem opening its item counts; the span runs from its sentence to the cause's."""
     out: list[tuple[Entity, Entity, int, int]] = []
     head: tuple[Entity, int] | None = None
-    for ss, se in sentences:
+    # a clause after a semicolon reads as a sentence of its own: "…, with additive risk from
+    # piperacillin-tazobactam co-administration; ACE inhibitor contributing."
+    for ss, se, first_clause in _clauses(text, sentences):
         drugs = _cause_sentence_drugs(text, ss, se, entities)
         if drugs:
             if head is not None:
                 out += [(drug, head[0], head[1], se) for drug in drugs]
             continue
+        if not first_clause:
+            continue  # "… - isoniazid stopped today; not to be rechallenged.": still its item
         opening = _OPENS.match(text, ss, se)
         first = min(
             (e for e in entities if e.label == "problem" and ss <= e.start < se),
@@ -1026,7 +1060,21 @@ def stated_pairs(
         )
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
+    pairs += potentiated_pairs(text, ss, se, findings, drugs)
     return pairs
+
+
+def potentiated_pairs(
+    text: str, ss: int, se: int, findings: Sequence[Entity], drugs: Mapping[int, Entity]
+) -> list[tuple[Entity, Entity]]:
+    """Both drugs of "<findings> - <drug> potentiated by <drug>" with each finding of the item
+    (:func:`~streamproc.nlp.ade.cues.potentiated`)."""
+    return [
+        (d, f)
+        for d in drugs.values()
+        for f in findings
+        if f.end <= d.start and potentiated(text, f.end, (d.start, d.end))
+    ]
 
 
 def _qualifies_another(text: str, effect: Entity, entities: Sequence[Entity], end: int) -> bool:

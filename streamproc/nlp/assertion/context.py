@@ -175,7 +175,9 @@ class ContextAssertion:
         sections = sections if sections is not None else SectionIndex.of(text)
         cache: dict[int, list[_Modifier]] = {}
         out = []
+        deciders: list[_Modifier | None] = []
         for start, end in spans:
+            deciders.append(None)
             if sections.section_at(start) == "family_history":
                 out.append(AssertionResult("family", "section:family_history"))
                 continue
@@ -185,7 +187,9 @@ class ContextAssertion:
                 continue
             if idx not in cache:
                 cache[idx] = self._modifiers(text, sents[idx])
-            out.append(self._decide(text, cache[idx], start, end))
+            deciders[-1] = self._decider(cache[idx], start, end)
+            out.append(self._result(text, deciders[-1]))
+        _share_trailing_negation(text, spans, out, deciders)
         return out
 
     def assert_text(self, sentence: str, start: int, end: int) -> AssertionResult:
@@ -193,9 +197,9 @@ class ContextAssertion:
         return self.assert_spans(sentence, [(start, end)], [Sentence(0, len(sentence))])[0]
 
     # ---- internals ---------------------------------------------------------------------------
-    def _decide(
-        self, text: str, modifiers: list[_Modifier], start: int, end: int
-    ) -> AssertionResult:
+    @staticmethod
+    def _decider(modifiers: list[_Modifier], start: int, end: int) -> _Modifier | None:
+        """The highest-priority modifier whose scope overlaps the span, if any."""
         best: tuple[int, _Modifier] | None = None
         for mod in modifiers:
             # The trigger itself is never in its own scope ("no" is not the negated entity).
@@ -205,9 +209,12 @@ class ContextAssertion:
                 rank = PRIORITY.index(mod.rule.category)  # type: ignore[arg-type]
                 if best is None or rank < best[0]:
                     best = (rank, mod)
-        if best is None:
+        return best[1] if best else None
+
+    @staticmethod
+    def _result(text: str, mod: _Modifier | None) -> AssertionResult:
+        if mod is None:
             return AssertionResult("present")
-        mod = best[1]
         return AssertionResult(mod.rule.category, text[mod.start : mod.end])  # type: ignore[arg-type]
 
     def _modifiers(self, text: str, sent: Sentence) -> list[_Modifier]:
@@ -303,6 +310,42 @@ class ContextAssertion:
             if len(words) > rule.max_scope:
                 edge = words[-rule.max_scope].start()
         return edge
+
+
+# "COVID-19 and respiratory viral panel negative": a negation written after the last of
+# coordinated items reached only that one within its word limit; the items before share it
+_COORDINATED = re.compile(r"\s*(?:,\s*(?:and|or)?|and|or|/|&)\s*", re.IGNORECASE)
+_BEFORE_TRAILING_CUE = re.compile(r"\s*(?:(?:both|all|were|was|are|is)\s+)*", re.IGNORECASE)
+
+
+def _share_trailing_negation(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    out: list[AssertionResult],
+    deciders: list[_Modifier | None],
+) -> None:
+    order = sorted(range(len(spans)), key=lambda i: spans[i])
+    for pos in range(len(order) - 1, 0, -1):
+        last = order[pos]
+        mod = deciders[last]
+        if (
+            mod is None
+            or mod.rule.category != "absent"
+            or mod.rule.direction != "backward"
+            or not _BEFORE_TRAILING_CUE.fullmatch(text, spans[last][1], mod.start)
+        ):
+            continue
+        listed = False
+        for k in range(pos, 0, -1):
+            before, item = order[k - 1], order[k]
+            joiner = _COORDINATED.fullmatch(text, spans[before][1], spans[item][0])
+            listed = listed or bool(joiner and joiner.group().strip(" ,"))
+            if joiner is None or not listed:
+                break  # "Chest pain, troponin negative": a comma alone joins no list
+            if out[before].assertion == "present":
+                out[before], deciders[before] = out[last], mod
+            elif deciders[before] is not mod:
+                break
 
 
 _LIST_JOINER = re.compile(r"(?:,|;)\s*(?:and|or|and/or)?\s*$", re.IGNORECASE)

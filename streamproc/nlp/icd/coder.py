@@ -28,7 +28,7 @@ from streamproc.nlp.types import CodeCandidate
 # a synonym row never hides the mention's own wording; function words do not make a body part
 # codable ("in sacrum"), a trailing slash is no part of a mention ("HR/"); 7: a body site of the
 # neoplasm codes alone ("uvula", "tongue", "pancreas") names no condition
-CODER_VERSION = "coder-17"
+CODER_VERSION = "coder-18"
 # peptic ulcers (gastric, duodenal, peptic, gastrojejunal) without hemorrhage or perforation, and
 # the fourth character of their "with hemorrhage" twin
 _ULCER_WITHOUT = re.compile(r"(K2[5-8])\.([379])")
@@ -266,6 +266,9 @@ _NEWBORN_MIN = 0.7
 _WRITTEN_MIN = 0.9
 # a parenthesised gloss after a term the analyzer joined to it: "acute myeloid leukemia (AML)"
 _TRAILING_GLOSS = re.compile(r"\s*\([^()]*\)$")
+# a stage the analyzer joined to a finding whose code has none: "Classic Hodgkin lymphoma stage
+# IIB" (read 0.30 as a whole; a kidney disease's stage codes, and reads well, whole)
+_TRAILING_STAGE = re.compile(r",?[ \t]+stage[ \t]+(?:[0-5]|iv|v|i{1,3})[a-c]?$", re.I)
 
 
 def _singular(mention: str) -> str:
@@ -543,7 +546,7 @@ class IcdCoder:
                 results.append(cand)
             if len(results) >= self.top_k:
                 break
-        glossed = _TRAILING_GLOSS.search(mention)
+        glossed = _TRAILING_GLOSS.search(mention) or _TRAILING_STAGE.search(mention)
         if glossed and glossed.start() > 0 and _best_score(tuple(results)) < _CAUSED_MIN:
             # "Postmenopausal bleeding (spotting)" read with its gloss as a menopausal state
             # (Z78.0, 0.32): the finding before the gloss names it
