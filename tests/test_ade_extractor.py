@@ -157,6 +157,10 @@ def test_ner_entity_reused_and_its_assertion_wins() -> None:
         ),
         ("angio", "Airway swelling, intubated in the ED.", "high", True),
         ("rash", "Rash on the arms, seen in clinic.", "moderate", False),
+        # round 53: an opportunistic infection on immunosuppression
+        ("disseminated histoplasmosis", "", "high", True),
+        ("Pneumocystis pneumonia", "", "high", True),
+        ("oral thrush", "", "moderate", False),
     ],
 )
 def test_severity_rules(effect: str, sentence: str, severity: str, serious: bool) -> None:
@@ -2276,3 +2280,39 @@ def test_a_dose_lowered_for_what_the_drug_did(
     from streamproc.nlp.ade.cues import stopped_for
 
     assert stopped_for(sentence, span(sentence, drug), span(sentence, effect)) is stopped
+
+
+def test_an_effect_in_the_setting_of_a_drug() -> None:
+    """ID consult (round 53): "Progressive disseminated histoplasmosis (lungs, marrow, …) in the
+    setting of TNF-alpha inhibitor therapy (infliximab) plus azathioprine" alerted nothing. The
+    drug the infection arose on is its suspect; a disease as the setting is not."""
+    s = (
+        "1. Progressive disseminated histoplasmosis (lungs, marrow, liver) in the setting of "
+        "TNF-alpha inhibitor therapy (infliximab) plus azathioprine - amphotericin B."
+    )
+    assert link(s, "infliximab", "disseminated histoplasmosis") == "in the setting of"
+    assert link(s, "azathioprine", "disseminated histoplasmosis") == "in the setting of"
+    uti = "Delirium in the setting of UTI, on ciprofloxacin."
+    assert link(uti, "ciprofloxacin", "Delirium") is None
+    ner = {
+        "disseminated histoplasmosis": "problem",
+        "infliximab": "drug",
+        "azathioprine": "drug",
+        "amphotericin B": "drug",
+    }
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, sentences_of(s), _with_concepts(s, ner)
+    )
+    assert sorted(r.drug.text for r in found) == ["azathioprine", "infliximab"]
+
+
+def test_the_findings_of_a_toxicity_take_the_drug_that_raised_its_level() -> None:
+    """Neurology consult (round 53): "Phenytoin toxicity (nystagmus, dysarthria, cerebellar
+    ataxia) - phenytoin levels raised by fluconazole" named the interacting drug after an aside
+    of the toxicity's findings."""
+    s = (
+        "1. Phenytoin toxicity (nystagmus, cerebellar ataxia) - phenytoin levels raised by "
+        "fluconazole (CYP2C9 inhibition) with hypoalbuminemia."
+    )
+    assert link(s, "fluconazole", "nystagmus") == "potentiated by"
+    assert link(s, "fluconazole", "Phenytoin toxicity") == "potentiated by"

@@ -193,6 +193,9 @@ def test_names_after_context_without_case_or_lexicon(lex: Lexicons) -> None:
     assert found(r, "WATCHED VIDEO OF SONS HOCKEY GAME") == set()  # capitals: relation too weak
     assert found(r, "ON 3L NP . FOLEY DC") == set()  # the sentence ended after "NP"
     assert lex.near_common("visted") and not lex.near_common("quenbelle")
+    # round 53: what a relative owns ("his late father's barn" had become "schmitt")
+    assert found(r, "spent 3 weeks clearing his late father's barn") == set()
+    assert found(r, "pt's son bill called") == {"bill"}
 
 
 @pytest.mark.parametrize(

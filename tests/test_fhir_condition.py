@@ -157,6 +157,21 @@ def test_a_possible_status_is_no_condition() -> None:
     assert len(ConditionBuilder().build(note(), analysis(entity("CHF", "possible")))) == 1
 
 
+def test_a_suspicion_ruled_out_further_on_is_no_condition() -> None:
+    """Urgent care (round 53): "amoxicillin for presumed streptococcal pharyngitis (culture
+    later negative) … 3. Streptococcal pharyngitis - ruled out" had published a provisional
+    J02.0. A later negated mention of the same code settles it; an earlier one does not, nor
+    does it touch a confirmed mention."""
+    suspected = entity("CHF", "possible", 0)
+    ruled_out = entity("CHF", "absent", 1)
+    assert ConditionBuilder().build(note(), analysis(suspected, ruled_out)) == []
+    earlier = entity("CHF", "absent", 0)
+    later = entity("CHF", "possible", 1)
+    assert len(ConditionBuilder().build(note(), analysis(earlier, later))) == 1
+    confirmed = entity("CHF", "present", 0)
+    assert len(ConditionBuilder().build(note(), analysis(confirmed, ruled_out))) == 1
+
+
 def _chf_coded(occurrence: int, code: str, display: str) -> Entity:
     """A present "CHF" mention that the coder read as ``code``."""
     return entity("CHF", "present", occurrence).model_copy(

@@ -28,7 +28,7 @@ Choices (see docs/clinical-nlp.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,10 +394,11 @@ class ConditionBuilder:
 
     def build(self, note: NoteEvent, analysis: NoteAnalysis) -> list[OutMessage]:
         groups: dict[str, list[Entity]] = {}
+        ruled_out = self._ruled_out_later(analysis.entities)
         for ent in analysis.entities:
             if ent.label != "problem" or verification(ent) is None or not ent.codes:
                 continue
-            if ent.codes[0].score < self.min_code_score:
+            if ent.codes[0].score < self.min_code_score or id(ent) in ruled_out:
                 continue
             if ent.assertion == "possible" and ent.codes[0].code.startswith(_STATUS_CODES):
                 continue  # "nephrology for possible hemodialysis" is no provisional Z99.2
@@ -411,6 +412,29 @@ class ConditionBuilder:
             resource = validate(self.resource(note, analysis, code, mentions))
             out.append(OutMessage(topic="conditions", key=resource["id"], value=resource))
         return out
+
+    def _ruled_out_later(self, entities: Sequence[Entity]) -> set[int]:
+        """Suspected mentions (``possible``) the note rules out further on: "started amoxicillin
+        for presumed streptococcal pharyngitis (culture later negative) … 3. Streptococcal
+        pharyngitis - ruled out" had published a provisional J02.0. The conclusion stands."""
+        last_absent: dict[str, int] = {}
+        for ent in entities:
+            if (
+                ent.label == "problem"
+                and ent.assertion == "absent"
+                and ent.course != "resolved"
+                and ent.codes
+                and ent.codes[0].score >= self.min_code_score
+            ):
+                code = ent.codes[0].code
+                last_absent[code] = max(last_absent.get(code, -1), ent.start)
+        return {
+            id(ent)
+            for ent in entities
+            if ent.assertion == "possible"
+            and ent.codes
+            and last_absent.get(ent.codes[0].code, -1) > ent.start
+        }
 
     def resource(
         self, note: NoteEvent, analysis: NoteAnalysis, code: str, mentions: list[Entity]

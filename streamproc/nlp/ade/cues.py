@@ -836,10 +836,33 @@ _POTENTIATED_BY = re.compile(POTENTIATED_BY + r"(?=[A-Za-z])", re.I)  # by a nam
 _SUSPECT_POTENTIATED = re.compile(rf"(?P<suspect>[A-Za-z][\w/-]*){POTENTIATED_BY}\Z", re.I)
 # from the item's finding to the suspect: another finding "with" it, a grade, then the dash
 _ITEM_THEN_SUSPECT = re.compile(
+    # the rest of an aside the effect is in, or an aside after it: "Phenytoin toxicity
+    # (nystagmus, dysarthria, cerebellar ataxia) - phenytoin levels raised by fluconazole"
+    r"(?:[^()\n]{0,80}\))?(?:[ \t]*\([^()\n]*\))?"
     r"(?:[ \t]+(?:with|and)[ \t]+[\w -]{1,40}?)?(?:[ \t]*,[ \t]*[\w-]+(?:[ \t]+[\w-]+)?)?"
     r"[ \t]*(?:,|;|[ \t][-\u2013]|:)[ \t]*(?:(?:likely|probably)[ \t]+)?",
     re.I,
 )
+
+
+# the drug the ground an effect arose on: "… in the setting of TNF-alpha inhibitor therapy
+# (infliximab) plus azathioprine", "thrombocytopenia in the setting of heparin" (not "delirium in
+# the setting of UTI, on ciprofloxacin": the UTI is the setting, the drug treats it)
+_IN_THE_SETTING_OF = re.compile(
+    r"\s*(?:\([^()]*\)\s*)?,?\s*in\s+the\s+(?:setting|context)\s+of\s+", re.I
+)
+_DRUG_IN_SETTING = re.compile(
+    r"(?:(?:[\w-]+\s+){0,3}(?:therapy|treatment|use|inhibitors?|blockers?|agents?|biologics?)"
+    r"\s*\(\s*)?(?:[\w-]+(?:\s*\))?\s*(?:plus|and|with|,)\s*)?",
+    re.I,
+)
+
+
+def in_the_setting_of(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
+    """Whether the effect ending at ``effect_end`` arose "in the setting of" the drug (an aside
+    on the effect may come between)."""
+    setting = _IN_THE_SETTING_OF.match(sentence, effect_end, drug[0])
+    return bool(setting and _DRUG_IN_SETTING.fullmatch(sentence, setting.end(), drug[0]))
 
 
 # "…, ACE inhibitor contributing.", "with losartan and furosemide contributing;": a drug named
@@ -882,6 +905,8 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and _INSIDE_GLOSS.fullmatch(sentence, drug[1], effect[0])
     ):
         return "side effects of"
+    if effect < drug and in_the_setting_of(sentence, effect[1], drug):
+        return "in the setting of"
     if effect < drug and potentiated(sentence, effect[1], drug):
         return "potentiated by"
     if (

@@ -41,6 +41,7 @@ from streamproc.nlp.ade.cues import (
     causal_link,
     each_dose,
     hedged_drug_alone,
+    in_the_setting_of,
     is_allergy_record,
     is_indication,
     is_stop_cue,
@@ -1061,6 +1062,14 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     pairs += potentiated_pairs(text, ss, se, findings, drugs)
+    # "Progressive disseminated histoplasmosis (…) in the setting of TNF-alpha inhibitor therapy
+    # (infliximab) plus azathioprine"
+    pairs += [
+        (d, f)
+        for d in drugs.values()
+        for f in findings
+        if f.end <= d.start and in_the_setting_of(text, f.end, (d.start, d.end))
+    ]
     return pairs
 
 

@@ -59,6 +59,10 @@ _PLACE_BEFORE = re.compile(r"\b(?i:in|from|to|at|of|near)[ \t]+$")
 _WARD_SIDES = frozenset({"north", "south", "east", "west"})
 
 
+# a relation word's possessive and nothing else: "father's barn", not "father's name is Ian"
+_POSSESSIVE_ONLY = re.compile(r"['’]s\s+$", re.IGNORECASE)
+
+
 class NameRecognizer(Recognizer):
     name = "name"
     ENTITY_TYPE = NAME
@@ -270,10 +274,13 @@ class NameRecognizer(Recognizer):
                     score = 0.6
                 spans.append(PhiSpan(s, e, NAME, score, "name_title"))
         for m in self._relation.finditer(text):
+            # what a relative owns is no name: "his late father's barn" (not "father's name is")
+            owned = _POSSESSIVE_ONLY.search(m.group()) is not None
             for i, (s, e) in enumerate(self._take_names(text, m.end(), 3, allow_list=True)):
-                score = self._context_score(
-                    text[s:e], caps_note, False, after_title=False, first=i == 0
-                )
+                word = text[s:e]
+                if owned and word.lower() not in self.names and (caps_note or word.islower()):
+                    break
+                score = self._context_score(word, caps_note, False, after_title=False, first=i == 0)
                 spans.append(PhiSpan(s, e, NAME, score, "name_relation"))
         for m in self._initial_name.finditer(text):
             word = m.group("w")
