@@ -2316,3 +2316,60 @@ def test_the_findings_of_a_toxicity_take_the_drug_that_raised_its_level() -> Non
     )
     assert link(s, "fluconazole", "nystagmus") == "potentiated by"
     assert link(s, "fluconazole", "Phenytoin toxicity") == "potentiated by"
+
+
+def test_a_contributors_list_after_a_dash_and_an_effects_own_cause() -> None:
+    """Geriatric psychiatry (round 54): "2. Recurrent falls - multifactorial: lorazepam-associated
+    sedation, orthostatic hypotension (tamsulosin likely contributing), and dementia" had alerted
+    lorazepam → orthostatic hypotension (the compound read across the list) and neither drug →
+    falls. Each drug of the list is a cause of the falls; the hypotension's gloss names its own."""
+    s = (
+        "2. Recurrent falls - multifactorial: lorazepam-associated sedation, orthostatic "
+        "hypotension (tamsulosin likely contributing), and dementia - taper lorazepam."
+    )
+    assert link(s, "lorazepam", "Recurrent falls") == "multifactorial"
+    assert link(s, "lorazepam", "orthostatic hypotension") is None
+    assert link(s, "tamsulosin", "orthostatic hypotension") == "contributing"
+    # a gloss naming the kind of harm names no other cause
+    inh = "1. Isoniazid-induced hepatotoxicity (drug-induced hepatitis with jaundice) - stopped."
+    assert link(inh, "Isoniazid", "hepatotoxicity") is not None
+    ner = {
+        "Recurrent falls": "problem",
+        "lorazepam": "drug",
+        "orthostatic hypotension": "problem",
+        "tamsulosin": "drug",
+        "dementia": "problem",
+    }
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, sentences_of(s), _with_concepts(s, ner)
+    )
+    assert sorted((r.drug.text, r.effect.text) for r in found) == [
+        ("lorazepam", "Recurrent falls"),
+        ("tamsulosin", "Recurrent falls"),
+        ("tamsulosin", "orthostatic hypotension"),
+    ]
+
+
+def test_a_word_the_tagger_called_a_drug_before_a_finding_is_its_adjective() -> None:
+    """Postpartum note (round 54): "due to magnesium sulfate infusion with oliguric acute kidney
+    injury" alerted "oliguric" for four effects; a drug no dictionary names, right before a
+    problem, is that problem's word. One before a harm noun stays its drug."""
+    from streamproc.nlp.ade.extractor import _modifies_a_problem
+
+    text = "with oliguric acute kidney injury; Magnesium toxicity"
+    ents = _ner(text, {"oliguric": "drug", "acute kidney injury": "problem"})
+    assert _modifies_a_problem(text, ents[0], ents)
+    harm = _ner(text, {"Magnesium": "drug", "toxicity": "problem"})
+    assert not _modifies_a_problem(text, harm[0], harm)
+
+
+def test_a_time_cue_links_its_own_object_not_a_later_on_phrase() -> None:
+    """Endocrinology (round 54): "hypothyroidism after radioactive iodine for Graves disease
+    (1998), on levothyroxine 175 mcg daily" alerted levothyroxine → hypothyroidism, the
+    disease it replaces."""
+    s = (
+        "75-year-old woman with hypothyroidism after radioactive iodine for Graves disease "
+        "(1998), on levothyroxine 175 mcg daily."
+    )
+    assert link(s, "levothyroxine", "hypothyroidism") is None
+    assert link("Rash after starting amoxicillin.", "amoxicillin", "Rash") == "after"

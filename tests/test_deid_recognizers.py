@@ -84,6 +84,10 @@ def test_an_ordinal_that_counts_a_thing_is_no_day() -> None:
     assert found(r, "Mild synovitis of the 2nd and 3rd MCPs bilaterally.") == set()
     assert found(r, "swelling of the 2nd-4th toes") == set()
     assert found(r, "seen on the 2nd and 3rd of May") == {"2nd", "3rd of May"}
+    # round 54: a day written like a ratio, after a word that dates it ("Since 12/12 fever"
+    # had stayed in clear)
+    assert found(r, "Events: Since 12/12 fever to 38.9.") == {"12/12"}
+    assert found(r, "MAE 12/12 reps, 5/5 strength") == set()
 
 
 def test_tests_and_scale_scores_shaped_like_dates() -> None:
@@ -227,6 +231,8 @@ def test_names_labelled_after_the_fact(lex: Lexicons, text: str, expected: str) 
         "Test name: Hemoglobin A1c",
         # a role before a signed name is no name ("Nurse practitioner" became "Nurse daniel")
         "Clinician: Nurse practitioner",
+        # a credential, then the next header field ("Accompanied" became "Martin")
+        "Psychiatrist: S. I.-B., MD   Accompanied by: the son",
     ],
 )
 def test_names_labelled_negative(lex: Lexicons, text: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from streamproc.deid.detect.analyzer import Analyzer
@@ -262,3 +264,36 @@ def test_model_filter_drops_a_numbered_acronym(lex: Lexicons) -> None:
     )
     spans = [span(text, "GLP", LOCATION), span(text, "SGLT", LOCATION)]
     assert ModelSpanFilter(lex).filter(text, spans) == []
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Any:
+    """The shipped analyzer (PHI model and rules), as the pipeline runs it."""
+    from streamproc.deid.engine import build_analyzer
+
+    analyzer, _version = build_analyzer("merged")
+    return analyzer
+
+
+@pytest.mark.parametrize(
+    ("text", "kept_in_clear"),
+    [
+        # rounds 52 and 54: a header's field labels beside names had become surnames
+        (
+            "Consultant: Dr. Hyun-woo Bae   Referred by: Dr. Elena Castellanos (Orthopaedics)",
+            "Referred",
+        ),
+        (
+            "Visit: 01/21/2025   Psychiatrist: Svetlana Ivanova-Brooks, MD   Accompanied by: son "
+            "Declan",
+            "Accompanied",
+        ),
+    ],
+)
+def test_the_shipped_analyzer_leaves_header_labels_in_clear(
+    shipped: Any, text: str, kept_in_clear: str
+) -> None:
+    at = text.index(kept_in_clear)
+    spans = shipped.analyze(text)
+    assert not any(s.start < at + len(kept_in_clear) and at < s.end for s in spans)
+    assert any(s.entity_type == NAME for s in spans)

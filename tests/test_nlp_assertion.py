@@ -38,6 +38,8 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         # round 51: warnings given to the patient ("confusion" had become a Condition)
         ("ED precautions for confusion, bleeding or vomiting.", "confusion", "hypothetical"),
         ("ED precautions for confusion, bleeding or vomiting.", "vomiting", "hypothetical"),
+        # round 54: an item the patient denies ("Suicidal ideation - denies." had been confirmed)
+        ("6. Suicidal ideation - denies.", "Suicidal ideation", "absent"),
         ("- urine screening test for diabetes", "diabetes", "hypothetical"),  # a plan item
         ("Positive test for influenza.", "influenza", "present"),
         ("Mother had breast cancer.", "breast cancer", "family"),

@@ -13,7 +13,7 @@ from streamproc.deid.detect.registry import build_recognizers, read_config
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-11"  # 6: eponyms are no names ("Stevens-Johnson syndrome"); 7: named criteria ("Hunter criteria"); 8: more eponyms ("Graves disease"), a specialty is no name; 9: note-title, clinic and ethnicity words are no names, a date list is shifted date by date; 10: an ordinal counting a thing, a test (OCT, a 10-2 field), a scale's scores are no dates, a specialty ends a list of names; 11: a header field names its person ("Client: …"), a role or field label is no name, a name span ends at a gap of spaces, an eponym after a qualifier ("Classic Hodgkin"), coordinated ordinals counting a thing, a chart or accession number, what a relative owns ("father's barn")
+RULES_VERSION = "rules-11"  # 6: eponyms are no names ("Stevens-Johnson syndrome"); 7: named criteria ("Hunter criteria"); 8: more eponyms ("Graves disease"), a specialty is no name; 9: note-title, clinic and ethnicity words are no names, a date list is shifted date by date; 10: an ordinal counting a thing, a test (OCT, a 10-2 field), a scale's scores are no dates, a specialty ends a list of names; 11: a header field names its person ("Client: …"), a role or field label is no name, a name span ends at a gap of spaces, an eponym after a qualifier ("Classic Hodgkin"), coordinated ordinals counting a thing, a chart or accession number, what a relative owns ("father's barn"), a day written like a ratio after a dating word ("Since 12/12"), a credential then the next header field ("MD   Accompanied by:")
 
 
 def build_analyzer(

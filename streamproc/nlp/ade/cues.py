@@ -374,11 +374,21 @@ _REPLACEMENT = re.compile(
 # far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
 # "after 3 days of <effect>": a duration, not the drug's time (before the drug it is the
 # exposure: "melena after two weeks of ibuprofen")
+# a gloss after an effect naming what caused it
+# (not a gloss naming the kind of harm: "hepatotoxicity (drug-induced hepatitis with jaundice)")
+_OWN_CAUSE_GLOSS = re.compile(
+    r"[ \t]*\([^()]*(?:\b(?:contributing|due[ \t]+to|from)\b"
+    r"|(?<!drug)(?<!medication)-(?:induced|related|associated)\b)[^()]*\)",
+    re.I,
+)
+# a new "on <drug>" phrase after a comma ends what a time cue before it linked
+_ANOTHER_ON_PHRASE = re.compile(r",\s*(?:and\s+|while\s+|now\s+)?on\s+\Z", re.I)
 _HOW_LONG = re.compile(
     r"after\s+(?:\d+|an?|one|two|three|four|five|several|few|many)\s+(?:\w+\s+)?"
     r"(?:minutes?|hours?|days?|weeks?|months?|years?)\s+of\b",
     re.I,
 )
+_COMPOUND_BETWEEN = re.compile(r"\s*-(?:induced|associated|related)\s+", re.I)
 _MODIFIER_CUE = re.compile(r"(?:worsen|exacerbat|aggravat)ing", re.I)
 # The drug started after the effect, to treat it: "amiodarone-induced hypothyroidism, will start
 # levothyroxine", "Seizure on day 2, started levetiracetam".
@@ -797,7 +807,9 @@ _WITHDRAWAL_OF = re.compile(
 # the problem's contributors listed after it, drugs among them: "Delirium, hypoactive,
 # multifactorial: hyponatremia, anticholinergic burden (oxybutynin), sedative-hypnotic (zolpidem)"
 MULTIFACTORIAL = re.compile(
-    r"(?:[ \t]*,[ \t]*[a-z-]+){0,3}[ \t]*,?[ \t]*(?:(?:likely|probably)[ \t]+)?multifactorial"
+    # ("2. Recurrent falls - multifactorial: lorazepam-associated sedation, …")
+    r"(?:[ \t]*,[ \t]*[a-z-]+){0,3}[ \t]*(?:,|[ \t][-\u2013])?[ \t]*(?:(?:likely|probably)[ \t]+)?"
+    r"multifactorial"
     r"(?:[ \t]+(?:etiology|causes?))?[ \t]*"
     r"(?::|\(|[-\u2013\u2014][ \t]|,[ \t]*(?:including|from|due[ \t]+to)\b)",
     re.I,
@@ -869,7 +881,7 @@ def in_the_setting_of(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # a contributor, the clause ending there ("amlodipine contributing to edema" names its own effect)
 CONTRIBUTING = (
     r"[ \t]+(?:is[ \t]+|are[ \t]+)?(?:(?:also|likely|probably|possibly|may[ \t]+be)[ \t]+)*"
-    r"contributing[ \t]*(?=[.;,]|\n|\Z)"
+    r"contributing[ \t]*(?=[.;,)]|\n|\Z)"
 )
 _CONTRIBUTING_AFTER = re.compile(
     r"(?:[ \t]*(?:,|and|&|/|plus)[ \t]*(?:and[ \t]+)?[A-Za-z][\w/-]*(?:[ \t]+[A-Za-z][\w/-]*)?)?"
@@ -905,6 +917,10 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
         and _INSIDE_GLOSS.fullmatch(sentence, drug[1], effect[0])
     ):
         return "side effects of"
+    own = _OWN_CAUSE_GLOSS.match(sentence, effect[1]) if drug < effect else None
+    if own is not None and sentence[drug[0] : drug[1]].lower() not in own.group().lower():
+        return None  # "lorazepam-associated sedation, orthostatic hypotension (tamsulosin likely
+        # contributing)": the effect's own gloss names its cause
     if effect < drug and in_the_setting_of(sentence, effect[1], drug):
         return "in the setting of"
     if effect < drug and potentiated(sentence, effect[1], drug):
@@ -954,8 +970,11 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     ):
         return None  # the drug is after the plan's dash ("... - continue entecavir through 12
         # months after the last rituximab")
-    if _INTENDED.search(sentence[effect[0] : effect[1]]) or _CLAUSE_GAP.search(between):
-        return None
+    named_harm = drug < effect and _COMPOUND_BETWEEN.fullmatch(between) is not None
+    if (_INTENDED.search(sentence[effect[0] : effect[1]]) and not named_harm) or _CLAUSE_GAP.search(
+        between
+    ):
+        return None  # (but "lorazepam-associated sedation" names a harm: the compound says so)
     if drug < effect and _PURPOSE.search(between):  # "given indomethacin to induce constriction"
         return None
     if _RESPONSE_BEFORE.search(sentence, max(0, effect[0] - 40), effect[0]):
@@ -984,6 +1003,13 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             drug < effect and _SUBJECT_GAP.fullmatch(between, 0, m.start())
         ):
             continue  # "labetalol 200 mg BID; nifedipine was stopped because of": nifedipine's
+        if (
+            effect < drug
+            and _ANOTHER_ON_PHRASE.search(between, m.end())
+            and m.group(0).lower() in ("after", "following", "since", "post", "upon", "s/p")
+        ):
+            continue  # "hypothyroidism after radioactive iodine for Graves disease (1998), on
+            # levothyroxine": the cue's object is the iodine, the drug another phrase's
         if drug < effect and _HOW_LONG.match(between, m.start()):
             continue  # "on metformin …, brought in by his wife after 3 days of vomiting and
             # diarrhea from a presumed norovirus outbreak": how long the illness had lasted

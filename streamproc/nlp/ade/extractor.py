@@ -257,6 +257,8 @@ class AdeExtractor:
                 # "malabsorption - IV iron sucrose infusions" is no drug of the anemia before it
                 d0, d1 = _piece_toward(piece, d0, d1, (e0 + e1) // 2, problems)
                 drug = self._entity(text, ps + d0, ps + d1, "drug", score, entities)
+                if drug.concept is None and _modifies_a_problem(text, drug, entities):
+                    continue  # "with oliguric acute kidney injury": a word of the finding's
                 e0, e1 = _piece_toward(piece, e0, e1, (d0 + d1) // 2, not_problems)
                 if not _plausible_effect(piece[e0:e1], drug_names):
                     continue  # "Metformin intolerance - GI side effects": the record's word
@@ -677,6 +679,7 @@ _CONTRIBUTORS = re.compile(
     + CONTRIBUTING,
     re.I,
 )
+_CONTRIBUTING_CLOSE = re.compile(CONTRIBUTING + r"[ \t]*\)", re.I)
 _CONTRIBUTOR_JOINER = re.compile(r"[ \t]*(?:,|\band\b|&|/|\bplus\b)[ \t]*(?:and[ \t]+)?", re.I)
 # a problem that opens its sentence: after a list number or bullet, nothing else before it
 _OPENS = re.compile(
@@ -1062,6 +1065,13 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     pairs += potentiated_pairs(text, ss, se, findings, drugs)
+    # "orthostatic hypotension (tamsulosin likely contributing)": the effect's gloss names it
+    pairs += [
+        (d, f)
+        for d in drugs.values()
+        for f in findings
+        if _GLOSS_OPEN.fullmatch(text, f.end, d.start) and _CONTRIBUTING_CLOSE.match(text, d.end)
+    ]
     # "Progressive disseminated histoplasmosis (…) in the setting of TNF-alpha inhibitor therapy
     # (infliximab) plus azathioprine"
     pairs += [
@@ -1346,6 +1356,23 @@ def _dechallenge_actuality(sentence: str, start: int, end: int) -> str:
     explicit negation or a hypothetical cue before it counts."""
     act, cue = cue_actuality(sentence, start, end)
     return "actual" if cue in (None, "resolution of") else act
+
+
+_ADJECTIVE_FORM = re.compile(r"[A-Za-z]+(?:ic|ous|ive|ary|ed)", re.I)  # "oliguric", "anuric"
+
+
+def _modifies_a_problem(text: str, drug: Entity, entities: Sequence[Entity]) -> bool:
+    """A "drug" no dictionary names, written right before a problem as its adjective: "due to
+    magnesium sulfate infusion with oliguric acute kidney injury" had alerted "oliguric"."""
+    if not _ADJECTIVE_FORM.fullmatch(drug.text):
+        return False
+    return any(
+        e.label == "problem"
+        and e.start > drug.end
+        and not text[drug.end : e.start].strip(" \t")
+        and not names_a_harm(e.text)  # "Magnesium toxicity" is the drug's
+        for e in entities
+    )
 
 
 def _plausible_effect(effect: str, drug_names: set[str]) -> bool:

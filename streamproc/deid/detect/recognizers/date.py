@@ -75,6 +75,12 @@ class DateRecognizer(PatternRecognizer):
         {"1/2", "1/3", "2/3", "1/4", "3/4", "1/1", "2/2", "3/3", "4/4", "5/5", "1/8", "24/7",
          "12/12"}
     )  # fmt: skip
+    # a word that dates what follows: "Since 12/12 fever to 38.9" (left in clear as a ratio)
+    DATE_CUE_BEFORE = re.compile(
+        r"\b(?:since|from|until|till|through|as[ \t]+of|dated|started|began|admitted|discharged)"
+        r"[ \t]+$",
+        re.IGNORECASE,
+    )
     NOT_DATE_AFTER = re.compile(
         r"\s*(?:murmur|strength|sem|systolic|holosystolic|grade|str|x\b|mm|cm|ml|cc|mg|units|%|times|pain|\d+\s*%|fio2|peep|ps\b|with\s+\d|bipap|cpap|peep|ps\b|pain|sem|step|floor|line|dose|time|attempt|wake|degree|intercostal|ics|liters?\b|l\b)",
         re.IGNORECASE,
@@ -160,7 +166,11 @@ class DateRecognizer(PatternRecognizer):
         same shapes as dates; the wider word lists below ("to 9/20") stay rule-only, because on
         model spans they cost real dates."""
         value = text[start:end]
-        if value in cls.NOT_DATES or cls._score_series(text, start, end):
+        if value in cls.NOT_DATES and not cls.DATE_CUE_BEFORE.search(
+            text, max(0, start - 16), start
+        ):
+            return True
+        if cls._score_series(text, start, end):
             return True
         if cls.VENT_SETTING_BEFORE.search(text, max(0, start - 16), start):
             return True  # "PSV of 15/5", "BIPAP 10/5" (not "VENT VIA TRACH (PLACED 8/14)")

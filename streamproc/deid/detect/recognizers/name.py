@@ -255,6 +255,9 @@ class NameRecognizer(Recognizer):
         for m in self._title.finditer(text):
             if "\n" in m.group():
                 continue
+            if "." not in m.group() and re.search(r"[ \t]{2}", m.group()):
+                continue  # a credential, then the next header field: "…, MD   Accompanied by:"
+
             title = m.group().strip()
             is_dr = title.rstrip(".").lower() in (
                 "dr",
