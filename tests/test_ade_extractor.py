@@ -2373,3 +2373,22 @@ def test_a_time_cue_links_its_own_object_not_a_later_on_phrase() -> None:
     )
     assert link(s, "levothyroxine", "hypothyroidism") is None
     assert link("Rash after starting amoxicillin.", "amoxicillin", "Rash") == "after"
+
+
+def test_a_compound_naming_its_own_finding_is_no_cause_of_the_item() -> None:
+    """OPAT note (round 55): "6. Type 2 diabetes - steroid-induced hyperglycemia expected"
+    alerted the steroid → type 2 diabetes (the drug right after the item's dash). A compound
+    that ends the item still names the item's cause ("Leukopenia and thrombocytopenia -
+    colchicine-related marrow suppression": no finding of its own)."""
+    s = "6. Type 2 diabetes - prednisone-induced hyperglycemia; correctional insulin."
+    ner = {"Type 2 diabetes": "problem", "prednisone": "drug", "hyperglycemia": "problem"}
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        s, sentences_of(s), _with_concepts(s, ner)
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == [("prednisone", "hyperglycemia")]
+    m = "4. Thrombocytopenia - colchicine-related marrow suppression; no precautions."
+    ner = {"Thrombocytopenia": "problem", "colchicine": "drug"}
+    found = AdeExtractor(FakeModel([], [], {}), require_evidence=True).extract(
+        m, sentences_of(m), _with_concepts(m, ner)
+    )
+    assert [(r.drug.text, r.effect.text) for r in found] == [("colchicine", "Thrombocytopenia")]

@@ -259,6 +259,8 @@ def test_locations(lex: Lexicons) -> None:
     # an ordinary word before the suffix is no facility name ("Stroke Center"; an "s" at either
     # end of a word had been stripped before the lookup, so "stroke" was "troke")
     assert found(r, "Arrhythmia Clinic, Stroke Center, Sleep Center, Union Hospital") == {"Union"}
+    # round 55: a service's acronym ("OPAT CLINIC NOTE" became "MILLBROOK CLINIC NOTE")
+    assert found(r, "INFECTIOUS DISEASES / OPAT CLINIC NOTE") == set()
     assert found(NameRecognizer(lex), "seen at the Smith Oncology Center") == {"Smith"}
 
 

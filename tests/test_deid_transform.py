@@ -49,6 +49,19 @@ def test_shift_preserves_intervals() -> None:
         assert (db - da).days == 45
 
 
+def test_a_date_without_its_year_shifts_in_the_notes_year() -> None:
+    """Pediatric note (round 55), written 03/02/2025: "On 03/01 developed fever" had shifted in
+    a leap year, to the same day as the note's own date ("11/12", beside "11/12/2024")."""
+    written = date(2025, 3, 2)
+    assert shift_text("03/02/2025", -110, written) == "11/12/2024"
+    assert shift_text("03/01", -110, written) == "11/11"
+    assert shift_text("March 1", -110, written) == "November 11"
+    # a date well after the note's is last year's ("12/28" in a March note)
+    assert shift_text("12/28", -110, written) == "9/9"
+    # with no note date, a fixed leap year keeps Feb 29 a date
+    assert shift_text("02/29", -10) == "02/19"
+
+
 def test_unknown_date_text() -> None:
     assert shift_text("sometime", 3) is None
 

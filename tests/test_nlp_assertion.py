@@ -40,6 +40,18 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
         ("ED precautions for confusion, bleeding or vomiting.", "vomiting", "hypothetical"),
         # round 54: an item the patient denies ("Suicidal ideation - denies." had been confirmed)
         ("6. Suicidal ideation - denies.", "Suicidal ideation", "absent"),
+        # round 55: a finding the plan anticipates ("steroid-induced hyperglycemia expected")
+        (
+            "6. Type 2 diabetes - steroid-induced hyperglycemia expected;",
+            "hyperglycemia",
+            "hypothetical",
+        ),
+        (
+            "6. Type 2 diabetes - steroid-induced hyperglycemia expected;",
+            "Type 2 diabetes",
+            "present",
+        ),
+        ("Pain improving as expected.", "Pain", "present"),
         ("- urine screening test for diabetes", "diabetes", "hypothetical"),  # a plan item
         ("Positive test for influenza.", "influenza", "present"),
         ("Mother had breast cancer.", "breast cancer", "family"),

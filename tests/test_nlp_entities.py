@@ -62,6 +62,22 @@ def test_entities_never_leave_a_parenthesis_open() -> None:
     assert got == ["severe anxiety (panic)", "gout"]
 
 
+def test_a_course_gloss_joins_its_finding() -> None:
+    """OPAT note (round 55): "eosinophilic pneumonia (acute)" had coded as the NOS J82.81
+    (chronic); the course in brackets is part of the finding."""
+    from streamproc.nlp.entities import join_glosses
+
+    text = "Daptomycin-induced eosinophilic pneumonia (acute) - stopped"
+    start = text.index("eosinophilic")
+    ent = Entity(label="problem", start=start, end=start + 22, text=text[start : start + 22])
+    (joined,) = join_glosses(text, [ent], lambda a, b: False)
+    assert joined.text == "eosinophilic pneumonia (acute)"
+    inner = text.index("acute")
+    found = Entity(label="problem", start=inner, end=inner + 5, text="acute")
+    (joined,) = join_glosses(text, [ent, found], lambda a, b: False)
+    assert joined.text == "eosinophilic pneumonia (acute)"
+
+
 def test_a_span_ending_on_a_preposition_and_its_article_ends_before_them() -> None:
     """Dermatology consult (round 44): the tagger's "rash on the [face]" had coded as a serum
     reaction, T80.61XA."""

@@ -98,7 +98,13 @@ class Deidentifier:
     def deidentify(self, note: NoteEvent) -> NoteEvent:
         started = time.perf_counter()
         pkey = self.patient_key(note)
-        ctx = OperatorContext(self.codebook, pkey, self.names, self.first_names)
+        ctx = OperatorContext(
+            self.codebook,
+            pkey,
+            self.names,
+            self.first_names,
+            written_on=note.authored.date() if note.authored else None,
+        )
         spans = self.detect(note)
         text, counts, marks = self.anonymizer.anonymize_marked(note.text, spans, ctx)
         offset = ctx.date_offset

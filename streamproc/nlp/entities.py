@@ -392,6 +392,7 @@ _GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
 # a short parenthesis right after a problem that the model left untagged: "anxiety (panic)"
 _PAREN_GLOSS = re.compile(r"[ \t]*\(([^()\n]{2,40})\)")
+_COURSE_GLOSS = re.compile(r"(?:acute|subacute|chronic|acute[ \t]+on[ \t]+chronic)", re.I)
 
 
 def join_glosses(
@@ -417,7 +418,7 @@ def join_glosses(
                 and a.end <= b.start
                 and _GLOSS_OPEN.fullmatch(text, a.end, b.start)
                 and (close := _GLOSS_CLOSE.match(text, b.end))
-                and same_finding(a.text, b.text)
+                and (same_finding(a.text, b.text) or _COURSE_GLOSS.fullmatch(b.text) is not None)
             ):
                 out.append(_extended(text, a, close.end(), min(a.score, b.score)))
                 i += 2
@@ -428,7 +429,11 @@ def join_glosses(
                 and (b is None or b.start >= paren.end())  # nothing found inside it
                 and len(paren.group(1).split()) <= 4
                 and not SEMANTIC_TAG.fullmatch(paren.group(0))
-                and same_finding(a.text, paren.group(1).strip())
+                and (
+                    same_finding(a.text, paren.group(1).strip())
+                    # its course: "eosinophilic pneumonia (acute)" J82.82, not the NOS J82.81
+                    or _COURSE_GLOSS.fullmatch(paren.group(1).strip()) is not None
+                )
             ):
                 out.append(_extended(text, a, paren.end(), a.score))
                 i += 1

@@ -18,7 +18,7 @@ _MON_RE = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?P<mdot>\.?)"
 )
 _ORD = r"(?P<ord>st|nd|rd|th)?"
-_REF_YEAR = 2000
+_REF_YEAR = 2000  # a leap year: Feb 29 written without a year shifts as a date
 
 _FORMS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"(?P<y>\d{4})(?P<s>[-/])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})")),
@@ -99,21 +99,26 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
         return None
 
 
-def shift_text(text: str, days: int) -> str | None:
-    """The same date expression moved by ``days``; None when the text is not a date we know."""
+def shift_text(text: str, days: int, written_on: date | None = None) -> str | None:
+    """The same date expression moved by ``days``; None when the text is not a date we know.
+
+    A date written without its year ("Since 12/12", "On 03/01") is read in the year of the
+    note's date ``written_on`` (the year before when it would fall more than two months after
+    it): shifted in a fixed leap year, "On 03/01" of a 2025 note had moved a day apart from the
+    note's own date."""
     lead = len(text) - len(text.lstrip(" \t.,;:()'\""))
     trail = len(text) - len(text.rstrip(' \t.,;:()"'))
     core = text[lead : len(text) - trail] if trail else text[lead:]
     if not core:
         return None
-    out = _shift_core(core, days)
+    out = _shift_core(core, days, written_on)
     if out is None:
         # a range or list: shift every numeric M/D(/Y) inside
         found = False
 
         def repl(m: re.Match[str]) -> str:
             nonlocal found
-            res = _shift_core(m.group(0), days)
+            res = _shift_core(m.group(0), days, written_on)
             if res is None:
                 return m.group(0)
             found = True
@@ -126,7 +131,19 @@ def shift_text(text: str, days: int) -> str | None:
     return text[:lead] + out + (text[len(text) - trail :] if trail else "")
 
 
-def _shift_core(core: str, days: int) -> str | None:
+def _year_of(month: int, day: int, written_on: date | None) -> int:
+    """The year of a date written without one (see :func:`shift_text`)."""
+    if written_on is None:
+        return _REF_YEAR
+    this_year = _safe_date(written_on.year, month, day)
+    if this_year is not None and this_year > written_on + timedelta(days=62):
+        return written_on.year - 1
+    if this_year is None and _safe_date(written_on.year - 1, month, day) is None:
+        return _REF_YEAR  # Feb 29 near no leap year: keep it a date
+    return written_on.year if this_year is not None else written_on.year - 1
+
+
+def _shift_core(core: str, days: int, written_on: date | None = None) -> str | None:
     delta = timedelta(days=days)
     for name, regex in _FORMS:
         m = regex.fullmatch(core)
@@ -134,7 +151,7 @@ def _shift_core(core: str, days: int) -> str | None:
             continue
         g = m.groupdict()
         if name in ("iso", "mdy", "md"):
-            y = _year_full(g["y"]) if g.get("y") else _REF_YEAR
+            y = _year_full(g["y"]) if g.get("y") else _year_of(int(g["m"]), int(g["d"]), written_on)
             d0 = _safe_date(y, int(g["m"]), int(g["d"]))
             if d0 is None:
                 continue
@@ -151,8 +168,9 @@ def _shift_core(core: str, days: int) -> str | None:
                 return f"{mm}{g['s']}{dd}{g['s']}{_render_year(g['y'], d1.year)}"
             return f"{mm}{g['s']}{dd}"
         if name == "mon_d_y":
-            y = _year_full(g["y"]) if g.get("y") else _REF_YEAR
-            d0 = _safe_date(y, _month_index(g["mon"]), int(g["d"]))
+            mon = _month_index(g["mon"])
+            y = _year_full(g["y"]) if g.get("y") else _year_of(mon, int(g["d"]), written_on)
+            d0 = _safe_date(y, mon, int(g["d"]))
             if d0 is None:
                 continue
             d1 = d0 + delta
@@ -163,8 +181,9 @@ def _shift_core(core: str, days: int) -> str | None:
                 out += f"{g['sep']}{_render_year(g['y'], d1.year)}"
             return out
         if name == "d_mon_y":
-            y = _year_full(g["y"]) if g.get("y") else _REF_YEAR
-            d0 = _safe_date(y, _month_index(g["mon"]), int(g["d"]))
+            mon = _month_index(g["mon"])
+            y = _year_full(g["y"]) if g.get("y") else _year_of(mon, int(g["d"]), written_on)
+            d0 = _safe_date(y, mon, int(g["d"]))
             if d0 is None:
                 continue
             d1 = d0 + delta

@@ -360,6 +360,14 @@ class AdeExtractor:
             # is the delirium, the dementia the ground it arose on
         cue = causal_link(sentence, drug_span, effect_span)
         if (
+            cue == "adjacent"
+            and effect.end <= drug.start
+            and _COMPOUND.match(text, drug.end, se)
+            and not _compound_of_this(text, drug.end, se, _coded_findings(entities, ss, se))
+        ):
+            return None  # "Type 2 diabetes - steroid-induced hyperglycemia expected": the
+            # compound names its own finding, not the item's
+        if (
             cue is not None
             and cue.startswith("generic")
             and _drug_between(text, drug, effect, entities)
@@ -1121,6 +1129,19 @@ def _names_a_cause(text: str, at: int, entities: Sequence[Entity]) -> bool:
     return any(e.start == at and e.label in ("drug", "treatment") for e in entities) or bool(
         class_names().match(text, at)
     )
+
+
+def _coded_findings(entities: Sequence[Entity], ss: int, se: int) -> list[Entity]:
+    """The problems of ``[ss, se)`` the coder names (fragments are no finding)."""
+    return [
+        e
+        for e in entities
+        if e.label == "problem"
+        and ss <= e.start
+        and e.end <= se
+        and e.codes
+        and e.codes[0].score >= _CODED
+    ]
 
 
 def _compound_of_this(text: str, at: int, end: int, findings: Sequence[Entity]) -> bool:

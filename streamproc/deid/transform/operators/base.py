@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from streamproc.deid.transform.codebook import Codebook
@@ -19,6 +20,7 @@ class OperatorContext:
     patient_key: str  # HMAC of the patient id (scope of name consistency and date shift)
     names: NamePool
     first_names: frozenset[str]  # lexicon, to tell first from last names
+    written_on: date | None = None  # the note's date: the year of a date written without one
 
     @property
     def date_offset(self) -> int:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from streamproc.deid.transform.dateshift import shift_text
 from streamproc.deid.transform.fakes import FAKE_FACILITIES, format_preserving, match_case, rng_from
@@ -43,7 +44,7 @@ _CITIES = ("Millbrook", "Fairhaven", "Glenwood", "Ridgefield", "Harmony", "Bellp
 _DATE_LIST_SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b)\s*)")
 
 
-def _shift_each(original: str, offset: int) -> str | None:
+def _shift_each(original: str, offset: int, written_on: date | None = None) -> str | None:
     """A span of several dates shifted date by date ("2021, 2023" had become "[DATE]", losing
     the episodes' years); None unless every piece is a date."""
     pieces = _DATE_LIST_SEPARATOR.split(original)
@@ -54,7 +55,7 @@ def _shift_each(original: str, offset: int) -> str | None:
         if i % 2:
             out.append(piece)
             continue
-        shifted = shift_text(piece, offset)
+        shifted = shift_text(piece, offset, written_on)
         if shifted is None:
             return None
         out.append(shifted)
@@ -70,8 +71,8 @@ class SurrogateOperator(Operator):
         if kind == NAME:
             return self._name(original, ctx)
         if kind == DATE:
-            shifted = shift_text(original, ctx.date_offset) or _shift_each(
-                original, ctx.date_offset
+            shifted = shift_text(original, ctx.date_offset, ctx.written_on) or _shift_each(
+                original, ctx.date_offset, ctx.written_on
             )
             if shifted is None:
                 return "[DATE]"
