@@ -2392,3 +2392,16 @@ def test_a_compound_naming_its_own_finding_is_no_cause_of_the_item() -> None:
         m, sentences_of(m), _with_concepts(m, ner)
     )
     assert [(r.drug.text, r.effect.text) for r in found] == [("colchicine", "Thrombocytopenia")]
+
+
+def test_a_cause_glossed_by_its_drug_and_a_contributor_before_the_plan() -> None:
+    """Medicine admission (round 56): "Severe hypercalcemia from milk-alkali syndrome (calcium
+    carbonate) with hydrochlorothiazide contributing - stop calcium …" alerted neither drug."""
+    s = (
+        "1. Severe hypercalcemia from milk-alkali syndrome (calcium carbonate) with "
+        "hydrochlorothiazide contributing - stop calcium and HCTZ."
+    )
+    assert link(s, "calcium carbonate", "hypercalcemia") == "from (…)"
+    assert link(s, "hydrochlorothiazide", "hypercalcemia") == "contributing"
+    held = "2. AKI from sepsis (vancomycin held), improving."
+    assert link(held, "vancomycin", "AKI") is None

@@ -88,6 +88,8 @@ def test_an_ordinal_that_counts_a_thing_is_no_day() -> None:
     # had stayed in clear)
     assert found(r, "Events: Since 12/12 fever to 38.9.") == {"12/12"}
     assert found(r, "MAE 12/12 reps, 5/5 strength") == set()
+    # round 56: a color-plate test's score ("Ishihara 3/14 both eyes" had become "11/3")
+    assert found(r, "Ishihara 3/14 both eyes") == set()
 
 
 def test_tests_and_scale_scores_shaped_like_dates() -> None:
@@ -150,6 +152,7 @@ def test_identifier_context() -> None:
     assert found(r, "Client: B. Q.   Chart # TB-20931") == {"TB-20931"}
     assert found(r, "accession S24-118832") == {"S24-118832"}
     assert found(r, "in case 2 doses are missed") == set()
+    assert found(r, "poison center (case 25-118733) consulted") == {"25-118733"}
 
 
 def test_address_and_zip() -> None:

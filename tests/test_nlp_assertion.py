@@ -52,6 +52,9 @@ def assertion_of(ctx: ContextAssertion, sentence: str, mention: str) -> str:
             "present",
         ),
         ("Pain improving as expected.", "Pain", "present"),
+        # round 56: "- none so far", "- none (…)" after the item
+        ("5. Acute liver injury - none so far (normal AST/ALT).", "Acute liver injury", "absent"),
+        ("5. Diabetes mellitus - none (glycosuria is renal).", "Diabetes mellitus", "absent"),
         ("- urine screening test for diabetes", "diabetes", "hypothetical"),  # a plan item
         ("Positive test for influenza.", "influenza", "present"),
         ("Mother had breast cancer.", "breast cancer", "family"),

@@ -132,6 +132,24 @@ def test_a_drug_tagged_as_a_problem_in_the_slot_of_a_cause_is_the_drug() -> None
     ]
 
 
+def test_a_drug_tagged_as_a_problem_glossing_a_cause_is_the_drug() -> None:
+    """Medicine admission (round 56): "hypercalcemia from milk-alkali syndrome (calcium
+    carbonate)" tagged the drug a problem (a disorder of calcium metabolism, E83.50); a problem
+    glossing another finding stays one."""
+    lex = packaged_lexicon()
+    text = "hypercalcemia from milk-alkali syndrome (calcium carbonate); rash (urticaria)"
+
+    def problem(word: str) -> Entity:
+        start = text.index(word)
+        return Entity(label="problem", start=start, end=start + len(word), text=word)
+
+    out = lex.annotate(text, [problem("calcium carbonate"), problem("urticaria")])
+    assert [(e.text, e.label) for e in out] == [
+        ("calcium carbonate", "drug"),
+        ("urticaria", "problem"),
+    ]
+
+
 def test_the_packaged_table_and_dictionary_agree() -> None:
     """Every shorthand row names a real dictionary entry (the loader raises otherwise), and the
     product's dictionary knows the names ICU notes use."""

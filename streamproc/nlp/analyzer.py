@@ -666,7 +666,10 @@ class Analyzer:
         return relation.model_copy(update={"drug": drug})
 
     def _same_category(self, a: str, b: str) -> bool:
-        """Whether two problem mentions code to the same ICD-10-CM category (F41.9 / F41.0)."""
+        """Whether two problem mentions code to the same ICD-10-CM category (F41.9 / F41.0); a
+        drug in the brackets names the cause ("milk-alkali syndrome (calcium carbonate)")."""
+        if self.drugs is not None and self.drugs.lookup(b) is not None:
+            return False
         codes_a, codes_b = self.coder.code(a), self.coder.code(b)
         return bool(codes_a and codes_b and codes_a[0].code[:3] == codes_b[0].code[:3])
 

@@ -374,6 +374,21 @@ _REPLACEMENT = re.compile(
 # far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
 # "after 3 days of <effect>": a duration, not the drug's time (before the drug it is the
 # exposure: "melena after two weeks of ibuprofen")
+# the cause the effect is "from", glossed by the drug behind it
+_CAUSE_GLOSSED_BY_DRUG = re.compile(
+    r"[ \t]+(?:from|due[ \t]+to|secondary[ \t]+to|caused[ \t]+by)[ \t]+[\w -]{3,40}?[ \t]*\([ \t]*",
+    re.I,
+)
+
+
+def cause_glossed_by(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
+    """Whether the drug alone glosses the cause the effect is "from"."""
+    return bool(
+        _CAUSE_GLOSSED_BY_DRUG.fullmatch(sentence, effect_end, drug[0])
+        and re.match(r"[ \t]*\)", sentence[drug[1] :])
+    )
+
+
 # a gloss after an effect naming what caused it
 # (not a gloss naming the kind of harm: "hepatotoxicity (drug-induced hepatitis with jaundice)")
 _OWN_CAUSE_GLOSS = re.compile(
@@ -881,7 +896,7 @@ def in_the_setting_of(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # a contributor, the clause ending there ("amlodipine contributing to edema" names its own effect)
 CONTRIBUTING = (
     r"[ \t]+(?:is[ \t]+|are[ \t]+)?(?:(?:also|likely|probably|possibly|may[ \t]+be)[ \t]+)*"
-    r"contributing[ \t]*(?=[.;,)]|\n|\Z)"
+    r"contributing[ \t]*(?=[.;,)\-\u2013]|\n|\Z)"
 )
 _CONTRIBUTING_AFTER = re.compile(
     r"(?:[ \t]*(?:,|and|&|/|plus)[ \t]*(?:and[ \t]+)?[A-Za-z][\w/-]*(?:[ \t]+[A-Za-z][\w/-]*)?)?"
@@ -1041,6 +1056,9 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
             # class's drug is named in its own clause, not after the semicolon
         if cue is not None:
             return cue
+    if effect < drug and cause_glossed_by(sentence, effect[1], drug):
+        return "from (…)"  # "hypercalcemia from milk-alkali syndrome (calcium carbonate)", not
+        # "AKI from sepsis (vancomycin held)"
     if effect < drug and _FROM_DRUG.search(between):  # "contraction alkalosis from lasix"
         return "from"
     if stopped_for(sentence, drug, effect):

@@ -39,6 +39,7 @@ from streamproc.nlp.ade.cues import (
     REACTION_TO,
     TWO_DRUGS_EFFECT,
     causal_link,
+    cause_glossed_by,
     each_dose,
     hedged_drug_alone,
     in_the_setting_of,
@@ -1073,6 +1074,13 @@ def stated_pairs(
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
     pairs += potentiated_pairs(text, ss, se, findings, drugs)
+    # "hypercalcemia from milk-alkali syndrome (calcium carbonate)"
+    pairs += [
+        (d, f)
+        for d in drugs.values()
+        for f in findings
+        if f.end <= d.start and cause_glossed_by(text, f.end, (d.start, d.end))
+    ]
     # "orthostatic hypotension (tamsulosin likely contributing)": the effect's gloss names it
     pairs += [
         (d, f)

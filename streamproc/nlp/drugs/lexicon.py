@@ -165,8 +165,13 @@ class DrugLexicon:
         entities = [part for ent in entities for part in self._interacting(text, ent)]
         for ent in entities:
             concept = self.lookup(ent.text) if ent.label in ("drug", "treatment") else None
-            if ent.label == "problem" and _CAUSE_SLOT.search(
-                text, max(0, ent.start - 30), ent.start
+            if ent.label == "problem" and (
+                _CAUSE_SLOT.search(text, max(0, ent.start - 30), ent.start)
+                # "hypercalcemia from milk-alkali syndrome (calcium carbonate)": the cause's gloss
+                or (
+                    _CAUSE_GLOSS_SLOT.search(text, max(0, ent.start - 60), ent.start)
+                    and _GLOSS_END.match(text, ent.end)
+                )
             ):
                 # "Neuroleptic malignant syndrome due to haloperidol", "DRESS syndrome (…) due
                 # to vancomycin": the tagger read the cause as a problem (vancomycin became
@@ -202,6 +207,10 @@ _CAUSE_SLOT = re.compile(
     r"|attributable[ \t]+to)[ \t]+(?:the[ \t]+)?\Z",
     re.I,
 )
+_CAUSE_GLOSS_SLOT = re.compile(
+    r"\b(?:from|due[ \t]+to|secondary[ \t]+to)[ \t]+[\w -]{3,40}?[ \t]*\([ \t]*\Z", re.I
+)
+_GLOSS_END = re.compile(r"[ \t]*\)")
 _COMPOUND_ONLY = re.compile(r"-(?:induced|associated|related)", re.I)
 INTERACTION_AFTER = re.compile(r"[ \t]+(?:drug[ \t-]+drug[ \t]+)?interactions?\b", re.I)
 

@@ -112,7 +112,9 @@ class DateRecognizer(PatternRecognizer):
         r"(?:pain|\bcp\b|rating|rated|scale|experienc|discomfort|ache)", re.IGNORECASE
     )
     NOT_DATE_BEFORE = re.compile(
-        r"(?:murmur|strength|grade|gcs|ratio|i:e|ie|peep|ps|cpap|bipap|bi-pap|pap|a/o|ao|o2|dose|\bx|pain|#|ventilation|settings|mode|\bto|co/ci|mask|a/c|simv|imv|\bvent|rate|\bas|c/o|psv|ventilated\s+with\s+psv|\+)\s*[(:]?\s*$",
+        r"(?:murmur|strength|grade|gcs|ratio|i:e|ie|peep|ps|cpap|bipap|bi-pap|pap|a/o|ao|o2|dose|\bx|pain|#|ventilation|settings|mode|\bto|co/ci|mask|a/c|simv|imv|\bvent|rate|\bas|c/o|psv|ventilated\s+with\s+psv|\+"
+        # a color-plate test's score ("Ishihara 3/14 both eyes" had been shifted to "11/3")
+        r"|ishihara|plates?|hrr)\s*[(:]?\s*$",
         re.IGNORECASE,
     )
 

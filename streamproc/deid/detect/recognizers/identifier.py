@@ -18,7 +18,8 @@ _KEYWORDS = (
     r"|vin|serial|s/n|sn|device\s+(?:id|number|no\.?)|member\s+id|subscriber|policy|group\s+(?:no|number)"
     r"|health\s+plan|insurance\s+(?:id|no\.?|number)|medicaid|medicare|id"
     # "Chart # TB-20931" of a public-health clinic, a lab's accession number
-    r"|chart|accession|specimen|requisition|claim|case(?=\s*(?:number|no\.?|#))"
+    # ("poison center (case 25-118733)": a case number without its "#")
+    r"|chart|accession|specimen|requisition|claim|case(?=\s*(?:number|no\.?|#)|\s+\d[\d-]{5,})"
 )
 
 
