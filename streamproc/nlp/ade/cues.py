@@ -905,6 +905,18 @@ _CONTRIBUTING_AFTER = re.compile(
 )
 
 
+_CONTRIBUTING_CLOSE = re.compile(CONTRIBUTING + r"[ \t]*\)", re.I)
+
+
+def contributing_in_gloss(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
+    """Whether the effect's gloss names the drug a contributor: "orthostatic hypotension
+    (tamsulosin likely contributing)"."""
+    return bool(
+        re.fullmatch(r"[ \t]*\([ \t]*", sentence[effect_end : drug[0]])
+        and _CONTRIBUTING_CLOSE.match(sentence, drug[1])
+    )
+
+
 def potentiated(sentence: str, effect_end: int, drug: tuple[int, int]) -> bool:
     """Whether ``drug`` is the suspect or the raiser of "<effect> - <suspect> potentiated by
     <raiser>", the effect ending at ``effect_end``."""

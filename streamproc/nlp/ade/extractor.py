@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -40,6 +40,7 @@ from streamproc.nlp.ade.cues import (
     TWO_DRUGS_EFFECT,
     causal_link,
     cause_glossed_by,
+    contributing_in_gloss,
     each_dose,
     hedged_drug_alone,
     in_the_setting_of,
@@ -688,7 +689,6 @@ _CONTRIBUTORS = re.compile(
     + CONTRIBUTING,
     re.I,
 )
-_CONTRIBUTING_CLOSE = re.compile(CONTRIBUTING + r"[ \t]*\)", re.I)
 _CONTRIBUTOR_JOINER = re.compile(r"[ \t]*(?:,|\band\b|&|/|\bplus\b)[ \t]*(?:and[ \t]+)?", re.I)
 # a problem that opens its sentence: after a list number or bullet, nothing else before it
 _OPENS = re.compile(
@@ -1073,43 +1073,27 @@ def stated_pairs(
         )
         if named_effect is not None:
             pairs.append((cause_drug, named_effect))
-    pairs += potentiated_pairs(text, ss, se, findings, drugs)
-    # "hypercalcemia from milk-alkali syndrome (calcium carbonate)"
-    pairs += [
-        (d, f)
-        for d in drugs.values()
-        for f in findings
-        if f.end <= d.start and cause_glossed_by(text, f.end, (d.start, d.end))
-    ]
-    # "orthostatic hypotension (tamsulosin likely contributing)": the effect's gloss names it
-    pairs += [
-        (d, f)
-        for d in drugs.values()
-        for f in findings
-        if _GLOSS_OPEN.fullmatch(text, f.end, d.start) and _CONTRIBUTING_CLOSE.match(text, d.end)
-    ]
-    # "Progressive disseminated histoplasmosis (…) in the setting of TNF-alpha inhibitor therapy
-    # (infliximab) plus azathioprine"
-    pairs += [
-        (d, f)
-        for d in drugs.values()
-        for f in findings
-        if f.end <= d.start and in_the_setting_of(text, f.end, (d.start, d.end))
-    ]
+    # wordings that name the cause after its finding, each read by a cue test of (the finding's
+    # end, the drug): "Supratherapeutic INR with bleeding - warfarin potentiated by TMP-SMX" (both
+    # drugs), "hypercalcemia from milk-alkali syndrome (calcium carbonate)", "orthostatic
+    # hypotension (tamsulosin likely contributing)", "Progressive disseminated histoplasmosis (…)
+    # in the setting of TNF-alpha inhibitor therapy (infliximab) plus azathioprine"
+    for names_the_cause in _CAUSE_AFTER_THE_FINDING:
+        pairs += [
+            (d, f)
+            for d in drugs.values()
+            for f in findings
+            if f.end <= d.start and names_the_cause(text, f.end, (d.start, d.end))
+        ]
     return pairs
 
 
-def potentiated_pairs(
-    text: str, ss: int, se: int, findings: Sequence[Entity], drugs: Mapping[int, Entity]
-) -> list[tuple[Entity, Entity]]:
-    """Both drugs of "<findings> - <drug> potentiated by <drug>" with each finding of the item
-    (:func:`~streamproc.nlp.ade.cues.potentiated`)."""
-    return [
-        (d, f)
-        for d in drugs.values()
-        for f in findings
-        if f.end <= d.start and potentiated(text, f.end, (d.start, d.end))
-    ]
+_CAUSE_AFTER_THE_FINDING: tuple[Callable[[str, int, tuple[int, int]], bool], ...] = (
+    potentiated,
+    cause_glossed_by,
+    contributing_in_gloss,
+    in_the_setting_of,
+)
 
 
 def _qualifies_another(text: str, effect: Entity, entities: Sequence[Entity], end: int) -> bool:
