@@ -372,8 +372,6 @@ _REPLACEMENT = re.compile(
 )
 # "worsening dyspnea", "aggravated pain": the word describes the effect; it links no drug named
 # far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
-# "after 3 days of <effect>": a duration, not the drug's time (before the drug it is the
-# exposure: "melena after two weeks of ibuprofen")
 # the cause the effect is "from", glossed by the drug behind it
 _CAUSE_GLOSSED_BY_DRUG = re.compile(
     r"[ \t]+(?:from|due[ \t]+to|secondary[ \t]+to|caused[ \t]+by)[ \t]+[\w -]{3,40}?[ \t]*\([ \t]*",
@@ -398,11 +396,14 @@ _OWN_CAUSE_GLOSS = re.compile(
 )
 # a new "on <drug>" phrase after a comma ends what a time cue before it linked
 _ANOTHER_ON_PHRASE = re.compile(r",\s*(?:and\s+|while\s+|now\s+)?on\s+\Z", re.I)
+# "after 3 days of <effect>": a duration, not the drug's time (before the drug it is the
+# exposure: "melena after two weeks of ibuprofen")
 _HOW_LONG = re.compile(
     r"after\s+(?:\d+|an?|one|two|three|four|five|several|few|many)\s+(?:\w+\s+)?"
     r"(?:minutes?|hours?|days?|weeks?|months?|years?)\s+of\b",
     re.I,
 )
+# the drug's compound right before the effect names it a harm ("lorazepam-associated sedation")
 _COMPOUND_BETWEEN = re.compile(r"\s*-(?:induced|associated|related)\s+", re.I)
 _MODIFIER_CUE = re.compile(r"(?:worsen|exacerbat|aggravat)ing", re.I)
 # The drug started after the effect, to treat it: "amiodarone-induced hypothyroidism, will start
@@ -903,8 +904,6 @@ _CONTRIBUTING_AFTER = re.compile(
     + CONTRIBUTING,
     re.I,
 )
-
-
 _CONTRIBUTING_CLOSE = re.compile(CONTRIBUTING + r"[ \t]*\)", re.I)
 
 

@@ -809,9 +809,7 @@ def stated_pairs(
     pairs: list[tuple[Entity, Entity]] = []
     # an effect the coder names: a fragment ("hand" of "hand and foot deformities", "recall" of
     # "recall pneumonitis") is no finding to alert on
-    findings = [
-        e for e in inside if e.label == "problem" and e.codes and e.codes[0].score >= _CODED
-    ]
+    findings = _coded_findings(inside, ss, se)
     qualifiers = {
         id(g)
         for f in findings
