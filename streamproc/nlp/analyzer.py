@@ -141,6 +141,17 @@ _OTHER_SICKLE_GENOTYPE = re.compile(
     r"|\bsickle[- ]cell[- ](?:trait|hemoglobin[- ]C)",
     re.IGNORECASE,
 )
+
+
+def _first_codes_in_order(entities: Sequence[Entity]) -> list[str]:
+    """The present problems' first codes, in the order the note names them."""
+    return [
+        e.codes[0].code
+        for e in sorted(entities, key=lambda e: (e.start, e.end))
+        if e.label == "problem" and e.codes and e.assertion in ("present", None)
+    ]
+
+
 _HB_SS_CRISES = {"D57.811": "D57.01", "D57.812": "D57.02", "D57.818": "D57.09", "D57.819": "D57.00"}
 # "motor fluctuations", "wearing off before each dose", "on-off periods"
 _FLUCTUATIONS = re.compile(
@@ -489,7 +500,13 @@ class Analyzer:
         sickle_cell = any(c.startswith("D57") for c in firsts)
         if sickle_cell and not _OTHER_SICKLE_GENOTYPE.search(text):
             replace.update(_HB_SS_CRISES)
-            crises = [_HB_SS_CRISES.get(c, c) for c in firsts if c.startswith(("D57.0", "D57.81"))]
+            # in the note's order (a set's order changed from run to run which crisis the
+            # "sickle cell disease" mentions joined)
+            crises = [
+                _HB_SS_CRISES.get(c, c)
+                for c in _first_codes_in_order(entities)
+                if c.startswith(("D57.0", "D57.81"))
+            ]
             if crises:
                 replace["D57.1"] = min(crises, key=lambda c: c == "D57.00")  # a named one first
         if "J92.9" in firsts and _ASBESTOS.search(text):
