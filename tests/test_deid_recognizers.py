@@ -88,6 +88,7 @@ def test_an_ordinal_that_counts_a_thing_is_no_day() -> None:
     # had stayed in clear)
     assert found(r, "Events: Since 12/12 fever to 38.9.") == {"12/12"}
     assert found(r, "MAE 12/12 reps, 5/5 strength") == set()
+    assert found(r, "PT. EXTUBATED FROM 5/5 PSV/CPAP ONTO 40% CPM") == set()
     # round 56: a color-plate test's score ("Ishihara 3/14 both eyes" had become "11/3")
     assert found(r, "Ishihara 3/14 both eyes") == set()
 

@@ -77,7 +77,8 @@ class DateRecognizer(PatternRecognizer):
     )  # fmt: skip
     # a word that dates what follows: "Since 12/12 fever to 38.9" (left in clear as a ratio)
     DATE_CUE_BEFORE = re.compile(
-        r"\b(?:since|from|until|till|through|as[ \t]+of|dated|started|began|admitted|discharged)"
+        # (not "from": "EXTUBATED FROM 5/5 PSV/CPAP" is a ventilator setting)
+        r"\b(?:since|until|till|through|as[ \t]+of|dated|started|began|admitted|discharged)"
         r"[ \t]+$",
         re.IGNORECASE,
     )
