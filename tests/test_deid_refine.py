@@ -250,6 +250,23 @@ def test_model_filter_cuts_a_name_at_the_gap_before_the_next_header_field(lex: L
     assert ModelSpanFilter(lex).filter(both, [whole]) == [whole]
 
 
+def test_model_filter_reads_a_long_bare_number_dated_by_the_model_as_a_number(
+    lex: Lexicons,
+) -> None:
+    """ED note (round 57): the model read "MRN 19957203" as a date, whose surrogate failed:
+    the note said "MRN [DATE]". Eight digits that are a calendar date stay one."""
+    from streamproc.deid.types import ID
+
+    text = "MRN 19957203; seen 20240105."
+    got = ModelSpanFilter(lex).filter(
+        text, [span(text, "19957203", DATE), span(text, "20240105", DATE)]
+    )
+    assert [(text[s.start : s.end], s.entity_type) for s in got] == [
+        ("19957203", ID),
+        ("20240105", DATE),
+    ]
+
+
 def test_model_filter_drops_gravidity_and_parity(lex: Lexicons) -> None:
     """Menopause clinic (round 47): "53-year-old G2P2" became "53-year-old NORTHGATE"."""
     text = "HPI: 53-year-old G2P2 with natural menopause. G3P2-0-1-2 woman."

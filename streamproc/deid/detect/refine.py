@@ -18,10 +18,29 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from streamproc.deid.detect.lexicons import Lexicons
 from streamproc.deid.detect.recognizers.date import DateRecognizer
-from streamproc.deid.types import AGE, DATE, LOCATION, NAME, PHONE, SAFE_HARBOR_MIN_AGE, PhiSpan
+from streamproc.deid.types import (
+    AGE,
+    DATE,
+    ID,
+    LOCATION,
+    NAME,
+    PHONE,
+    SAFE_HARBOR_MIN_AGE,
+    PhiSpan,
+)
+
+
+def _valid_yyyymmdd(value: str) -> bool:
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return False
+    return 1900 <= int(value[:4]) <= 2099
+
 
 _PIECE_BREAK = re.compile(r",|[ \t]{2}")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
@@ -223,5 +242,16 @@ class ModelSpanFilter:
 
     def filter(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
         caps = is_caps_note(text)
-        pieces = [p for s in spans for p in self._comma_pieces(text, s)]
+        pieces = [self._number_as_id(text, p) for s in spans for p in self._comma_pieces(text, s)]
         return [s for s in pieces if self.keep(text, s, caps)]
+
+    @staticmethod
+    def _number_as_id(text: str, span: PhiSpan) -> PhiSpan:
+        """A "date" of seven or more bare digits that no calendar reads ("MRN 19957203") is a
+        number: as a date its surrogate failed and the note read "MRN [DATE]"."""
+        value = text[span.start : span.end]
+        if span.entity_type != DATE or not (value.isdigit() and len(value) >= 7):
+            return span
+        if len(value) == 8 and _valid_yyyymmdd(value):
+            return span
+        return replace(span, entity_type=ID)

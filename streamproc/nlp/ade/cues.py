@@ -599,7 +599,7 @@ def _hedge_words(any_qualifier: bool) -> str:
         # was ("Behavioral change (agitation, irritability), likely levetiracetam-related")
         r"(?:[ \t]*\([^()\n]{1,60}\))?"
         r"(?:[ \t]*,|[ \t]+[-\u2013])?[ \t]*(?:(?:mild|moderate|severe|symptomatic|asymptomatic"
-        r"|acute|chronic|recurrent|persistent|worsening|new"
+        r"|acute|chronic|recurrent|persistent|worsening|new|decompensated|exacerbated"
         # when in its course: "Insomnia - initial, likely stimulant-related"
         r"|initial|early|late|intermittent|transient|nocturnal|sleep-onset"
         # a kidney injury's kind: "Acute kidney injury, prerenal, from vomiting and the diuretic"

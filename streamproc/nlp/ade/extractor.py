@@ -543,6 +543,9 @@ _DASH_AFTER_EFFECT = re.compile(r"[ \t]*,?[ \t]*(?:\w+[ \t]*)?[ \t][-\u2013][ \t
 _CAUSE_THEN_DRUG = re.compile(
     HEDGE_WORDS + r"(?:due[ \t]+to|secondary[ \t]+to|caused[ \t]+by|induced[ \t]+by"
     r"|precipitated[ \t]+by|attributed[ \t]+to|attributable[ \t]+to"
+    # the mechanism, then its cause: "Heart failure …, decompensated - fluid retention
+    # precipitated by pioglitazone (thiazolidinedione)"
+    r"|[a-z]+(?:[ \t]+[a-z]+)?[ \t]+(?:precipitated|caused|triggered)[ \t]+by"
     # "Postoperative delirium, likely from diphenhydramine", "Medication overuse headache from
     # triptan and butalbital use" (only where a dictionary drug or a class follows at once:
     # "bleeding from the IV site" names none)
