@@ -473,11 +473,8 @@ class Analyzer:
         COVID-19 itself as past, resolved (guideline I.C.1.g.1.m); alcohol withdrawal beside
         alcohol dependence is F10.23x; peripheral arterial disease and polyneuropathy in a
         diabetic note are diabetic (E11.51, E11.42)."""
-        firsts = {
-            e.codes[0].code
-            for e in entities
-            if e.label == "problem" and e.codes and e.assertion in ("present", None)
-        }
+        in_order = _first_codes_in_order(entities)
+        firsts = set(in_order)
         ckd = {c for c in firsts if c.startswith("N18")}
         esrd = bool(ckd & {"N18.5", "N18.6"})
         heart_failure = any(c.startswith(("I50", "I11.0")) for c in firsts)
@@ -503,9 +500,7 @@ class Analyzer:
             # in the note's order (a set's order changed from run to run which crisis the
             # "sickle cell disease" mentions joined)
             crises = [
-                _HB_SS_CRISES.get(c, c)
-                for c in _first_codes_in_order(entities)
-                if c.startswith(("D57.0", "D57.81"))
+                _HB_SS_CRISES.get(c, c) for c in in_order if c.startswith(("D57.0", "D57.81"))
             ]
             if crises:
                 replace["D57.1"] = min(crises, key=lambda c: c == "D57.00")  # a named one first

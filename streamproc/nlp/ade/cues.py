@@ -372,6 +372,9 @@ _REPLACEMENT = re.compile(
 )
 # "worsening dyspnea", "aggravated pain": the word describes the effect; it links no drug named
 # far before it ("DOBUTAMINE INCREASED TO 6MCG/KG->WORSENING AFLUTTER" still links)
+# a bracket opening (or closing) a gloss, spaces beside it
+GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
+GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 # the cause the effect is "from", glossed by the drug behind it
 _CAUSE_GLOSSED_BY_DRUG = re.compile(
     r"[ \t]+(?:from|due[ \t]+to|secondary[ \t]+to|caused[ \t]+by)[ \t]+[\w -]{3,40}?[ \t]*\([ \t]*",
@@ -383,7 +386,7 @@ def cause_glossed_by(sentence: str, effect_end: int, drug: tuple[int, int]) -> b
     """Whether the drug alone glosses the cause the effect is "from"."""
     return bool(
         _CAUSE_GLOSSED_BY_DRUG.fullmatch(sentence, effect_end, drug[0])
-        and re.match(r"[ \t]*\)", sentence[drug[1] :])
+        and GLOSS_CLOSE.match(sentence, drug[1])
     )
 
 
@@ -911,7 +914,7 @@ def contributing_in_gloss(sentence: str, effect_end: int, drug: tuple[int, int])
     """Whether the effect's gloss names the drug a contributor: "orthostatic hypotension
     (tamsulosin likely contributing)"."""
     return bool(
-        re.fullmatch(r"[ \t]*\([ \t]*", sentence[effect_end : drug[0]])
+        GLOSS_OPEN.fullmatch(sentence, effect_end, drug[0])
         and _CONTRIBUTING_CLOSE.match(sentence, drug[1])
     )
 

@@ -24,6 +24,8 @@ from streamproc.nlp.ade.cues import (
     CONTRIBUTING,
     COORDINATED_HEDGE,
     GENERIC_CAUSES,
+    GLOSS_CLOSE,
+    GLOSS_OPEN,
     HARM_ASIDE_BEFORE_DRUG,
     HARM_NAMED_AFTER,
     HARM_NOUN,
@@ -596,10 +598,8 @@ _CLASS_COMPOUND_BEFORE = re.compile(COMPOUND + r"[ \t]+$", re.I)
 _HEDGED_CLASS_GLOSS = re.compile(
     HEDGE_WORDS + r"(?:[\w/]+[ \t-]+){0,4}?[\w/]+" + COMPOUND + r"[ \t]*\([ \t]*", re.I
 )
-_GLOSS_OPEN = re.compile(r"[ \t]*\([ \t]*")
 # inside the gloss of a class compound: "opioid-related (oxycodone, " before "hydromorphone"
 _CLASS_GLOSS_BEFORE = re.compile(COMPOUND + r"[ \t]*\([^()]*\Z", re.I)
-_GLOSS_CLOSE = re.compile(r"[ \t]*\)")
 
 
 # "statin intolerant (myalgias with atorvastatin)", "penicillin reaction (hives after
@@ -838,9 +838,9 @@ def stated_pairs(
         if aside is not None and drug is not None and drug.end <= aside[1]:
             pairs.append((drug, effect))
         if _CLASS_COMPOUND_BEFORE.search(text, max(ss, effect.start - 12), effect.start):
-            opened = _GLOSS_OPEN.match(text, effect.end)
+            opened = GLOSS_OPEN.match(text, effect.end)
             drug = drugs.get(opened.end()) if opened else None
-            if drug is not None and _GLOSS_CLOSE.match(text, drug.end):
+            if drug is not None and GLOSS_CLOSE.match(text, drug.end):
                 pairs.append((drug, effect))
         # "Acute pancreatitis, probably GLP-1 receptor agonist-associated (semaglutide)": a
         # class compound after the effect, glossed by its drug
@@ -851,7 +851,7 @@ def stated_pairs(
         glossed: list[Entity] = []
         while in_gloss is not None:
             glossed.append(in_gloss)
-            if _GLOSS_CLOSE.match(text, in_gloss.end):
+            if GLOSS_CLOSE.match(text, in_gloss.end):
                 pairs.extend((d, effect) for d in glossed)
                 break
             more = _AND_DRUG.match(text, in_gloss.end, se)
@@ -880,7 +880,7 @@ def stated_pairs(
         classed_after = class_names().match(text, named.end(), se) if named and not drug else None
         compound = _COMPOUND.match(text, classed_after.end(), se) if classed_after else None
         one = _class_drug(text, classed_after, entities) if compound and classed_after else None
-        if one is not None and compound and not _GLOSS_OPEN.match(text, compound.end()):
+        if one is not None and compound and not GLOSS_OPEN.match(text, compound.end()):
             pairs.append((one, effect))
         if drug is None and head:  # "Hypomagnesemia and hyperkalemia, tacrolimus effect"
             drug = next(
@@ -982,7 +982,7 @@ def stated_pairs(
             if named is not None and not _COMPOUND.match(text, named.end(), effect.end):
                 named = None
         one_of_class = _class_drug(text, named, entities) if named else None
-        if one_of_class is not None and not _GLOSS_OPEN.match(text, effect.end):
+        if one_of_class is not None and not GLOSS_OPEN.match(text, effect.end):
             pairs.append((one_of_class, effect))
         while drug is not None:  # "precipitated by oxybutynin and opioids": each of them
             pairs.append((drug, effect))
@@ -1034,7 +1034,7 @@ def stated_pairs(
         # "Behavioral side effects of levetiracetam (irritability, aggression)": the harm named
         # before the drug, glossed after it
         before_harm = HARM_OF_BEFORE.search(text, max(ss, cause_drug.start - 30), cause_drug.start)
-        opened = _GLOSS_OPEN.match(text, cause_drug.end) if before_harm else None
+        opened = GLOSS_OPEN.match(text, cause_drug.end) if before_harm else None
         closed = text.find(")", opened.end(), se) if opened else -1
         pairs.extend(
             (cause_drug, e)
@@ -1237,7 +1237,7 @@ def _without_glossed_classes(text: str, relations: list[AdeRelation]) -> list[Ad
     drug its gloss names with the effect; the class's relation goes."""
     glossed = set()
     for r in relations:
-        opened = _GLOSS_OPEN.match(text, r.drug.end) if _CLASS.search(r.drug.text) else None
+        opened = GLOSS_OPEN.match(text, r.drug.end) if _CLASS.search(r.drug.text) else None
         for other in relations:
             if (
                 opened is not None
