@@ -2405,3 +2405,58 @@ def test_a_cause_glossed_by_its_drug_and_a_contributor_before_the_plan() -> None
     assert link(s, "hydrochlorothiazide", "hypercalcemia") == "contributing"
     held = "2. AKI from sepsis (vancomycin held), improving."
     assert link(held, "vancomycin", "AKI") is None
+
+
+def test_round_59_a_spaced_class_compound_and_a_contributor_after_with() -> None:
+    """Transplant and geriatric notes (round 59): "Hypertension, likely calcineurin inhibitor
+    related" (no hyphen) and "Hyponatremia due to SIADH, most likely sertraline-induced (SSRI),
+    with thiazide contributing" alerted neither the tacrolimus nor the hydrochlorothiazide."""
+    from streamproc.nlp.ade.extractor import stated_pairs
+    from streamproc.nlp.types import CodeCandidate, DrugConcept
+
+    coded = (CodeCandidate(code="I10", display="Hypertension", score=1.0),)
+
+    def entities(text: str, words: dict[str, str]) -> list[Entity]:
+        return [
+            e.model_copy(update={"codes": coded})
+            if e.label == "problem"
+            else e.model_copy(update={"concept": DrugConcept(name=e.text.capitalize())})
+            for e in _ner(text, words)
+        ]
+
+    text = "Meds: tacrolimus 3 mg BID. 5. Hypertension, likely calcineurin inhibitor related."
+    found = stated_pairs(text, 0, len(text), entities(text, {"tacrolimus": "drug",
+                                                             "Hypertension": "problem"}))  # fmt: skip
+    assert [(d.text, d.concept and d.concept.name, e.text) for d, e in found] == [
+        ("calcineurin inhibitor", "Tacrolimus", "Hypertension")
+    ]
+    text = (
+        "Meds: hydrochlorothiazide 12.5 mg. 1. Hyponatremia due to SIADH, most likely "
+        "sertraline-induced (SSRI), with thiazide contributing."
+    )
+    words = {"hydrochlorothiazide": "drug", "Hyponatremia": "problem"}
+    found = stated_pairs(text, 0, len(text), entities(text, words))
+    assert [(d.concept and d.concept.name, e.text) for d, e in found] == [
+        ("Hydrochlorothiazide", "Hyponatremia")
+    ]
+    # a drug the item is merely with is no contributor
+    text = "Meds: losartan. 1. Hyponatremia with losartan started last week."
+    found = stated_pairs(text, 0, len(text), entities(text, {"losartan": "drug",
+                                                             "Hyponatremia": "problem"}))  # fmt: skip
+    assert found == []
+
+
+def test_a_drug_read_with_its_toxicity_is_split() -> None:
+    """ "Acute kidney injury secondary to tacrolimus nephrotoxicity" (round 59): the tagger's drug
+    "tacrolimus nephrotoxicity" had become the alert's suspect."""
+    from streamproc.nlp.entities import split_drug_toxicity
+
+    text = "AKI secondary to tacrolimus nephrotoxicity; lithium toxicity"
+    found = split_drug_toxicity(
+        _ner(text, {"tacrolimus nephrotoxicity": "drug", "lithium toxicity": "problem"})
+    )
+    assert [(e.label, e.text, text[e.start : e.end]) for e in found] == [
+        ("drug", "tacrolimus", "tacrolimus"),
+        ("problem", "nephrotoxicity", "nephrotoxicity"),
+        ("problem", "lithium toxicity", "lithium toxicity"),
+    ]

@@ -99,6 +99,10 @@ def test_tests_and_scale_scores_shaped_like_dates() -> None:
     r = DateRecognizer()
     assert found(r, "SD-OCT: parafoveal loss. Repeat OCT and 10-2 fields.") == set()
     assert {"Oct 12", "OCT 2023"} <= found(r, "seen Oct 12 and in OCT 2023")
+    # round 58: the test in capitals before its own numeric date ("last OCT 09/2025 normal" had
+    # become "last [DATE] normal"): the date alone
+    assert found(r, "annual retinal screening (last OCT 09/2025 normal)") == {"09/2025"}
+    assert "OCT 12, 2025" in found(r, "seen OCT 12, 2025")
     assert (
         found(r, "Vanderbilt: inattentive 4/9, hyperactive 3/9 (improved from 8/9 and 7/9)")
         == set()
@@ -328,3 +332,15 @@ def test_analyzer_merges_overlaps_and_adjacent(lex: Lexicons) -> None:
     analyzer = Analyzer(build_recognizers(read_config(), lex), threshold=0.5)
     out = analyzer.analyze("Dr. Quilling saw pt 5/13, call 617-555-1234")
     assert {s.entity_type for s in out} == {"NAME", "DATE", "PHONE"}
+
+
+def test_a_dwellings_number_and_a_senior_living_facility() -> None:
+    """Geriatric consult (round 59): "(Sunrise Senior Living, apt 214)" kept "214" in clear beside
+    a surrogate street; the unit is an address of its own, the facility's name a location."""
+    from streamproc.deid.detect.lexicons import load_lexicons
+    from streamproc.deid.detect.recognizers.address import AddressRecognizer
+    from streamproc.deid.detect.recognizers.location import LocationRecognizer
+
+    text = "after a fall at home (Sunrise Senior Living, apt 214); gave 2 units PRBC"
+    assert found(AddressRecognizer(), text) == {"apt 214"}
+    assert "Sunrise" in found(LocationRecognizer(load_lexicons()), text)

@@ -84,6 +84,13 @@ def test_model_filter_drops_a_date_of_punctuation_alone(lex: Lexicons) -> None:
     assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["3/14"]
 
 
+def test_model_date_starting_with_the_oct_test_keeps_the_date_alone(lex: Lexicons) -> None:
+    # round 58: the model's "OCT 09/2025" had no surrogate ("last [DATE] normal")
+    text = "annual retinal screening (last OCT 09/2025 normal), seen OCT 12, 2025"
+    spans = [span(text, "OCT 09/2025", DATE), span(text, "OCT 12, 2025", DATE)]
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["09/2025", "OCT 12, 2025"]
+
+
 def test_model_filter_drops_diagnoses_by_their_ending(lex: Lexicons) -> None:
     # round 26: "1. Glioblastoma, left frontal" became "Harmony", and name propagation then
     # masked every "glioblastoma" of the note; a known name with such an ending stays a name
@@ -314,3 +321,17 @@ def test_the_shipped_analyzer_leaves_header_labels_in_clear(
     spans = shipped.analyze(text)
     assert not any(s.start < at + len(kept_in_clear) and at < s.end for s in spans)
     assert any(s.entity_type == NAME for s in spans)
+
+
+def test_round_59_occupations_devices_and_a_letter_are_no_phi(lex: Lexicons) -> None:
+    """Endocrinology and geriatric notes (round 59): "retired machinist" became "retired
+    glenwood", "glucometer prescription" "briarwood prescription"; the "a" of "after a fall"
+    was a date. A surname that is also a job word ("Mason") stays a name."""
+    text = "retired machinist; glucometer prescription; after a fall; Dr. Mason saw him"
+    spans = [
+        span(text, "machinist", LOCATION),
+        span(text, "glucometer", LOCATION),
+        span(text, "a", DATE, nth=text.count("a", 0, text.index("a fall"))),
+        span(text, "Mason", NAME),
+    ]
+    assert texts(text, ModelSpanFilter(lex).filter(text, spans)) == ["Mason"]

@@ -155,3 +155,16 @@ def test_operators_by_name() -> None:
     assert default.operate("93", PhiSpan(0, 2, "AGE"), ctx) == "90+"
     with pytest.raises(ValueError):
         build_operators({"NAME": "shred"})
+
+
+def test_a_dwellings_number_alone_keeps_its_shape() -> None:
+    """ "apt 214" (round 59) had become a whole street address beside the building's name."""
+    import re
+
+    default, _ = build_operators({})
+    ctx = OperatorContext(Codebook(MemoryStore(), "k"), "pk", NamePool.from_faker(), frozenset())
+    fake = default.operate("apt 214", PhiSpan(0, 7, "ADDRESS"), ctx)
+    assert re.fullmatch(r"apt \d{1,3}", fake) and fake != "apt 214"
+    assert default.operate("apt 214", PhiSpan(0, 7, "ADDRESS"), ctx) == fake  # consistent
+    street = default.operate("42 Elm Street", PhiSpan(0, 13, "ADDRESS"), ctx)
+    assert re.fullmatch(r"\d+ \w+ \w+", street)

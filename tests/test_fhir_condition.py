@@ -256,6 +256,16 @@ def test_a_symptom_the_diagnosis_includes_is_its_evidence() -> None:
     assert _codes(wheeze, _chf_coded(1, "J45.909", "Unspecified asthma")) == ["J45.909"]
     shock = _chf_coded(0, "R57.9", "Shock, unspecified")
     assert _codes(shock, _chf_coded(1, "R65.21", "Severe sepsis with septic shock")) == ["R65.21"]
+    # round 59: a gastroenteritis's vomiting and diarrhea; not beside another diagnosis
+    vomiting = _chf_coded(0, "R11.10", "Vomiting, unspecified")
+    viral = _chf_coded(1, "A08.4", "Viral intestinal infection, unspecified")
+    assert _codes(vomiting, viral) == ["A08.4"]
+    diarrhea = _chf_coded(0, "R19.7", "Diarrhea, unspecified")
+    assert _codes(diarrhea, _chf_coded(1, "K52.9", "Noninfective gastroenteritis")) == ["K52.9"]
+    assert _codes(vomiting, _chf_coded(1, "I10", "Essential (primary) hypertension")) == [
+        "I10",
+        "R11.10",
+    ]
     # the symptom is evidence, not the course: "wheezing resolved" does not resolve the asthma
     (msg,) = ConditionBuilder().build(
         note(),
@@ -445,6 +455,11 @@ def test_a_remission_is_the_clinical_status() -> None:
         ("B18.2", False),  # chronic hepatitis C
         ("J32.9", False),  # chronic sinusitis
         ("T78.40XA", False),  # an allergy persists
+        # round 58: "History of methotrexate hepatotoxicity" is a past injury, not a chronic one
+        ("K71.9", True),
+        ("K71.0", True),  # cholestatic drug-induced liver injury
+        ("K71.7", False),  # toxic liver disease with cirrhosis
+        ("K71.50", False),  # chronic active hepatitis
     ],
 )
 def test_episodic_codes(code: str, episodic: bool) -> None:
@@ -512,6 +527,19 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
         1, "B50.8", "Other severe and complicated Plasmodium falciparum malaria"
     )
     assert _codes(malaria, falciparum) == ["B50.8"]
+    # round 59: a dystonic reaction's torticollis; diabetes untyped beside the type named
+    torticollis = _chf_coded(0, "M43.6", "Torticollis")
+    dystonia = _chf_coded(1, "G24.02", "Drug induced acute dystonia")
+    assert _codes(torticollis, dystonia) == ["G24.02"]
+    untyped = _chf_coded(0, "E11.9", "Type 2 diabetes mellitus without complications")
+    steroid = _chf_coded(
+        1, "E09.9", "Drug or chemical induced diabetes mellitus without complications"
+    )
+    assert _codes(untyped, steroid) == ["E09.9"]
+    assert _codes(untyped, _chf_coded(1, "I10", "Essential (primary) hypertension")) == [
+        "E11.9",
+        "I10",
+    ]
     rest = _chf_coded(
         0,
         "I70.229",

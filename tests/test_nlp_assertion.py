@@ -614,3 +614,48 @@ def test_a_previous_pregnancy_heads_an_obstetric_history() -> None:
     words = ("preeclampsia with severe features", "gestational diabetes")
     spans = [(text.index(w), text.index(w) + len(w)) for w in words]
     assert historical(text, spans, split_sentences(text), SectionIndex.of(text)) == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "mention", "expected"),
+    [
+        # round 58: return precautions in a plan are no findings ("call … with eye pain, nausea
+        # or vision loss" had published R52 and R11.0 as active)
+        ("- Recheck IOP in 1 week; call 617-555-0142 with eye pain, nausea or vision loss.",
+         "vision loss", "hypothetical"),
+        ("- Recheck IOP in 1 week; call 617-555-0142 with eye pain, nausea or vision loss.",
+         "eye pain", "hypothetical"),
+        ("Return to clinic with fever or worsening rash.", "worsening rash", "hypothetical"),
+        ("Seek medical attention for chest pain.", "chest pain", "hypothetical"),
+        ("Phone call with the patient about his chest pain.", "chest pain", "present"),
+        # a semicolon then a trigger heading a closed list opens a clause: every item is in it
+        ("Lungs clear; no wheezes, rales or rhonchi.", "rales", "absent"),
+        ("Lungs clear; no wheezes, rales or rhonchi.", "rhonchi", "absent"),
+        # ... but one item of a semicolon list qualifies itself only
+        ("Problems: HTN; possible OSA, obesity.", "OSA", "possible"),
+        ("Problems: HTN; possible OSA, obesity.", "obesity", "present"),
+        # "now healed" / "now resolved": "now" had ended the cue's reach back
+        ("She notes oral ulcers last week, now healed.", "oral ulcers", "absent"),
+        ("She had a rash last week, now resolved.", "rash", "absent"),
+        ("The ulcer has healed.", "ulcer", "absent"),
+        ("Non-healed ulcer of the heel.", "ulcer", "present"),
+        ("Sacral ulcer, partially healed.", "ulcer", "present"),
+    ],
+)  # fmt: skip
+def test_round_58_plans_lists_and_healing(
+    ctx: ContextAssertion, sentence: str, mention: str, expected: str
+) -> None:
+    assert assertion_of(ctx, sentence, mention) == expected
+
+
+def test_a_disease_named_by_its_assay_shares_the_trailing_negation(ctx: ContextAssertion) -> None:
+    """Hepatology consult (round 58): "Hepatitis A IgM, HBsAg, HBc IgM, HCV RNA and HEV IgM
+    negative" published hepatitis C (B19.20): the tagger's "HCV" ends before "RNA", so the
+    negation after the list did not reach it."""
+    text = "Hepatitis A IgM, HBsAg, HBc IgM, HCV RNA and HEV IgM negative."
+    spans = [(text.index(m), text.index(m) + len(m)) for m in ("HCV", "HEV IgM")]
+    assert [r.assertion for r in ctx.assert_spans(text, spans)] == ["absent", "absent"]
+    # a disease that is positive stays
+    text = "HCV RNA and HBsAg positive, HEV IgM negative."
+    start = text.index("HCV")
+    assert ctx.assert_spans(text, [(start, start + 3)])[0].assertion == "present"

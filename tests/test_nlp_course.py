@@ -35,6 +35,9 @@ def context(sentence: str, problem: str) -> AssertionResult:
         ("Denies headaches.", "headaches", None),  # never there
         ("No pneumonia on imaging.", "pneumonia", None),
         ("AKI, resolving with fluids.", "AKI", None),  # still there
+        # round 58: healed, and "now" before the cue
+        ("She notes oral ulcers last week, now healed.", "oral ulcers", "resolved"),
+        ("Heel ulcer, partially healed.", "ulcer", None),
         # round 9: a relative clause, a treatment between, a cure
         (
             "Course was complicated by neutropenic fever after cycle 2, which resolved with "

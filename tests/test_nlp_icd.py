@@ -62,6 +62,9 @@ def coder() -> IcdCoder:
         ("decubitus ulcer", "L89.90"),  # not N86, erosion of the cervix
         ("bilateral effusions", "J90"),  # a side before a direct row
         ("shock liver", "K72.00"),
+        ("psoriatic arthritis", "L40.50"),  # round 58: not arthritis mutilans, L40.52
+        ("eye pain", "H57.10"),  # not "pain, unspecified", R52
+        ("s/p bilateral lung transplant", "Z94.2"),  # round 59: a status, after "s/p" only
     ],
 )
 def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:

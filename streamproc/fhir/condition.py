@@ -99,6 +99,9 @@ _EPISODIC_PREFIXES = (
     "L52",  # erythema nodosum: weeks, then gone ("History of erythema nodosum")
     "R94.31",  # a QT prolongation passes with its drug ("sotalol stopped in 2021 for QT …")
     "L55", "L56.0", "L56.8",  # a sunburn, a photosensitivity reaction ("stopped in 2023 after …")
+    # a drug's liver injury passes once the drug is stopped ("History of methotrexate
+    # hepatotoxicity"); not the chronic forms (K71.3-K71.5 hepatitis, K71.7 cirrhosis)
+    "K71.0", "K71.1", "K71.2", "K71.6", "K71.8", "K71.9",
 )  # fmt: skip
 # Status codes (dependence on a machine, presence of a device or transplant, a history-of): a
 # status is or is not; a "possible" one is a plan or a question, never a provisional diagnosis.
@@ -167,6 +170,12 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "D64.9": tuple(f"D{n}" for n in range(50, 64)),
     "J18.9": ("J12", "J13", "J14", "J15", "J16", "J17"),
     "B54": ("B50", "B51", "B52", "B53"),  # malaria: the species the note names
+    # a drug's dystonia twisting the neck: "Torticollis to the right, oculogyric crisis" in a
+    # note on an acute dystonic reaction (G24.02) is that reaction, not M43.6 beside it
+    "M43.6": ("G24.0", "G24.3"),
+    # diabetes the note does not type, beside the type it names elsewhere ("Diabetes education"
+    # in a note on glucocorticoid-induced diabetes had added type 2's E11.9)
+    "E11.9": ("E08", "E09", "E13"),
     "E03.9": ("E06.3",),  # "Hypothyroidism (Hashimoto)": the thyroiditis's code
     "G61.9": ("G61.0",),  # an inflammatory polyneuropathy beside the Guillain-Barre named
     "G51.0": ("A69.22",),  # a facial palsy in a note on Lyme disease of the nervous system

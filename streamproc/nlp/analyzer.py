@@ -31,6 +31,7 @@ from streamproc.nlp.entities import (
     join_subtypes,
     outside,
     overlaps_any,
+    split_drug_toxicity,
     split_joined_problems,
     split_status_post,
     to_entities,
@@ -112,7 +113,9 @@ log = logging.getLogger(__name__)
 # 53: a cause told in a sentence of its own after the item ("Precipitated by clindamycin."), a
 # contributors' list ("multifactorial: … (oxybutynin)"), a bare "History:" opening with an age is
 # this illness (docs/clinical-nlp.md, twentieth landing)
-ANALYZER_VERSION = "analyzer-54"
+# 55: "now healed" / "now resolved" after a problem is its course (docs/clinical-nlp.md,
+# twenty-second landing)
+ANALYZER_VERSION = "analyzer-55"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -321,6 +324,7 @@ class Analyzer:
         found = with_diabetes_type(text, ending_at_delimiters(text, found, self._names_a_drug))
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
+        found = split_drug_toxicity(found)
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_status_post(split_joined_problems(found, self.coder.code), self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)

@@ -1310,6 +1310,29 @@ def split_joined_problems(
 _STATUS_POST = re.compile(r"[ \t,]+(?:s/p|status[ \t]+post)[ \t]+", re.I)
 
 
+# a drug and its harm read as one drug: "secondary to tacrolimus nephrotoxicity" had paired the
+# acute kidney injury with a drug named "tacrolimus nephrotoxicity"
+_TOXICITY_TAIL = re.compile(r"[ \t]+((?:[a-z]+)?toxicit(?:y|ies))\Z", re.I)
+
+
+def split_drug_toxicity(entities: Sequence[Entity]) -> list[Entity]:
+    """A "drug" ending in a toxicity word is the drug, then a problem: its toxicity."""
+    out: list[Entity] = []
+    for e in entities:
+        tail = _TOXICITY_TAIL.search(e.text) if e.label == "drug" else None
+        if tail is None or tail.start() < 3:
+            out.append(e)
+            continue
+        out.append(
+            e.model_copy(update={"end": e.start + tail.start(), "text": e.text[: tail.start()]})
+        )
+        harm = e.start + tail.start(1)
+        out.append(
+            Entity(label="problem", start=harm, end=e.end, text=tail.group(1), score=e.score)
+        )
+    return out
+
+
 def split_status_post(
     entities: Sequence[Entity],
     code: Callable[[str], Sequence[CodeCandidate]],

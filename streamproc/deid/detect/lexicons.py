@@ -9,6 +9,7 @@ into frozensets for O(1) lookups.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -81,6 +82,24 @@ def _faker_names() -> tuple[set[str], set[str]]:
     return first, last
 
 
+def _occupation_words() -> set[str]:
+    """The head nouns of faker's job titles ("accountant", "engineer", "surveyor"): an
+    occupation is no Safe Harbor identifier ("retired machinist" had become "retired
+    glenwood"). Only the last word before a comma or bracket ("Engineer, civil" -> engineer;
+    not the "union" of "Trade union research officer", a hospital's name as often). The caller
+    drops every word that is also a first or last name ("Mason", "Baker")."""
+    try:
+        jobs = importlib.import_module("faker.providers.job.en_US").Provider.jobs
+    except (ImportError, AttributeError):
+        return set()
+    heads = set()
+    for job in jobs:
+        words = re.findall(r"[A-Za-z]+", re.split(r"[,(]", job)[0])
+        if words and len(words[-1]) >= 5:
+            heads.add(words[-1].lower())
+    return heads - {"press"}
+
+
 def load_lexicons(conf_package: str = "streamproc.deid.conf") -> Lexicons:
     root = resources.files(conf_package)
     # BaseLoader: every entry stays a string ("no", "on", "yes" are words here, not booleans)
@@ -94,6 +113,7 @@ def load_lexicons(conf_package: str = "streamproc.deid.conf") -> Lexicons:
     first |= {w.lower() for w in data.get("extra_first_names", [])}
     last |= {w.lower() for w in data.get("extra_last_names", [])}
     common |= {w.lower() for w in data.get("ordinary_words", [])}
+    common |= _occupation_words() - first - last
     stop = {w.lower() for w in data.get("stop_words", [])}
     return Lexicons(
         first_names=frozenset(first - stop),

@@ -154,8 +154,11 @@ class ModelSpanFilter:
             number = _NUMBER.search(text, span.start, span.end)
             return number is None or int(number.group()) >= SAFE_HARBOR_MIN_AGE
         if span.entity_type == DATE:
-            if not any(ch.isalnum() for ch in text[span.start : span.end]):
+            value = text[span.start : span.end].strip()
+            if not any(ch.isalnum() for ch in value):
                 return False  # the "/" of a dose "24/26 mg" alone: no date at all
+            if len(value) <= 2 and not any(ch.isdigit() for ch in value):
+                return False  # "a" of "after a fall at home": no date either
             if DateRecognizer.is_test_name(text, span.start, span.end):
                 return False  # "SD-OCT", "10-2 visual fields"
             if _MONTH_DAY.fullmatch(text, span.start, span.end):
@@ -242,7 +245,11 @@ class ModelSpanFilter:
 
     def filter(self, text: str, spans: Sequence[PhiSpan]) -> list[PhiSpan]:
         caps = is_caps_note(text)
-        pieces = [self._number_as_id(text, p) for s in spans for p in self._comma_pieces(text, s)]
+        pieces = [
+            self._number_as_id(text, _after_test_name(text, p))
+            for s in spans
+            for p in self._comma_pieces(text, s)
+        ]
         return [s for s in pieces if self.keep(text, s, caps)]
 
     @staticmethod
@@ -255,3 +262,15 @@ class ModelSpanFilter:
         if len(value) == 8 and _valid_yyyymmdd(value):
             return span
         return replace(span, entity_type=ID)
+
+
+def _after_test_name(text: str, span: PhiSpan) -> PhiSpan:
+    """A model DATE span that starts with a test named like a month ("OCT 09/2025": optical
+    coherence tomography, then its date) keeps the date alone; whole, its surrogate failed and
+    the note read "last [DATE] normal"."""
+    if span.entity_type != DATE or not text.startswith("OCT", span.start):
+        return span
+    test = re.match(r"OCT[ \t]+", text[span.start : span.end])
+    if test is None or not DateRecognizer.is_test_name(text, span.start, span.start + 3):
+        return span
+    return replace(span, start=span.start + test.end())

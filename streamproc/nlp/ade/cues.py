@@ -538,14 +538,18 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # "toxicities, diphenhydramine-induced cardiotoxicity", which names its own noun)
 # the compound that names a drug the cause of what it is joined to: "tacrolimus-induced"
 COMPOUND = r"-(?:induced|associated|related)\b"
-_COMPOUND_AFTER_DRUG = re.compile(
-    # or an aside: "Acute kidney injury, likely IVIG-related (sucrose-free product used)"
-    COMPOUND + r"(?=[ \t]*(?:[.,;:()\n\u2013-]|as[ \t]+well\b|$)"
-    # a preposition or conjunction: not a noun the compound would name instead ("PRES, likely
-    # tacrolimus-related in the setting of supratherapeutic levels")
-    r"|[ \t]+(?:in|on|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)",
-    re.I,
-)  # "probably valproate-related as well;"
+# where the compound ends the phrase: punctuation, or an aside ("Acute kidney injury, likely
+# IVIG-related (sucrose-free product used)"), or a preposition or conjunction: not a noun the
+# compound would name instead ("PRES, likely tacrolimus-related in the setting of …")
+_COMPOUND_ENDS = (
+    r"(?=[ \t]*(?:[.,;:()\n\u2013-]|as[ \t]+well\b|$)"
+    r"|[ \t]+(?:in|on|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)"
+)
+_COMPOUND_AFTER_DRUG = re.compile(COMPOUND + _COMPOUND_ENDS, re.I)  # "valproate-related as well;"
+# the hyphen a space: "Hypertension, likely calcineurin inhibitor related"
+_SPACED_COMPOUND_AFTER_DRUG = re.compile(
+    r"[ \t]+(?:induced|associated|related)\b" + _COMPOUND_ENDS, re.I
+)
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 # a disease named "allergic", not an allergic reaction
 _ALLERGIC_DISEASE = re.compile(
@@ -1091,9 +1095,13 @@ def causal_link(sentence: str, drug: tuple[int, int], effect: tuple[int, int]) -
     hedged = HEDGE.fullmatch(between) or COORDINATED_HEDGE.fullmatch(between)
     if effect < drug and harm and hedged:
         return harm.group(1).lower()  # "Urticaria, likely amoxicillin allergy"
-    compound = _COMPOUND_AFTER_DRUG.match(sentence, drug[1])
+    compound = _COMPOUND_AFTER_DRUG.match(sentence, drug[1]) or _SPACED_COMPOUND_AFTER_DRUG.match(
+        sentence, drug[1]
+    )
     if effect < drug and compound and hedged:
-        return compound.group(0).lower()  # "Hypomagnesemia, tacrolimus-related"
+        # "Hypomagnesemia, tacrolimus-related"; "Hypertension, likely calcineurin inhibitor
+        # related" (the hyphen a space), the same cue
+        return "-" + compound.group(0).strip(" \t-").lower()
     if effect < drug and hedged_drug_alone(sentence, effect[1], drug):
         return "likely"  # "Orthostatic hypotension, likely tamsulosin: stop tamsulosin"
     if effect < drug and _IN_A_PATIENT_ON.search(between) and not _CONTRAST.search(between):

@@ -558,6 +558,8 @@ _CAUSE_THEN_DRUG = re.compile(
     re.I,
 )
 _COMPOUND = re.compile(COMPOUND, re.I)
+# after a class, the compound's hyphen may be a space: "likely calcineurin inhibitor related"
+_SPACED_COMPOUND = re.compile(r"[ \t]+(?:induced|associated|related)\b", re.I)
 _CODED = 0.5  # the Condition threshold: an effect the coder names
 # the compound, then the effect at once or after up to two words ("-induced peripheral ...")
 _COMPOUND_THEN_WORDS = re.compile(COMPOUND + r"[ \t]+(?:[\w'-]+[ \t]+){0,2}", re.I)
@@ -878,7 +880,12 @@ def stated_pairs(
         # "Growth deceleration, likely steroid-related": a class compound, the note's one drug
         # (a gloss after it names the drug itself: ``_HEDGED_CLASS_GLOSS`` above)
         classed_after = class_names().match(text, named.end(), se) if named and not drug else None
-        compound = _COMPOUND.match(text, classed_after.end(), se) if classed_after else None
+        compound = (
+            _COMPOUND.match(text, classed_after.end(), se)
+            or _SPACED_COMPOUND.match(text, classed_after.end(), se)
+            if classed_after
+            else None
+        )
         one = _class_drug(text, classed_after, entities) if compound and classed_after else None
         if one is not None and compound and not GLOSS_OPEN.match(text, compound.end()):
             pairs.append((one, effect))
@@ -920,6 +927,11 @@ def stated_pairs(
         listed = _after(MULTIFACTORIAL, text, effect, se, head)
         if listed is not None:
             pairs.extend((d, effect) for d in drugs.values() if d.start >= listed.end())
+        # "Hyponatremia due to SIADH, most likely sertraline-induced (SSRI), with thiazide
+        # contributing": a contributor later in the item's clause, a drug or the note's one
+        # drug of a class
+        if head:
+            pairs.extend((d, effect) for d in _with_contributors(text, effect, se, drugs, entities))
         # "Hyperkalemia on spironolactone - reduce spironolactone"
         on = _after(ON_BETWEEN, text, effect, se, head)
         drug = drugs.get(on.end()) if on else None
@@ -1176,6 +1188,36 @@ def _drugs_of_class(name: str, entities: Sequence[Entity]) -> list[Entity]:
         for e in entities
         if e.label == "drug" and e.concept is not None and e.concept.name.lower() in members
     ]
+
+
+_WITH_CONTRIBUTOR = re.compile(r"\bwith[ \t]+(?:(?:the|his|her)[ \t]+)?", re.I)
+_CONTRIBUTING = re.compile(CONTRIBUTING, re.I)
+
+
+def _with_contributors(
+    text: str, effect: Entity, se: int, drugs: dict[int, Entity], entities: Sequence[Entity]
+) -> list[Entity]:
+    """The drugs of "with <drug> [and <drug>] contributing" after ``effect`` in its clause."""
+    ends = [i for i in (text.find(";", effect.end, se), text.find(". ", effect.end, se)) if i >= 0]
+    end = min(ends, default=se)
+    for opened in _WITH_CONTRIBUTOR.finditer(text, effect.end, end):
+        found: list[Entity] = []
+        at = opened.end()
+        while True:
+            drug = drugs.get(at)
+            if drug is None:
+                named = class_names().match(text, at, end)
+                drug = _class_drug(text, named, entities) if named else None
+            if drug is None:
+                break
+            found.append(drug)
+            more = _AND_DRUG.match(text, drug.end, end)
+            if more is None:
+                break
+            at = more.end()
+        if found and _CONTRIBUTING.match(text, found[-1].end, end + 1):
+            return found
+    return []
 
 
 def _class_drug(text: str, named: re.Match[str], entities: Sequence[Entity]) -> Entity | None:

@@ -246,7 +246,7 @@ class ContextAssertion:
             if rule.direction in ("forward", "bidirectional"):
                 scope_end = self._limit(text, e, sent.end, rule, boundaries, forward=True)
                 scope_end = min(scope_end, _bracket_edge(text, e, scope_end, forward=True))
-                if rule.comma_stops or _starts_list_item(text, sent.start, s):
+                if rule.comma_stops or _starts_list_item(text, sent.start, s, e, scope_end):
                     comma = text.find(",", e, scope_end)
                     scope_end = comma if comma >= 0 else scope_end
             if rule.direction in ("backward", "bidirectional"):
@@ -314,7 +314,13 @@ class ContextAssertion:
 
 # "COVID-19 and respiratory viral panel negative": a negation written after the last of
 # coordinated items reached only that one within its word limit; the items before share it
-_COORDINATED = re.compile(r"\s*(?:,\s*(?:and|or)?|and|or|/|&)\s*", re.IGNORECASE)
+# coordinated items; an item may be a disease named by its assay ("HBc IgM, HCV RNA and HEV IgM
+# negative": the tagger's "HCV" ends before "RNA")
+_COORDINATED = re.compile(
+    r"(?:\s+(?:RNA|DNA|PCR|NAAT|IgM|IgG|Ab|Ag|antibod(?:y|ies)|antigen|serology|titers?))?"
+    r"\s*(?:,\s*(?:and|or)?|and|or|/|&)\s*",
+    re.IGNORECASE,
+)
 _BEFORE_TRAILING_CUE = re.compile(r"\s*(?:(?:both|all|were|was|are|is)\s+)*", re.IGNORECASE)
 
 
@@ -351,13 +357,23 @@ def _share_trailing_negation(
 _LIST_JOINER = re.compile(r"(?:,|;)\s*(?:and|or|and/or)?\s*$", re.IGNORECASE)
 
 
-def _starts_list_item(text: str, sent_start: int, trigger_start: int) -> bool:
+# "; no wheezes, rales or rhonchi": after a semicolon a trigger heading a list closed by or/and
+# opens a clause of its own, not one item of a semicolon list ("HTN; possible OSA, obesity")
+_CLOSED_LIST = re.compile(r"[^;:.]*,[^;:.]*\b(?:or|and|nor)\s+\S", re.IGNORECASE)
+
+
+def _starts_list_item(
+    text: str, sent_start: int, trigger_start: int, trigger_end: int, scope_end: int
+) -> bool:
     """True when the trigger opens a comma-separated list item ("A, suspected B, C").
 
     Such a modifier qualifies its own item only; a trigger heading the list ("no A, B or C")
     keeps the classic ConText scope over the whole list.
     """
-    return _LIST_JOINER.search(text, max(sent_start, trigger_start - 12), trigger_start) is not None
+    joiner = _LIST_JOINER.search(text, max(sent_start, trigger_start - 12), trigger_start)
+    if joiner is None:
+        return False
+    return not (joiner.group().strip() == ";" and _CLOSED_LIST.match(text, trigger_end, scope_end))
 
 
 _HEADING_GAP = re.compile(r"\s*(?:the\s+following|any\s+of\s+the\s+following)?\s*", re.IGNORECASE)

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from streamproc.nlp.types import Assertion, Course
 
 # ConText cues (rules.json, category ``absent``) that say a problem was there and has gone:
-# "rash resolved", "…, which has since resolved", "was treated with oral vancomycin and has
+# "rash resolved", "oral ulcers last week, now healed", "…, which has since resolved", "was treated with oral vancomycin and has
 # resolved", "no longer having headaches", "hepatitis C, cured" / "… with sustained virologic
 # response", "ear pain is gone", "resolved shock". Not "resolving" (still there) and not the negations that say it never was ("no",
 # "denies", "ruled out", "immune").
 _RESOLUTION_CUE = re.compile(
     r"\b(?:resolved|(?<!once )(?<!when )(?<!until )(?<!if )recovered|no\s+longer|cured|sustained\s+vir(?:ologic|al)\s+response|svr\d+|gone"
-    r"|went\s+away)\b",
+    r"|went\s+away|healed)\b",
     re.IGNORECASE,
 )
 # "AUD, in sustained remission", "ALL (in complete remission)", "MDD - currently in partial

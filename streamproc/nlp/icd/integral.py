@@ -21,7 +21,17 @@ from functools import lru_cache
 # stage beside diabetes, not its symptom (a Synthea history names both).
 _OTHER_SITE_OR_KIND = ("R22", "R25", "R40", "R46", "R52", "R60", "R73.0")
 # Pairs the notes do not state: septic shock is coded R65.21, and "shock" beside it is that shock.
-_ALSO_INCLUDED = {"R57.9": ("R65.21",)}
+# (a code or the start of one)
+_GASTROENTERITIS = ("A08", "A09", "K52.9")
+_ALSO_INCLUDED: dict[str, tuple[str, ...]] = {
+    "R57.9": ("R65.21",),
+    # the vomiting, nausea and diarrhea of a gastroenteritis are the illness itself ("Seen
+    # yesterday for gastroenteritis with vomiting", round 59, had published R11.10 beside A08.4)
+    "R11.0": _GASTROENTERITIS,
+    "R11.10": _GASTROENTERITIS,
+    "R11.2": _GASTROENTERITIS,
+    "R19.7": _GASTROENTERITIS,
+}
 # Pairs the notes state but a note means otherwise: "delirium" is coded R41.0 (the index's
 # "Delirium NOS"), whose category excludes mild cognitive impairment G31.84 as "confusion"; a
 # delirium beside the impairment is an acute illness of its own ("Delirium, hypoactive,
@@ -89,7 +99,7 @@ def includes_symptom(diagnosis: str, symptom: str) -> bool:
     names both, so that the symptom's mentions are evidence of the diagnosis, not a Condition."""
     if not symptom.startswith("R") or diagnosis == symptom:
         return False
-    if diagnosis in _ALSO_INCLUDED.get(symptom, ()):
+    if diagnosis.startswith(_ALSO_INCLUDED.get(symptom, ())):
         return True
     if diagnosis.startswith("R") or diagnosis in _NOT_INCLUDED.get(symptom, ()):
         return False

@@ -40,6 +40,11 @@ class AddressRecognizer(PatternRecognizer):
             0,
         ),
         Pattern("po_box", r"\bP\.?\s?O\.?\s+Box\s+\d+\b", 0.95),
+        # a dwelling's number alone, after its building ("Sunrise Senior Living, apt 214" had
+        # kept "214" in clear beside a surrogate street)
+        Pattern(
+            "unit", r"(?i:\b(?:apt|apartment|suite|ste)\b\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b)", 0.7
+        ),
     )
 
 

@@ -25,7 +25,10 @@ class DateRecognizer(PatternRecognizer):
         Pattern("md", rf"{_NB}{MON_NUM}/{DAY}\b{_NA}", 0.75),
         Pattern("my", rf"{_NB}{MON_NUM}/(?:{YEAR4}|[0-9]{{2}})\b{_NA}", 0.5),
         Pattern(
-            "mon_d_y", rf"\b{MONTH_DOT}[ \t]*{DAY}{ORD}?\b(?:,?[ \t]*(?:{YEAR4}|'\d{{2}})\b)?", 0.9
+            # not a month word before a numeric date: "OCT 09/2025" is the test, then its date
+            "mon_d_y",
+            rf"\b{MONTH_DOT}[ \t]*{DAY}{ORD}?\b(?:,?[ \t]*(?:{YEAR4}|'\d{{2}})\b)?(?![/-]\d)",
+            0.9,
         ),
         Pattern(
             "d_mon_y",
@@ -141,8 +144,11 @@ class DateRecognizer(PatternRecognizer):
     @classmethod
     def is_test_name(cls, text: str, start: int, end: int) -> bool:
         """``text[start:end]`` names a test, not a date: "OCT" in capitals with no day or year
-        beside it, a "10-2" / "24-2" visual field."""
+        beside it, or before a numeric date of its own ("last OCT 09/2025 normal" had become
+        "last [DATE] normal"), a "10-2" / "24-2" visual field."""
         if text[start:end] == "OCT":
+            if re.match(r"[ \t]+\d{1,2}/\d", text[end : end + 8]):
+                return True
             return not re.match(r"[ \t.,-]*\d", text[end : end + 4]) and not re.search(
                 r"\d[ \t.,-]*$", text[max(0, start - 4) : start]
             )
