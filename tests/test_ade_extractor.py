@@ -2460,3 +2460,23 @@ def test_a_drug_read_with_its_toxicity_is_split() -> None:
         ("problem", "nephrotoxicity", "nephrotoxicity"),
         ("problem", "lithium toxicity", "lithium toxicity"),
     ]
+
+
+def test_a_drug_span_run_into_a_compound_is_the_drug() -> None:
+    """GI oncology (round 60): "Acute oxaliplatin cold-induced laryngopharyngeal dysesthesia"
+    alerted a drug named "oxaliplatin cold"."""
+    from streamproc.nlp.entities import without_compound_word
+
+    text = "Acute oxaliplatin cold-induced dysesthesia; vancomycin infusion-related flushing"
+    words = {"oxaliplatin cold": "drug", "vancomycin infusion": "drug"}
+    drugs = {"oxaliplatin", "vancomycin"}
+    found = without_compound_word(text, _ner(text, words), lambda m: m.lower() in drugs)
+    assert [e.text for e in found] == ["oxaliplatin", "vancomycin"]
+    # a drug named in two words stays whole ("insulin glargine-related")
+    text = "insulin glargine-related lipohypertrophy"
+    found = without_compound_word(
+        text,
+        _ner(text, {"insulin glargine": "drug"}),
+        lambda m: m.lower() in {"insulin", "insulin glargine", "glargine"},
+    )
+    assert [e.text for e in found] == ["insulin glargine"]

@@ -536,6 +536,10 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
         1, "E09.9", "Drug or chemical induced diabetes mellitus without complications"
     )
     assert _codes(untyped, steroid) == ["E09.9"]
+    # round 60: liver lesions on imaging beside the liver metastases named
+    lesions = _chf_coded(0, "R93.2", "Abnormal findings on diagnostic imaging of liver")
+    metastases = _chf_coded(1, "C78.7", "Secondary malignant neoplasm of liver")
+    assert _codes(lesions, metastases) == ["C78.7"]
     assert _codes(untyped, _chf_coded(1, "I10", "Essential (primary) hypertension")) == [
         "E11.9",
         "I10",

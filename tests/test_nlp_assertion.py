@@ -627,6 +627,9 @@ def test_a_previous_pregnancy_heads_an_obstetric_history() -> None:
          "eye pain", "hypothetical"),
         ("Return to clinic with fever or worsening rash.", "worsening rash", "hypothetical"),
         ("Seek medical attention for chest pain.", "chest pain", "hypothetical"),
+        # round 60
+        ("Return in 2 weeks for cycle 10; sooner with bleeding, fever or chest pain.",
+         "chest pain", "hypothetical"),
         ("Phone call with the patient about his chest pain.", "chest pain", "present"),
         # a semicolon then a trigger heading a closed list opens a clause: every item is in it
         ("Lungs clear; no wheezes, rales or rhonchi.", "rales", "absent"),

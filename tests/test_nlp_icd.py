@@ -65,6 +65,12 @@ def coder() -> IcdCoder:
         ("psoriatic arthritis", "L40.50"),  # round 58: not arthritis mutilans, L40.52
         ("eye pain", "H57.10"),  # not "pain, unspecified", R52
         ("s/p bilateral lung transplant", "Z94.2"),  # round 59: a status, after "s/p" only
+        # round 60: a disease before a bone site it does not code; a seizure's bitten tongue;
+        # liver lesions on imaging
+        ("osteomyelitis of the 5th metatarsal", "M86.9"),
+        ("Tongue bitten", "S01.512A"),
+        ("Tongue laceration", "S01.512A"),
+        ("liver lesions", "R93.2"),
     ],
 )
 def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:
@@ -663,3 +669,11 @@ def test_a_pregnancy_code_needs_a_mention_that_names_a_pregnancy(
     found = coder.code(mention)
     assert bool(found) and found[0].code.startswith("O") is chapter_o
     assert chapter_o or not any(c.code.startswith("O") for c in found)
+
+
+def test_an_injury_before_its_site_is_not_read_without_it(coder: IcdCoder) -> None:
+    """Round 60's fallback to the disease before a bone site skips injuries: "fracture of the
+    5th metatarsal" is no T14.8XXA (a fracture of no site)."""
+    assert not any(c.code == "T14.8XXA" and c.score >= 0.5 for c in coder.code(
+        "fracture of the 5th metatarsal"
+    ))  # fmt: skip

@@ -176,6 +176,8 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     # diabetes the note does not type, beside the type it names elsewhere ("Diabetes education"
     # in a note on glucocorticoid-induced diabetes had added type 2's E11.9)
     "E11.9": ("E08", "E09", "E13"),
+    # liver lesions on imaging in a note on liver metastases or a liver cancer are those
+    "R93.2": ("C78.7", "C22"),
     "E03.9": ("E06.3",),  # "Hypothyroidism (Hashimoto)": the thyroiditis's code
     "G61.9": ("G61.0",),  # an inflammatory polyneuropathy beside the Guillain-Barre named
     "G51.0": ("A69.22",),  # a facial palsy in a note on Lyme disease of the nervous system

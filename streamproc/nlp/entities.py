@@ -1315,6 +1315,31 @@ _STATUS_POST = re.compile(r"[ \t,]+(?:s/p|status[ \t]+post)[ \t]+", re.I)
 _TOXICITY_TAIL = re.compile(r"[ \t]+((?:[a-z]+)?toxicit(?:y|ies))\Z", re.I)
 
 
+# "Acute oxaliplatin cold-induced laryngopharyngeal dysesthesia": the tagger's drug "oxaliplatin
+# cold" ran into the compound's first half
+_COMPOUND_NEXT = re.compile(r"-(?:induced|related|associated)\b", re.I)
+
+
+def without_compound_word(
+    text: str, entities: Sequence[Entity], names_a_drug: Callable[[str], bool]
+) -> list[Entity]:
+    """A drug span whose last word opens a compound ("cold-induced") and is no drug, where the
+    words before it are one: the drug alone."""
+    out: list[Entity] = []
+    for e in entities:
+        head, _, last = e.text.rpartition(" ")
+        if (
+            e.label == "drug"
+            and head
+            and _COMPOUND_NEXT.match(text, e.end)
+            and names_a_drug(head)
+            and not names_a_drug(last)
+        ):
+            e = e.model_copy(update={"end": e.start + len(head), "text": head})
+        out.append(e)
+    return out
+
+
 def split_drug_toxicity(entities: Sequence[Entity]) -> list[Entity]:
     """A "drug" ending in a toxicity word is the drug, then a problem: its toxicity."""
     out: list[Entity] = []

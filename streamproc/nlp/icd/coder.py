@@ -269,6 +269,14 @@ _TRAILING_GLOSS = re.compile(r"\s*\([^()]*\)$")
 # a stage the analyzer joined to a finding whose code has none: "Classic Hodgkin lymphoma stage
 # IIB" (read 0.30 as a whole; a kidney disease's stage codes, and reads well, whole)
 _TRAILING_STAGE = re.compile(r",?[ \t]+stage[ \t]+(?:[0-5]|iv|v|i{1,3})[a-c]?$", re.I)
+# a bone or digit site after a disease: "of the 5th metatarsal", "of the left great toe"
+_TRAILING_SITE = re.compile(
+    r"[ \t]+(?:of|in|involving)[ \t]+(?:the[ \t]+)?(?:(?:left|right|l|r|bilateral)[ \t]+)?"
+    r"(?:\d(?:st|nd|rd|th)[ \t]+|(?:first|second|third|fourth|fifth|great|big)[ \t]+)?"
+    r"(?:metatarsals?|metacarpals?|toes?|fingers?|phalanx|phalanges|digits?|calcaneus|heel"
+    r"|talus|tibia|fibula|femur|humerus|radius|ulna|sternum|ribs?|vertebrae?|mandible|foot|feet)$",
+    re.I,
+)
 
 
 def _singular(mention: str) -> str:
@@ -553,6 +561,14 @@ class IcdCoder:
             unglossed = self.code(mention[: glossed.start()])
             if _best_score(unglossed) >= _CAUSED_MIN:
                 return unglossed
+        sited = _TRAILING_SITE.search(mention)
+        if sited and sited.start() > 0 and _best_score(tuple(results)) < _CAUSED_MIN:
+            # "osteomyelitis of the 5th metatarsal" (0.25 whole, the metatarsal's words matching
+            # nothing): the disease before its site, where that is no mere symptom (R) nor an
+            # injury, whose code is the site's ("fracture" alone is T14.8XXA)
+            head = self.code(mention[: sited.start()])
+            if _best_score(head) >= _CAUSED_MIN and not head[0].code.startswith(("R", "S", "T")):
+                return head
         caused = _NAMED_CAUSE.match(mention)
         if caused and _best_score(tuple(results)) < _CAUSED_MIN and caused.end() < len(mention):
             # "Stimulant-related appetite suppression" read lexically as stimulant *use*
