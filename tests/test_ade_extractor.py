@@ -2480,3 +2480,17 @@ def test_a_drug_span_run_into_a_compound_is_the_drug() -> None:
         lambda m: m.lower() in {"insulin", "insulin glargine", "glargine"},
     )
     assert [e.text for e in found] == ["insulin glargine"]
+
+
+def test_a_dose_word_before_a_drug_is_no_part_of_it() -> None:
+    """Transplant ID (round 61): "Visual hallucinations from supratherapeutic voriconazole"
+    alerted a drug named "supratherapeutic voriconazole"."""
+    from streamproc.nlp.entities import without_dose_qualifier
+
+    text = "hallucinations from supratherapeutic voriconazole; toxic megacolon"
+    ner = _ner(text, {"supratherapeutic voriconazole": "drug", "toxic megacolon": "problem"})
+    found = without_dose_qualifier(ner, lambda m: m.lower() == "voriconazole")
+    assert [(e.text, text[e.start : e.end]) for e in found] == [
+        ("voriconazole", "voriconazole"),
+        ("toxic megacolon", "toxic megacolon"),
+    ]

@@ -460,6 +460,8 @@ def test_a_remission_is_the_clinical_status() -> None:
         ("K71.0", True),  # cholestatic drug-induced liver injury
         ("K71.7", False),  # toxic liver disease with cirrhosis
         ("K71.50", False),  # chronic active hepatitis
+        # round 61: "peanut (anaphylaxis 2021)" is a past episode; the allergy persists
+        ("T78.2XXA", True),
     ],
 )
 def test_episodic_codes(code: str, episodic: bool) -> None:
@@ -540,6 +542,12 @@ def test_a_few_unspecified_codes_fold_into_the_specified_one_named() -> None:
     lesions = _chf_coded(0, "R93.2", "Abnormal findings on diagnostic imaging of liver")
     metastases = _chf_coded(1, "C78.7", "Secondary malignant neoplasm of liver")
     assert _codes(lesions, metastases) == ["C78.7"]
+    # round 61: bare pulmonary edema (chronic J81.1 by the index) beside the acute one; eczema
+    # beside the atopic dermatitis
+    edema = _chf_coded(0, "J81.1", "Chronic pulmonary edema")
+    assert _codes(edema, _chf_coded(1, "J81.0", "Acute pulmonary edema")) == ["J81.0"]
+    eczema = _chf_coded(0, "L30.9", "Dermatitis, unspecified")
+    assert _codes(eczema, _chf_coded(1, "L20.9", "Atopic dermatitis, unspecified")) == ["L20.9"]
     assert _codes(untyped, _chf_coded(1, "I10", "Essential (primary) hypertension")) == [
         "E11.9",
         "I10",
@@ -611,13 +619,16 @@ def test_unspecified_ckd_folds_into_the_end_stage_renal_disease_named() -> None:
         ("R94.31", True),  # round 38: "sotalol stopped in 2021 for QT prolongation"
         ("L56.8", True),  # a photosensitivity reaction the drug was stopped after
         ("L57.0", False),  # actinic keratosis stays
-        ("T78.2XXA", False),
+        # round 61 changed round 32's choice: a past anaphylaxis ("peanut (anaphylaxis 2021)")
+        # is an episode too; the allergy it shows persists (T78.4, and the Z91.01- allergy codes)
+        ("T78.2XXA", True),
+        ("T78.40XA", False),
         ("L50.1", False),
     ],
 )
 def test_a_reactions_passing_signs_are_episodes(code: str, episodic: bool) -> None:
     """Round 32: the signs of a past reaction named in the history (bronchospasm, urticaria,
-    hypotension) are past episodes; an allergy (T78) and chronic urticaria persist."""
+    hypotension) are past episodes; an allergy (T78.4) and chronic urticaria persist."""
     from streamproc.fhir.condition import is_episodic
 
     assert is_episodic(code) is episodic

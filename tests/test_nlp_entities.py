@@ -980,6 +980,11 @@ def test_a_record_of_an_allergy_with_its_severity_is_no_allergy() -> None:
         start = text.index(finding)
         entity = Entity(label="problem", start=start, end=start + len(finding), text=finding)
         assert is_list_name(text, entity)
+    # round 61: a field label inside a line ("PMH: … eczema. Allergies: peanut (…)") had
+    # published T78.40XA
+    text = "PMH: Asthma, eczema. Allergies: peanut (anaphylaxis 2021)."
+    start = text.index("Allergies")
+    assert is_list_name(text, Entity(label="problem", start=start, end=start + 9, text="Allergies"))
 
 
 def test_a_drug_the_tabular_list_names_word_for_word_as_a_finding_is_a_problem(

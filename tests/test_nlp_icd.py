@@ -71,6 +71,9 @@ def coder() -> IcdCoder:
         ("Tongue bitten", "S01.512A"),
         ("Tongue laceration", "S01.512A"),
         ("liver lesions", "R93.2"),
+        # round 61
+        ("Drug-induced immune hemolytic anemia", "D59.0"),
+        ("Phototoxicity of the face and hands", "L56.0"),
     ],
 )
 def test_common_mentions(coder: IcdCoder, mention: str, code: str) -> None:

@@ -122,7 +122,8 @@ _STATUS_CODES = (
     "Z98",
     "Z99",
 )
-_NOT_EPISODIC = ("T78", "T86")  # allergies and transplant complications persist
+# allergies and transplant complications persist (an anaphylaxis, T78.0-.2, is an episode)
+_NOT_EPISODIC = ("T78.4", "T86")
 
 
 _UNSPECIFIED = re.compile(r"\bunspecified\b|without complications", re.IGNORECASE)
@@ -178,6 +179,10 @@ _SPECIFIED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "E11.9": ("E08", "E09", "E13"),
     # liver lesions on imaging in a note on liver metastases or a liver cancer are those
     "R93.2": ("C78.7", "C22"),
+    # the index's bare "pulmonary edema" (chronic, J81.1) beside the acute one the note names;
+    # "eczema" (dermatitis, unspecified) beside the atopic dermatitis named
+    "J81.1": ("J81.0",),
+    "L30.9": ("L20",),
     "E03.9": ("E06.3",),  # "Hypothyroidism (Hashimoto)": the thyroiditis's code
     "G61.9": ("G61.0",),  # an inflammatory polyneuropathy beside the Guillain-Barre named
     "G51.0": ("A69.22",),  # a facial palsy in a note on Lyme disease of the nervous system

@@ -42,6 +42,7 @@ from streamproc.nlp.entities import (
     with_diabetes_type,
     with_qualifiers,
     without_compound_word,
+    without_dose_qualifier,
     without_inline_headings,
     without_non_findings,
 )
@@ -116,8 +117,9 @@ log = logging.getLogger(__name__)
 # this illness (docs/clinical-nlp.md, twentieth landing)
 # 55: "now healed" / "now resolved" after a problem is its course, a drug read with its
 # toxicity is split ("tacrolimus nephrotoxicity"); 56: a drug span run into a compound's first
-# half is the drug ("oxaliplatin cold-induced") (docs/clinical-nlp.md, twenty-second landing)
-ANALYZER_VERSION = "analyzer-56"
+# half is the drug ("oxaliplatin cold-induced"); 57: so is one opening with a level word
+# ("supratherapeutic voriconazole") (docs/clinical-nlp.md, twenty-second landing)
+ANALYZER_VERSION = "analyzer-57"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
@@ -326,7 +328,8 @@ class Analyzer:
         found = with_diabetes_type(text, ending_at_delimiters(text, found, self._names_a_drug))
         if self.drugs is not None:
             found = self.drugs.annotate(text, found)
-        found = split_drug_toxicity(without_compound_word(text, found, self._names_a_drug))
+        found = without_compound_word(text, found, self._names_a_drug)
+        found = split_drug_toxicity(without_dose_qualifier(found, self._names_a_drug))
         found = without_non_findings(text, without_inline_headings(text, found))
         found = split_status_post(split_joined_problems(found, self.coder.code), self.coder.code)
         found = with_coded_modifier(text, found, self.coder.synonyms.is_direct, self.coder.code)

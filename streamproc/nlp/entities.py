@@ -636,6 +636,10 @@ _ALLERGY_WORKUP_AFTER = re.compile(
 )
 
 
+# where a field label may open: the line's start, or after a sentence or clause ends
+_FIELD_OPENS = re.compile(r"(?:\A|\n|[.;][ \t]+)[ \t]*\Z")
+
+
 # the allergy service a patient is sent to: "refer to allergy for testing", "seen by allergy"
 _TO_THE_SERVICE = re.compile(
     r"\b(?:refer(?:red|ral)?|sen[dt]|seen[ \t]+by|see|consult(?:ed)?|f/u|follow(?:-|[ \t])?up)"
@@ -715,6 +719,13 @@ def is_list_name(text: str, e: Entity) -> bool:
     return e.label == "problem" and bool(
         _LIST_AFTER.match(text, e.end)
         or _TEST_AFTER.match(text, e.end)
+        # a field label inside a line: "PMH: Asthma, eczema. Allergies: peanut (…)" (not the
+        # finding heading its reaction: "Penicillin allergy: hives")
+        or (
+            _ALLERGY_WORD.fullmatch(e.text) is not None
+            and text.startswith(":", e.end)
+            and _FIELD_OPENS.search(text, max(0, e.start - 4), e.start) is not None
+        )
         or (
             _ALLERGY_WORD.fullmatch(e.text) is not None
             and (
@@ -1336,6 +1347,27 @@ def without_compound_word(
             and not names_a_drug(last)
         ):
             e = e.model_copy(update={"end": e.start + len(head), "text": head})
+        out.append(e)
+    return out
+
+
+# a level or dose word the tagger took into the drug: "Visual hallucinations from
+# supratherapeutic voriconazole" had alerted a drug named "supratherapeutic voriconazole"
+_DOSE_QUALIFIER = re.compile(
+    r"(?:supratherapeutic|subtherapeutic|therapeutic|toxic|high-dose|low-dose|excess(?:ive)?)[ \t]+",
+    re.I,
+)
+
+
+def without_dose_qualifier(
+    entities: Sequence[Entity], names_a_drug: Callable[[str], bool]
+) -> list[Entity]:
+    """A drug span opening with a level or dose word, the rest a drug: the drug alone."""
+    out: list[Entity] = []
+    for e in entities:
+        lead = _DOSE_QUALIFIER.match(e.text) if e.label == "drug" else None
+        if lead is not None and names_a_drug(e.text[lead.end() :]):
+            e = e.model_copy(update={"start": e.start + lead.end(), "text": e.text[lead.end() :]})
         out.append(e)
     return out
 

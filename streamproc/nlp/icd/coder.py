@@ -274,7 +274,10 @@ _TRAILING_SITE = re.compile(
     r"[ \t]+(?:of|in|involving)[ \t]+(?:the[ \t]+)?(?:(?:left|right|l|r|bilateral)[ \t]+)?"
     r"(?:\d(?:st|nd|rd|th)[ \t]+|(?:first|second|third|fourth|fifth|great|big)[ \t]+)?"
     r"(?:metatarsals?|metacarpals?|toes?|fingers?|phalanx|phalanges|digits?|calcaneus|heel"
-    r"|talus|tibia|fibula|femur|humerus|radius|ulna|sternum|ribs?|vertebrae?|mandible|foot|feet)$",
+    r"|talus|tibia|fibula|femur|humerus|radius|ulna|sternum|ribs?|vertebrae?|mandible|foot|feet"
+    # or the skin's sites, one or two: "phototoxicity of the face and hands"
+    r"|face|hands?|arms?|forearms?|legs?|trunk|scalp|neck)"
+    r"(?:[ \t]+and[ \t]+(?:the[ \t]+)?(?:face|hands?|arms?|forearms?|legs?|trunk|scalp|neck|feet))?$",
     re.I,
 )
 
