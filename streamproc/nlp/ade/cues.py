@@ -538,6 +538,8 @@ def hedged_drug_alone(sentence: str, effect_end: int, drug: tuple[int, int]) -> 
 # "toxicities, diphenhydramine-induced cardiotoxicity", which names its own noun)
 # the compound that names a drug the cause of what it is joined to: "tacrolimus-induced"
 COMPOUND = r"-(?:induced|associated|related)\b"
+# the same with a space for the hyphen, after a class: "likely calcineurin inhibitor related"
+SPACED_COMPOUND = r"[ \t]+(?:induced|associated|related)\b"
 # where the compound ends the phrase: punctuation, or an aside ("Acute kidney injury, likely
 # IVIG-related (sucrose-free product used)"), or a preposition or conjunction: not a noun the
 # compound would name instead ("PRES, likely tacrolimus-related in the setting of …")
@@ -546,10 +548,7 @@ _COMPOUND_ENDS = (
     r"|[ \t]+(?:in|on|with|given|and|or|at|after|from|since|because|but|versus|vs)\b)"
 )
 _COMPOUND_AFTER_DRUG = re.compile(COMPOUND + _COMPOUND_ENDS, re.I)  # "valproate-related as well;"
-# the hyphen a space: "Hypertension, likely calcineurin inhibitor related"
-_SPACED_COMPOUND_AFTER_DRUG = re.compile(
-    r"[ \t]+(?:induced|associated|related)\b" + _COMPOUND_ENDS, re.I
-)
+_SPACED_COMPOUND_AFTER_DRUG = re.compile(SPACED_COMPOUND + _COMPOUND_ENDS, re.I)
 _PLAN_COLON = re.compile(r":(?!\d)")  # not a ratio ("topical 1:1000 epinephrine")
 # a disease named "allergic", not an allergic reaction
 _ALLERGIC_DISEASE = re.compile(

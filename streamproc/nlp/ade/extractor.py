@@ -39,6 +39,7 @@ from streamproc.nlp.ade.cues import (
     QUALIFIED_HEDGE,
     REACTION_NOUN,
     REACTION_TO,
+    SPACED_COMPOUND,
     TWO_DRUGS_EFFECT,
     causal_link,
     cause_glossed_by,
@@ -558,8 +559,7 @@ _CAUSE_THEN_DRUG = re.compile(
     re.I,
 )
 _COMPOUND = re.compile(COMPOUND, re.I)
-# after a class, the compound's hyphen may be a space: "likely calcineurin inhibitor related"
-_SPACED_COMPOUND = re.compile(r"[ \t]+(?:induced|associated|related)\b", re.I)
+_SPACED_COMPOUND = re.compile(SPACED_COMPOUND, re.I)
 _CODED = 0.5  # the Condition threshold: an effect the coder names
 # the compound, then the effect at once or after up to two words ("-induced peripheral ...")
 _COMPOUND_THEN_WORDS = re.compile(COMPOUND + r"[ \t]+(?:[\w'-]+[ \t]+){0,2}", re.I)
