@@ -2480,6 +2480,12 @@ def test_a_drug_span_run_into_a_compound_is_the_drug() -> None:
         lambda m: m.lower() in {"insulin", "insulin glargine", "glargine"},
     )
     assert [e.text for e in found] == ["insulin glargine"]
+    # nor loses the letter of its name (ADE dev: "cyclosporine A-induced nephrotoxicity")
+    text = "severe reversible cyclosporine A-induced nephrotoxicity"
+    found = without_compound_word(
+        text, _ner(text, {"cyclosporine A": "drug"}), lambda m: m.lower() == "cyclosporine"
+    )
+    assert [e.text for e in found] == ["cyclosporine A"]
 
 
 def test_a_dose_word_before_a_drug_is_no_part_of_it() -> None:

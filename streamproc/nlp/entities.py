@@ -1329,6 +1329,9 @@ _TOXICITY_TAIL = re.compile(r"[ \t]+((?:[a-z]+)?toxicit(?:y|ies))\Z", re.I)
 # "Acute oxaliplatin cold-induced laryngopharyngeal dysesthesia": the tagger's drug "oxaliplatin
 # cold" ran into the compound's first half
 _COMPOUND_NEXT = re.compile(r"-(?:induced|related|associated)\b", re.I)
+# a word of the text, not a letter, number or Greek letter of a drug's name ("cyclosporine
+# A-induced nephrotoxicity", "interferon alpha-induced")
+_PLAIN_WORD = re.compile(r"(?!(?:alpha|beta|gamma|delta|kappa|lambda)\b)[a-z]{3,}", re.I)
 
 
 def without_compound_word(
@@ -1343,6 +1346,7 @@ def without_compound_word(
             e.label == "drug"
             and head
             and _COMPOUND_NEXT.match(text, e.end)
+            and _PLAIN_WORD.fullmatch(last) is not None
             and names_a_drug(head)
             and not names_a_drug(last)
         ):
