@@ -680,3 +680,7 @@ def test_an_injury_before_its_site_is_not_read_without_it(coder: IcdCoder) -> No
     assert not any(c.code == "T14.8XXA" and c.score >= 0.5 for c in coder.code(
         "fracture of the 5th metatarsal"
     ))  # fmt: skip
+    # nor a word a site makes another thing: a nursing exam's "withdrawal of left arm" (to pain)
+    assert not any(c.code.startswith("F10") and c.score >= 0.5 for c in coder.code(
+        "withdrawal of left arm"
+    ))  # fmt: skip

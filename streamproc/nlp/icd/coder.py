@@ -567,10 +567,12 @@ class IcdCoder:
         sited = _TRAILING_SITE.search(mention)
         if sited and sited.start() > 0 and _best_score(tuple(results)) < _CAUSED_MIN:
             # "osteomyelitis of the 5th metatarsal" (0.25 whole, the metatarsal's words matching
-            # nothing): the disease before its site, where that is no mere symptom (R) nor an
-            # injury, whose code is the site's ("fracture" alone is T14.8XXA)
+            # nothing): the disease before its site, where that is a disease of bone, joint,
+            # skin or an infection (M, L, A, B) — not a symptom, an injury ("fracture" alone is
+            # T14.8XXA) nor a word a site makes another thing ("withdrawal of left arm" to pain
+            # had become alcohol withdrawal F10.939 on a nursing note)
             head = self.code(mention[: sited.start()])
-            if _best_score(head) >= _CAUSED_MIN and not head[0].code.startswith(("R", "S", "T")):
+            if _best_score(head) >= _CAUSED_MIN and head[0].code.startswith(("M", "L", "A", "B")):
                 return head
         caused = _NAMED_CAUSE.match(mention)
         if caused and _best_score(tuple(results)) < _CAUSED_MIN and caused.end() < len(mention):
