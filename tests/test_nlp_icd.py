@@ -684,3 +684,21 @@ def test_an_injury_before_its_site_is_not_read_without_it(coder: IcdCoder) -> No
     assert not any(c.code.startswith("F10") and c.score >= 0.5 for c in coder.code(
         "withdrawal of left arm"
     ))  # fmt: skip
+
+
+def test_a_pregnancy_code_takes_the_trimester_the_note_states(coder: IcdCoder) -> None:
+    """L&D triage (round 61): "Preterm labor at 31w4d" had been O60.00, unspecified trimester;
+    fetal tachycardia O36.8390 (its 7th character kept)."""
+    from streamproc.nlp.icd.perinatal import pregnancy_trimester
+
+    assert pregnancy_trimester("G2P1 at 31w4d by 8-week US") == 3
+    assert pregnancy_trimester("Pregnant, EGA 12, nausea") == 1
+    assert pregnancy_trimester("22 weeks gestation with cramping") == 2
+    assert pregnancy_trimester("rash started 6 weeks ago") is None
+    third = coder.in_trimester("O60.00", 3, 0.9)
+    assert third is not None and (third.code, third.score) == ("O60.03", 0.9)
+    fetal = coder.in_trimester("O36.8390", 3)
+    assert fetal is not None and fetal.code == "O36.8330"
+    assert coder.in_trimester("O13.9", 2) is not None
+    assert coder.in_trimester("O24.419", 3) is None  # no trimester in the code
+    assert coder.in_trimester("I10", 3) is None

@@ -47,7 +47,7 @@ from streamproc.nlp.entities import (
     without_non_findings,
 )
 from streamproc.nlp.icd import IcdCoder
-from streamproc.nlp.icd.perinatal import gestational_weeks, newborn_record
+from streamproc.nlp.icd.perinatal import gestational_weeks, newborn_record, pregnancy_trimester
 from streamproc.nlp.sections import SectionIndex
 from streamproc.nlp.sentences import Sentence, sentence_index, split_sentences
 from streamproc.nlp.token_classifier import ScoredSpan
@@ -373,6 +373,7 @@ class Analyzer:
             and not self._disease_short_form(text, r.drug.text)
         ]
         entities = self._delirium_due_to(text, self._site_codes(entities))
+        entities = self._in_the_notes_trimester(text, entities)
         entities = self._bleeding_ulcers(text, sentences, entities)
         entities = self._dementia_in_disease(entities)
         entities = self._with_the_notes_diseases(text, entities)
@@ -383,6 +384,27 @@ class Analyzer:
             model_versions=dict(self.model_versions),
             elapsed_ms=round(ner_ms, 2),
         )
+
+    def _in_the_notes_trimester(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """A pregnancy code of no trimester takes the trimester of the gestational age the note
+        states ("Preterm labor at 31w4d" is O60.03, not O60.00; guideline I.C.15.a.3)."""
+        if not any(e.codes and e.codes[0].code.startswith("O") for e in entities):
+            return entities
+        trimester = pregnancy_trimester(text)
+        if trimester is None:
+            return entities
+        out = []
+        for e in entities:
+            first = e.codes[0].code if e.label == "problem" and e.codes else ""
+            timed = (
+                self.coder.in_trimester(first, trimester, e.codes[0].score)
+                if first.startswith("O")
+                else None
+            )
+            if timed is not None:
+                e = e.model_copy(update={"codes": (timed, *e.codes)})
+            out.append(e)
+        return out
 
     def _delirium_due_to(self, text: str, entities: list[Entity]) -> list[Entity]:
         """Delirium written with the condition causing it ("Hyperactive delirium secondary to

@@ -454,6 +454,23 @@ class IcdCoder:
             code=info.code, display=info.description, score=score, billable=info.billable
         )
 
+    def in_trimester(self, code: str, trimester: int, score: float = 1.0) -> CodeCandidate | None:
+        """The sibling of an "unspecified trimester" pregnancy code for the trimester the note's
+        gestational age gives (O60.00 at 31 weeks is O60.03, O36.8390 is O36.8330); None where
+        ``code`` names no unspecified trimester or the list has no such sibling."""
+        import simple_icd_10_cm as cm
+
+        seventh = code[-1] if len(code.replace(".", "")) == 7 else ""
+        base = code[:-1] if seventh else code
+        if not cm.is_valid_item(base) or "unspecified trimester" not in cm.get_description(base):
+            return None
+        word = ("first", "second", "third")[trimester - 1]
+        wanted = cm.get_description(base).replace("unspecified trimester", f"{word} trimester")
+        for sibling in cm.get_children(cm.get_parent(base)):
+            if cm.get_description(sibling) == wanted:
+                return self.candidate(sibling + seventh, score)
+        return None
+
     def for_newborn(
         self, mention: str, codes: tuple[CodeCandidate, ...], weeks: int | None = None
     ) -> tuple[CodeCandidate, ...]:

@@ -71,3 +71,24 @@ def preterm_code(weeks: int) -> str | None:
     if weeks <= 36:
         return f"P07.3{weeks - 27}"
     return None
+
+
+# the mother's gestational age now: "G2P1 at 31w4d", "at 31 weeks", "31 weeks gestation", "EGA 28"
+_PREGNANCY_WEEKS = re.compile(
+    r"\b(\d{1,2})\s*w\s*\d\s*d\b"
+    r"|\b(?:E?GA|gestational age)(?: of)?:?\s*(\d{1,2})\b"
+    r"|\bat\s+(\d{1,2})(?:\s*\+\s*\d|\s+\d/7)?\s*(?:weeks?|wks?)\b"
+    r"|\b(\d{1,2})(?:\s*\+\s*\d|\s+\d/7)?[- ]weeks?'?(?:,? \d days?)? (?:gestation|pregnant)\b",
+    re.IGNORECASE,
+)
+
+
+def pregnancy_trimester(text: str) -> int | None:
+    """The trimester (1, 2 or 3) of the gestational age a pregnant patient's note states first:
+    under 14 weeks the first, under 28 the second, else the third (the ICD-10-CM chapter 15
+    definitions); None where no gestational age is written."""
+    for match in _PREGNANCY_WEEKS.finditer(text):
+        weeks = int(next(group for group in match.groups() if group))
+        if 4 <= weeks <= 43:
+            return 1 if weeks < 14 else 2 if weeks < 28 else 3
+    return None
