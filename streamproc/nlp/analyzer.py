@@ -118,8 +118,9 @@ log = logging.getLogger(__name__)
 # 55: "now healed" / "now resolved" after a problem is its course, a drug read with its
 # toxicity is split ("tacrolimus nephrotoxicity"); 56: a drug span run into a compound's first
 # half is the drug ("oxaliplatin cold-induced"); 57: so is one opening with a level word
-# ("supratherapeutic voriconazole") (docs/clinical-nlp.md, twenty-second landing)
-ANALYZER_VERSION = "analyzer-57"
+# ("supratherapeutic voriconazole"); 58: a pregnancy code of no trimester takes the note's
+# (docs/clinical-nlp.md, twenty-second landing)
+ANALYZER_VERSION = "analyzer-58"
 # the coder's score for an effect's own words to stand in for the entity stage ("apnoea" 1.0,
 # "weight loss" 0.7; "Pt asleep most of shift" 0.19, "urine" 0.52)
 _CODED_EFFECT_MIN = 0.7
