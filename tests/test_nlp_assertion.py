@@ -631,6 +631,8 @@ def test_a_previous_pregnancy_heads_an_obstetric_history() -> None:
         ("Return in 2 weeks for cycle 10; sooner with bleeding, fever or chest pain.",
          "chest pain", "hypothetical"),
         ("Phone call with the patient about his chest pain.", "chest pain", "present"),
+        ("Contact the clinic with fever or chills.", "chills", "hypothetical"),
+        ("Phone contact with the patient about his confusion.", "confusion", "present"),
         # a semicolon then a trigger heading a closed list opens a clause: every item is in it
         ("Lungs clear; no wheezes, rales or rhonchi.", "rales", "absent"),
         ("Lungs clear; no wheezes, rales or rhonchi.", "rhonchi", "absent"),
