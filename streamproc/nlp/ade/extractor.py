@@ -713,30 +713,17 @@ def _cause_sentence_drugs(text: str, ss: int, se: int, entities: Sequence[Entity
         for e in entities
         if e.label in ("drug", "treatment") and e.concept is not None and ss <= e.start < se
     }
-
-    def named_at(at: int) -> Entity | None:
-        if at in drugs:
-            return drugs[at]
-        named = class_names().match(text, at, se)
-        return _class_drug(text, named, entities) if named else None
-
     cause = _CAUSE_SENTENCE.match(text, ss, se)
-    if cause is not None:
-        drug = named_at(cause.end())
-        out: list[Entity] = []
-        while drug is not None:  # "Precipitated by clindamycin and omeprazole."
-            out.append(drug)
-            more = _AND_DRUG.match(text, drug.end, se)
-            drug = named_at(more.end()) if more else None
-        return out
+    if cause is not None:  # "Precipitated by clindamycin and omeprazole."
+        return _drugs_listed_at(text, cause.end(), se, drugs, entities)
     listed = _CONTRIBUTORS.match(text, ss, se)
     if listed is None:
         return []
     starts = [ss + len(text[ss:se]) - len(text[ss:se].lstrip())]
     starts += [m.end() for m in _CONTRIBUTOR_JOINER.finditer(text, starts[0], listed.end())]
-    out = []
+    out: list[Entity] = []
     for at in starts:
-        drug = None if out and at < out[-1].end else named_at(at)
+        drug = None if out and at < out[-1].end else _drug_at(text, at, se, drugs, entities)
         if drug is not None:  # (not "sulfamethoxazole" of "trimethoprim/sulfamethoxazole")
             out.append(drug)
     return out
@@ -1201,23 +1188,34 @@ def _with_contributors(
     ends = [i for i in (text.find(";", effect.end, se), text.find(". ", effect.end, se)) if i >= 0]
     end = min(ends, default=se)
     for opened in _WITH_CONTRIBUTOR.finditer(text, effect.end, end):
-        found: list[Entity] = []
-        at = opened.end()
-        while True:
-            drug = drugs.get(at)
-            if drug is None:
-                named = class_names().match(text, at, end)
-                drug = _class_drug(text, named, entities) if named else None
-            if drug is None:
-                break
-            found.append(drug)
-            more = _AND_DRUG.match(text, drug.end, end)
-            if more is None:
-                break
-            at = more.end()
+        found = _drugs_listed_at(text, opened.end(), end, drugs, entities)
         if found and _CONTRIBUTING.match(text, found[-1].end, end + 1):
             return found
     return []
+
+
+def _drug_at(
+    text: str, at: int, end: int, drugs: dict[int, Entity], entities: Sequence[Entity]
+) -> Entity | None:
+    """The dictionary drug starting at ``at``, or a class named there read as the note's one
+    drug of that class (``_class_drug``)."""
+    if at in drugs:
+        return drugs[at]
+    named = class_names().match(text, at, end)
+    return _class_drug(text, named, entities) if named else None
+
+
+def _drugs_listed_at(
+    text: str, at: int, end: int, drugs: dict[int, Entity], entities: Sequence[Entity]
+) -> list[Entity]:
+    """The drugs (or classes) named from ``at`` on, joined by "and", commas or slashes."""
+    out: list[Entity] = []
+    drug = _drug_at(text, at, end, drugs, entities)
+    while drug is not None:
+        out.append(drug)
+        more = _AND_DRUG.match(text, drug.end, end)
+        drug = _drug_at(text, more.end(), end, drugs, entities) if more else None
+    return out
 
 
 def _class_drug(text: str, named: re.Match[str], entities: Sequence[Entity]) -> Entity | None:
