@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A dwelling's number after its building ("Sunrise Senior Living, apt 214"): an ADDRESS the
+# recognizers find and the surrogate keeps in shape ("apt 87"); the word before the number is
+# the group ``unit_word``.
+DWELLING_UNIT = r"(?P<unit_word>(?:apt|apartment|suite|ste)\b\.?[ \t]*#?[ \t]*)\d{1,5}[A-Za-z]?\b"
+
 # Canonical PHI types (Safe Harbor identifiers grouped by how we replace them).
 NAME = "NAME"
 DATE = "DATE"

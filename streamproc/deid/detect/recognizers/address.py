@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from streamproc.deid.detect.recognizer import Pattern, PatternRecognizer
-from streamproc.deid.types import ADDRESS, ZIP
+from streamproc.deid.types import ADDRESS, DWELLING_UNIT, ZIP
 
 _SUFFIX_MIXED = (
     r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Ln\.?|Way|Court"
@@ -42,9 +42,7 @@ class AddressRecognizer(PatternRecognizer):
         Pattern("po_box", r"\bP\.?\s?O\.?\s+Box\s+\d+\b", 0.95),
         # a dwelling's number alone, after its building ("Sunrise Senior Living, apt 214" had
         # kept "214" in clear beside a surrogate street)
-        Pattern(
-            "unit", r"(?i:\b(?:apt|apartment|suite|ste)\b\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b)", 0.7
-        ),
+        Pattern("unit", rf"(?i:\b{DWELLING_UNIT})", 0.7),
     )
 
 

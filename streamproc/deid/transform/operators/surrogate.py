@@ -20,6 +20,7 @@ from streamproc.deid.types import (
     ADDRESS,
     AGE,
     DATE,
+    DWELLING_UNIT,
     EMAIL,
     ID,
     IP,
@@ -33,7 +34,7 @@ from streamproc.deid.types import (
 )
 
 _NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*\.?|[A-Za-z]")
-_UNIT_ALONE = re.compile(r"((?:apt|apartment|suite|ste)\.?[ \t]*#?[ \t]*)\d{1,5}[A-Za-z]?", re.I)
+_UNIT_ALONE = re.compile(DWELLING_UNIT, re.I)
 _STREETS = ("Oak", "Maple", "Cedar", "Elm", "Pine", "Birch", "Walnut", "Chestnut", "Willow",
             "Spruce", "Hickory", "Laurel", "Juniper", "Magnolia", "Sycamore")  # fmt: skip
 _STREET_TYPES = ("Street", "Avenue", "Road", "Lane", "Drive", "Court", "Place")
@@ -119,7 +120,7 @@ class SurrogateOperator(Operator):
         rng = rng_from(digest)
         unit = _UNIT_ALONE.fullmatch(original.strip())
         if unit:  # "apt 214" -> "apt 87": a dwelling's number keeps its shape
-            return f"{unit.group(1)}{rng.randrange(1, 999)}"
+            return f"{unit.group('unit_word')}{rng.randrange(1, 999)}"
         text = f"{rng.randrange(1, 9999)} {rng.choice(_STREETS)} {rng.choice(_STREET_TYPES)}"
         return match_case(original, text) if original.isupper() else text
 
