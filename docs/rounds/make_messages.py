@@ -7,17 +7,7 @@ import sys
 import uuid
 from pathlib import Path
 
-
-def esc(value: str) -> str:
-    """HL7 v2 escapes for the field, component, subcomponent and repetition separators."""
-    return (
-        value.replace("\\", "\\E\\")
-        .replace("|", "\\F\\")
-        .replace("^", "\\S\\")
-        .replace("&", "\\T\\")
-        .replace("~", "\\R\\")
-    )
-
+from streamproc.bench.synth import hl7_escape
 
 d = Path(sys.argv[1])
 for f in sorted(d.glob("*.txt")):
@@ -96,5 +86,5 @@ for f in sorted(d.glob("*.txt")):
         else:
             segs = [msh, pid, pv1, f"OBR|1||{nid[:16]}|11506-3^Progress note^LN|||{date}1000"]
         for i, line in enumerate(text.splitlines(), 1):
-            segs.append(f"OBX|{i}|TX|11506-3^Progress note^LN||{esc(line)}||||||F")
+            segs.append(f"OBX|{i}|TX|11506-3^Progress note^LN||{hl7_escape(line)}||||||F")
         f.with_suffix(".hl7").write_text("\r".join(segs) + "\r")
